@@ -1,0 +1,38 @@
+package dev.weightmap.checksum;
+
+/** The checksum and hash algorithms weightmap computes, with their CLI names. */
+public enum ChecksumAlgorithm {
+    /** zlib CRC32 (8 hex digits). */
+    CRC32("crc32"),
+    /** CRC32C, Castagnoli (8 hex digits). */
+    CRC32C("crc32c"),
+    /** SHA-256 (64 hex digits): the Hub's LFS oid of a file. */
+    SHA256("sha256"),
+    /** XXH64 (16 hex digits). */
+    XXH64("xxh64"),
+    /** XXH3 64-bit (16 hex digits). */
+    XXH3_64("xxh3-64"),
+    /** XXH3 128-bit (32 hex digits, high half first). */
+    XXH3_128("xxh3-128");
+
+    private final String cliName;
+
+    ChecksumAlgorithm(String cliName) {
+        this.cliName = cliName;
+    }
+
+    /** The name used by {@code weightmap hash --algo}. */
+    public String cliName() {
+        return cliName;
+    }
+
+    /** The algorithm with this CLI name (case-insensitive), or null. */
+    public static ChecksumAlgorithm fromCliName(String name) {
+        for (ChecksumAlgorithm a : values()) {
+            if (a.cliName.equalsIgnoreCase(name)) {
+                return a;
+            }
+        }
+        return null;
+    }
+}

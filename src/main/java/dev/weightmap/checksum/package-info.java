@@ -1,0 +1,2 @@
+/** checksum support. */
+package dev.weightmap.checksum;

@@ -1,0 +1,2 @@
+/** dduf support. */
+package dev.weightmap.dduf;

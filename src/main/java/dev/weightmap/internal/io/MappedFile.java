@@ -1,0 +1,77 @@
+package dev.weightmap.internal.io;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * A read-only memory mapping of a whole file in a shared arena it owns. Files larger than 2 GB are mapped as
+ * one segment. {@link #close()} unmaps: afterwards every access from any thread throws
+ * {@link IllegalStateException}.
+ */
+public final class MappedFile implements AutoCloseable {
+    private final Path path;
+    private final Arena arena;
+    private final MemorySegment segment;
+
+    private MappedFile(Path path, Arena arena, MemorySegment segment) {
+        this.path = path;
+        this.arena = arena;
+        this.segment = segment;
+    }
+
+    /**
+     * Maps {@code path} read-only.
+     *
+     * @throws NoSuchFileException when the file does not exist
+     * @throws IOException         when it is a directory or cannot be read or mapped
+     */
+    public static MappedFile open(Path path) throws IOException {
+        if (Files.isDirectory(path)) {
+            throw new IOException(path + " is a directory");
+        }
+        Arena arena = Arena.ofShared();
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            long size = ch.size();
+            MemorySegment seg = size == 0
+                    ? arena.allocate(0, 1)
+                    : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            return new MappedFile(path, arena, seg);
+        } catch (IOException | RuntimeException | Error e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    /** The file's bytes. */
+    public MemorySegment segment() {
+        return segment;
+    }
+
+    /** The mapped file's path. */
+    public Path path() {
+        return path;
+    }
+
+    /** Whether the mapping is still open. */
+    public boolean isOpen() {
+        return arena.scope().isAlive();
+    }
+
+    /** Unmaps the file; idempotent. */
+    @Override
+    public void close() {
+        if (arena.scope().isAlive()) {
+            try {
+                arena.close();
+            } catch (IllegalStateException alreadyClosed) {
+                // a concurrent close won the race
+            }
+        }
+    }
+}

@@ -1,0 +1,171 @@
+package dev.weightmap.internal.json;
+
+import java.math.BigInteger;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes plain Java values (Map, List, String, Number, Boolean, null, long[]) as JSON in two dialects:
+ * <ul>
+ *   <li>{@link #compact()}: what serde_json (the Rust safetensors writer) prints: no spaces, raw UTF-8,
+ *       {@code "} {@code \} and control characters escaped;</li>
+ *   <li>{@link #python(int)}: what Python's {@code json.dump(obj, indent=N)} prints: ASCII only
+ *       ({@code ensure_ascii}), {@code ", "}/{@code ": "} separators, newlines and indentation.</li>
+ * </ul>
+ */
+public final class JsonWriter {
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+    private final boolean asciiOnly;
+    private final int indent;
+
+    private JsonWriter(boolean asciiOnly, int indent) {
+        this.asciiOnly = asciiOnly;
+        this.indent = indent;
+    }
+
+    /** serde_json's compact output. */
+    public static JsonWriter compact() {
+        return new JsonWriter(false, -1);
+    }
+
+    /** Python's {@code json.dumps(obj, indent=indent)} output (ensure_ascii=True). */
+    public static JsonWriter python(int indent) {
+        return new JsonWriter(true, indent);
+    }
+
+    /** The JSON text of {@code value}. */
+    public String write(Object value) {
+        StringBuilder sb = new StringBuilder();
+        write(sb, value);
+        return sb.toString();
+    }
+
+    /** Appends the JSON text of {@code value}. */
+    public void write(StringBuilder sb, Object value) {
+        write(sb, value, 0);
+    }
+
+    private void newline(StringBuilder sb, int level) {
+        if (indent >= 0) {
+            sb.append('\n');
+            sb.repeat(' ', indent * level);
+        }
+    }
+
+    private void write(StringBuilder sb, Object v, int level) {
+        switch (v) {
+            case null -> sb.append("null");
+            case String s -> string(sb, s);
+            case Boolean b -> sb.append(b ? "true" : "false");
+            case Long l -> sb.append(l.longValue());
+            case Integer i -> sb.append(i.intValue());
+            case BigInteger bi -> sb.append(bi);
+            case Double d -> sb.append(pythonFloat(d));
+            case Float f -> sb.append(pythonFloat(f.doubleValue()));
+            case long[] arr -> {
+                sb.append('[');
+                for (int i = 0; i < arr.length; i++) {
+                    if (i > 0) {
+                        sb.append(indent >= 0 ? ", " : ",");
+                    }
+                    sb.append(arr[i]);
+                }
+                sb.append(']');
+            }
+            case Map<?, ?> m -> {
+                if (m.isEmpty()) {
+                    sb.append("{}");
+                    return;
+                }
+                sb.append('{');
+                Iterator<? extends Map.Entry<?, ?>> it = m.entrySet().iterator();
+                boolean first = true;
+                while (it.hasNext()) {
+                    Map.Entry<?, ?> e = it.next();
+                    if (!first) {
+                        sb.append(',');
+                    }
+                    first = false;
+                    newline(sb, level + 1);
+                    string(sb, String.valueOf(e.getKey()));
+                    sb.append(indent >= 0 ? ": " : ":");
+                    write(sb, e.getValue(), level + 1);
+                }
+                newline(sb, level);
+                sb.append('}');
+            }
+            case List<?> l -> {
+                if (l.isEmpty()) {
+                    sb.append("[]");
+                    return;
+                }
+                sb.append('[');
+                boolean first = true;
+                for (Object o : l) {
+                    if (!first) {
+                        sb.append(',');
+                    }
+                    first = false;
+                    newline(sb, level + 1);
+                    write(sb, o, level + 1);
+                }
+                newline(sb, level);
+                sb.append(']');
+            }
+            case Number n -> sb.append(n);
+            default -> throw new IllegalArgumentException("cannot write " + v.getClass().getName() + " as JSON");
+        }
+    }
+
+    private static String pythonFloat(double d) {
+        if (Double.isNaN(d)) {
+            return "NaN";
+        }
+        if (Double.isInfinite(d)) {
+            return d > 0 ? "Infinity" : "-Infinity";
+        }
+        return Double.toString(d);
+    }
+
+    /** Appends {@code s} as a quoted JSON string in this writer's dialect. */
+    public void string(StringBuilder sb, String s) {
+        sb.append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> sb.append("\\\"");
+                case '\\' -> sb.append("\\\\");
+                case '\n' -> sb.append("\\n");
+                case '\r' -> sb.append("\\r");
+                case '\t' -> sb.append("\\t");
+                case '\b' -> sb.append("\\b");
+                case '\f' -> sb.append("\\f");
+                default -> {
+                    if (c < 0x20 || (asciiOnly && c > 0x7E)) {
+                        if (c == 0x7F) {
+                            sb.append(c);
+                        } else {
+                            sb.append("\\u").append(HEX[c >> 12 & 15]).append(HEX[c >> 8 & 15])
+                                    .append(HEX[c >> 4 & 15]).append(HEX[c & 15]);
+                        }
+                    } else {
+                        sb.append(c);
+                    }
+                }
+            }
+        }
+        sb.append('"');
+    }
+
+    /** Convenience: a map's entries as a JSON object in this dialect. */
+    public static String compactObject(Map<String, ?> m) {
+        return compact().write(m);
+    }
+
+    /** Convenience for lists. */
+    public static String compactArray(List<?> l) {
+        return compact().write(l);
+    }
+}

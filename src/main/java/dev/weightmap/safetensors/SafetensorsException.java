@@ -1,0 +1,64 @@
+package dev.weightmap.safetensors;
+
+/**
+ * A safetensors file or operation is invalid. {@link #reason()} says which rule was broken; the message names
+ * the file (when there is one), the tensor and the rule.
+ */
+public class SafetensorsException extends RuntimeException {
+    /** The rule that was broken. */
+    public enum Reason {
+        /** Fewer than 8 bytes: no header length. */
+        HEADER_TOO_SMALL,
+        /** The header length exceeds the configured limit (default 100,000,000 bytes). */
+        HEADER_TOO_LARGE,
+        /** {@code 8 + N} overflows or lies beyond the end of the file. */
+        INVALID_HEADER_LENGTH,
+        /** The header is not valid UTF-8. */
+        INVALID_UTF8,
+        /** The header is not valid JSON or does not have the safetensors structure. */
+        INVALID_JSON,
+        /** A key appears twice in the header (tensor name or {@code __metadata__}). */
+        DUPLICATE_KEY,
+        /** A dtype name is not one of the safetensors dtypes. */
+        UNKNOWN_DTYPE,
+        /** Data offsets leave a gap, overlap or run backwards. */
+        INVALID_OFFSET,
+        /** A tensor's byte length does not match its dtype and shape. */
+        TENSOR_INVALID_INFO,
+        /** The data section is not exactly covered by the tensors. */
+        INCOMPLETE_BUFFER,
+        /** A size computation overflows. */
+        OVERFLOW,
+        /** A sub-byte tensor or slice does not end on a byte boundary. */
+        MISALIGNED_SUBBYTE,
+        /** No tensor of that name. */
+        TENSOR_NOT_FOUND,
+        /** A slice index is out of range or malformed. */
+        INVALID_SLICE,
+        /** Tensors to save overlap in memory (they share storage). */
+        SHARED_STORAGE,
+        /** A tensor cannot be saved (for example a dtype safetensors cannot hold). */
+        INVALID_TENSOR,
+        /** Metadata to save is invalid (for example a reserved key). */
+        INVALID_METADATA
+    }
+
+    private final Reason reason;
+
+    /** An exception for {@code reason} with a full message. */
+    public SafetensorsException(Reason reason, String message) {
+        super(message);
+        this.reason = reason;
+    }
+
+    /** An exception for {@code reason} with a full message and a cause. */
+    public SafetensorsException(Reason reason, String message, Throwable cause) {
+        super(message, cause);
+        this.reason = reason;
+    }
+
+    /** The rule that was broken. */
+    public Reason reason() {
+        return reason;
+    }
+}

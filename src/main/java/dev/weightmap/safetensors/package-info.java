@@ -1,0 +1,2 @@
+/** safetensors support. */
+package dev.weightmap.safetensors;

@@ -1,0 +1,50 @@
+package dev.weightmap.shard;
+
+/**
+ * A checkpoint (file, folder or index) cannot be planned, saved or loaded. {@link #reason()} says which rule was
+ * broken; the message follows huggingface_hub's where hub has one.
+ */
+public class CheckpointException extends RuntimeException {
+    /** The rule that was broken. */
+    public enum Reason {
+        /** A shard size string or value is invalid. */
+        INVALID_SIZE,
+        /** A filename pattern is invalid. */
+        INVALID_PATTERN,
+        /** Shared tensors cannot be saved (no complete tensor in a group, or a partial overlap). */
+        SHARED_TENSORS,
+        /** User metadata sets a reserved key. */
+        INVALID_METADATA,
+        /** The folder does not contain a valid checkpoint. */
+        NO_CHECKPOINT,
+        /** The index file is invalid (JSON, structure, or an unsafe shard name). */
+        INVALID_INDEX,
+        /** The index and the shards disagree. */
+        INDEX_MISMATCH,
+        /** A safetensors file's {@code format} metadata is not supported. */
+        UNSUPPORTED_FORMAT,
+        /** Strict loading found missing or unexpected keys. */
+        KEY_MISMATCH,
+        /** A tensor's dtype or shape does not match its destination. */
+        SHAPE_MISMATCH
+    }
+
+    private final Reason reason;
+
+    /** An exception for {@code reason} with a full message. */
+    public CheckpointException(Reason reason, String message) {
+        super(message);
+        this.reason = reason;
+    }
+
+    /** An exception for {@code reason} with a full message and a cause. */
+    public CheckpointException(Reason reason, String message, Throwable cause) {
+        super(message, cause);
+        this.reason = reason;
+    }
+
+    /** The rule that was broken. */
+    public Reason reason() {
+        return reason;
+    }
+}

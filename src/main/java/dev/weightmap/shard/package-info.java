@@ -1,0 +1,2 @@
+/** shard support. */
+package dev.weightmap.shard;

@@ -1,0 +1,643 @@
+package dev.weightmap.tensor;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.WritableByteChannel;
+import java.util.Arrays;
+
+/**
+ * An immutable tensor view: a storage segment, a dtype, a shape, strides (in elements) and a storage offset
+ * (in elements).
+ *
+ * <p>A tensor never owns memory: it is a view over its {@linkplain #storage() storage}, which is typically a
+ * slice of a memory-mapped file. All reads are little-endian and unaligned-safe. Views created with
+ * {@link #view}, {@link #select}, {@link #narrow}, {@link #slice} and {@link #transpose} share the storage.
+ *
+ * <p>Sub-byte dtypes (F4, F6_*) are supported only as contiguous tensors whose offset lies on a byte
+ * boundary; their elements are opaque packed bits.
+ */
+public final class Tensor {
+    static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfDouble F64 = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private final MemorySegment storage;
+    private final DType dtype;
+    private final long[] shape;
+    private final long[] strides;
+    private final long storageOffset;
+    private final long numel;
+
+    private Tensor(MemorySegment storage, DType dtype, long[] shape, long[] strides, long storageOffset) {
+        if (storage == null || dtype == null || shape == null || strides == null) {
+            throw new IllegalArgumentException("storage, dtype, shape and strides are required");
+        }
+        if (shape.length != strides.length) {
+            throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " and strides "
+                    + Arrays.toString(strides) + " differ in rank");
+        }
+        if (storageOffset < 0) {
+            throw new IllegalArgumentException("negative storage offset " + storageOffset);
+        }
+        for (int i = 0; i < shape.length; i++) {
+            if (shape[i] < 0) {
+                throw new IllegalArgumentException("negative dimension in shape " + Arrays.toString(shape));
+            }
+            if (strides[i] < 0) {
+                throw new IllegalArgumentException("negative stride in " + Arrays.toString(strides));
+            }
+        }
+        this.storage = storage;
+        this.dtype = dtype;
+        this.shape = shape;
+        this.strides = strides;
+        this.storageOffset = storageOffset;
+        this.numel = DType.numel(shape);
+        if (dtype.isSubByte()) {
+            if (!Arrays.equals(strides, contiguousStrides(shape))) {
+                throw new IllegalArgumentException(dtype + " tensors must be contiguous");
+            }
+            dtype.byteLength(storageOffset); // offset on a byte boundary
+        }
+        long end = Math.addExact(dataStartByte(), spanBytes());
+        if (end > storage.byteSize()) {
+            throw new IllegalArgumentException("view of " + end + " bytes (shape " + Arrays.toString(shape)
+                    + ", strides " + Arrays.toString(strides) + ", offset " + storageOffset + ", " + dtype
+                    + ") exceeds its storage of " + storage.byteSize() + " bytes");
+        }
+    }
+
+    /**
+     * A contiguous (row-major) tensor over a whole storage segment, starting at its first byte.
+     *
+     * @throws IllegalArgumentException when the storage is smaller than the tensor
+     */
+    public static Tensor of(MemorySegment storage, DType dtype, long... shape) {
+        return new Tensor(storage, dtype, shape.clone(), contiguousStrides(shape), 0);
+    }
+
+    /**
+     * A strided view over a storage segment.
+     *
+     * @param strides       in elements, non-negative
+     * @param storageOffset in elements, non-negative
+     * @throws IllegalArgumentException when ranks differ, values are negative or the view leaves its storage
+     */
+    public static Tensor of(MemorySegment storage, DType dtype, long[] shape, long[] strides, long storageOffset) {
+        return new Tensor(storage, dtype, shape.clone(), strides.clone(), storageOffset);
+    }
+
+    /** An F32 tensor over a heap copy of {@code values} (convenient for small tensors and tests). */
+    public static Tensor ofFloats(float[] values, long... shape) {
+        return of(MemorySegment.ofArray(values.clone()), DType.F32, shape);
+    }
+
+    /** Row-major strides (in elements) of a shape. */
+    public static long[] contiguousStrides(long[] shape) {
+        long[] s = new long[shape.length];
+        long acc = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            s[i] = acc;
+            acc = Math.multiplyExact(acc, Math.max(shape[i], 1));
+        }
+        return s;
+    }
+
+    /** The storage segment this tensor views (for a safetensors tensor: its own byte range). */
+    public MemorySegment storage() {
+        return storage;
+    }
+
+    /** The element type. */
+    public DType dtype() {
+        return dtype;
+    }
+
+    /** The shape (a copy). */
+    public long[] shape() {
+        return shape.clone();
+    }
+
+    /** Size of dimension {@code dim}. */
+    public long size(int dim) {
+        return shape[dim];
+    }
+
+    /** The strides in elements (a copy). */
+    public long[] strides() {
+        return strides.clone();
+    }
+
+    /** The storage offset in elements. */
+    public long storageOffset() {
+        return storageOffset;
+    }
+
+    /** Number of dimensions. */
+    public int rank() {
+        return shape.length;
+    }
+
+    /** Number of elements (1 for a 0-dim tensor). */
+    public long numel() {
+        return numel;
+    }
+
+    /** Logical byte length: {@code numel * bits / 8}, what {@link #data()} of the contiguous form holds. */
+    public long byteLength() {
+        return dtype.byteLength(numel);
+    }
+
+    /** Whether elements are laid out row-major without gaps (dimensions of size 1 are ignored). */
+    public boolean isContiguous() {
+        if (numel == 0) {
+            return true;
+        }
+        long expected = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            if (shape[i] != 1) {
+                if (strides[i] != expected) {
+                    return false;
+                }
+                expected *= shape[i];
+            }
+        }
+        return true;
+    }
+
+    /** Byte offset of the first element within the storage. */
+    public long dataStartByte() {
+        return dtype.isSubByte() ? dtype.byteLength(storageOffset) : storageOffset * dtype.byteSize();
+    }
+
+    /** Number of storage bytes between the first and one past the last element this view can touch. */
+    long spanBytes() {
+        if (numel == 0) {
+            return 0;
+        }
+        if (dtype.isSubByte()) {
+            return byteLength();
+        }
+        long last = 0;
+        for (int i = 0; i < shape.length; i++) {
+            last = Math.addExact(last, Math.multiplyExact(shape[i] - 1, strides[i]));
+        }
+        return Math.multiplyExact(last + 1, (long) dtype.byteSize());
+    }
+
+    /**
+     * The byte range {@code [start, end)} of the storage this view touches (strides included); empty tensors
+     * have {@code start == end}.
+     */
+    public long[] byteExtent() {
+        long start = dataStartByte();
+        return new long[] {start, start + spanBytes()};
+    }
+
+    /**
+     * The zero-copy slice of the storage holding this contiguous tensor's bytes.
+     *
+     * @throws IllegalStateException when the tensor is not contiguous (see {@link #contiguous(SegmentAllocator)})
+     */
+    public MemorySegment data() {
+        if (!isContiguous()) {
+            throw new IllegalStateException("tensor is not contiguous (shape " + Arrays.toString(shape)
+                    + ", strides " + Arrays.toString(strides) + "): use contiguous(allocator)");
+        }
+        return storage.asSlice(dataStartByte(), byteLength());
+    }
+
+    /**
+     * This tensor if it is contiguous, else a contiguous copy allocated from {@code allocator}.
+     */
+    public Tensor contiguous(SegmentAllocator allocator) {
+        if (isContiguous()) {
+            return this;
+        }
+        MemorySegment dst = allocator.allocate(byteLength(), 64);
+        copyTo(dst);
+        return of(dst, dtype, shape);
+    }
+
+    /**
+     * Copies the logical (row-major, contiguous) bytes of this tensor into {@code dst} starting at its first byte.
+     *
+     * @throws IndexOutOfBoundsException when {@code dst} is smaller than {@link #byteLength()}
+     */
+    public void copyTo(MemorySegment dst) {
+        long len = byteLength();
+        if (dst.byteSize() < len) {
+            throw new IndexOutOfBoundsException("destination of " + dst.byteSize() + " bytes < " + len);
+        }
+        if (isContiguous()) {
+            MemorySegment.copy(storage, dataStartByte(), dst, 0, len);
+            return;
+        }
+        new Gather(this).copy(dst, 0);
+    }
+
+    /**
+     * Streams the logical bytes (row-major, little-endian) to a channel, without copying the tensor to the heap:
+     * a contiguous tensor is written straight from its segment, a strided one through a small buffer.
+     */
+    public void writeTo(WritableByteChannel out) throws IOException {
+        if (isContiguous()) {
+            writeSegment(data(), out);
+            return;
+        }
+        Gather g = new Gather(this);
+        try (Arena arena = Arena.ofConfined()) {
+            long chunk = Math.min(byteLength(), 1 << 20);
+            MemorySegment buf = arena.allocate(Math.max(chunk, 64), 64);
+            g.stream(buf, out);
+        }
+    }
+
+    /** Writes all bytes of a segment to a channel, in chunks of at most 1 GiB. */
+    public static void writeSegment(MemorySegment seg, WritableByteChannel out) throws IOException {
+        long pos = 0;
+        long size = seg.byteSize();
+        while (pos < size) {
+            long n = Math.min(size - pos, 1L << 30);
+            ByteBuffer bb = seg.asSlice(pos, n).asByteBuffer();
+            while (bb.hasRemaining()) {
+                out.write(bb);
+            }
+            pos += n;
+        }
+    }
+
+    /**
+     * A read-only little-endian {@link ByteBuffer} over this contiguous tensor's bytes (zero-copy).
+     *
+     * @throws IllegalStateException when the tensor is not contiguous or larger than 2 GB
+     */
+    public ByteBuffer asByteBuffer() {
+        MemorySegment d = data();
+        if (d.byteSize() > Integer.MAX_VALUE) {
+            throw new IllegalStateException("tensor of " + d.byteSize() + " bytes does not fit a ByteBuffer");
+        }
+        return d.asByteBuffer().asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    // ---------------------------------------------------------------- storage identity and alignment
+
+    /** Identity of the underlying storage (hub's {@code get_torch_storage_id}). */
+    public StorageId storageId() {
+        return StorageId.of(storage);
+    }
+
+    /** Size of the underlying storage in bytes (hub's {@code get_torch_storage_size}). */
+    public long storageSize() {
+        return storage.byteSize();
+    }
+
+    /** Whether this view covers every byte of its storage. */
+    public boolean coversStorage() {
+        long[] e = byteExtent();
+        return e[0] == 0 && e[1] == storage.byteSize() && (isContiguous() || numel == 0);
+    }
+
+    /** The largest power of two, at most 4096, that divides the address of the first data byte. */
+    public int alignment() {
+        long addr = storage.address() + dataStartByte();
+        if (addr == 0) {
+            return 4096;
+        }
+        return (int) Math.min(4096, Long.lowestOneBit(addr));
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /**
+     * A view with another shape, strides and storage offset over the same storage.
+     *
+     * @throws IllegalArgumentException when the view would leave the storage
+     */
+    public Tensor view(long[] newShape, long[] newStrides, long newStorageOffset) {
+        return new Tensor(storage, dtype, newShape.clone(), newStrides.clone(), newStorageOffset);
+    }
+
+    /** A view with a new row-major shape of the same number of elements (contiguous tensors only). */
+    public Tensor reshape(long... newShape) {
+        if (DType.numel(newShape) != numel) {
+            throw new IllegalArgumentException("cannot reshape " + Arrays.toString(shape) + " to "
+                    + Arrays.toString(newShape));
+        }
+        if (!isContiguous()) {
+            throw new IllegalStateException("reshape needs a contiguous tensor");
+        }
+        return new Tensor(storage, dtype, newShape.clone(), contiguousStrides(newShape), storageOffset);
+    }
+
+    /** Swaps two dimensions (a zero-copy transpose). */
+    public Tensor transpose(int d0, int d1) {
+        requireFullBytes("transpose");
+        long[] s = shape.clone();
+        long[] st = strides.clone();
+        long t = s[d0];
+        s[d0] = s[d1];
+        s[d1] = t;
+        t = st[d0];
+        st[d0] = st[d1];
+        st[d1] = t;
+        return new Tensor(storage, dtype, s, st, storageOffset);
+    }
+
+    /** Removes dimension {@code dim} by fixing it at {@code index} (negative indexes count from the end). */
+    public Tensor select(int dim, long index) {
+        requireFullBytes("select");
+        long n = shape[dim];
+        long i = index < 0 ? index + n : index;
+        if (i < 0 || i >= n) {
+            throw new IndexOutOfBoundsException("index " + index + " out of range for dimension " + dim
+                    + " of size " + n);
+        }
+        long[] s = new long[shape.length - 1];
+        long[] st = new long[shape.length - 1];
+        for (int k = 0, j = 0; k < shape.length; k++) {
+            if (k != dim) {
+                s[j] = shape[k];
+                st[j++] = strides[k];
+            }
+        }
+        return new Tensor(storage, dtype, s, st, storageOffset + i * strides[dim]);
+    }
+
+    /** Keeps {@code length} elements of dimension {@code dim} starting at {@code start}. */
+    public Tensor narrow(int dim, long start, long length) {
+        return slice(dim, start, start + length, 1);
+    }
+
+    /**
+     * Keeps elements {@code start, start+step, …} below {@code stop} of dimension {@code dim}; the bounds must
+     * already be within {@code [0, size]} and step positive.
+     */
+    public Tensor slice(int dim, long start, long stop, long step) {
+        long n = shape[dim];
+        if (start < 0 || stop > n || step <= 0) {
+            throw new IndexOutOfBoundsException("slice [" + start + ":" + stop + ":" + step + "] of dimension "
+                    + dim + " of size " + n);
+        }
+        long len = stop <= start ? 0 : (stop - start + step - 1) / step;
+        if (dtype.isSubByte()) {
+            if (dim != 0 && !(start == 0 && stop == n && step == 1)) {
+                throw new IllegalArgumentException("sub-byte " + dtype + " tensors can only be sliced along dimension 0");
+            }
+            if (step != 1) {
+                throw new IllegalArgumentException("sub-byte " + dtype + " tensors cannot be sliced with a step");
+            }
+        }
+        long[] s = shape.clone();
+        long[] st = strides.clone();
+        s[dim] = len;
+        st[dim] = strides[dim] * step;
+        if (dtype.isSubByte()) {
+            st = contiguousStrides(s);
+        }
+        long off = len == 0 ? storageOffset : storageOffset + start * strides[dim];
+        return new Tensor(storage, dtype, s, st, off);
+    }
+
+    private void requireFullBytes(String op) {
+        if (dtype.isSubByte()) {
+            throw new UnsupportedOperationException(op + " is not supported for sub-byte dtype " + dtype);
+        }
+    }
+
+    // ---------------------------------------------------------------- element access
+
+    /** Byte offset in the storage of the element at {@code index} (one index per dimension). */
+    public long byteOffsetOf(long... index) {
+        requireFullBytes("element access");
+        if (index.length != shape.length) {
+            throw new IllegalArgumentException("expected " + shape.length + " indexes, got " + index.length);
+        }
+        long e = storageOffset;
+        for (int i = 0; i < index.length; i++) {
+            if (index[i] < 0 || index[i] >= shape[i]) {
+                throw new IndexOutOfBoundsException("index " + index[i] + " out of range for dimension " + i
+                        + " of size " + shape[i]);
+            }
+            e += index[i] * strides[i];
+        }
+        return e * dtype.byteSize();
+    }
+
+    /** The element at {@code index} as a float (integers converted, narrow floats decoded, BOOL as 0/1). */
+    public float getFloat(long... index) {
+        return (float) readDouble(byteOffsetOf(index));
+    }
+
+    /** The element at {@code index} as a double. */
+    public double getDouble(long... index) {
+        return readDouble(byteOffsetOf(index));
+    }
+
+    /**
+     * The element at {@code index} of an integer or BOOL tensor as a long (U64 values above
+     * {@code Long.MAX_VALUE} come back as their two's-complement bits: use {@link Long#toUnsignedString}).
+     */
+    public long getLong(long... index) {
+        return readLong(byteOffsetOf(index));
+    }
+
+    /** The element at {@code index} of a complex tensor as {@code {real, imaginary}}. */
+    public double[] getComplex(long... index) {
+        long off = byteOffsetOf(index);
+        return switch (dtype) {
+            case C64 -> new double[] {storage.get(F32, off), storage.get(F32, off + 4)};
+            case C128 -> new double[] {storage.get(F64, off), storage.get(F64, off + 8)};
+            default -> new double[] {readDouble(off), 0};
+        };
+    }
+
+    long readLong(long off) {
+        return switch (dtype) {
+            case BOOL, U8 -> storage.get(ValueLayout.JAVA_BYTE, off) & 0xFFL;
+            case I8 -> storage.get(ValueLayout.JAVA_BYTE, off);
+            case I16 -> storage.get(I16, off);
+            case U16 -> storage.get(I16, off) & 0xFFFFL;
+            case I32 -> storage.get(I32, off);
+            case U32 -> storage.get(I32, off) & 0xFFFF_FFFFL;
+            case I64, U64 -> storage.get(I64, off);
+            default -> throw new UnsupportedOperationException("getLong on " + dtype + " tensor");
+        };
+    }
+
+    double readDouble(long off) {
+        return switch (dtype) {
+            case F32 -> storage.get(F32, off);
+            case F64 -> storage.get(F64, off);
+            case F16 -> FloatFormats.f16(storage.get(I16, off));
+            case BF16 -> FloatFormats.bf16(storage.get(I16, off));
+            case F8_E4M3 -> FloatFormats.F8_E4M3[storage.get(ValueLayout.JAVA_BYTE, off) & 0xFF];
+            case F8_E5M2 -> FloatFormats.F8_E5M2[storage.get(ValueLayout.JAVA_BYTE, off) & 0xFF];
+            case F8_E4M3FNUZ -> FloatFormats.F8_E4M3FNUZ[storage.get(ValueLayout.JAVA_BYTE, off) & 0xFF];
+            case F8_E5M2FNUZ -> FloatFormats.F8_E5M2FNUZ[storage.get(ValueLayout.JAVA_BYTE, off) & 0xFF];
+            case F8_E8M0 -> FloatFormats.F8_E8M0[storage.get(ValueLayout.JAVA_BYTE, off) & 0xFF];
+            case U64 -> {
+                long v = storage.get(I64, off);
+                yield v >= 0 ? v : (double) (v >>> 1) * 2.0 + (v & 1);
+            }
+            case BOOL, U8, I8, I16, U16, I32, U32, I64 -> readLong(off);
+            default -> throw new UnsupportedOperationException("element read of " + dtype + " tensor");
+        };
+    }
+
+    /**
+     * All elements in row-major order as floats (F16/BF16/FP8 decoded, integers converted).
+     *
+     * @throws IllegalStateException when there are more than {@code Integer.MAX_VALUE - 8} elements
+     * @throws UnsupportedOperationException for complex and sub-byte dtypes
+     */
+    public float[] toFloatArray() {
+        if (numel > Integer.MAX_VALUE - 8) {
+            throw new IllegalStateException(numel + " elements do not fit a float[]");
+        }
+        if (dtype.isComplex() || dtype.isSubByte()) {
+            throw new UnsupportedOperationException("toFloatArray of " + dtype + " tensor");
+        }
+        float[] out = new float[(int) numel];
+        if (isContiguous()) {
+            MemorySegment d = data();
+            switch (dtype) {
+                case F32 -> MemorySegment.copy(d, F32, 0, out, 0, out.length);
+                case BF16 -> Conversions.bf16ToF32(d, MemorySegment.ofArray(out), out.length);
+                case F16 -> Conversions.f16ToF32(d, MemorySegment.ofArray(out), out.length);
+                default -> {
+                    int es = dtype.byteSize();
+                    long off = dataStartByte();
+                    for (int i = 0; i < out.length; i++) {
+                        out[i] = (float) readDouble(off + (long) i * es);
+                    }
+                }
+            }
+            return out;
+        }
+        int es = dtype.byteSize();
+        long[] idx = new long[shape.length];
+        long off = dataStartByte();
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (float) readDouble(off);
+            for (int d = shape.length - 1; d >= 0; d--) {
+                if (++idx[d] < shape[d]) {
+                    off += strides[d] * es;
+                    break;
+                }
+                off -= (idx[d] - 1) * strides[d] * es;
+                idx[d] = 0;
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Converts this contiguous F32, F16 or BF16 tensor to F32 little-endian values in {@code dst}
+     * ({@code numel * 4} bytes).
+     */
+    public void copyAsF32(MemorySegment dst) {
+        MemorySegment d = data();
+        long n = numel;
+        if (dst.byteSize() < n * 4) {
+            throw new IndexOutOfBoundsException("destination of " + dst.byteSize() + " bytes < " + n * 4);
+        }
+        switch (dtype) {
+            case F32 -> MemorySegment.copy(d, 0, dst, 0, n * 4);
+            case BF16 -> Conversions.bf16ToF32(d, dst, n);
+            case F16 -> Conversions.f16ToF32(d, dst, n);
+            default -> throw new UnsupportedOperationException("copyAsF32 of " + dtype);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Tensor[" + dtype + " " + Arrays.toString(shape) + (isContiguous() ? "" : " strides "
+                + Arrays.toString(strides)) + (storageOffset != 0 ? " offset " + storageOffset : "") + "]";
+    }
+
+    /** Copies a strided tensor's elements in row-major order, one innermost run at a time. */
+    private static final class Gather {
+        private final Tensor t;
+        private final int es;
+        private final long runElems;   // elements per innermost run copied with one MemorySegment.copy
+        private final int outerDims;   // dims iterated by the odometer
+
+        Gather(Tensor t) {
+            this.t = t;
+            this.es = t.dtype.byteSize();
+            int r = t.shape.length;
+            if (r > 0 && t.strides[r - 1] == 1) {
+                runElems = t.shape[r - 1];
+                outerDims = r - 1;
+            } else {
+                runElems = 1;
+                outerDims = r;
+            }
+        }
+
+        void copy(MemorySegment dst, long dstOff) {
+            if (t.numel == 0) {
+                return;
+            }
+            long runBytes = runElems * es;
+            long[] idx = new long[outerDims];
+            long src = t.dataStartByte();
+            long pos = dstOff;
+            long runs = t.numel / runElems;
+            for (long k = 0; k < runs; k++) {
+                MemorySegment.copy(t.storage, src, dst, pos, runBytes);
+                pos += runBytes;
+                src = advance(idx, src);
+            }
+        }
+
+        void stream(MemorySegment buf, WritableByteChannel out) throws IOException {
+            if (t.numel == 0) {
+                return;
+            }
+            long runBytes = runElems * es;
+            long[] idx = new long[outerDims];
+            long src = t.dataStartByte();
+            long runs = t.numel / runElems;
+            long fill = 0;
+            for (long k = 0; k < runs; k++) {
+                long remaining = runBytes;
+                long s = src;
+                while (remaining > 0) {
+                    long n = Math.min(remaining, buf.byteSize() - fill);
+                    MemorySegment.copy(t.storage, s, buf, fill, n);
+                    fill += n;
+                    s += n;
+                    remaining -= n;
+                    if (fill == buf.byteSize()) {
+                        writeSegment(buf, out);
+                        fill = 0;
+                    }
+                }
+                src = advance(idx, src);
+            }
+            if (fill > 0) {
+                writeSegment(buf.asSlice(0, fill), out);
+            }
+        }
+
+        private long advance(long[] idx, long src) {
+            for (int d = outerDims - 1; d >= 0; d--) {
+                if (++idx[d] < t.shape[d]) {
+                    return src + t.strides[d] * es;
+                }
+                src -= (idx[d] - 1) * t.strides[d] * es;
+                idx[d] = 0;
+            }
+            return src;
+        }
+    }
+}

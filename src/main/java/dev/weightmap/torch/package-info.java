@@ -1,0 +1,2 @@
+/** torch support. */
+package dev.weightmap.torch;

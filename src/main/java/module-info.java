@@ -1,0 +1,13 @@
+/**
+ * weightmap: zero-copy safetensors, DDUF and PyTorch checkpoint I/O over memory-mapped files.
+ */
+module dev.weightmap {
+    requires jdk.incubator.vector;
+
+    exports dev.weightmap.tensor;
+    exports dev.weightmap.safetensors;
+    exports dev.weightmap.dduf;
+    exports dev.weightmap.torch;
+    exports dev.weightmap.shard;
+    exports dev.weightmap.checksum;
+}
