@@ -1,0 +1,62 @@
+package dev.weightmap.checksum;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+
+/**
+ * Chooses the XXH3 stripe kernel once, on first use (lazy holder idiom, as Lucene's vectorization provider
+ * does). The Vector API kernel is used only when the {@code jdk.incubator.vector} module is in the boot layer,
+ * the system property {@code weightmap.vectorization} is not {@code false}, and the preferred species has at
+ * least 256 bits. It is found by name, so its class is never loaded when the module is absent.
+ */
+final class Xxh3Kernels {
+    /** Name of the system property that forces the scalar kernel when set to {@code false}. */
+    static final String PROPERTY = "weightmap.vectorization";
+
+    static final Xxh3Kernel SCALAR = new Xxh3ScalarKernel();
+
+    private Xxh3Kernels() {
+    }
+
+    private static final class Holder {
+        static final Xxh3Kernel BEST = select();
+    }
+
+    /** The kernel chosen at startup. */
+    static Xxh3Kernel best() {
+        return Holder.BEST;
+    }
+
+    /**
+     * The kernel to use over {@code s}: vector loads need a native segment or one backed by a {@code byte[]},
+     * other heap segments take the scalar path.
+     */
+    static Xxh3Kernel forSegment(MemorySegment s) {
+        Xxh3Kernel k = Holder.BEST;
+        if (k == SCALAR || s.isNative()) {
+            return k;
+        }
+        return s.heapBase().orElse(null) instanceof byte[] ? k : SCALAR;
+    }
+
+    private static Xxh3Kernel select() {
+        System.Logger log = System.getLogger(Xxh3Kernels.class.getName());
+        if ("false".equalsIgnoreCase(System.getProperty(PROPERTY, "true"))) {
+            log.log(System.Logger.Level.DEBUG, "XXH3: scalar kernel forced by -D" + PROPERTY + "=false");
+            return SCALAR;
+        }
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+            log.log(System.Logger.Level.DEBUG, "XXH3: jdk.incubator.vector not in the boot layer, scalar kernel");
+            return SCALAR;
+        }
+        try {
+            Class<?> c = Class.forName(Xxh3Kernels.class.getPackageName() + ".Xxh3VectorKernel");
+            Object k = MethodHandles.lookup().findConstructor(c, MethodType.methodType(void.class)).invoke();
+            return (Xxh3Kernel) k;
+        } catch (Throwable t) {
+            log.log(System.Logger.Level.DEBUG, "XXH3: vector kernel unavailable (" + t + "), scalar kernel");
+            return SCALAR;
+        }
+    }
+}
