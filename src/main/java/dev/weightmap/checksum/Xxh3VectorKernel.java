@@ -97,27 +97,76 @@ final class Xxh3VectorKernel extends Xxh3Kernel {
     @Override
     void blocks(long[] acc, MemorySegment in, long off, long blocks, MemorySegment secret) {
         if (WIDE) {
+            long[] key = secretLongs(secret);
             LongVector a = LongVector.fromArray(S512, acc, 0);
+            LongVector sk = LongVector.fromArray(S512, key, 16);
             for (long b = 0; b < blocks; b++) {
-                a = stripes512(a, in, off + b * BLOCK, STRIPES_PER_BLOCK, secret, 0);
-                a = scramble512(a, secret);
+                long base = off + b * BLOCK;
+                LongVector p = a;
+                LongVector sum = LongVector.zero(S512);
+                for (int n = 0; n < STRIPES_PER_BLOCK; n++) {
+                    LongVector d = LongVector.fromMemorySegment(S512, in, base + (long) n * STRIPE, LE);
+                    LongVector x = d.lanewise(VectorOperators.XOR, LongVector.fromArray(S512, key, n));
+                    p = p.add(x.and(0xFFFFFFFFL).mul(x.lanewise(VectorOperators.LSHR, 32)));
+                    sum = sum.add(d);
+                }
+                a = p.add(sum.rearrange(SWAP512));
+                a = a.lanewise(VectorOperators.XOR, a.lanewise(VectorOperators.LSHR, 47));
+                a = a.lanewise(VectorOperators.XOR, sk).mul(PRIME32_1);
             }
             a.intoArray(acc, 0);
         } else {
+            long[] key = secretLongs(secret);
             LongVector lo = LongVector.fromArray(S256, acc, 0);
             LongVector hi = LongVector.fromArray(S256, acc, 4);
+            LongVector skLo = LongVector.fromArray(S256, key, 16);
+            LongVector skHi = LongVector.fromArray(S256, key, 20);
             for (long b = 0; b < blocks; b++) {
                 long base = off + b * BLOCK;
+                LongVector sumLo = LongVector.zero(S256);
+                LongVector sumHi = LongVector.zero(S256);
                 for (int n = 0; n < STRIPES_PER_BLOCK; n++) {
                     long p = base + (long) n * STRIPE;
-                    lo = round256(lo, in, p, secret, 8L * n);
-                    hi = round256(hi, in, p + 32, secret, 8L * n + 32);
+                    LongVector dLo = LongVector.fromMemorySegment(S256, in, p, LE);
+                    LongVector dHi = LongVector.fromMemorySegment(S256, in, p + 32, LE);
+                    LongVector xLo = dLo.lanewise(VectorOperators.XOR, LongVector.fromArray(S256, key, n));
+                    LongVector xHi = dHi.lanewise(VectorOperators.XOR, LongVector.fromArray(S256, key, n + 4));
+                    lo = lo.add(xLo.and(0xFFFFFFFFL).mul(xLo.lanewise(VectorOperators.LSHR, 32)));
+                    hi = hi.add(xHi.and(0xFFFFFFFFL).mul(xHi.lanewise(VectorOperators.LSHR, 32)));
+                    sumLo = sumLo.add(dLo);
+                    sumHi = sumHi.add(dHi);
                 }
-                lo = scramble256(lo, secret, SCRAMBLE_OFFSET);
-                hi = scramble256(hi, secret, SCRAMBLE_OFFSET + 32);
+                lo = lo.add(sumLo.rearrange(SWAP256));
+                hi = hi.add(sumHi.rearrange(SWAP256));
+                lo = lo.lanewise(VectorOperators.XOR, lo.lanewise(VectorOperators.LSHR, 47));
+                lo = lo.lanewise(VectorOperators.XOR, skLo).mul(PRIME32_1);
+                hi = hi.lanewise(VectorOperators.XOR, hi.lanewise(VectorOperators.LSHR, 47));
+                hi = hi.lanewise(VectorOperators.XOR, skHi).mul(PRIME32_1);
             }
             lo.intoArray(acc, 0);
             hi.intoArray(acc, 4);
         }
+    }
+
+    /** The 24 little-endian words of a 192-byte secret (cached for the default secret). */
+    private static long[] secretLongs(MemorySegment secret) {
+        if (secret == Xxh3.DEFAULT_SECRET) {
+            return DEFAULT_KEYS;
+        }
+        long[] k = new long[24];
+        for (int i = 0; i < 24; i++) {
+            k[i] = secret.get(Xxh3.LE64, 8L * i);
+        }
+        return k;
+    }
+
+    private static final long[] DEFAULT_KEYS = secretLongs0();
+
+    private static long[] secretLongs0() {
+        long[] k = new long[24];
+        for (int i = 0; i < 24; i++) {
+            k[i] = Xxh3.DEFAULT_SECRET.get(Xxh3.LE64, 8L * i);
+        }
+        return k;
     }
 }
