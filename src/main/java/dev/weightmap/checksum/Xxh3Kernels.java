@@ -1,5 +1,6 @@
 package dev.weightmap.checksum;
 
+import dev.weightmap.internal.simd.Simd;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
@@ -42,12 +43,9 @@ final class Xxh3Kernels {
 
     private static Xxh3Kernel select() {
         System.Logger log = System.getLogger(Xxh3Kernels.class.getName());
-        if ("false".equalsIgnoreCase(System.getProperty(PROPERTY, "true"))) {
-            log.log(System.Logger.Level.DEBUG, "XXH3: scalar kernel forced by -D" + PROPERTY + "=false");
-            return SCALAR;
-        }
-        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
-            log.log(System.Logger.Level.DEBUG, "XXH3: jdk.incubator.vector not in the boot layer, scalar kernel");
+        if (!Simd.ENABLED) { // same decision as the rest of weightmap (module in boot layer, property)
+            log.log(System.Logger.Level.DEBUG, "XXH3: scalar kernel (-D" + PROPERTY
+                    + "=false or jdk.incubator.vector not in the boot layer)");
             return SCALAR;
         }
         try {
