@@ -107,6 +107,27 @@ class HashCommandTest {
 
     @Test
     @SuppressWarnings("unchecked")
+    void perTensorSha256MatchesHashlibOnTheRustFixture() throws IOException {
+        Path fx = dir.resolve("all_dtypes.safetensors");
+        try (var in = HashCommandTest.class.getResourceAsStream("/fixtures/checksums/all_dtypes.safetensors")) {
+            Files.write(fx, in.readAllBytes());
+        }
+        Map<String, Object> expected;
+        try (var in = HashCommandTest.class.getResourceAsStream("/fixtures/checksums/all_dtypes.tensor-sha256.json")) {
+            expected = (Map<String, Object>) JsonReader.parse(in.readAllBytes());
+        }
+        Result r = run("hash", "--per-tensor", "--json", fx.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        Map<String, Object> m = (Map<String, Object>) JsonReader.parse(r.out().trim().getBytes(StandardCharsets.UTF_8));
+        assertThat(m.get("algo")).isEqualTo("sha256");
+        assertThat((Map<String, Object>) m.get("tensors"))
+                .containsExactlyInAnyOrderEntriesOf((Map<String, Object>) expected.get("tensors"));
+        assertThat(run("hash", fx.toString()).out())
+                .isEqualTo("aa646cec127b6d6507aca3e96ed9e3caa1c99879b5b3f381184af1a61cd76df9  " + fx + "\n");
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
     void manifestThenVerify() throws IOException {
         Path manifest = dir.resolve("m.json");
         Result w = run("hash", "--manifest", manifest.toString(), "--algo", "crc32c", file.toString());
