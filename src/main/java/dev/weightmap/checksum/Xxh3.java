@@ -188,12 +188,25 @@ public final class Xxh3 {
     private static long[] longAcc(Xxh3Kernel k, MemorySegment s, long len, MemorySegment secret) {
         long[] acc = initialAcc();
         long blocks = (len - 1) / Xxh3Kernel.BLOCK;
-        k.blocks(acc, s, 0, blocks, secret);
+        blocks(k, acc, s, 0, blocks, secret);
         long done = blocks * Xxh3Kernel.BLOCK;
         int stripes = (int) (((len - 1) - done) / Xxh3Kernel.STRIPE);
         k.accumulate(acc, s, done, stripes, secret, 0);
         k.accumulate(acc, s, len - Xxh3Kernel.STRIPE, 1, secret, Xxh3Kernel.LAST_STRIPE_OFFSET);
         return acc;
+    }
+
+    /** Blocks per kernel call: bounded calls keep the kernel a normally compiled (not OSR) hot method. */
+    static final long BLOCKS_PER_CALL = 64;
+
+    /** Runs the kernel's block loop in bounded calls. */
+    static void blocks(Xxh3Kernel k, long[] acc, MemorySegment s, long off, long blocks, MemorySegment secret) {
+        while (blocks > 0) {
+            long n = Math.min(blocks, BLOCKS_PER_CALL);
+            k.blocks(acc, s, off, n, secret);
+            off += n * Xxh3Kernel.BLOCK;
+            blocks -= n;
+        }
     }
 
     // ---------------------------------------------------------------------------------------------------------

@@ -84,7 +84,7 @@ final class Xxh3Hasher implements Hasher {
             n -= toEnd;
         }
         long blocks = n / Xxh3Kernel.STRIPES_PER_BLOCK;
-        k.blocks(acc, src, off, blocks, secret);
+        Xxh3.blocks(k, acc, src, off, blocks, secret);
         off += blocks * Xxh3Kernel.BLOCK;
         int left = (int) (n - blocks * Xxh3Kernel.STRIPES_PER_BLOCK);
         k.accumulate(acc, src, off, left, secret, 0);
