@@ -182,6 +182,9 @@ final class ChecksumManifest {
                 details.add("tensor " + name + " not in manifest");
             }
         }
+        for (String name : files.keySet()) {
+            checkRelative(name, manifestPath);
+        }
         for (Map.Entry<String, String> e : files.entrySet()) {
             Path f = resolve(input, e.getKey());
             if (!Files.isRegularFile(f)) {
@@ -201,6 +204,24 @@ final class ChecksumManifest {
         }
         return "manifest " + manifestPath + ": " + tensors.size() + " tensors, " + files.size() + " files match ("
                 + algo.cliName() + ")";
+    }
+
+    /** File keys must stay inside the input: relative, no {@code ..} component. */
+    private static void checkRelative(String name, Path manifestPath) throws IOException {
+        Path rel;
+        try {
+            rel = Path.of(name);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new IOException("manifest " + manifestPath + ": file key \"" + name + "\" is not a valid path", e);
+        }
+        boolean dotdot = false;
+        for (Path part : rel) {
+            dotdot |= part.toString().equals("..");
+        }
+        if (name.isEmpty() || rel.isAbsolute() || dotdot) {
+            throw new IOException("manifest " + manifestPath + ": file key \"" + name
+                    + "\" must be a relative path inside the input (no absolute path, no ..)");
+        }
     }
 
     @SuppressWarnings("unchecked")

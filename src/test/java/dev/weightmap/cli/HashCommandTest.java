@@ -192,6 +192,12 @@ class HashCommandTest {
         Files.writeString(manifest, "{\"algo\":\"crc32\",\"tensors\":{\"a\":1}}");
         assertThat(run("verify", "--manifest", manifest.toString(), file.toString()).err())
                 .startsWith("error: IO_ERROR: manifest " + manifest + ": \"tensors\".a must be a hex string");
+        Files.writeString(manifest, "{\"algo\":\"crc32\",\"files\":{\"../etc/passwd\":\"00\"}}");
+        assertThat(run("verify", "--manifest", manifest.toString(), file.toString()).err())
+                .startsWith("error: IO_ERROR: manifest " + manifest + ": file key \"../etc/passwd\" must be a relative path");
+        Files.writeString(manifest, "{\"algo\":\"crc32\",\"files\":{\"/etc/passwd\":\"00\"}}");
+        assertThat(run("verify", "--manifest", manifest.toString(), file.toString()).err())
+                .startsWith("error: IO_ERROR: manifest " + manifest + ": file key \"/etc/passwd\" must be a relative path");
         assertThat(run("verify", "--manifest", dir.resolve("none.json").toString(), file.toString()).err())
                 .startsWith("error: NOT_FOUND: ");
 
