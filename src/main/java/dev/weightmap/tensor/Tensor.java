@@ -264,6 +264,20 @@ public final class Tensor {
     public static void writeSegment(MemorySegment seg, WritableByteChannel out) throws IOException {
         long pos = 0;
         long size = seg.byteSize();
+        if (seg.heapBase().isPresent() && !(seg.heapBase().get() instanceof byte[])) {
+            // asByteBuffer() only works for native and byte[] segments: copy other heap arrays through a buffer
+            byte[] buf = new byte[(int) Math.min(size, 1 << 16)];
+            while (pos < size) {
+                int n = (int) Math.min(size - pos, buf.length);
+                MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, pos, buf, 0, n);
+                ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
+                while (bb.hasRemaining()) {
+                    out.write(bb);
+                }
+                pos += n;
+            }
+            return;
+        }
         while (pos < size) {
             long n = Math.min(size - pos, 1L << 30);
             ByteBuffer bb = seg.asSlice(pos, n).asByteBuffer();
