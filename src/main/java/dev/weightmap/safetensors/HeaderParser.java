@@ -118,6 +118,11 @@ final class HeaderParser {
             r.expectEnd();
         } catch (JsonException e) {
             String where = current == null ? "" : " (tensor `" + current + "`)";
+            if (e.isOverflow()) {
+                // formats.md A.3: values beyond Long.MAX_VALUE are overflow errors (the reference's u64 overflows later)
+                throw new SafetensorsException(Reason.OVERFLOW, file + ": overflow in header" + where + ": "
+                        + e.getMessage(), e);
+            }
             throw new SafetensorsException(e.isUtf8Error() ? Reason.INVALID_UTF8 : Reason.INVALID_JSON,
                     file + ": invalid JSON in header" + where + ": " + e.getMessage(), e);
         }
