@@ -382,7 +382,7 @@ public final class Tensor {
                 st[j++] = strides[k];
             }
         }
-        return new Tensor(storage, dtype, s, st, storageOffset + i * strides[dim]);
+        return new Tensor(storage, dtype, s, st, numel == 0 ? storageOffset : storageOffset + i * strides[dim]);
     }
 
     /** Keeps {@code length} elements of dimension {@code dim} starting at {@code start}. */
@@ -400,7 +400,7 @@ public final class Tensor {
             throw new IndexOutOfBoundsException("slice [" + start + ":" + stop + ":" + step + "] of dimension "
                     + dim + " of size " + n);
         }
-        long len = stop <= start ? 0 : (stop - start + step - 1) / step;
+        long len = stop <= start ? 0 : (stop - start - 1) / step + 1;
         if (dtype.isSubByte()) {
             if (dim != 0 && !(start == 0 && stop == n && step == 1)) {
                 throw new IllegalArgumentException("sub-byte " + dtype + " tensors can only be sliced along dimension 0");
@@ -416,7 +416,7 @@ public final class Tensor {
         if (dtype.isSubByte()) {
             st = contiguousStrides(s);
         }
-        long off = len == 0 ? storageOffset : storageOffset + start * strides[dim];
+        long off = len == 0 || numel == 0 ? storageOffset : storageOffset + start * strides[dim];
         return new Tensor(storage, dtype, s, st, off);
     }
 
