@@ -412,7 +412,7 @@ public final class Tensor {
         long[] s = shape.clone();
         long[] st = strides.clone();
         s[dim] = len;
-        st[dim] = strides[dim] * step;
+        st[dim] = len > 1 ? strides[dim] * step : strides[dim]; // a step beyond the end must not overflow the stride
         if (dtype.isSubByte()) {
             st = contiguousStrides(s);
         }
