@@ -303,4 +303,23 @@ class WriterTest {
         ByteArrayOutputStream unused = new ByteArrayOutputStream();
         assertThat(unused.size()).isZero();
     }
+
+    @Test
+    void namesAndMetadataMustBeValidUnicode() {
+        // a lone surrogate has no UTF-8 form: writing it would silently turn it into '?' (and two such names into a
+        // duplicate key that no reader accepts)
+        Tensor t = Tensor.ofFloats(new float[1], 1);
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        m.put("a\uD800", t);
+        m.put("a\uD801", Tensor.ofFloats(new float[1], 1));
+        assertThatThrownBy(() -> TestFiles.serialize(m, null)).isInstanceOfSatisfying(SafetensorsException.class,
+                e -> assertThat(e.reason()).isEqualTo(Reason.INVALID_TENSOR)).hasMessageContaining("UTF-8");
+        assertThatThrownBy(() -> TestFiles.serialize(Map.of("a", t), Map.of("k", "\uDC00")))
+                .isInstanceOfSatisfying(SafetensorsException.class, e -> assertThat(e.reason()).isEqualTo(Reason.INVALID_METADATA));
+        assertThatThrownBy(() -> TestFiles.serialize(Map.of("a", t), Map.of("\uDC00", "v")))
+                .isInstanceOfSatisfying(SafetensorsException.class, e -> assertThat(e.reason()).isEqualTo(Reason.INVALID_METADATA));
+        // a well-formed pair is fine
+        assertThat(TestFiles.parse(TestFiles.serialize(Map.of("\uD83D\uDE00", t), Map.of("\uD83D\uDE00", "\uD83D\uDE00"))).names())
+                .containsExactly("\uD83D\uDE00");
+    }
 }
