@@ -474,4 +474,30 @@ class InvalidInputTest {
         assertThatThrownBy(() -> TestFiles.serialize(Map.of("a", ok), md)).isInstanceOfSatisfying(SafetensorsException.class,
                 e -> assertThat(e.reason()).isEqualTo(Reason.INVALID_METADATA));
     }
+
+    @Test
+    void escapesAndWhitespaceEverywhere() {
+        // field names and dtypes are compared after unescaping, as serde does
+        SafetensorsFile f = TestFiles.parse(" { \"w\" : { \"d\\u0074ype\" : \"\\u0046\\u0033\\u0032\" , \"shape\" : [ 1 , 2 ] ,"
+                + " \"data_offsets\" :\t[ 0 ,\n8 ] } }\r\n", 8);
+        assertThat(f.info("w").dtype()).isEqualTo(DType.F32);
+        assertThat(f.info("w").shape()).containsExactly(1, 2);
+        // long names, with and without escapes and non-ASCII
+        String longName = "é😀\\n".repeat(3000);
+        SafetensorsFile g = TestFiles.parse("{\"" + longName + "\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]},\""
+                + "x".repeat(70000) + "\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[1,2]}}", 2);
+        assertThat(g.names().get(0)).isEqualTo("é😀\n".repeat(3000));
+        assertThat(g.names().get(1)).hasSize(70000);
+        // a dtype name that only matches after a prefix, or differs in case, is unknown
+        fails("{" + t("w", "F32 ", "[1]", 0, 4) + "}", 4, Reason.UNKNOWN_DTYPE, "`w`");
+        fails("{" + t("w", "F3", "[1]", 0, 4) + "}", 4, Reason.UNKNOWN_DTYPE, "`w`");
+        fails("{" + t("w", "bf16", "[1]", 0, 2) + "}", 2, Reason.UNKNOWN_DTYPE, "`w`");
+        // every dtype name is recognised
+        for (DType d : DType.values()) {
+            if (d.isSafetensors() && !d.isSubByte()) {
+                SafetensorsFile h = TestFiles.parse("{" + t("w", d.headerName(), "[2]", 0, 2L * d.byteSize()) + "}", 2 * d.byteSize());
+                assertThat(h.info("w").dtype()).isEqualTo(d);
+            }
+        }
+    }
 }
