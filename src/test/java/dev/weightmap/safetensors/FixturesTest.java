@@ -51,7 +51,8 @@ class FixturesTest {
             List<String> names = tensors.stream().map(t -> (String) t.get("name")).toList();
             assertThat(f.names()).containsExactlyElementsOf(names);
             assertThat(f.size()).isEqualTo(names.size());
-            assertThat(f.sortedNames()).isSorted().containsExactlyInAnyOrderElementsOf(names);
+            assertThat(f.sortedNames()).isSortedAccordingTo((a, b) -> java.util.Arrays.compare(a.codePoints().toArray(), b.codePoints().toArray()))
+                    .containsExactlyInAnyOrderElementsOf(names);
             assertThat(f.tensors().keySet()).containsExactlyElementsOf(names);
 
             for (Map<String, Object> t : tensors) {

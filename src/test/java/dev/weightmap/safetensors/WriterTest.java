@@ -65,6 +65,8 @@ class WriterTest {
         SafetensorsFile f = TestFiles.parse(out);
         assertThat(f.names()).containsExactly("Z", "a", "z", "é", fullwidth, emoji, "b");
         assertThat(header(out)).startsWith("{\"Z\":{\"dtype\":\"U64\",\"shape\":[1],\"data_offsets\":[0,8]},\"a\":");
+        // sortedNames() is Python's sorted(keys()): by code point, so U+FF01 comes before U+1F600
+        assertThat(f.sortedNames()).containsExactly("Z", "a", "b", "z", "é", fullwidth, emoji);
         // the map's order does not matter
         Map<String, Tensor> reversed = new LinkedHashMap<>();
         List<String> keys = new ArrayList<>(m.keySet());
