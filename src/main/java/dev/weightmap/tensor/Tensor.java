@@ -264,13 +264,12 @@ public final class Tensor {
     public static void writeSegment(MemorySegment seg, WritableByteChannel out) throws IOException {
         long pos = 0;
         long size = seg.byteSize();
-        if (!seg.isNative() && !(seg.heapBase().orElse(null) instanceof byte[])) {
-            // heap segments over float[], long[], … have no ByteBuffer view: go through a small byte[] buffer
+        if (seg.heapBase().isPresent() && !(seg.heapBase().get() instanceof byte[])) {
+            // asByteBuffer() only works for native and byte[] segments: copy other heap arrays through a buffer
             byte[] buf = new byte[(int) Math.min(size, 1 << 16)];
-            MemorySegment bufSeg = MemorySegment.ofArray(buf);
             while (pos < size) {
                 int n = (int) Math.min(size - pos, buf.length);
-                MemorySegment.copy(seg, pos, bufSeg, 0, n);
+                MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, pos, buf, 0, n);
                 ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
                 while (bb.hasRemaining()) {
                     out.write(bb);
@@ -383,7 +382,7 @@ public final class Tensor {
                 st[j++] = strides[k];
             }
         }
-        return new Tensor(storage, dtype, s, st, storageOffset + i * strides[dim]);
+        return new Tensor(storage, dtype, s, st, numel == 0 ? storageOffset : storageOffset + i * strides[dim]);
     }
 
     /** Keeps {@code length} elements of dimension {@code dim} starting at {@code start}. */
@@ -401,7 +400,7 @@ public final class Tensor {
             throw new IndexOutOfBoundsException("slice [" + start + ":" + stop + ":" + step + "] of dimension "
                     + dim + " of size " + n);
         }
-        long len = stop <= start ? 0 : (stop - start + step - 1) / step;
+        long len = stop <= start ? 0 : (stop - start - 1) / step + 1;
         if (dtype.isSubByte()) {
             if (dim != 0 && !(start == 0 && stop == n && step == 1)) {
                 throw new IllegalArgumentException("sub-byte " + dtype + " tensors can only be sliced along dimension 0");
@@ -413,11 +412,11 @@ public final class Tensor {
         long[] s = shape.clone();
         long[] st = strides.clone();
         s[dim] = len;
-        st[dim] = strides[dim] * step;
+        st[dim] = len > 1 ? strides[dim] * step : strides[dim]; // a step beyond the end must not overflow the stride
         if (dtype.isSubByte()) {
             st = contiguousStrides(s);
         }
-        long off = len == 0 ? storageOffset : storageOffset + start * strides[dim];
+        long off = len == 0 || numel == 0 ? storageOffset : storageOffset + start * strides[dim];
         return new Tensor(storage, dtype, s, st, off);
     }
 
