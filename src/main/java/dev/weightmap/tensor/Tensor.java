@@ -298,6 +298,10 @@ public final class Tensor {
         if (d.byteSize() > Integer.MAX_VALUE) {
             throw new IllegalStateException("tensor of " + d.byteSize() + " bytes does not fit a ByteBuffer");
         }
+        if (!d.isNative() && !(d.heapBase().orElse(null) instanceof byte[])) {
+            throw new IllegalStateException("a tensor over a " + d.heapBase().orElseThrow().getClass().getSimpleName()
+                    + " heap array has no ByteBuffer view: use data() or copyTo()");
+        }
         return d.asByteBuffer().asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
 
@@ -315,8 +319,10 @@ public final class Tensor {
 
     /** Whether this view covers every byte of its storage. */
     public boolean coversStorage() {
+        // hub's _is_complete: starts at the storage's first byte and holds exactly as many bytes as the storage
+        // (with non-negative strides this means every byte once: a full transpose covers its storage too)
         long[] e = byteExtent();
-        return e[0] == 0 && e[1] == storage.byteSize() && (isContiguous() || numel == 0);
+        return e[0] == 0 && e[1] == storage.byteSize() && byteLength() == storage.byteSize();
     }
 
     /** The largest power of two, at most 4096, that divides the address of the first data byte. */
