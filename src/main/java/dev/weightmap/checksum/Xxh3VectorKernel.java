@@ -97,24 +97,16 @@ final class Xxh3VectorKernel extends Xxh3Kernel {
     @Override
     void blocks(long[] acc, MemorySegment in, long off, long blocks, MemorySegment secret) {
         if (WIDE) {
+            // One copy of the loop per segment kind: each keeps a monomorphic profile at its vector loads, so
+            // hashing native, mapped and heap segments in one JVM does not de-optimise the loads for all three.
             long[] key = secretLongs(secret);
-            LongVector a = LongVector.fromArray(S512, acc, 0);
-            LongVector sk = LongVector.fromArray(S512, key, 16);
-            for (long b = 0; b < blocks; b++) {
-                long base = off + b * BLOCK;
-                LongVector p = a;
-                LongVector sum = LongVector.zero(S512);
-                for (int n = 0; n < STRIPES_PER_BLOCK; n++) {
-                    LongVector d = LongVector.fromMemorySegment(S512, in, base + (long) n * STRIPE, LE);
-                    LongVector x = d.lanewise(VectorOperators.XOR, LongVector.fromArray(S512, key, n));
-                    p = p.add(x.and(0xFFFFFFFFL).mul(x.lanewise(VectorOperators.LSHR, 32)));
-                    sum = sum.add(d);
-                }
-                a = p.add(sum.rearrange(SWAP512));
-                a = a.lanewise(VectorOperators.XOR, a.lanewise(VectorOperators.LSHR, 47));
-                a = a.lanewise(VectorOperators.XOR, sk).mul(PRIME32_1);
+            if (!in.isNative()) {
+                blocks512Heap(acc, in, off, blocks, key);
+            } else if (in.isMapped()) {
+                blocks512Mapped(acc, in, off, blocks, key);
+            } else {
+                blocks512Native(acc, in, off, blocks, key);
             }
-            a.intoArray(acc, 0);
         } else {
             long[] key = secretLongs(secret);
             LongVector lo = LongVector.fromArray(S256, acc, 0);
@@ -146,6 +138,69 @@ final class Xxh3VectorKernel extends Xxh3Kernel {
             lo.intoArray(acc, 0);
             hi.intoArray(acc, 4);
         }
+    }
+
+    /** The 512-bit block loop over native (non-mapped) segments; identical to the other two copies. */
+    private static void blocks512Native(long[] acc, MemorySegment in, long off, long blocks, long[] key) {
+        LongVector a = LongVector.fromArray(S512, acc, 0);
+        LongVector sk = LongVector.fromArray(S512, key, 16);
+        for (long b = 0; b < blocks; b++) {
+            long base = off + b * BLOCK;
+            LongVector p = a;
+            LongVector sum = LongVector.zero(S512);
+            for (int n = 0; n < STRIPES_PER_BLOCK; n++) {
+                LongVector d = LongVector.fromMemorySegment(S512, in, base + (long) n * STRIPE, LE);
+                LongVector x = d.lanewise(VectorOperators.XOR, LongVector.fromArray(S512, key, n));
+                p = p.add(x.and(0xFFFFFFFFL).mul(x.lanewise(VectorOperators.LSHR, 32)));
+                sum = sum.add(d);
+            }
+            a = p.add(sum.rearrange(SWAP512));
+            a = a.lanewise(VectorOperators.XOR, a.lanewise(VectorOperators.LSHR, 47));
+            a = a.lanewise(VectorOperators.XOR, sk).mul(PRIME32_1);
+        }
+        a.intoArray(acc, 0);
+    }
+
+    /** The 512-bit block loop over mapped segments. */
+    private static void blocks512Mapped(long[] acc, MemorySegment in, long off, long blocks, long[] key) {
+        LongVector a = LongVector.fromArray(S512, acc, 0);
+        LongVector sk = LongVector.fromArray(S512, key, 16);
+        for (long b = 0; b < blocks; b++) {
+            long base = off + b * BLOCK;
+            LongVector p = a;
+            LongVector sum = LongVector.zero(S512);
+            for (int n = 0; n < STRIPES_PER_BLOCK; n++) {
+                LongVector d = LongVector.fromMemorySegment(S512, in, base + (long) n * STRIPE, LE);
+                LongVector x = d.lanewise(VectorOperators.XOR, LongVector.fromArray(S512, key, n));
+                p = p.add(x.and(0xFFFFFFFFL).mul(x.lanewise(VectorOperators.LSHR, 32)));
+                sum = sum.add(d);
+            }
+            a = p.add(sum.rearrange(SWAP512));
+            a = a.lanewise(VectorOperators.XOR, a.lanewise(VectorOperators.LSHR, 47));
+            a = a.lanewise(VectorOperators.XOR, sk).mul(PRIME32_1);
+        }
+        a.intoArray(acc, 0);
+    }
+
+    /** The 512-bit block loop over heap segments. */
+    private static void blocks512Heap(long[] acc, MemorySegment in, long off, long blocks, long[] key) {
+        LongVector a = LongVector.fromArray(S512, acc, 0);
+        LongVector sk = LongVector.fromArray(S512, key, 16);
+        for (long b = 0; b < blocks; b++) {
+            long base = off + b * BLOCK;
+            LongVector p = a;
+            LongVector sum = LongVector.zero(S512);
+            for (int n = 0; n < STRIPES_PER_BLOCK; n++) {
+                LongVector d = LongVector.fromMemorySegment(S512, in, base + (long) n * STRIPE, LE);
+                LongVector x = d.lanewise(VectorOperators.XOR, LongVector.fromArray(S512, key, n));
+                p = p.add(x.and(0xFFFFFFFFL).mul(x.lanewise(VectorOperators.LSHR, 32)));
+                sum = sum.add(d);
+            }
+            a = p.add(sum.rearrange(SWAP512));
+            a = a.lanewise(VectorOperators.XOR, a.lanewise(VectorOperators.LSHR, 47));
+            a = a.lanewise(VectorOperators.XOR, sk).mul(PRIME32_1);
+        }
+        a.intoArray(acc, 0);
     }
 
     /** The 24 little-endian words of a 192-byte secret (cached for the default secret). */

@@ -3,6 +3,7 @@ package dev.weightmap.checksum;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -17,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class ScalarFallbackTest {
     /** Prints the chosen kernel, two hashes and whether the vector kernel class was loaded. */
     public static void main(String[] args) {
-        MemorySegment s = MemorySegment.ofArray(TestData.bytes(100_000));
+        MemorySegment s = Arena.ofAuto().allocate(100_000).copyFrom(MemorySegment.ofArray(TestData.bytes(100_000)));
         System.out.println("RESULT " + Xxh3.implementation() + " " + Xxh3.hex64(Xxh3.hash64(s)) + " "
                 + Xxh3.hex128(Xxh3.hash128(s, 7)));
     }
