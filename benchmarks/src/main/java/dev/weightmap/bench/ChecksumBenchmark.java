@@ -84,7 +84,8 @@ public class ChecksumBenchmark {
             mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), mapArena);
         }
         tensors = st.tensors();
-        Checksums.hex(a, memory.asSlice(0, 1 << 20)); // class init outside the measurement
+        // no warm-up hash here: each fork should see one segment kind only (see docs/notes/checksum.md on JIT
+        // profile pollution between native and mapped segments)
     }
 
     @TearDown(Level.Trial)
