@@ -153,6 +153,11 @@ public final class ZipWriter {
         }
     }
 
+    /** The channel of the current entry (what {@link #beginEntry} returned). */
+    public WritableByteChannel currentChannel() {
+        return requireEntry();
+    }
+
     private EntryChannel requireEntry() {
         if (current == null) {
             throw new IllegalStateException("no entry begun");
