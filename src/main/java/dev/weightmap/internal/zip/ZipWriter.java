@@ -146,6 +146,18 @@ public final class ZipWriter {
     /** Writes a whole segment into the current entry. */
     public void write(MemorySegment data) throws IOException {
         EntryChannel e = requireEntry();
+        boolean viewable = data.isNative() || data.heapBase().map(b -> b instanceof byte[]).orElse(false);
+        if (!viewable) {
+            // heap segments over long[], float[]...: asByteBuffer is unsupported, copy through a small buffer
+            byte[] buf = new byte[(int) Math.min(data.byteSize(), 1 << 16)];
+            MemorySegment bseg = MemorySegment.ofArray(buf);
+            for (long off = 0; off < data.byteSize(); off += buf.length) {
+                int n = (int) Math.min(buf.length, data.byteSize() - off);
+                MemorySegment.copy(data, off, bseg, 0, n);
+                e.write(ByteBuffer.wrap(buf, 0, n));
+            }
+            return;
+        }
         final long chunk = 1L << 30;
         for (long off = 0; off < data.byteSize(); off += chunk) {
             long n = Math.min(chunk, data.byteSize() - off);
@@ -252,6 +264,29 @@ public final class ZipWriter {
         }
     }
 
+    /** CRC over a buffer's remaining bytes; heap buffers over non-byte arrays (segments of float[] ...) are copied in chunks. */
+    static void updateCrc(CRC32 crc, ByteBuffer src) {
+        if (src.isDirect() || !src.hasArray() || isByteArrayBacked(src)) {
+            crc.update(src.duplicate());
+            return;
+        }
+        ByteBuffer d = src.duplicate();
+        byte[] chunk = new byte[(int) Math.min(d.remaining(), 1 << 16)];
+        while (d.hasRemaining()) {
+            int k = Math.min(chunk.length, d.remaining());
+            d.get(chunk, 0, k);
+            crc.update(chunk, 0, k);
+        }
+    }
+
+    private static boolean isByteArrayBacked(ByteBuffer b) {
+        try {
+            return b.array() != null;
+        } catch (UnsupportedOperationException e) {
+            return false;
+        }
+    }
+
     private static boolean isAscii(byte[] raw) {
         for (byte x : raw) {
             if (x < 0) {
@@ -285,7 +320,7 @@ public final class ZipWriter {
                 throw new java.nio.channels.ClosedChannelException();
             }
             int n = src.remaining();
-            crc.update(src.duplicate());
+            updateCrc(crc, src);
             writeFully(src);
             count += n;
             return n;
