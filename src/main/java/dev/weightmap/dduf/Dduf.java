@@ -161,12 +161,13 @@ public final class Dduf {
         exportEntries(dduf, entries, null);
     }
 
-    /** As {@link #exportEntries(Path, Iterable)}, reporting the number of data bytes written so far to {@code progress}. */
+    /** As {@link #exportEntries(Path, Iterable)}, reporting the number of archive bytes written so far to {@code progress} (may be null). */
     public static void exportEntries(Path dduf, Iterable<Entry> entries, LongConsumer progress) throws IOException {
         Objects.requireNonNull(entries, "entries");
         String where = dduf + ": ";
         AtomicFile.write(dduf, out -> {
             ZipWriter zw = new ZipWriter(out, ALIGNMENT);
+            zw.setProgress(progress);
             Set<String> raw = new HashSet<>();
             Set<String> stored = new LinkedHashSet<>();
             List<String> rawNames = new ArrayList<>();
@@ -202,9 +203,6 @@ public final class Dduf {
                 zw.beginEntry(storedName);
                 src.writeTo(zw);
                 zw.endEntry();
-                if (progress != null) {
-                    progress.accept(zw.position());
-                }
             }
             if (!haveIndex) {
                 throw new DdufExportException(where + DdufRules.MISSING_INDEX);

@@ -41,6 +41,7 @@ public final class ZipWriter {
     private final List<Written> written = new ArrayList<>();
     private final ByteBuffer small = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
     private EntryChannel current;
+    private java.util.function.LongConsumer progress;
     private long position;
     private boolean finished;
 
@@ -61,6 +62,11 @@ public final class ZipWriter {
         this.out = out;
         this.alignment = alignment;
         this.position = out.position();
+    }
+
+    /** Reports the absolute write position after every data chunk (null: none). */
+    public void setProgress(java.util.function.LongConsumer progress) {
+        this.progress = progress;
     }
 
     /** Entries written so far (complete ones). */
@@ -140,6 +146,9 @@ public final class ZipWriter {
             done += n;
             position += n;
             e.count += n;
+            if (progress != null) {
+                progress.accept(position);
+            }
         }
     }
 
@@ -323,6 +332,9 @@ public final class ZipWriter {
             updateCrc(crc, src);
             writeFully(src);
             count += n;
+            if (progress != null) {
+                progress.accept(position);
+            }
             return n;
         }
 
