@@ -129,7 +129,18 @@ public final class ZipArchive {
 
     /** Decodes a ZIP name: UTF-8 (strict) when {@code utf8}, else CP437. Null when the UTF-8 is invalid. */
     static String decodeName(MemorySegment seg, long off, int len, boolean utf8) {
-        byte[] b = seg.asSlice(off, len).toArray(ValueLayout.JAVA_BYTE);
+        byte[] b = new byte[len];
+        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, off, b, 0, len);
+        boolean allAscii = true;
+        for (byte x : b) {
+            if (x < 0) {
+                allAscii = false;
+                break;
+            }
+        }
+        if (allAscii) {
+            return new String(b, StandardCharsets.ISO_8859_1);
+        }
         if (utf8) {
             try {
                 return StandardCharsets.UTF_8.newDecoder()
@@ -141,17 +152,11 @@ public final class ZipArchive {
             }
         }
         char[] c = new char[len];
-        boolean ascii = true;
         for (int i = 0; i < len; i++) {
             int v = b[i] & 0xFF;
-            if (v >= 0x80) {
-                ascii = false;
-                c[i] = CP437_HIGH.charAt(v - 0x80);
-            } else {
-                c[i] = (char) v;
-            }
+            c[i] = v >= 0x80 ? CP437_HIGH.charAt(v - 0x80) : (char) v;
         }
-        return ascii ? new String(b, StandardCharsets.US_ASCII) : new String(c);
+        return new String(c);
     }
 
     private static final class Parser {
