@@ -109,4 +109,29 @@ class ZipWriterTest {
             assertThat(z.entries().get(n - 1).name()).isEqualTo(Integer.toString(n - 1));
         }
     }
+
+    @Test
+    void offsetsBeyond4GiBGetZip64ExtrasAndEndRecords() throws Exception {
+        Path f = dir.resolve("far.zip");
+        long start = (4L << 30) + 123; // a sparse prefix: entries begin beyond 4 GiB
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            ch.position(start);
+            ZipWriter w = new ZipWriter(ch, 64);
+            w.beginEntry("a.txt").write(ByteBuffer.wrap("far away".getBytes(StandardCharsets.UTF_8)));
+            w.endEntry();
+            w.finish();
+        }
+        try (Arena a = Arena.ofConfined(); FileChannel ch = FileChannel.open(f)) {
+            ZipArchive z = ZipArchive.read(ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), a));
+            assertThat(z.isZip64()).isTrue();
+            ZipEntry e = z.entries().get(0);
+            assertThat(e.localHeaderOffset()).isEqualTo(start);
+            assertThat(e.centralExtraLength()).isEqualTo(12); // ZIP64 extra holding the offset only
+            assertThat(e.dataOffset() % 64).isZero();
+            assertThat(new String(z.data(e).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8)).isEqualTo("far away");
+        }
+        try (ZipFile zf = new ZipFile(f.toFile())) {
+            assertThat(zf.getInputStream(zf.getEntry("a.txt")).readAllBytes()).isEqualTo("far away".getBytes(StandardCharsets.UTF_8));
+        }
+    }
 }
