@@ -197,6 +197,10 @@ public final class Dduf {
                 } catch (DdufInvalidEntryNameException x) {
                     throw new DdufExportException(where + "Invalid entry name: " + name + " (" + x.getMessage() + ")", x);
                 }
+                if (storedName.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 0xFFFF) {
+                    throw new DdufExportException(where + "Invalid entry name: " + name.substring(0, 64)
+                            + "... (longer than 65,535 UTF-8 bytes)");
+                }
                 if (!stored.add(storedName)) {
                     throw new DdufExportException(where + "Can't add duplicate entry: " + name);
                 }

@@ -193,6 +193,11 @@ class DdufExportTest {
                 Dduf.entry("/x.json", utf8("{}")))))
                 .isExactlyInstanceOf(DdufExportException.class)
                 .hasMessage(out + ": Invalid entry name: /x.json (Entry names must be relative paths. Got /x.json.)");
+        String longName = "a".repeat(70_000) + ".txt";
+        assertThatThrownBy(() -> Dduf.exportEntries(out, List.of(Dduf.entry("model_index.json", utf8("{}")),
+                Dduf.entry(longName, utf8("x")))))
+                .isExactlyInstanceOf(DdufExportException.class)
+                .hasMessage(out + ": Invalid entry name: " + longName.substring(0, 64) + "... (longer than 65,535 UTF-8 bytes)");
         assertThat(out).doesNotExist();
     }
 

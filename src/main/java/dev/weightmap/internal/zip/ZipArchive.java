@@ -241,6 +241,9 @@ public final class ZipArchive {
                 throw new ZipFormatException("central directory out of bounds: offset " + cdOffset + " + size "
                         + cdSize + " runs past the end records at offset " + limit);
             }
+            if (total > Integer.MAX_VALUE - 8) {
+                throw new ZipFormatException("too many entries: " + total);
+            }
             if (total > cdSize / CEN_LEN) {
                 throw new ZipFormatException("central directory of " + cdSize + " bytes cannot hold the " + total
                         + " entries the end record announces");
