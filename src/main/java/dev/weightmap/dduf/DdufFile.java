@@ -55,20 +55,19 @@ public final class DdufFile implements AutoCloseable {
         } catch (ZipFormatException e) {
             throw new DdufCorruptedFileException(where + e.getMessage(), e);
         }
-        Map<String, DdufEntry> map = new LinkedHashMap<>();
+        Map<String, DdufEntry> map = LinkedHashMap.newLinkedHashMap(zip.entries().size());
         for (ZipEntry z : zip.entries()) {
             String n = z.name();
-            String at = where + "entry '" + n + "': ";
             if (z.method() != ZipEntry.STORED) {
-                throw new DdufCorruptedFileException(at + "Data must not be compressed in DDUF file. (compression method "
+                throw new DdufCorruptedFileException(at(where, n) + "Data must not be compressed in DDUF file. (compression method "
                         + z.method() + ")");
             }
             if ((z.flags() & (ZipEntry.FLAG_ENCRYPTED | ZipEntry.FLAG_STRONG_ENCRYPTION)) != 0) {
-                throw new DdufCorruptedFileException(at + "encrypted entries are not supported (flags 0x"
+                throw new DdufCorruptedFileException(at(where, n) + "encrypted entries are not supported (flags 0x"
                         + Integer.toHexString(z.flags()) + ")");
             }
             if (z.compressedSize() != z.size()) {
-                throw new DdufCorruptedFileException(at + "stored entry has compressed size " + z.compressedSize()
+                throw new DdufCorruptedFileException(at(where, n) + "stored entry has compressed size " + z.compressedSize()
                         + " but size " + z.size());
             }
             try {
@@ -77,10 +76,9 @@ public final class DdufFile implements AutoCloseable {
                 throw new DdufCorruptedFileException(where + "Invalid entry name in DDUF file: " + n + " ("
                         + e.getMessage() + ")", e);
             }
-            if (map.containsKey(n)) {
+            if (map.putIfAbsent(n, new DdufEntry(this, n, z.dataOffset(), z.size(), z.crc32())) != null) {
                 throw new DdufCorruptedFileException(where + "Duplicate entry name in DDUF file: " + n);
             }
-            map.put(n, new DdufEntry(this, n, z.dataOffset(), z.size(), z.crc32()));
         }
         this.entries = Collections.unmodifiableMap(map);
         DdufEntry index = map.get(DdufRules.MODEL_INDEX);
@@ -188,6 +186,10 @@ public final class DdufFile implements AutoCloseable {
             }
         }
         return total;
+    }
+
+    private static String at(String where, String entry) {
+        return where + "entry '" + entry + "': ";
     }
 
     static String hex8(long v) {

@@ -22,9 +22,7 @@ final class DdufRules {
 
     /** hub's {@code _validate_dduf_entry_name}: extension, backslash, strip '/', depth. Returns the stripped name. */
     static String hubEntryName(String name) {
-        int dot = name.lastIndexOf('.');
-        String ext = "." + (dot < 0 ? name : name.substring(dot + 1));
-        if (!EXTENSIONS.contains(ext)) {
+        if (!allowedExtension(name)) {
             throw new DdufInvalidEntryNameException("File type not allowed: " + name);
         }
         if (name.indexOf('\\') >= 0) {
@@ -46,20 +44,42 @@ final class DdufRules {
         return s;
     }
 
+    /** hub's extension rule: {@code "." + name.split(".")[-1]} is one of {@link #EXTENSIONS}. */
+    static boolean allowedExtension(String name) {
+        int dot = name.lastIndexOf('.');
+        int start = dot + 1; // the whole name when there is no dot
+        int len = name.length() - start;
+        return switch (len) {
+            case 3 -> name.startsWith("txt", start);
+            case 4 -> name.startsWith("json", start);
+            case 5 -> name.startsWith("model", start);
+            case 11 -> name.startsWith("safetensors", start);
+            default -> false;
+        };
+    }
+
     /** hub's rules, then ours: no absolute names (leading '/', drive letter), no '.' or '..' components. */
     static String entryName(String name) {
         String s = hubEntryName(name);
         if (name.startsWith("/") || (name.length() >= 2 && name.charAt(1) == ':' && isAsciiLetter(name.charAt(0)))) {
             throw new DdufInvalidEntryNameException("Entry names must be relative paths. Got " + name + ".");
         }
-        for (String c : s.split("/", -1)) {
-            if (c.equals(".") || c.equals("..")) {
+        int from = 0;
+        while (true) {
+            int slash = s.indexOf('/', from);
+            int end = slash < 0 ? s.length() : slash;
+            int len = end - from;
+            if (len == 0) {
+                throw new DdufInvalidEntryNameException("Entry names must not have empty components. Got " + name + ".");
+            }
+            if ((len == 1 || len == 2) && s.charAt(from) == '.' && (len == 1 || s.charAt(from + 1) == '.')) {
                 throw new DdufInvalidEntryNameException(
                         "Entry names must not contain '.' or '..' components. Got " + name + ".");
             }
-            if (c.isEmpty()) {
-                throw new DdufInvalidEntryNameException("Entry names must not have empty components. Got " + name + ".");
+            if (slash < 0) {
+                break;
             }
+            from = slash + 1;
         }
         return s;
     }
