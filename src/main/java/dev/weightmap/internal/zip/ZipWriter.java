@@ -38,6 +38,7 @@ public final class ZipWriter {
 
     private final FileChannel out;
     private final int alignment;
+    private final int paddingExtraId;
     private final List<Written> written = new ArrayList<>();
     private final ByteBuffer small = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
     private EntryChannel current;
@@ -56,11 +57,23 @@ public final class ZipWriter {
      * @param alignment power of two between 1 and 32768: every entry's data offset is a multiple of it
      */
     public ZipWriter(FileChannel out, int alignment) throws IOException {
+        this(out, alignment, ALIGNMENT_EXTRA_ID);
+    }
+
+    /**
+     * A writer whose padding extra field has id {@code paddingExtraId}: {@link #ALIGNMENT_EXTRA_ID} (a u16
+     * alignment then zeros) or any other id, whose body is all zeros (torch writes 0x4246, "FB").
+     */
+    public ZipWriter(FileChannel out, int alignment, int paddingExtraId) throws IOException {
         if (alignment < 1 || alignment > 32768 || Integer.bitCount(alignment) != 1) {
             throw new IllegalArgumentException("alignment must be a power of two in [1, 32768]: " + alignment);
         }
+        if (paddingExtraId < 0 || paddingExtraId > 0xFFFF || paddingExtraId == ZipArchive.ZIP64_EXTRA_ID) {
+            throw new IllegalArgumentException("invalid padding extra id: " + paddingExtraId);
+        }
         this.out = out;
         this.alignment = alignment;
+        this.paddingExtraId = paddingExtraId;
         this.position = out.position();
     }
 
@@ -114,8 +127,13 @@ public final class ZipWriter {
         b = small.clear();
         b.putShort((short) ZipArchive.ZIP64_EXTRA_ID).putShort((short) 16).putLong(0).putLong(0);
         if (pad > 0) {
-            b.putShort((short) ALIGNMENT_EXTRA_ID).putShort((short) (pad - 4)).putShort((short) Math.min(alignment, 0xFFFF));
-            for (int i = 6; i < pad; i++) {
+            b.putShort((short) paddingExtraId).putShort((short) (pad - 4));
+            int i = 4;
+            if (paddingExtraId == ALIGNMENT_EXTRA_ID) {
+                b.putShort((short) alignment);
+                i = 6;
+            }
+            for (; i < pad; i++) {
                 b.put((byte) 0);
             }
         }
