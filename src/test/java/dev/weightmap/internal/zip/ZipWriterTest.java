@@ -134,4 +134,26 @@ class ZipWriterTest {
             assertThat(zf.getInputStream(zf.getEntry("a.txt")).readAllBytes()).isEqualTo("far away".getBytes(StandardCharsets.UTF_8));
         }
     }
+
+    @Test
+    void torchStylePaddingExtraId() throws Exception {
+        Path f = dir.resolve("t.zip");
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            ZipWriter w = new ZipWriter(ch, 64, 0x4246);
+            w.beginEntry("archive/data.pkl").write(ByteBuffer.wrap(new byte[] {(byte) 0x80, 2, '.'}));
+            w.endEntry();
+            w.finish();
+        }
+        byte[] all = Files.readAllBytes(f);
+        ZipEntry e = ZipArchive.read(MemorySegment.ofArray(all)).entries().get(0);
+        assertThat(e.dataOffset()).isEqualTo(128);
+        int pad = 30 + 16 + 20; // the padding block follows the ZIP64 extra
+        assertThat(all[pad] & 0xFF | (all[pad + 1] & 0xFF) << 8).isEqualTo(0x4246);
+        for (int i = pad + 4; i < 128; i++) {
+            assertThat(all[i]).isZero();
+        }
+        try (ZipFile zf = new ZipFile(f.toFile())) {
+            assertThat(zf.getInputStream(zf.getEntry("archive/data.pkl")).readAllBytes()).hasSize(3);
+        }
+    }
 }
