@@ -8,7 +8,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.util.zip.CRC32;
 
 /**
  * One file inside a DDUF archive (hub's {@code DDUFEntry}): its name, the absolute offset and length of its
@@ -97,13 +96,7 @@ public final class DdufEntry {
 
     /** Recomputes the CRC-32 of the data (unsigned). */
     public long computeCrc32() {
-        CRC32 crc = new CRC32();
-        MemorySegment seg = segment();
-        final long chunk = 1L << 30;
-        for (long off = 0; off < length; off += chunk) {
-            crc.update(seg.asSlice(off, Math.min(chunk, length - off)).asByteBuffer());
-        }
-        return crc.getValue();
+        return dev.weightmap.internal.zip.ZipCrc.crc32(segment());
     }
 
     private String where() {

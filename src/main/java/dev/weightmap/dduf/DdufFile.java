@@ -4,6 +4,7 @@ import dev.weightmap.internal.io.MappedFile;
 import dev.weightmap.internal.json.JsonException;
 import dev.weightmap.internal.json.JsonReader;
 import dev.weightmap.internal.zip.ZipArchive;
+import dev.weightmap.internal.zip.ZipCrc;
 import dev.weightmap.internal.zip.ZipEntry;
 import dev.weightmap.internal.zip.ZipFormatException;
 import dev.weightmap.safetensors.SafetensorsException;
@@ -155,7 +156,8 @@ public final class DdufFile implements AutoCloseable {
     }
 
     /**
-     * Full validation beyond what opening checks: recomputes every entry's CRC-32 (entries in parallel) and parses
+     * Full validation beyond what opening checks: recomputes every entry's CRC-32 (in parallel, large entries split
+     * into 64 MiB pieces whose CRCs are combined) and parses
      * the header of every {@code .safetensors} entry.
      *
      * @return the number of data bytes checked
@@ -163,9 +165,7 @@ public final class DdufFile implements AutoCloseable {
      */
     public long verify() {
         List<DdufEntry> list = new ArrayList<>(entries.values());
-        long[] computed = new long[list.size()];
-        java.util.stream.IntStream.range(0, list.size()).parallel()
-                .forEach(i -> computed[i] = list.get(i).computeCrc32());
+        long[] computed = ZipCrc.crc32Parallel(list.stream().map(DdufEntry::segment).toList());
         long total = 0;
         for (int i = 0; i < list.size(); i++) {
             DdufEntry e = list.get(i);
