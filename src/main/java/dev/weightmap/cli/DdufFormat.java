@@ -1,7 +1,9 @@
 package dev.weightmap.cli;
 
+import dev.weightmap.dduf.DdufCorruptedFileException;
 import dev.weightmap.dduf.DdufEntry;
 import dev.weightmap.dduf.DdufFile;
+import dev.weightmap.safetensors.SafetensorsException;
 import dev.weightmap.safetensors.SafetensorsFile;
 import dev.weightmap.safetensors.TensorInfo;
 import dev.weightmap.tensor.Tensor;
@@ -50,7 +52,12 @@ final class DdufFormat implements CliFormat {
             this.dduf = dduf;
             for (DdufEntry e : dduf.entries().values()) {
                 if (e.name().endsWith(".safetensors")) {
-                    safetensors.put(e.name(), e.openSafetensors());
+                    try {
+                        safetensors.put(e.name(), e.openSafetensors());
+                    } catch (SafetensorsException x) {
+                        throw new DdufCorruptedFileException(path + ": entry '" + e.name() + "': invalid safetensors: "
+                                + x.getMessage(), x);
+                    }
                 }
             }
         }

@@ -86,6 +86,12 @@ class DdufCliTest {
         Run r = run("verify", bad.toString());
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.err()).startsWith("error: DDUF_CORRUPTED: " + bad + ": ");
+        Path badSt = dir.resolve("badst.dduf");
+        java.nio.file.Files.write(badSt, new dev.weightmap.internal.zip.RawZip().add("model_index.json", "{}")
+                .add("w.safetensors", "not safetensors").build());
+        Run st = run("verify", badSt.toString());
+        assertThat(st.code()).isEqualTo(1);
+        assertThat(st.err()).startsWith("error: DDUF_CORRUPTED: " + badSt + ": entry 'w.safetensors': invalid safetensors: ");
         Run missing = run("verify", dir.resolve("none.dduf").toString());
         assertThat(missing.code()).isEqualTo(1);
         assertThat(missing.err()).startsWith("error: NOT_FOUND: ");
