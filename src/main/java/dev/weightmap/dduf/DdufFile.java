@@ -11,7 +11,11 @@ import dev.weightmap.safetensors.SafetensorsException;
 import dev.weightmap.safetensors.SafetensorsFile;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -116,6 +120,27 @@ public final class DdufFile implements AutoCloseable {
     }
 
     /**
+     * Maps and validates a DDUF archive into the caller's {@code arena}: the mapping lives as long as the arena and
+     * closing the result does not unmap it. With {@link Arena#ofConfined()} only the calling thread may read the
+     * entries (and {@link #verify()} runs on it), but opening and unmapping are several times cheaper than with the
+     * shared arena {@link #open(Path)} uses; one arena can also hold many archives.
+     *
+     * @throws java.nio.file.NoSuchFileException when the file does not exist
+     * @throws DdufCorruptedFileException        when it is not a valid DDUF archive
+     */
+    public static DdufFile open(Path file, Arena arena) throws IOException {
+        if (Files.isDirectory(file)) {
+            throw new IOException(file + " is a directory");
+        }
+        MemorySegment seg;
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = ch.size();
+            seg = size == 0 ? MemorySegment.ofArray(new byte[0]) : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+        }
+        return new DdufFile(null, seg, file.toString(), file);
+    }
+
+    /**
      * Validates a DDUF archive held in any segment (which the result does not own); {@code displayName} is used in
      * messages.
      *
@@ -140,7 +165,7 @@ public final class DdufFile implements AutoCloseable {
         return segment;
     }
 
-    /** The file, or null for {@link #parse}. */
+    /** The file, or null for {@link #parse(MemorySegment, String)}. */
     public Path path() {
         return path;
     }
@@ -197,7 +222,10 @@ public final class DdufFile implements AutoCloseable {
         return "0".repeat(8 - s.length()) + s;
     }
 
-    /** Unmaps the archive (when opened from a path); idempotent. Segments handed out become inaccessible. */
+    /**
+     * Unmaps the archive when {@link #open(Path)} mapped it (segments handed out become inaccessible); idempotent.
+     * Does nothing for {@link #open(Path, Arena)} and {@link #parse(MemorySegment, String)}.
+     */
     @Override
     public void close() {
         if (mapping != null) {

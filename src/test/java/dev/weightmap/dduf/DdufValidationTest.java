@@ -254,6 +254,28 @@ class DdufValidationTest {
     }
 
     @Test
+    void openIntoCallersArena() throws Exception {
+        java.nio.file.Path f = java.nio.file.Files.createTempFile("arena", ".dduf");
+        try {
+            java.nio.file.Files.write(f, base().build());
+            DdufEntry e;
+            try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+                DdufFile d = DdufFile.open(f, arena);
+                e = d.entries().get("vae/config.json");
+                assertThat(e.readText()).isEqualTo("{}");
+                assertThat(d.verify()).isPositive();
+                d.close(); // does not unmap: the arena owns the mapping
+                assertThat(e.readText()).isEqualTo("{}");
+            }
+            assertThatThrownBy(e::readText).isInstanceOf(IllegalStateException.class);
+            assertThatThrownBy(() -> DdufFile.open(f.resolveSibling("none.dduf"), java.lang.foreign.Arena.global()))
+                    .isInstanceOf(java.nio.file.NoSuchFileException.class);
+        } finally {
+            java.nio.file.Files.deleteIfExists(f);
+        }
+    }
+
+    @Test
     void missingFile() {
         assertThatThrownBy(() -> DdufFile.open(java.nio.file.Path.of("/nonexistent/x.dduf")))
                 .isInstanceOf(java.nio.file.NoSuchFileException.class);

@@ -100,6 +100,14 @@ public class DdufOpenBenchmark {
         }
     }
 
+    /** Map into a confined arena + validate + unmap (no shared-arena handshake on close). */
+    @Benchmark
+    public int openConfinedArena() throws IOException {
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            return DdufFile.open(archive, arena).entries().size();
+        }
+    }
+
     /** Validation only, over bytes already in memory. */
     @Benchmark
     public int parse() {
