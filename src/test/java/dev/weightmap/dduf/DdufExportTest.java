@@ -131,6 +131,19 @@ class DdufExportTest {
     }
 
     @Test
+    void segmentsOverNonByteHeapArraysAreWritten() throws Exception {
+        float[] f = {1.5f, -2f, 3.25f};
+        Path out = dir.resolve("h.dduf");
+        Dduf.exportEntries(out, List.of(Dduf.entry("model_index.json", utf8("{}")),
+                Dduf.entry("w.txt", MemorySegment.ofArray(f))));
+        try (DdufFile d = DdufFile.open(out)) {
+            MemorySegment s = d.entries().get("w.txt").segment();
+            assertThat(s.toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED)).containsExactly(f);
+            d.verify();
+        }
+    }
+
+    @Test
     void failingSourceLeavesNothingAndKeepsAnEarlierArchive() throws Exception {
         Path out = dir.resolve("f.dduf");
         // no earlier file: nothing at the target afterwards
