@@ -174,6 +174,22 @@ public final class JsonReader {
             throw error("expected a string but found " + describe(peekByte()));
         }
         pos++;
+        // fast path: plain ASCII up to the closing quote, copied in bulk
+        long scan = pos;
+        while (scan < end) {
+            byte c = seg.get(ValueLayout.JAVA_BYTE, scan);
+            if (c == '"') {
+                int len = (int) Math.min(scan - pos, Integer.MAX_VALUE - 8);
+                byte[] out = new byte[len];
+                MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, pos, out, 0, len);
+                pos = scan + 1;
+                return new String(out, StandardCharsets.ISO_8859_1);
+            }
+            if (c == '\\' || c < 0x20) {
+                break;
+            }
+            scan++;
+        }
         int n = 0;
         boolean ascii = true;
         while (true) {
@@ -206,6 +222,50 @@ public final class JsonReader {
             pos++;
         }
         return ascii ? new String(scratch, 0, n, StandardCharsets.ISO_8859_1) : new String(scratch, 0, n, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Reads a string and returns the index of the candidate (raw ASCII bytes) it equals, or -1 when it equals
+     * none (the string is still consumed and validated). Avoids building a String for known keys.
+     */
+    public int readStringMatch(byte[][] candidates) {
+        skipWs();
+        if (peekByte() == '"') {
+            long start = pos + 1;
+            long scan = start;
+            while (scan < end) {
+                byte c = seg.get(ValueLayout.JAVA_BYTE, scan);
+                if (c == '"') {
+                    long len = scan - start;
+                    outer:
+                    for (int i = 0; i < candidates.length; i++) {
+                        byte[] cand = candidates[i];
+                        if (cand.length != len) {
+                            continue;
+                        }
+                        for (int k = 0; k < cand.length; k++) {
+                            if (seg.get(ValueLayout.JAVA_BYTE, start + k) != cand[k]) {
+                                continue outer;
+                            }
+                        }
+                        pos = scan + 1;
+                        return i;
+                    }
+                    break;
+                }
+                if (c == '\\' || c < 0x20 || c < 0) {
+                    break;
+                }
+                scan++;
+            }
+        }
+        String s = readString();
+        for (int i = 0; i < candidates.length; i++) {
+            if (s.equals(new String(candidates[i], StandardCharsets.ISO_8859_1))) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private void grow(int need) {

@@ -1,0 +1,178 @@
+package dev.weightmap.safetensors;
+
+import dev.weightmap.internal.io.AtomicFile;
+import dev.weightmap.internal.json.JsonWriter;
+import dev.weightmap.safetensors.SafetensorsException.Reason;
+import dev.weightmap.tensor.StorageAliasing;
+import dev.weightmap.tensor.Tensor;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.WritableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Writes safetensors files byte-identical to the Rust reference writer: tensors laid out by dtype (U64 first,
+ * BOOL last) then by name bytes; compact JSON header with {@code __metadata__} first (keys sorted, unlike the
+ * reference's random order); header padded with spaces to a multiple of 8. Tensor bytes stream from their
+ * segments; strided tensors are written contiguous.
+ */
+public final class Safetensors {
+    /** Largest header the format allows: 100,000,000 bytes. */
+    public static final long MAX_HEADER_LENGTH = HeaderParser.DEFAULT_MAX_HEADER;
+
+    private Safetensors() {
+    }
+
+    /** A prepared file: the header bytes and the tensors in layout order. */
+    record Plan(byte[] header, List<Tensor> ordered, long totalLength) {
+    }
+
+    /**
+     * Saves tensors (and optional metadata) to {@code file} atomically: a temporary file in the same folder is
+     * written, forced and renamed over the target. After a failure the target is untouched and no temporary file
+     * remains. Overwriting a file that is currently mapped is safe.
+     *
+     * @param metadata {@code __metadata__} strings, or null/empty for none
+     * @throws SafetensorsException for tensors that cannot be saved (SHARED_STORAGE, INVALID_TENSOR,
+     *                              HEADER_TOO_LARGE, …)
+     */
+    public static void save(Map<String, Tensor> tensors, Map<String, String> metadata, Path file) throws IOException {
+        Plan plan = plan(tensors, metadata);
+        AtomicFile.write(file, ch -> write(plan, ch));
+    }
+
+    /**
+     * Writes the safetensors bytes to a channel.
+     *
+     * @return the number of bytes written
+     */
+    public static long write(Map<String, Tensor> tensors, Map<String, String> metadata, WritableByteChannel out)
+            throws IOException {
+        return write(plan(tensors, metadata), out);
+    }
+
+    /** The exact length in bytes of the file {@link #write} would produce. */
+    public static long serializedLength(Map<String, Tensor> tensors, Map<String, String> metadata) {
+        return plan(tensors, metadata).totalLength();
+    }
+
+    /** The header JSON text (padding included) the writer would produce. */
+    public static String headerText(Map<String, Tensor> tensors, Map<String, String> metadata) {
+        return new String(plan(tensors, metadata).header(), StandardCharsets.UTF_8);
+    }
+
+    static long write(Plan plan, WritableByteChannel out) throws IOException {
+        ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(plan.header().length).flip();
+        writeFully(out, len);
+        writeFully(out, ByteBuffer.wrap(plan.header()));
+        for (Tensor t : plan.ordered()) {
+            t.writeTo(out);
+        }
+        return plan.totalLength();
+    }
+
+    private static void writeFully(WritableByteChannel out, ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            out.write(b);
+        }
+    }
+
+    static Plan plan(Map<String, Tensor> tensors, Map<String, String> metadata) {
+        int n = tensors.size();
+        String[] names = new String[n];
+        byte[][] nameBytes = new byte[n][];
+        Tensor[] ts = new Tensor[n];
+        int k = 0;
+        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+            String name = e.getKey();
+            Tensor t = e.getValue();
+            if (name == null || t == null) {
+                throw new SafetensorsException(Reason.INVALID_TENSOR, "null tensor name or tensor");
+            }
+            if (name.equals("__metadata__")) {
+                throw new SafetensorsException(Reason.INVALID_TENSOR, "`__metadata__` is reserved and cannot name a tensor");
+            }
+            if (!t.dtype().isSafetensors()) {
+                throw new SafetensorsException(Reason.INVALID_TENSOR, "tensor `" + name + "` has dtype " + t.dtype()
+                        + ", which safetensors cannot store");
+            }
+            names[k] = name;
+            nameBytes[k] = name.getBytes(StandardCharsets.UTF_8);
+            ts[k] = t;
+            k++;
+        }
+        checkNoSharing(tensors);
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (a, b) -> {
+            int c = Integer.compare(ts[a].dtype().writeRank(), ts[b].dtype().writeRank());
+            return c != 0 ? c : Arrays.compareUnsigned(nameBytes[a], nameBytes[b]);
+        });
+        JsonWriter json = JsonWriter.compact();
+        StringBuilder sb = new StringBuilder(64 + n * 64);
+        sb.append('{');
+        boolean first = true;
+        if (metadata != null && !metadata.isEmpty()) {
+            for (Map.Entry<String, String> e : metadata.entrySet()) {
+                if (e.getKey() == null || e.getValue() == null) {
+                    throw new SafetensorsException(Reason.INVALID_METADATA, "null key or value in metadata");
+                }
+            }
+            sb.append("\"__metadata__\":");
+            json.write(sb, new TreeMap<>(metadata));
+            first = false;
+        }
+        long offset = 0;
+        List<Tensor> ordered = new ArrayList<>(n);
+        for (int i : order) {
+            Tensor t = ts[i];
+            long nbytes = t.byteLength();
+            if (!first) {
+                sb.append(',');
+            }
+            first = false;
+            json.string(sb, names[i]);
+            sb.append(":{\"dtype\":\"").append(t.dtype().headerName()).append("\",\"shape\":[");
+            long[] shape = t.shape();
+            for (int d = 0; d < shape.length; d++) {
+                if (d > 0) {
+                    sb.append(',');
+                }
+                sb.append(shape[d]);
+            }
+            sb.append("],\"data_offsets\":[").append(offset).append(',').append(offset + nbytes).append("]}");
+            offset += nbytes;
+            ordered.add(t);
+        }
+        sb.append('}');
+        byte[] raw = sb.toString().getBytes(StandardCharsets.UTF_8);
+        int padded = (raw.length + 7) & ~7;
+        if (padded > MAX_HEADER_LENGTH || padded < raw.length) {
+            throw new SafetensorsException(Reason.HEADER_TOO_LARGE, "header too large: " + raw.length
+                    + " bytes (limit " + MAX_HEADER_LENGTH + ")");
+        }
+        byte[] header = Arrays.copyOf(raw, padded);
+        Arrays.fill(header, raw.length, padded, (byte) ' ');
+        return new Plan(header, ordered, 8L + padded + offset);
+    }
+
+    private static void checkNoSharing(Map<String, Tensor> tensors) {
+        for (StorageAliasing.Cluster c : StorageAliasing.clusters(tensors)) {
+            if (c.isShared()) {
+                throw new SafetensorsException(Reason.SHARED_STORAGE, "tensors `" + c.names().get(0) + "` and `"
+                        + c.names().get(1) + "` share memory (" + c.storage() + "); save one of them, or use "
+                        + "StateDicts.save, which de-duplicates shared tensors");
+            }
+        }
+    }
+}

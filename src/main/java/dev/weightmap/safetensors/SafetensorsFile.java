@@ -1,0 +1,270 @@
+package dev.weightmap.safetensors;
+
+import dev.weightmap.internal.io.MappedFile;
+import dev.weightmap.safetensors.SafetensorsException.Reason;
+import dev.weightmap.tensor.DType;
+import dev.weightmap.tensor.Tensor;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.AbstractMap;
+import java.util.AbstractSet;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A safetensors file opened zero-copy: the file is memory-mapped and only its header is parsed (and fully
+ * validated); every tensor is a view over its own byte range of the mapping.
+ *
+ * <p>Instances from {@link #open(Path)} own the mapping: {@link #close()} unmaps it, after which any access to
+ * a tensor obtained from this file, from any thread, throws {@link IllegalStateException}. Instances from
+ * {@link #parse(MemorySegment, String)} view a caller's segment and close nothing. Instances are safe for
+ * concurrent readers.
+ */
+public final class SafetensorsFile implements AutoCloseable {
+    private final MappedFile mapping; // null when parsing a caller's segment
+    private final MemorySegment segment;
+    private final String displayName;
+    private final HeaderParser.Header header;
+    private final long dataStart;
+    private final Tensor[] tensors;
+    private volatile List<String> sortedNames;
+
+    private SafetensorsFile(MappedFile mapping, MemorySegment segment, String displayName, HeaderParser.Header header) {
+        this.mapping = mapping;
+        this.segment = segment;
+        this.displayName = displayName;
+        this.header = header;
+        this.dataStart = 8 + header.headerLength();
+        this.tensors = new Tensor[header.names().length];
+    }
+
+    /**
+     * Maps {@code file} read-only and validates its header (limit 100,000,000 bytes).
+     *
+     * @throws java.nio.file.NoSuchFileException when the file does not exist
+     * @throws SafetensorsException              when the file is not valid safetensors
+     */
+    public static SafetensorsFile open(Path file) throws IOException {
+        return open(file, HeaderParser.DEFAULT_MAX_HEADER);
+    }
+
+    /** Like {@link #open(Path)} with a custom limit on the header length. */
+    public static SafetensorsFile open(Path file, long maxHeaderLength) throws IOException {
+        MappedFile m = MappedFile.open(file);
+        try {
+            return new SafetensorsFile(m, m.segment(), file.toString(),
+                    HeaderParser.parse(m.segment(), file.toString(), maxHeaderLength));
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Parses a safetensors image held in any segment (a DDUF entry, a heap array, …). Tensors are views of
+     * {@code image}; closing the returned object does not close it.
+     *
+     * @param displayName used in error messages (for example the archive entry's name)
+     */
+    public static SafetensorsFile parse(MemorySegment image, String displayName) {
+        return parse(image, displayName, HeaderParser.DEFAULT_MAX_HEADER);
+    }
+
+    /** Like {@link #parse(MemorySegment, String)} with a custom limit on the header length. */
+    public static SafetensorsFile parse(MemorySegment image, String displayName, long maxHeaderLength) {
+        return new SafetensorsFile(null, image, displayName, HeaderParser.parse(image, displayName, maxHeaderLength));
+    }
+
+    /** The file path or display name used in messages. */
+    public String displayName() {
+        return displayName;
+    }
+
+    /** The mapped file, or {@code null} for {@link #parse parsed} images. */
+    public Path path() {
+        return mapping == null ? null : mapping.path();
+    }
+
+    /** The whole file's bytes. */
+    public MemorySegment segment() {
+        return segment;
+    }
+
+    /** The header length N (the first 8 bytes), padding included. */
+    public long headerLength() {
+        return header.headerLength();
+    }
+
+    /** Offset of the data section: {@code 8 + N}. */
+    public long dataStart() {
+        return dataStart;
+    }
+
+    /** The {@code __metadata__} strings (empty when absent). */
+    public Map<String, String> metadata() {
+        return header.metadata();
+    }
+
+    /** Tensor names in data (offset) order. */
+    public List<String> names() {
+        return Collections.unmodifiableList(Arrays.asList(header.names()));
+    }
+
+    /** Tensor names sorted lexicographically (as Python's {@code keys()}). */
+    public List<String> sortedNames() {
+        List<String> s = sortedNames;
+        if (s == null) {
+            String[] copy = header.names().clone();
+            Arrays.sort(copy);
+            s = List.of(copy);
+            sortedNames = s;
+        }
+        return s;
+    }
+
+    /** Number of tensors. */
+    public int size() {
+        return header.names().length;
+    }
+
+    /** Whether a tensor of that name exists. */
+    public boolean contains(String name) {
+        return header.index().containsKey(name);
+    }
+
+    private int indexOf(String name) {
+        Integer i = header.index().get(name);
+        if (i == null) {
+            throw new SafetensorsException(Reason.TENSOR_NOT_FOUND, displayName + ": tensor `" + name + "` not found");
+        }
+        return i;
+    }
+
+    /** The header entry of a tensor. */
+    public TensorInfo info(String name) {
+        int i = indexOf(name);
+        return info(i);
+    }
+
+    private TensorInfo info(int i) {
+        return new TensorInfo(header.names()[i], header.dtypes()[i], header.shapes()[i].clone(),
+                header.begins()[i], header.ends()[i]);
+    }
+
+    /** Every header entry, in data order. */
+    public List<TensorInfo> infos() {
+        List<TensorInfo> out = new ArrayList<>(size());
+        for (int i = 0; i < size(); i++) {
+            out.add(info(i));
+        }
+        return out;
+    }
+
+    /**
+     * The tensor {@code name}: a zero-copy view whose storage is exactly its byte range in the file.
+     *
+     * @throws SafetensorsException with reason TENSOR_NOT_FOUND
+     */
+    public Tensor tensor(String name) {
+        return tensor(indexOf(name));
+    }
+
+    private Tensor tensor(int i) {
+        Tensor t = tensors[i];
+        if (t == null) {
+            long b = header.begins()[i];
+            long e = header.ends()[i];
+            t = Tensor.of(segment.asSlice(dataStart + b, e - b), header.dtypes()[i], header.shapes()[i]);
+            tensors[i] = t;
+        }
+        return t;
+    }
+
+    /** All tensors as an unmodifiable map in data order (tensors are created on first access). */
+    public Map<String, Tensor> tensors() {
+        return new AbstractMap<>() {
+            @Override
+            public Set<Entry<String, Tensor>> entrySet() {
+                return new AbstractSet<>() {
+                    @Override
+                    public Iterator<Entry<String, Tensor>> iterator() {
+                        return new Iterator<>() {
+                            int i;
+
+                            @Override
+                            public boolean hasNext() {
+                                return i < SafetensorsFile.this.size();
+                            }
+
+                            @Override
+                            public Entry<String, Tensor> next() {
+                                if (!hasNext()) {
+                                    throw new java.util.NoSuchElementException();
+                                }
+                                int k = i++;
+                                return Map.entry(header.names()[k], tensor(k));
+                            }
+                        };
+                    }
+
+                    @Override
+                    public int size() {
+                        return SafetensorsFile.this.size();
+                    }
+                };
+            }
+
+            @Override
+            public Tensor get(Object key) {
+                Integer i = key instanceof String s ? header.index().get(s) : null;
+                return i == null ? null : tensor(i);
+            }
+
+            @Override
+            public boolean containsKey(Object key) {
+                return key instanceof String s && header.index().containsKey(s);
+            }
+        };
+    }
+
+    /**
+     * A zero-copy strided view of part of a tensor, with NumPy basic indexing: integers (negative ones count
+     * from the end; out of range is an error), ranges with negative bounds clamped as in NumPy, positive steps,
+     * and one ellipsis. More permissive than the Python reference, which rejects negative range bounds and does
+     * not clamp.
+     *
+     * @throws SafetensorsException with reason INVALID_SLICE (or MISALIGNED_SUBBYTE for sub-byte dtypes)
+     */
+    public Tensor slice(String name, SliceIndex... indexes) {
+        return Slicing.slice(tensor(name), name, displayName, indexes);
+    }
+
+    /** Whether the mapping is open (always true for parsed images). */
+    public boolean isOpen() {
+        return mapping == null || mapping.isOpen();
+    }
+
+    /** Unmaps the file (nothing for parsed images). Idempotent. */
+    @Override
+    public void close() {
+        if (mapping != null) {
+            mapping.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "SafetensorsFile[" + displayName + ", " + size() + " tensors]";
+    }
+
+    static String describe(DType d, long[] shape) {
+        return d + " " + Arrays.toString(shape);
+    }
+}
