@@ -656,11 +656,14 @@ final class PickleMachine {
     // ---------------------------------------------------------------- globals
 
     private Global resolve(String module, String name) {
-        if (module.equals("__builtin__")) {
-            module = "builtins";
-        } else if (module.equals("copy_reg")) {
-            module = "copyreg";
-        }
+        module = switch (module) { // Python 2 names, as pickle's IMPORT_MAPPING remaps them
+            case "__builtin__", "exceptions" -> "builtins";
+            case "copy_reg" -> "copyreg";
+            case "commands" -> "subprocess";
+            case "cPickle" -> "pickle";
+            case "UserDict", "UserList" -> "collections";
+            default -> module;
+        };
         String q = module + "." + name;
         Global g = ALLOWED.get(q);
         if (g == null) {

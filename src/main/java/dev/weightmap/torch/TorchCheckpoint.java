@@ -603,24 +603,26 @@ public final class TorchCheckpoint implements AutoCloseable {
         }
         if (v instanceof Map<?, ?> m) {
             Map<Object, Object> out = new LinkedHashMap<>();
-            done.put(v, out);
+            Map<Object, Object> view = Collections.unmodifiableMap(out);
+            done.put(v, view);
             for (Map.Entry<?, ?> e : m.entrySet()) {
                 out.put(e.getKey(), convert(e.getValue(), done, depth + 1));
             }
-            return Collections.unmodifiableMap(out);
+            return view;
         }
         if (v instanceof Set<?> s) {
-            Set<Object> out = new LinkedHashSet<>(s);
+            Set<Object> out = Collections.unmodifiableSet(new LinkedHashSet<>(s));
             done.put(v, out);
-            return Collections.unmodifiableSet(out);
+            return out;
         }
         List<?> l = (List<?>) v;
         List<Object> out = new ArrayList<>(l.size());
-        done.put(v, out);
+        List<Object> view = Collections.unmodifiableList(out);
+        done.put(v, view);
         for (Object o : l) {
             out.add(convert(o, done, depth + 1));
         }
-        return Collections.unmodifiableList(out);
+        return view;
     }
 
     /**
