@@ -285,7 +285,7 @@ public final class TorchCheckpoints {
                 }
                 p.str(s.key);
                 p.str("cpu");
-                p.integer(s.record().byteSize() / s.torch.elementSize());
+                p.integer(v3 ? s.record().byteSize() : s.record().byteSize() / s.torch.elementSize()); // untyped: bytes
                 p.op('t');
                 p.op('Q');
                 p.integer(e.offset);
