@@ -8,12 +8,15 @@ import dev.weightmap.torch.PickleMachine.TensorRef;
 import dev.weightmap.torch.TorchCheckpointException.Reason;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.math.BigInteger;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -117,7 +120,8 @@ public final class TorchCheckpoint implements AutoCloseable {
     private Object root;
     private Map<String, TensorEntry> entries;
 
-    private TorchCheckpoint(MappedFile mapping, MemorySegment image, String displayName, Path path) {
+    private TorchCheckpoint(MappedFile mapping, MemorySegment image, String displayName, Path path,
+                            FileChannel headers) throws IOException {
         this.mapping = mapping;
         this.image = image;
         this.displayName = displayName;
@@ -129,7 +133,7 @@ public final class TorchCheckpoint implements AutoCloseable {
         }
         if (size >= 4 && image.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0) == 0x04034b50) {
             format = Format.ZIP;
-            Zip z = readZip();
+            Zip z = readZip(headers);
             prefix = z.prefix;
             version = z.version;
             records = z.records;
@@ -165,9 +169,9 @@ public final class TorchCheckpoint implements AutoCloseable {
      */
     public static TorchCheckpoint open(Path file) throws IOException {
         MappedFile m = MappedFile.open(file);
-        try {
-            return new TorchCheckpoint(m, m.segment(), file.toString(), file);
-        } catch (RuntimeException | Error e) {
+        try (FileChannel headers = FileChannel.open(file, StandardOpenOption.READ)) {
+            return new TorchCheckpoint(m, m.segment(), file.toString(), file, headers);
+        } catch (IOException | RuntimeException | Error e) {
             m.close();
             throw e;
         }
@@ -175,7 +179,11 @@ public final class TorchCheckpoint implements AutoCloseable {
 
     /** Reads a checkpoint held in {@code image} (not owned: closing does not release it). */
     public static TorchCheckpoint parse(MemorySegment image, String displayName) {
-        return new TorchCheckpoint(null, image, displayName, null);
+        try {
+            return new TorchCheckpoint(null, image, displayName, null, null);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // no channel: cannot happen
+        }
     }
 
     // ---------------------------------------------------------------- zip
@@ -184,8 +192,8 @@ public final class TorchCheckpoint implements AutoCloseable {
                        PickleMachine.Result result) {
     }
 
-    private Zip readZip() {
-        Map<String, ZipReader.Entry> map = ZipReader.read(image, displayName);
+    private Zip readZip(FileChannel headers) throws IOException {
+        Map<String, ZipReader.Entry> map = ZipReader.read(image, displayName, headers);
         if (map.isEmpty()) {
             throw new TorchCheckpointException(Reason.MISSING_RECORD, displayName + ": empty zip archive, no data.pkl");
         }

@@ -2,10 +2,12 @@ package dev.weightmap.torch;
 
 import dev.weightmap.torch.TorchCheckpointException.Reason;
 
+import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -44,8 +46,14 @@ final class ZipReader {
         return new TorchCheckpointException(Reason.CORRUPT_ARCHIVE, file + ": " + msg);
     }
 
-    /** Reads the central directory; records in central-directory order. */
-    static Map<String, Entry> read(MemorySegment f, String file) {
+    /**
+     * Reads the central directory; records in central-directory order.
+     *
+     * @param headers when not null, local headers are read through this channel (positional reads) instead of
+     *                the mapping: touching one page per record of a multi-GB mapping costs a page fault and page
+     *                tables each, which made open time grow with file size
+     */
+    static Map<String, Entry> read(MemorySegment f, String file, FileChannel headers) throws IOException {
         long size = f.byteSize();
         if (size < 22) {
             throw corrupt(file, "truncated zip: " + size + " bytes is too small for an end of central directory record");
@@ -143,14 +151,29 @@ final class ZipReader {
             if (csize != usize) {
                 throw corrupt(file, "record '" + name + "': stored size " + csize + " differs from size " + usize);
             }
-            if (lho < 0 || lho > size - 30 || f.get(U32, lho) != 0x04034b50) {
+            if (lho < 0 || lho > size - 30 - nameLen) {
                 throw corrupt(file, "record '" + name + "': no local header at " + lho);
             }
-            int lNameLen = u16(f, lho + 26);
-            int lExtraLen = u16(f, lho + 28);
+            MemorySegment local;
+            if (headers == null) {
+                local = f.asSlice(lho, 30 + nameLen);
+            } else {
+                ByteBuffer lb = ByteBuffer.allocate(30 + nameLen);
+                while (lb.hasRemaining()) {
+                    if (headers.read(lb, lho + lb.position()) < 0) {
+                        throw corrupt(file, "record '" + name + "': truncated local header at " + lho);
+                    }
+                }
+                local = MemorySegment.ofArray(lb.array());
+            }
+            if (local.get(U32, 0) != 0x04034b50) {
+                throw corrupt(file, "record '" + name + "': no local header at " + lho);
+            }
+            int lNameLen = u16(local, 26);
+            int lExtraLen = u16(local, 28);
             long data = lho + 30 + lNameLen + lExtraLen;
             if (lNameLen != nameLen || data > size
-                    || MemorySegment.mismatch(f, lho + 30, lho + 30 + nameLen, f, p + 46, p + 46 + nameLen) != -1) {
+                    || MemorySegment.mismatch(local, 30, 30 + nameLen, f, p + 46, p + 46 + nameLen) != -1) {
                 throw corrupt(file, "record '" + name + "': local header name differs from the central directory");
             }
             if (usize < 0 || usize > size - data) {

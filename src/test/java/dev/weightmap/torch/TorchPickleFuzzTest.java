@@ -67,7 +67,7 @@ class TorchPickleFuzzTest {
         for (String f : List.of("torch/nested_checkpoint.pt", "torch/legacy_format.pt", "torch2/pickle_protocol4.pt",
                 "torch2/strided_views.pt", "torch/module_state_dict_keep_vars.pt")) {
             byte[] orig = TorchFixturesTest.bytes(f);
-            for (int i = 0; i < 400; i++) {
+            for (int i = 0; i < 200; i++) {
                 byte[] m = orig.clone();
                 int flips = 1 + rnd.nextInt(4);
                 for (int k = 0; k < flips; k++) {
