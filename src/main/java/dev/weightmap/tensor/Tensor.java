@@ -264,6 +264,21 @@ public final class Tensor {
     public static void writeSegment(MemorySegment seg, WritableByteChannel out) throws IOException {
         long pos = 0;
         long size = seg.byteSize();
+        if (!seg.isNative() && !(seg.heapBase().orElse(null) instanceof byte[])) {
+            // heap segments over float[], long[], … have no ByteBuffer view: go through a small byte[] buffer
+            byte[] buf = new byte[(int) Math.min(size, 1 << 16)];
+            MemorySegment bufSeg = MemorySegment.ofArray(buf);
+            while (pos < size) {
+                int n = (int) Math.min(size - pos, buf.length);
+                MemorySegment.copy(seg, pos, bufSeg, 0, n);
+                ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
+                while (bb.hasRemaining()) {
+                    out.write(bb);
+                }
+                pos += n;
+            }
+            return;
+        }
         while (pos < size) {
             long n = Math.min(size - pos, 1L << 30);
             ByteBuffer bb = seg.asSlice(pos, n).asByteBuffer();
