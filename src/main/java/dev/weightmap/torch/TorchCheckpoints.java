@@ -71,6 +71,11 @@ public final class TorchCheckpoints {
      * @throws IOException              when writing fails (nothing is left under {@code file})
      */
     public static void save(Map<String, Tensor> tensors, Path file) throws IOException {
+        save(tensors, file, false);
+    }
+
+    /** {@code forceZip64}: ZIP64 extra fields on every record, as for files beyond 4 GiB (tests). */
+    static void save(Map<String, Tensor> tensors, Path file, boolean forceZip64) throws IOException {
         List<Entry> entries = plan(tensors);
         String prefix = archiveName(file);
         byte[] pickle = pickle(entries);
@@ -81,7 +86,7 @@ public final class TorchCheckpoints {
             }
         }
         AtomicFile.write(file, ch -> {
-            ZipWriter z = new ZipWriter(ch);
+            ZipWriter z = new ZipWriter(ch, forceZip64);
             z.add(prefix + "/data.pkl", MemorySegment.ofArray(pickle));
             z.add(prefix + "/.format_version", ascii("1"));
             z.add(prefix + "/.storage_alignment", ascii(Integer.toString(ZipWriter.ALIGNMENT)));

@@ -30,9 +30,17 @@ final class ZipWriter {
     private final List<CdEntry> cd = new ArrayList<>();
 
     ZipWriter(FileChannel ch) throws IOException {
+        this(ch, false);
+    }
+
+    /** {@code forceZip64}: write ZIP64 extra fields even for small records and offsets (tests). */
+    ZipWriter(FileChannel ch, boolean forceZip64) throws IOException {
         this.ch = ch;
         this.pos = ch.position();
+        this.forceZip64 = forceZip64;
     }
+
+    private final boolean forceZip64;
 
     private void write(ByteBuffer b) throws IOException {
         b.flip();
@@ -46,7 +54,7 @@ final class ZipWriter {
         byte[] n = name.getBytes(StandardCharsets.UTF_8);
         long size = data.byteSize();
         long offset = pos;
-        boolean z64 = size >= MAX32;
+        boolean z64 = forceZip64 || size >= MAX32;
         int z64Len = z64 ? 20 : 0;
         long before = offset + 30 + n.length + z64Len + 4;
         int pad = (int) ((ALIGNMENT - before % ALIGNMENT) % ALIGNMENT);
@@ -95,8 +103,8 @@ final class ZipWriter {
     void finish() throws IOException {
         long cdStart = pos;
         for (CdEntry e : cd) {
-            boolean bigSize = e.size >= MAX32;
-            boolean bigOff = e.offset >= MAX32;
+            boolean bigSize = forceZip64 || e.size >= MAX32;
+            boolean bigOff = forceZip64 || e.offset >= MAX32;
             int z64Len = (bigSize ? 16 : 0) + (bigOff ? 8 : 0);
             int extra = z64Len == 0 ? 0 : 4 + z64Len;
             ByteBuffer b = ByteBuffer.allocate(46 + e.name.length + extra).order(ByteOrder.LITTLE_ENDIAN);

@@ -219,4 +219,22 @@ class TorchWriterTest {
         assertThat(p).doesNotExist();
         assertThat(d.toFile().list()).isEmpty();
     }
+
+    @Test
+    void zip64ExtraFieldsRoundTrip(@TempDir Path d) throws IOException {
+        Path p = d.resolve("z64.pt");
+        TorchCheckpoints.save(v2Sample(), p, true);
+        try (TorchCheckpoint c = TorchCheckpoint.open(p)) {
+            assertThat(c.stateDict().keySet()).containsExactlyElementsOf(v2Sample().keySet());
+            assertThat(c.tensor("cols").getFloat(3, 2)).isEqualTo(v2Sample().get("cols").getFloat(3, 2));
+            for (TorchCheckpoint.Record r : c.records()) {
+                assertThat(r.dataOffset() % 64).isZero();
+            }
+            assertThat(c.verify()).isEqualTo(c.records().stream().filter(r -> r.length() > 0).count());
+            try (ZipFile z = new ZipFile(p.toFile())) { // java.util.zip reads the ZIP64 extras too
+                assertThat(z.size()).isEqualTo(c.records().size());
+                assertThat(z.getEntry("z64/data/0").getSize()).isEqualTo(c.storages().get("0").segment().byteSize());
+            }
+        }
+    }
 }
