@@ -132,7 +132,7 @@ final class ZipWriter {
         end.putInt(0x06064b50).putLong(44).putShort((short) 45).putShort((short) 45).putInt(0).putInt(0)
                 .putLong(cd.size()).putLong(cd.size()).putLong(cdSize).putLong(cdStart);
         end.putInt(0x07064b50).putInt(0).putLong(z64Start).putInt(1);
-        int n16 = (int) Math.min(cd.size(), 0xFFFF);
+        int n16 = Math.min(cd.size(), 0xFFFF);
         end.putInt(0x06054b50).putShort((short) 0).putShort((short) 0).putShort((short) n16).putShort((short) n16)
                 .putInt((int) Math.min(cdSize, MAX32)).putInt((int) Math.min(cdStart, MAX32)).putShort((short) 0);
         write(end);
