@@ -601,12 +601,15 @@ final class PickleMachine {
         return k;
     }
 
+    /** Dict keys are hashed on every SETITEM: a bounded tuple size keeps hostile keys from costing O(n) each. */
+    private static final int MAX_KEY_TUPLE = 64;
+
     private static boolean isHashable(Object k, int depth) {
         if (k == null || k instanceof String || k instanceof Long || k instanceof BigInteger || k instanceof Double
                 || k instanceof Boolean) {
             return true;
         }
-        if (depth < 8 && k instanceof List<?> l && !(k instanceof ArrayList<?>)) {
+        if (depth < 8 && k instanceof List<?> l && !(k instanceof ArrayList<?>) && l.size() <= MAX_KEY_TUPLE) {
             for (Object o : l) {
                 if (!isHashable(o, depth + 1)) {
                     return false;
@@ -741,6 +744,7 @@ final class PickleMachine {
             case SIZE -> {
                 if (a.size() == 1 && a.get(0) instanceof List<?> dims && !(a.get(0) instanceof ArrayList<?>)) {
                     for (Object d : dims) {
+                        count();
                         if (!(d instanceof Long)) {
                             throw invalid("torch.Size needs integers");
                         }
@@ -919,6 +923,7 @@ final class PickleMachine {
         }
         long[] r = new long[l.size()];
         for (int i = 0; i < r.length; i++) {
+            count();
             if (!(l.get(i) instanceof Long v)) {
                 throw invalid(fn + ": " + what + " must be a tuple of integers");
             }

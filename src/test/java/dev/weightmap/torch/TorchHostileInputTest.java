@@ -388,4 +388,25 @@ class TorchHostileInputTest {
                 "invalid magic number");
         assertThatThrownBy(() -> TorchCheckpoint.open(dir.resolve("absent.pt"))).isInstanceOf(NoSuchFileException.class);
     }
+
+    @Test
+    void repeatedWorkOverOneBigTupleIsCounted() {
+        // a 5000-element tuple, then torch.Size(t) again and again: each call costs its length in the budget
+        P p = P.proto2().op('(');
+        for (int i = 0; i < 5000; i++) {
+            p.op('K', 1);
+        }
+        p.op('t', 'q', 0);
+        for (int i = 0; i < 1000; i++) {
+            p.global("torch", "Size").op('h', 0, 0x85, 'R', '0');
+        }
+        TorchCheckpointException e = pickleFails(p.stop(), new PickleMachine.Limits(1 << 20, 100, 100, 100_000, 1000));
+        assertThat(e.reason()).isEqualTo(Reason.LIMIT_EXCEEDED);
+        // and big tuples are not dict keys
+        P k = P.proto2().op('}', '(');
+        for (int i = 0; i < 100; i++) {
+            k.op('K', 1);
+        }
+        assertThat(pickleFails(k.op('t', 'N', 's').stop()).getMessage()).contains("unsupported dict key or set item of type tuple");
+    }
 }
