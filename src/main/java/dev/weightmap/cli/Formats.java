@@ -11,6 +11,7 @@ final class Formats {
 
     static final List<CliFormat> ALL = List.of(
             new DdufFormat(),
+            new TorchFormat(),
             new SafetensorsFormat()
     );
 
