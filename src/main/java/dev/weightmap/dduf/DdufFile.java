@@ -13,9 +13,6 @@ import dev.weightmap.safetensors.SafetensorsFile;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -129,15 +126,7 @@ public final class DdufFile implements AutoCloseable {
      * @throws DdufCorruptedFileException        when it is not a valid DDUF archive
      */
     public static DdufFile open(Path file, Arena arena) throws IOException {
-        if (Files.isDirectory(file)) {
-            throw new IOException(file + " is a directory");
-        }
-        MemorySegment seg;
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = ch.size();
-            seg = size == 0 ? MemorySegment.ofArray(new byte[0]) : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-        }
-        return new DdufFile(null, seg, file.toString(), file);
+        return new DdufFile(null, MappedFile.map(file, arena), file.toString(), file);
     }
 
     /**
