@@ -10,6 +10,8 @@ final class Formats {
     }
 
     static final List<CliFormat> ALL = List.of(
+            new DdufFormat(),
+            new TorchFormat(),
             new SafetensorsFormat()
     );
 

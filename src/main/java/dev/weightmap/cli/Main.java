@@ -24,7 +24,8 @@ public final class Main {
             new InspectCommand(),
             new VerifyCommand(),
             new HashCommand(),
-            new DemoCommand()
+            new DemoCommand(),
+            new ExportDdufCommand()
     );
 
     private Main() {
