@@ -128,6 +128,36 @@ class HashCommandTest {
 
     @Test
     @SuppressWarnings("unchecked")
+    void perTensorSha256OfTorchAndDdufFixturesMatchesTheirTools() throws IOException {
+        Map<String, Object> expected;
+        try (var in = HashCommandTest.class.getResourceAsStream("/fixtures/checksums/formats.tensor-sha256.json")) {
+            expected = (Map<String, Object>) ((Map<String, Object>) JsonReader.parse(in.readAllBytes())).get("files");
+        }
+        assertThat(expected).containsOnlyKeys("noncontiguous.pt", "view_offset.pt", "pipeline-entries.dduf");
+        for (Map.Entry<String, Object> e : expected.entrySet()) {
+            Path fx = dir.resolve(e.getKey());
+            try (var in = HashCommandTest.class.getResourceAsStream("/fixtures/checksums/" + e.getKey())) {
+                Files.write(fx, in.readAllBytes());
+            }
+            for (String threads : List.of("1", "3")) {
+                Result r = run("hash", "--per-tensor", "--json", "--threads", threads, fx.toString());
+                assertThat(r.code()).as(r.err()).isZero();
+                Map<String, Object> m = (Map<String, Object>) JsonReader.parse(
+                        r.out().trim().getBytes(StandardCharsets.UTF_8));
+                assertThat((Map<String, Object>) m.get("tensors")).as(e.getKey())
+                        .containsAllEntriesOf((Map<String, Object>) e.getValue());
+            }
+            Path manifest = dir.resolve(e.getKey() + ".json");
+            assertThat(run("hash", "--manifest", manifest.toString(), "--algo", "xxh3-128", fx.toString()).code())
+                    .isZero();
+            Result ok = run("verify", "--manifest", manifest.toString(), fx.toString());
+            assertThat(ok.code()).as(ok.err()).isZero();
+            assertThat(ok.out()).startsWith("OK ").contains("files match (xxh3-128)");
+        }
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
     void manifestThenVerify() throws IOException {
         Path manifest = dir.resolve("m.json");
         Result w = run("hash", "--manifest", manifest.toString(), "--algo", "crc32c", file.toString());
