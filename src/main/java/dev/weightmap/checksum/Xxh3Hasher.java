@@ -53,7 +53,7 @@ final class Xxh3Hasher implements Hasher {
             int fill = BUFFER - buffered;
             MemorySegment.copy(in, 0, bufSeg, buffered, fill);
             off = fill;
-            stripesInBlock = consume(Xxh3Kernels.best(), acc, stripesInBlock, bufSeg, 0, BUFFER / STRIPE, secret);
+            stripesInBlock = consume(Xxh3Kernels.SCALAR, acc, stripesInBlock, bufSeg, 0, BUFFER / STRIPE, secret);
             System.arraycopy(buf, BUFFER - STRIPE, prev, 0, STRIPE);
             buffered = 0;
         }
@@ -93,7 +93,7 @@ final class Xxh3Hasher implements Hasher {
 
     private long[] longAcc() {
         long[] a = acc.clone();
-        Xxh3Kernel k = Xxh3Kernels.best();
+        Xxh3Kernel k = Xxh3Kernels.SCALAR; // heap buffer: keep heap data out of the vector loop
         int n = (buffered - 1) / STRIPE;
         consume(k, a, stripesInBlock, bufSeg, 0, n, secret);
         MemorySegment last;

@@ -91,6 +91,31 @@ class ChecksumProperties {
         }
     }
 
+    @Property(tries = 60)
+    void streamingNativeSegmentsThroughTheVectorKernel(@ForAll @IntRange(min = 1, max = 70_000) int len,
+                                                       @ForAll @Size(max = 8) List<@IntRange(max = 20_000) Integer> cuts,
+                                                       @ForAll long seed) {
+        byte[] data = TestData.bytes(len);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment s = nativeCopy(arena, data, (int) (seed & 7));
+            for (ChecksumAlgorithm a : List.of(ChecksumAlgorithm.XXH3_64, ChecksumAlgorithm.XXH3_128)) {
+                Hasher h = Checksums.newHasher(a, seed);
+                long off = 0;
+                for (int c : cuts) {
+                    long n = Math.min(c, len - off);
+                    h.update(s.asSlice(off, n));
+                    off += n;
+                }
+                h.update(s.asSlice(off));
+                MemorySegment heap = MemorySegment.ofArray(data);
+                String expected = a == ChecksumAlgorithm.XXH3_64
+                        ? Xxh3.hex64(Xxh3.hash64(Xxh3Kernels.SCALAR, heap, seed))
+                        : Xxh3.hex128(Xxh3.hash128(Xxh3Kernels.SCALAR, heap, seed));
+                assertThat(h.hex()).as("%s len %d cuts %s", a, len, cuts).isEqualTo(expected);
+            }
+        }
+    }
+
     @Property(tries = 12)
     void parallelCrcEqualsSingle(@ForAll @IntRange(min = 0, max = 40_000_000) int len,
                                  @ForAll @IntRange(min = 1, max = 9) int threads) {
