@@ -42,9 +42,7 @@ final class ChecksumManifest {
         try (CliFormat.Opened o = format.open(p)) {
             m.put("tensors", hashTensors(cli, algo, o, threads, p.toString()));
             Map<String, String> files = new LinkedHashMap<>();
-            for (Path f : o.files()) {
-                files.put(relative(p, f), hashFile(cli, algo, f, threads));
-            }
+            hashFiles(cli, algo, o.files(), threads).forEach((f, h) -> files.put(relative(p, f), h));
             m.put("files", files);
         }
         return m;
@@ -117,6 +115,42 @@ final class ChecksumManifest {
             }
             throw new IllegalStateException(e.getCause());
         }
+    }
+
+    /**
+     * Hex digests of several files, in order. CRCs split each file over the threads; the sequential algorithms
+     * (SHA-256, XXH) hash up to {@code threads} files at once instead (without per-file progress).
+     */
+    static Map<Path, String> hashFiles(Cli cli, ChecksumAlgorithm algo, List<Path> files, int threads)
+            throws IOException {
+        Map<Path, String> out = new LinkedHashMap<>();
+        boolean crc = algo == ChecksumAlgorithm.CRC32 || algo == ChecksumAlgorithm.CRC32C;
+        if (crc || threads <= 1 || files.size() <= 1) {
+            for (Path f : files) {
+                out.put(f, hashFile(cli, algo, f, threads));
+            }
+            return out;
+        }
+        try (ExecutorService pool = Executors.newFixedThreadPool(Math.min(threads, files.size()))) {
+            List<Future<String>> futures = new ArrayList<>();
+            for (Path f : files) {
+                futures.add(pool.submit(() -> Checksums.hexOfFile(algo, f, 1)));
+            }
+            for (int i = 0; i < files.size(); i++) {
+                try {
+                    out.put(files.get(i), futures.get(i).get());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while hashing " + files.get(i), e);
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (e.getCause() instanceof IOException io) {
+                        throw io;
+                    }
+                    join(futures.get(i)); // rethrows the runtime exception or error
+                }
+            }
+        }
+        return out;
     }
 
     /** A whole file's hex digest (mapped; CRCs chunked over threads), with progress for big files. */

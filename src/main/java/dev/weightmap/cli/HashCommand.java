@@ -74,6 +74,18 @@ final class HashCommand implements Command {
         }
         boolean json = a.flag("--json");
         boolean many = paths.size() > 1;
+        Map<Path, String> fileHashes = Map.of();
+        if (!a.flag("--per-tensor")) { // all files of all PATHs, hashed in parallel where the algorithm allows
+            List<Path> all = new ArrayList<>();
+            for (String ps : paths) {
+                for (Path f : filesOf(Path.of(ps))) {
+                    if (!all.contains(f)) {
+                        all.add(f);
+                    }
+                }
+            }
+            fileHashes = ChecksumManifest.hashFiles(cli, algo, all, threads);
+        }
         for (String ps : paths) {
             Path p = Path.of(ps);
             Map<String, Object> m = new LinkedHashMap<>();
@@ -96,7 +108,7 @@ final class HashCommand implements Command {
             } else {
                 Map<String, String> files = new LinkedHashMap<>();
                 for (Path f : filesOf(p)) {
-                    files.put(f.toString(), ChecksumManifest.hashFile(cli, algo, f, threads));
+                    files.put(f.toString(), fileHashes.get(f));
                 }
                 if (json) {
                     m.put("files", files);
