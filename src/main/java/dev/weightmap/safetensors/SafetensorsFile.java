@@ -155,12 +155,12 @@ public final class SafetensorsFile implements AutoCloseable {
 
     /** Whether a tensor of that name exists. */
     public boolean contains(String name) {
-        return header.index().containsKey(name);
+        return header.index().get(name) >= 0;
     }
 
     private int indexOf(String name) {
-        Integer i = header.index().get(name);
-        if (i == null) {
+        int i = header.index().get(name);
+        if (i < 0) {
             throw new SafetensorsException(Reason.TENSOR_NOT_FOUND, displayName + ": tensor `" + name + "` not found");
         }
         return i;
@@ -242,13 +242,13 @@ public final class SafetensorsFile implements AutoCloseable {
 
             @Override
             public Tensor get(Object key) {
-                Integer i = key instanceof String s ? header.index().get(s) : null;
-                return i == null ? null : tensor(i);
+                int i = key instanceof String s ? header.index().get(s) : -1;
+                return i < 0 ? null : tensor(i);
             }
 
             @Override
             public boolean containsKey(Object key) {
-                return key instanceof String s && header.index().containsKey(s);
+                return key instanceof String s && header.index().get(s) >= 0;
             }
         };
     }
