@@ -31,12 +31,22 @@ final class HeaderParser {
     private static final byte[][] DTYPE_NAMES;
     private static final DType[] DTYPES;
 
+    private static final long[] DTYPE_KEYS;
+
     static {
         DType[] all = Arrays.stream(DType.values()).filter(DType::isSafetensors).toArray(DType[]::new);
         DTYPES = all;
         DTYPE_NAMES = new byte[all.length][];
         for (int i = 0; i < all.length; i++) {
             DTYPE_NAMES[i] = all[i].headerName().getBytes(StandardCharsets.US_ASCII);
+        }
+        DTYPE_KEYS = new long[all.length];
+        for (int i = 0; i < all.length; i++) {
+            long k = 0;
+            for (byte c : DTYPE_NAMES[i]) {
+                k = k * 131 + c;
+            }
+            DTYPE_KEYS[i] = k;
         }
     }
 
@@ -66,61 +76,30 @@ final class HeaderParser {
             throw error(Reason.INVALID_HEADER_LENGTH, file, "invalid header length: " + n
                     + " header bytes announced but the file has only " + (size - 8) + " after the length");
         }
-        long bad = JsonReader.findInvalidUtf8(seg, 8, n);
+        // One bulk copy of the header bytes (bounded by maxHeader) lets the scanner below run on plain array
+        // indexing; tensor data is never copied and no String of the header is built.
+        byte[] h = new byte[(int) n];
+        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, 8, h, 0, (int) n);
+        long bad = firstNonAscii(h) < 0 ? -1 : JsonReader.findInvalidUtf8(MemorySegment.ofArray(h), 0, n);
         if (bad >= 0) {
             throw error(Reason.INVALID_UTF8, file, "invalid UTF-8 in header at byte " + (8 + bad));
         }
-        int cap = 16;
-        String[] names = new String[cap];
-        DType[] dtypes = new DType[cap];
-        long[][] shapes = new long[cap][];
-        long[] begins = new long[cap];
-        long[] ends = new long[cap];
-        int count = 0;
-        Map<String, Integer> index = new HashMap<>();
-        Map<String, String> metadata = null;
-        boolean sawMetadata = false;
-        JsonReader r = new JsonReader(seg, 8, n);
-        String current = null;
+        Scanner sc = new Scanner(h, file);
         try {
-            r.expect('{');
-            boolean first = true;
-            while (r.nextMember(first)) {
-                first = false;
-                current = null;
-                String name = r.readString();
-                r.expect(':');
-                if (name.equals("__metadata__")) {
-                    if (sawMetadata) {
-                        throw error(Reason.DUPLICATE_KEY, file, "duplicate key `__metadata__` in header");
-                    }
-                    sawMetadata = true;
-                    metadata = readMetadata(r, file);
-                    continue;
-                }
-                current = name;
-                if (index.containsKey(name)) {
-                    throw error(Reason.DUPLICATE_KEY, file, "duplicate tensor name `" + name + "` in header");
-                }
-                if (count == cap) {
-                    cap *= 2;
-                    names = Arrays.copyOf(names, cap);
-                    dtypes = Arrays.copyOf(dtypes, cap);
-                    shapes = Arrays.copyOf(shapes, cap);
-                    begins = Arrays.copyOf(begins, cap);
-                    ends = Arrays.copyOf(ends, cap);
-                }
-                readTensor(r, file, name, count, dtypes, shapes, begins, ends);
-                names[count] = name;
-                index.put(name, count);
-                count++;
-            }
-            r.expectEnd();
+            sc.parse();
         } catch (JsonException e) {
-            String where = current == null ? "" : " (tensor `" + current + "`)";
+            String where = sc.current == null ? "" : " (tensor `" + sc.current + "`)";
             throw new SafetensorsException(e.isUtf8Error() ? Reason.INVALID_UTF8 : Reason.INVALID_JSON,
                     file + ": invalid JSON in header" + where + ": " + e.getMessage(), e);
         }
+        int count = sc.count;
+        String[] names = sc.names;
+        DType[] dtypes = sc.dtypes;
+        long[][] shapes = sc.shapes;
+        long[] begins = sc.begins;
+        long[] ends = sc.ends;
+        Map<String, Integer> index = sc.index;
+        Map<String, String> metadata = sc.metadata;
         names = Arrays.copyOf(names, count);
         dtypes = Arrays.copyOf(dtypes, count);
         shapes = Arrays.copyOf(shapes, count);
@@ -192,114 +171,431 @@ final class HeaderParser {
         return new Header(n, md, names, dtypes, shapes, begins, ends, index);
     }
 
-    private static Map<String, String> readMetadata(JsonReader r, String file) {
-        if (r.peek() == 'n') {
-            r.readValue(); // null: treated as absent
-            return null;
-        }
-        if (r.peek() != '{') {
-            throw r.error("__metadata__ must be an object of strings");
-        }
-        r.expect('{');
-        Map<String, String> m = new LinkedHashMap<>();
-        boolean first = true;
-        while (r.nextMember(first)) {
-            first = false;
-            String k = r.readString();
-            r.expect(':');
-            if (r.peek() != '"') {
-                throw r.error("__metadata__ value of key \"" + k + "\" must be a string");
-            }
-            String v = r.readString();
-            if (m.put(k, v) != null) {
-                throw error(Reason.DUPLICATE_KEY, file, "duplicate key `" + k + "` in __metadata__");
-            }
-        }
-        return m;
-    }
+    /** The header scanner: array indexing on the hot path, {@link JsonReader} for the rare cases. */
+    private static final class Scanner {
+        private final byte[] h;
+        private final String file;
+        private final MemorySegment hs;
+        private int p;
+        String current;
+        int count;
+        int cap = 16;
+        String[] names = new String[cap];
+        DType[] dtypes = new DType[cap];
+        long[][] shapes = new long[cap][];
+        long[] begins = new long[cap];
+        long[] ends = new long[cap];
+        final Map<String, Integer> index = new HashMap<>();
+        Map<String, String> metadata;
+        private boolean sawMetadata;
 
-    private static void readTensor(JsonReader r, String file, String name, int i, DType[] dtypes,
-                                   long[][] shapes, long[] begins, long[] ends) {
-        if (r.peek() != '{') {
-            throw r.error("tensor entry must be an object");
+        Scanner(byte[] h, String file) {
+            this.h = h;
+            this.file = file;
+            this.hs = MemorySegment.ofArray(h);
         }
-        r.expect('{');
-        DType dtype = null;
-        long[] shape = null;
-        boolean offsets = false;
-        boolean first = true;
-        while (r.nextMember(first)) {
-            first = false;
-            int f = r.readStringMatch(FIELDS);
-            r.expect(':');
-            switch (f) {
-                case 0 -> {
-                    if (dtype != null) {
-                        throw r.error("duplicate field `dtype`");
-                    }
-                    int d = r.peek() == '"' ? r.readStringMatch(DTYPE_NAMES) : -2;
-                    if (d == -2) {
-                        throw r.error("dtype must be a string");
-                    }
-                    if (d < 0) {
-                        throw error(Reason.UNKNOWN_DTYPE, file, "unknown dtype for tensor `" + name + "`");
-                    }
-                    dtype = DTYPES[d];
+
+        private JsonException err(String msg) {
+            return new JsonException(msg, p);
+        }
+
+        private int ws() {
+            byte[] b = h;
+            int i = p;
+            while (i < b.length) {
+                byte c = b[i];
+                if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+                    i++;
+                } else {
+                    break;
                 }
-                case 1 -> {
-                    if (shape != null) {
-                        throw r.error("duplicate field `shape`");
-                    }
-                    shape = readLongArray(r, -1);
+            }
+            p = i;
+            return i < b.length ? b[i] & 0xFF : -1;
+        }
+
+        private void expect(char c) {
+            if (ws() != c) {
+                throw err(p >= h.length ? "unexpected end of input, expected '" + c + "'"
+                        : "expected '" + c + "' but found " + describe(h[p] & 0xFF));
+            }
+            p++;
+        }
+
+        private static String describe(int b) {
+            return b >= 0x20 && b < 0x7F ? "'" + (char) b + "'" : String.format("byte 0x%02X", b);
+        }
+
+        /** A JsonReader positioned at p, for the slow paths; call {@link #sync} afterwards. */
+        private JsonReader reader() {
+            return new JsonReader(hs, p, h.length - p);
+        }
+
+        private void sync(JsonReader r, int from) {
+            p = from + (int) r.position();
+        }
+
+        /** Reads a string: plain ASCII without escapes is sliced directly, anything else is fully decoded. */
+        private String string() {
+            if (ws() != '"') {
+                throw err("expected a string but found " + (p >= h.length ? "end of input" : describe(h[p] & 0xFF)));
+            }
+            byte[] b = h;
+            int start = p + 1;
+            int i = start;
+            while (i < b.length) {
+                byte c = b[i];
+                if (c == '"') {
+                    p = i + 1;
+                    return new String(b, start, i - start, StandardCharsets.ISO_8859_1);
                 }
-                case 2 -> {
-                    if (offsets) {
-                        throw r.error("duplicate field `data_offsets`");
-                    }
-                    long[] o = readLongArray(r, 2);
-                    begins[i] = o[0];
-                    ends[i] = o[1];
-                    offsets = true;
+                if (c == '\\' || c < 0x20) { // escapes, control characters and non-ASCII (negative bytes)
+                    break;
                 }
-                default -> r.skipValue(); // unknown fields are ignored, as by the reference
+                i++;
+            }
+            int from = p;
+            JsonReader r = reader();
+            String s = r.readString();
+            sync(r, from);
+            return s;
+        }
+
+        /** Index of the ASCII candidate equal to the next string, or -1 (the string is consumed either way). */
+        private int match(byte[][] candidates) {
+            if (ws() == '"') {
+                byte[] b = h;
+                int start = p + 1;
+                int i = start;
+                while (i < b.length && b[i] != '"' && b[i] != '\\' && b[i] >= 0x20) {
+                    i++;
+                }
+                if (i < b.length && b[i] == '"') {
+                    int len = i - start;
+                    for (int k = 0; k < candidates.length; k++) {
+                        byte[] c = candidates[k];
+                        if (c.length == len && Arrays.equals(b, start, i, c, 0, len)) {
+                            p = i + 1;
+                            return k;
+                        }
+                    }
+                }
+            }
+            String s = string();
+            for (int k = 0; k < candidates.length; k++) {
+                if (s.equals(new String(candidates[k], StandardCharsets.ISO_8859_1))) {
+                    return k;
+                }
+            }
+            return -1;
+        }
+
+        /** "dtype" 0, "shape" 1, "data_offsets" 2, anything else -1 (consumed). */
+        private int matchField() {
+            byte[] b = h;
+            int i = p;
+            if (i + 7 < b.length && b[i] == '"') {
+                if (b[i + 6] == '"') {
+                    if (b[i + 1] == 'd' && b[i + 2] == 't' && b[i + 3] == 'y' && b[i + 4] == 'p' && b[i + 5] == 'e') {
+                        p = i + 7;
+                        return 0;
+                    }
+                    if (b[i + 1] == 's' && b[i + 2] == 'h' && b[i + 3] == 'a' && b[i + 4] == 'p' && b[i + 5] == 'e') {
+                        p = i + 7;
+                        return 1;
+                    }
+                } else if (i + 13 < b.length && b[i + 13] == '"' && Arrays.equals(b, i + 1, i + 13, FIELDS[2], 0, 12)) {
+                    p = i + 14;
+                    return 2;
+                }
+            }
+            return match(FIELDS);
+        }
+
+        /** Index into DTYPES of the next string, or -1 (consumed). */
+        private int matchDtype() {
+            byte[] b = h;
+            int i = p;
+            if (i < b.length && b[i] == '"') {
+                long k = 0;
+                int j = i + 1;
+                int end = Math.min(b.length, j + 12);
+                for (; j < end && b[j] != '"'; j++) {
+                    k = k * 131 + b[j];
+                }
+                if (j < b.length && b[j] == '"') {
+                    int len = j - i - 1;
+                    for (int d = 0; d < DTYPE_KEYS.length; d++) {
+                        if (DTYPE_KEYS[d] == k && DTYPE_NAMES[d].length == len
+                                && Arrays.equals(b, i + 1, j, DTYPE_NAMES[d], 0, len)) {
+                            p = j + 1;
+                            return d;
+                        }
+                    }
+                }
+            }
+            return match(DTYPE_NAMES);
+        }
+
+        /** After '{' or a member: true before the next key (separator consumed), false after '}'. */
+        private boolean nextMember(boolean first) {
+            int c = ws();
+            if (c == '}') {
+                p++;
+                return false;
+            }
+            if (!first) {
+                if (c != ',') {
+                    throw err(c < 0 ? "unexpected end of input in object" : "expected ',' or '}' but found " + describe(c));
+                }
+                p++;
+                c = ws();
+            }
+            if (c != '"') {
+                throw err(c < 0 ? "unexpected end of input in object" : "expected a string key but found " + describe(c));
+            }
+            return true;
+        }
+
+        void parse() {
+            expect('{');
+            boolean first = true;
+            while (nextMember(first)) {
+                first = false;
+                current = null;
+                String name = string();
+                expect(':');
+                if (name.equals("__metadata__")) {
+                    if (sawMetadata) {
+                        throw error(Reason.DUPLICATE_KEY, file, "duplicate key `__metadata__` in header");
+                    }
+                    sawMetadata = true;
+                    metadata = metadata();
+                    continue;
+                }
+                current = name;
+                if (count == cap) {
+                    cap *= 2;
+                    names = Arrays.copyOf(names, cap);
+                    dtypes = Arrays.copyOf(dtypes, cap);
+                    shapes = Arrays.copyOf(shapes, cap);
+                    begins = Arrays.copyOf(begins, cap);
+                    ends = Arrays.copyOf(ends, cap);
+                }
+                if (index.putIfAbsent(name, count) != null) {
+                    throw error(Reason.DUPLICATE_KEY, file, "duplicate tensor name `" + name + "` in header");
+                }
+                tensor(name);
+                names[count] = name;
+                count++;
+            }
+            if (ws() >= 0) {
+                throw err("trailing characters: " + describe(h[p] & 0xFF));
             }
         }
-        if (dtype == null) {
-            throw r.error("missing field `dtype`");
+
+        private Map<String, String> metadata() {
+            int c = ws();
+            if (c == 'n') {
+                int from = p;
+                JsonReader r = reader();
+                if (r.readValue() != null) {
+                    throw err("__metadata__ must be an object of strings");
+                }
+                sync(r, from);
+                return null;
+            }
+            if (c != '{') {
+                throw err("__metadata__ must be an object of strings");
+            }
+            p++;
+            Map<String, String> m = new LinkedHashMap<>();
+            boolean first = true;
+            while (nextMember(first)) {
+                first = false;
+                String k = string();
+                expect(':');
+                if (ws() != '"') {
+                    throw err("__metadata__ value of key \"" + k + "\" must be a string");
+                }
+                String v = string();
+                if (m.put(k, v) != null) {
+                    throw error(Reason.DUPLICATE_KEY, file, "duplicate key `" + k + "` in __metadata__");
+                }
+            }
+            return m;
         }
-        if (shape == null) {
-            throw r.error("missing field `shape`");
+
+        private void tensor(String name) {
+            if (ws() != '{') {
+                throw err("tensor entry must be an object");
+            }
+            p++;
+            DType dtype = null;
+            long[] shape = null;
+            boolean offsets = false;
+            boolean first = true;
+            while (nextMember(first)) {
+                first = false;
+                int f = matchField();
+                expect(':');
+                switch (f) {
+                    case 0 -> {
+                        if (dtype != null) {
+                            throw err("duplicate field `dtype`");
+                        }
+                        if (ws() != '"') {
+                            throw err("dtype must be a string");
+                        }
+                        int d = matchDtype();
+                        if (d < 0) {
+                            throw error(Reason.UNKNOWN_DTYPE, file, "unknown dtype for tensor `" + name + "`");
+                        }
+                        dtype = DTYPES[d];
+                    }
+                    case 1 -> {
+                        if (shape != null) {
+                            throw err("duplicate field `shape`");
+                        }
+                        shape = longArray(-1);
+                    }
+                    case 2 -> {
+                        if (offsets) {
+                            throw err("duplicate field `data_offsets`");
+                        }
+                        long[] o = longArray(2);
+                        begins[count] = o[0];
+                        ends[count] = o[1];
+                        offsets = true;
+                    }
+                    default -> {
+                        int from = p;
+                        JsonReader r = reader();
+                        r.skipValue(); // unknown fields are ignored, as by the reference
+                        sync(r, from);
+                    }
+                }
+            }
+            if (dtype == null) {
+                throw err("missing field `dtype`");
+            }
+            if (shape == null) {
+                throw err("missing field `shape`");
+            }
+            if (!offsets) {
+                throw err("missing field `data_offsets`");
+            }
+            dtypes[count] = dtype;
+            shapes[count] = shape;
         }
-        if (!offsets) {
-            throw r.error("missing field `data_offsets`");
+
+        private final long[] buf = new long[16];
+
+        private long[] longArray(int exact) {
+            if (ws() != '[') {
+                throw err("expected an array of non-negative integers");
+            }
+            p++;
+            long[] tmp = buf;
+            int k = 0;
+            boolean first = true;
+            while (true) {
+                int c = ws();
+                if (c == ']') {
+                    p++;
+                    break;
+                }
+                if (!first) {
+                    if (c != ',') {
+                        throw err(c < 0 ? "unexpected end of input in array" : "expected ',' or ']' but found " + describe(c));
+                    }
+                    p++;
+                    ws();
+                }
+                first = false;
+                if (exact > 0 && k == exact) {
+                    throw err("data_offsets must have exactly 2 elements");
+                }
+                if (k == tmp.length) {
+                    tmp = Arrays.copyOf(tmp, k * 2);
+                }
+                tmp[k++] = number();
+            }
+            if (exact > 0 && k != exact) {
+                throw err("data_offsets must have exactly 2 elements, found " + k);
+            }
+            return k == 0 ? EMPTY : Arrays.copyOf(tmp, k);
         }
-        dtypes[i] = dtype;
-        shapes[i] = shape;
+
+        private long number() {
+            byte[] b = h;
+            int i = p;
+            int start = i;
+            if (i >= b.length) {
+                throw err("unexpected end of input, expected a non-negative integer");
+            }
+            int c = b[i];
+            if (c == '-') {
+                throw err("negative number where a non-negative integer is required");
+            }
+            if (c < '0' || c > '9') {
+                throw err("expected a non-negative integer but found " + describe(c & 0xFF));
+            }
+            long v = 0;
+            boolean overflow = false;
+            if (c == '0') {
+                i++;
+            } else {
+                while (i < b.length) {
+                    int d = b[i] - '0';
+                    if (d < 0 || d > 9) {
+                        break;
+                    }
+                    if (v > (Long.MAX_VALUE - d) / 10) {
+                        overflow = true;
+                    }
+                    v = v * 10 + d;
+                    i++;
+                }
+            }
+            p = i;
+            if (i < b.length) {
+                int n = b[i];
+                if (n == '.' || n == 'e' || n == 'E') {
+                    p = start;
+                    throw err("expected an integer but found a floating-point number");
+                }
+                if (n >= '0' && n <= '9') {
+                    p = start;
+                    throw err("leading zero in number");
+                }
+            }
+            if (overflow) {
+                p = start;
+                throw err("integer out of range (>= 2^63)");
+            }
+            return v;
+        }
     }
 
     private static final long[] EMPTY = new long[0];
 
-    private static long[] readLongArray(JsonReader r, int exact) {
-        if (r.peek() != '[') {
-            throw r.error("expected an array of non-negative integers");
-        }
-        r.expect('[');
-        long[] buf = new long[4];
-        int k = 0;
-        boolean first = true;
-        while (r.nextElement(first)) {
-            first = false;
-            if (exact > 0 && k == exact) {
-                throw r.error("data_offsets must have exactly 2 elements");
+    private static final java.lang.invoke.VarHandle LONGS =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+    /** Index of the first byte >= 0x80, or -1. */
+    static int firstNonAscii(byte[] b) {
+        int i = 0;
+        for (; i + 8 <= b.length; i += 8) {
+            if (((long) LONGS.get(b, i) & 0x8080808080808080L) != 0) {
+                break;
             }
-            if (k == buf.length) {
-                buf = Arrays.copyOf(buf, k * 2);
+        }
+        for (; i < b.length; i++) {
+            if (b[i] < 0) {
+                return i;
             }
-            buf[k++] = r.readNonNegativeLong();
         }
-        if (exact > 0 && k != exact) {
-            throw r.error("data_offsets must have exactly 2 elements, found " + k);
-        }
-        return k == 0 ? EMPTY : Arrays.copyOf(buf, k);
+        return -1;
     }
 }

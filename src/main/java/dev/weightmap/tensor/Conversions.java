@@ -1,22 +1,37 @@
 package dev.weightmap.tensor;
 
+import dev.weightmap.internal.simd.Simd;
+
 import java.lang.foreign.MemorySegment;
 
-/** Bulk dtype conversions (scalar loops the JIT can unroll; a Vector API path is chosen when available). */
-final class Conversions {
-    private Conversions() {
-    }
+/** Bulk dtype conversions: a Vector API implementation when available, scalar loops otherwise. */
+class Conversions {
+    static final Conversions IMPL = Simd.load("dev.weightmap.tensor.VectorConversions", Conversions.class, new Conversions());
 
     static void bf16ToF32(MemorySegment src, MemorySegment dst, long n) {
-        long i = 0;
-        for (; i < n; i++) {
-            short b = src.get(Tensor.I16, i * 2);
-            dst.set(Tensor.I32, i * 4, (b & 0xFFFF) << 16);
-        }
+        IMPL.bf16(src, dst, n);
     }
 
     static void f16ToF32(MemorySegment src, MemorySegment dst, long n) {
-        for (long i = 0; i < n; i++) {
+        IMPL.f16(src, dst, n);
+    }
+
+    void bf16(MemorySegment src, MemorySegment dst, long n) {
+        scalarBf16(src, dst, 0, n);
+    }
+
+    void f16(MemorySegment src, MemorySegment dst, long n) {
+        scalarF16(src, dst, 0, n);
+    }
+
+    static void scalarBf16(MemorySegment src, MemorySegment dst, long from, long n) {
+        for (long i = from; i < n; i++) {
+            dst.set(Tensor.I32, i * 4, (src.get(Tensor.I16, i * 2) & 0xFFFF) << 16);
+        }
+    }
+
+    static void scalarF16(MemorySegment src, MemorySegment dst, long from, long n) {
+        for (long i = from; i < n; i++) {
             dst.set(Tensor.F32, i * 4, Float.float16ToFloat(src.get(Tensor.I16, i * 2)));
         }
     }

@@ -1,0 +1,44 @@
+package dev.weightmap.cli;
+
+import dev.weightmap.internal.json.JsonWriter;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+
+/** {@code weightmap inspect [--json] PATH}. */
+final class InspectCommand implements Command {
+    @Override
+    public String name() {
+        return "inspect";
+    }
+
+    @Override
+    public String summary() {
+        return "show the tensors of a checkpoint (table, or --json)";
+    }
+
+    @Override
+    public String usage() {
+        return """
+                weightmap inspect [--json] PATH
+                  Opens PATH zero-copy and lists its tensors: name, dtype, shape, absolute byte offset, length
+                  and alignment. PATH: .safetensors, .dduf, .bin/.pt/.pth/.ckpt, a sharded checkpoint folder or
+                  its .index.json.
+                  --json   one JSON object: {"format":…,"tensors":[{"name","dtype","shape","offset","length",…}]}""";
+    }
+
+    @Override
+    public int run(Cli cli, List<String> argv) throws Exception {
+        Args a = new Args(argv, Set.of("--json"), Set.of());
+        Path p = Path.of(a.positionals(1, "one PATH").get(0));
+        try (CliFormat.Opened o = Formats.open(p)) {
+            if (a.flag("--json")) {
+                cli.out().println(JsonWriter.compact().write(o.inspectJson()));
+            } else {
+                o.printTable(cli.out());
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,134 @@
+package dev.weightmap.cli;
+
+import dev.weightmap.dduf.DdufException;
+import dev.weightmap.safetensors.SafetensorsException;
+import dev.weightmap.shard.CheckpointException;
+import dev.weightmap.torch.TorchCheckpointException;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.NoSuchFileException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The {@code weightmap} command line. Exit codes: 0 success, 1 failure (one line
+ * {@code error: REASON: message} on stderr), 2 usage error.
+ */
+public final class Main {
+    /** The version printed by {@code --version}. */
+    public static final String VERSION = "0.1.0";
+
+    static final List<Command> COMMANDS = List.of(
+            new InspectCommand(),
+            new VerifyCommand(),
+            new HashCommand(),
+            new DemoCommand()
+    );
+
+    private Main() {
+    }
+
+    /** Entry point. */
+    public static void main(String[] args) {
+        boolean terminal = System.console() != null && System.console().isTerminal();
+        int code = run(args, System.out, System.err, terminal);
+        System.out.flush();
+        System.exit(code);
+    }
+
+    /** Runs the CLI with the given streams and returns the exit code (for embedding and tests). */
+    public static int run(String[] argv, PrintStream out, PrintStream err, boolean terminal) {
+        Cli cli = new Cli(out, err, terminal);
+        List<String> args = new ArrayList<>(Arrays.asList(argv));
+        cli.setDebug(args.remove("--debug"));
+        if (args.isEmpty() || args.get(0).equals("--help") || args.get(0).equals("-h") || args.get(0).equals("help")) {
+            if (args.size() > 1) {
+                Command c = find(args.get(1));
+                if (c != null) {
+                    out.println(c.usage());
+                    return 0;
+                }
+            }
+            out.println(usage());
+            return args.isEmpty() ? 2 : 0;
+        }
+        if (args.get(0).equals("--version") || args.get(0).equals("-V")) {
+            out.println("weightmap " + VERSION);
+            return 0;
+        }
+        Command cmd = find(args.get(0));
+        if (cmd == null) {
+            err.println("error: USAGE: unknown command '" + args.get(0) + "' (see weightmap --help)");
+            return 2;
+        }
+        List<String> rest = args.subList(1, args.size());
+        if (rest.contains("--help") || rest.contains("-h")) {
+            out.println(cmd.usage());
+            return 0;
+        }
+        try {
+            return cmd.run(cli, new ArrayList<>(rest));
+        } catch (UsageException e) {
+            err.println("error: USAGE: " + e.getMessage());
+            err.println("usage: " + firstLine(cmd.usage()));
+            return 2;
+        } catch (Exception | OutOfMemoryError | StackOverflowError e) {
+            err.println("error: " + reason(e) + ": " + oneLine(e.getMessage() == null ? e.toString() : e.getMessage()));
+            if (cli.debug()) {
+                e.printStackTrace(err);
+            }
+            return 1;
+        }
+    }
+
+    /** The REASON word of the {@code error:} line for an exception. */
+    static String reason(Throwable e) {
+        return switch (e) {
+            case SafetensorsException s -> s.reason().name();
+            case DdufException d -> d.reason();
+            case TorchCheckpointException t -> t.reason().name();
+            case CheckpointException c -> c.reason().name();
+            case NoSuchFileException n -> "NOT_FOUND";
+            case IOException io -> "IO_ERROR";
+            case IllegalStateException ise -> "CLOSED";
+            default -> {
+                String n = e.getClass().getSimpleName();
+                if (n.equals("ChecksumMismatchException")) {
+                    yield "CHECKSUM_MISMATCH";
+                }
+                yield "INTERNAL";
+            }
+        };
+    }
+
+    private static String oneLine(String s) {
+        return s.replace('\n', ' ').replace('\r', ' ');
+    }
+
+    private static String firstLine(String s) {
+        int i = s.indexOf('\n');
+        return i < 0 ? s : s.substring(0, i);
+    }
+
+    private static Command find(String name) {
+        for (Command c : COMMANDS) {
+            if (c.name().equals(name)) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    static String usage() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("weightmap ").append(VERSION).append(": zero-copy safetensors, DDUF and PyTorch checkpoints\n\n");
+        sb.append("usage: weightmap [--debug] COMMAND [ARGS]\n       weightmap --version\n       weightmap COMMAND --help\n\ncommands:\n");
+        for (Command c : COMMANDS) {
+            sb.append(String.format("  %-12s %s%n", c.name(), c.summary()));
+        }
+        sb.append("\nexit codes: 0 ok, 1 failure (\"error: REASON: message\" on stderr), 2 usage error");
+        return sb.toString();
+    }
+}
