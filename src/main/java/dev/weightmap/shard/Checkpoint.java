@@ -31,9 +31,11 @@ public final class Checkpoint implements AutoCloseable {
     private final Map<String, Path> fileOf;
     private final List<Path> files;
     private final List<AutoCloseable> resources;
+    private final Map<Path, Map<String, Tensor>> fileContents;
 
     Checkpoint(Path indexFile, Map<String, Object> metadata, Map<String, Tensor> tensors, Map<String, Path> fileOf,
-               List<Path> files, List<AutoCloseable> resources) {
+               List<Path> files, List<AutoCloseable> resources, Map<Path, Map<String, Tensor>> fileContents) {
+        this.fileContents = fileContents;
         this.indexFile = indexFile;
         this.metadata = Collections.unmodifiableMap(metadata);
         this.tensors = Collections.unmodifiableMap(tensors);
@@ -97,6 +99,43 @@ public final class Checkpoint implements AutoCloseable {
     /** The index file, or null for a single-file checkpoint. */
     public Path indexFile() {
         return indexFile;
+    }
+
+    /**
+     * Checks that the index and the shards agree beyond what opening checked (every indexed tensor is in its
+     * shard): no shard holds a tensor the index does not list, and the index's {@code total_size}, when present,
+     * equals the bytes of the distinct storages of the indexed tensors. Does nothing for a single file.
+     *
+     * @throws CheckpointException {@code INDEX_MISMATCH} naming the index, the shard and the tensor or both sizes
+     */
+    public void verifyIndex() {
+        if (indexFile == null) {
+            return;
+        }
+        for (Map.Entry<Path, Map<String, Tensor>> e : fileContents.entrySet()) {
+            for (String name : e.getValue().keySet()) {
+                if (!e.getKey().equals(fileOf.get(name))) {
+                    throw new CheckpointException(CheckpointException.Reason.INDEX_MISMATCH, "Shard '"
+                            + e.getKey().getFileName() + "' holds tensor '" + name + "', which index file '" + indexFile
+                            + "' " + (fileOf.containsKey(name) ? "places in '" + fileOf.get(name).getFileName() + "'"
+                            : "does not list"));
+                }
+            }
+        }
+        Object declared = metadata.get("total_size");
+        if (declared != null) {
+            java.util.Set<Object> seen = new java.util.HashSet<>();
+            long total = 0;
+            for (Tensor t : tensors.values()) {
+                if (seen.add(StateDicts.storageId(t))) {
+                    total += t.storageSize();
+                }
+            }
+            if (!(declared instanceof Long l) || l != total) {
+                throw new CheckpointException(CheckpointException.Reason.INDEX_MISMATCH, "Index file '" + indexFile
+                        + "' declares total_size " + declared + " but its tensors' storages hold " + total + " bytes");
+            }
+        }
     }
 
     /** Whether this checkpoint was opened through an index. */

@@ -123,7 +123,7 @@ public final class Checkpoints {
             for (String n : tensors.keySet()) {
                 fileOf.put(n, file);
             }
-            return new Checkpoint(null, metadata, tensors, fileOf, List.of(file), resources);
+            return new Checkpoint(null, metadata, tensors, fileOf, List.of(file), resources, Map.of(file, tensors));
         } catch (IOException | RuntimeException | Error e) {
             closeAll(resources, e);
             throw e;
@@ -226,8 +226,10 @@ public final class Checkpoints {
                 tensors.put(e.getKey(), t);
                 fileOf.put(e.getKey(), shardPaths.get(e.getValue()));
             }
+            Map<Path, Map<String, Tensor>> contents = new LinkedHashMap<>();
+            shardTensors.forEach((shard, m) -> contents.put(shardPaths.get(shard), m));
             return new Checkpoint(indexPath, index.metadata(), tensors, fileOf, new ArrayList<>(shardPaths.values()),
-                    resources);
+                    resources, contents);
         } catch (IOException | RuntimeException | Error e) {
             closeAll(resources, e);
             throw e;
