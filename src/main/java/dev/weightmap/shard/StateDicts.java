@@ -173,47 +173,40 @@ public final class StateDicts {
             fileMetadata.putAll(userAndRemoved);
         }
 
-        // 1. write every shard under a temporary name in the folder
-        Map<Path, Path> staged = new LinkedHashMap<>();
-        boolean done = false;
+        // 1. write every shard into a staging folder inside the target folder (same file system, and the final
+        //    file names, which torch uses inside its archive)
+        Path staging = directory.resolve(".weightmap-staging-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+        Files.createDirectory(staging);
         try {
+            List<String> staged = new ArrayList<>();
             for (Map.Entry<String, List<String>> f : files.entrySet()) {
                 Map<String, Tensor> shard = new LinkedHashMap<>();
                 for (String name : f.getValue()) {
                     shard.put(name, tensors.get(name));
                 }
-                Path target = directory.resolve(f.getKey());
-                Path tmp = directory.resolve("." + f.getKey() + ".weightmap-"
-                        + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".partial");
-                staged.put(tmp, target);
+                Path tmp = staging.resolve(f.getKey());
+                staged.add(f.getKey());
                 if (safetensors) {
                     Safetensors.save(shard, fileMetadata, tmp);
                 } else {
                     writer.write(shard, tmp);
                 }
             }
-            // 2. move them into place, then write the index last
-            for (Map.Entry<Path, Path> s : staged.entrySet()) {
-                move(s.getKey(), s.getValue());
+            // 2. every shard is complete: move them into place, then write the index last
+            for (String name : staged) {
+                move(staging.resolve(name), directory.resolve(name));
             }
-            staged.clear();
-            Path index = directory.resolve(pattern.index());
             if (sharded) {
                 byte[] json = indexJson(split, userAndRemoved).getBytes(StandardCharsets.US_ASCII);
-                AtomicFile.write(index, ch -> {
+                AtomicFile.write(directory.resolve(pattern.index()), ch -> {
                     ByteBuffer b = ByteBuffer.wrap(json);
                     while (b.hasRemaining()) {
                         ch.write(b);
                     }
                 });
             }
-            done = true;
         } finally {
-            if (!done) {
-                for (Path tmp : staged.keySet()) {
-                    Files.deleteIfExists(tmp);
-                }
-            }
+            deleteTree(staging);
         }
         // 3. the new checkpoint is complete: remove stale files of the same pattern (main process only)
         if (options.isMainProcess()) {
@@ -252,6 +245,18 @@ public final class StateDicts {
         public int hashCode() {
             return System.identityHashCode(tensor);
         }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path p : ds) {
+                Files.deleteIfExists(p);
+            }
+        }
+        Files.deleteIfExists(dir);
     }
 
     private static void move(Path from, Path to) throws IOException {
