@@ -55,4 +55,22 @@ class PlanningProperties {
                 .isEqualTo(s.tensorToFilename().get(n)));
         assertThat(s.isSharded()).isEqualTo(s.filenameToTensors().size() > 1);
     }
+
+    @Property(tries = 500)
+    void sizeParsingFailsOnlyWithCheckpointException(@ForAll String s) {
+        try {
+            ShardSize.parse(s);
+        } catch (CheckpointException e) {
+            assertThat(e.reason()).isEqualTo(CheckpointException.Reason.INVALID_SIZE);
+            assertThat(e.getMessage()).isNotBlank();
+        }
+    }
+
+    @Property(tries = 300)
+    void shardNameValidationNeverThrowsOtherExceptions(@ForAll String name) {
+        boolean safe = ShardNames.isSafeRelative(name);
+        if (safe) {
+            assertThat(name).doesNotStartWith("/").doesNotStartWith("\\").doesNotContain("\0");
+        }
+    }
 }

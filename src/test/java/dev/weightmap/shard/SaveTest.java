@@ -353,6 +353,19 @@ class SaveTest {
         }
     }
 
+    // DECISIONS 8: neither the caller's map nor its metadata map is modified
+    @Test
+    void callerMapsAreNotMutated() throws IOException {
+        Map<String, Tensor> sd = sharedStateDict();
+        Map<String, String> md = new LinkedHashMap<>(Map.of("user", "v"));
+        StateDicts.save(sd, tmp, SaveOptions.builder().metadata(md).build());
+        assertThat(sd).containsOnlyKeys("shared_1", "unique_1", "unique_2", "shared_2");
+        assertThat(md).isEqualTo(Map.of("user", "v"));
+        try (SafetensorsFile f = SafetensorsFile.open(tmp.resolve("model.safetensors"))) {
+            assertThat(f.metadata()).isEqualTo(Map.of("format", "pt", "user", "v", "shared_2", "shared_1"));
+        }
+    }
+
     // DECISIONS 7
     @Test
     void reservedMetadataKeysAreRefused() {
