@@ -26,6 +26,9 @@ import java.util.Map;
  * }</pre>
  */
 public final class Checkpoints {
+    /** Largest index file read (hub's largest real indexes are a few MB). */
+    static final long MAX_INDEX_BYTES = 256L << 20;
+
     private Checkpoints() {
     }
 
@@ -152,6 +155,11 @@ public final class Checkpoints {
      */
     @SuppressWarnings("unchecked")
     static Index readIndex(Path index, String expectedExtension) throws IOException {
+        long size = Files.size(index);
+        if (size > MAX_INDEX_BYTES) {
+            throw new CheckpointException(CheckpointException.Reason.INVALID_INDEX, "Invalid index file '" + index
+                    + "': " + size + " bytes is more than the " + MAX_INDEX_BYTES + "-byte limit for an index");
+        }
         byte[] bytes = Files.readAllBytes(index);
         Object root;
         try {

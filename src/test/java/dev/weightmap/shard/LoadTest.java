@@ -305,6 +305,22 @@ class LoadTest {
     }
 
     @Test
+    void oversizedIndexIsRefusedWithoutReadingIt() throws IOException {
+        try (var raf = new java.io.RandomAccessFile(tmp.resolve("model.safetensors.index.json").toFile(), "rw")) {
+            raf.setLength(Checkpoints.MAX_INDEX_BYTES + 1); // sparse
+        }
+        assertThatThrownBy(() -> Checkpoints.open(tmp)).isInstanceOf(CheckpointException.class)
+                .hasMessageContaining("is more than the 268435456-byte limit for an index");
+    }
+
+    @Test
+    void deeplyNestedIndexIsAFormatError() throws IOException {
+        Files.writeString(tmp.resolve("model.safetensors.index.json"), "{\"metadata\": " + "[".repeat(100_000));
+        assertThatThrownBy(() -> Checkpoints.open(tmp)).isInstanceOf(CheckpointException.class)
+                .hasMessageStartingWith("Invalid index file");
+    }
+
+    @Test
     void indexedTensorMissingFromItsShard() throws IOException {
         shard("ok.safetensors");
         index("model.safetensors.index.json", "ok.safetensors");
