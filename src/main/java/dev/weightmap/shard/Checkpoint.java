@@ -6,7 +6,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -246,9 +245,5 @@ public final class Checkpoint implements AutoCloseable {
     public String toString() {
         return "Checkpoint[" + (indexFile != null ? indexFile : files.get(0)) + ", " + tensors.size() + " tensors in "
                 + files.size() + " file(s)]";
-    }
-
-    static Map<String, Object> copyOf(Map<String, ?> m) {
-        return new LinkedHashMap<>(m);
     }
 }
