@@ -60,7 +60,9 @@ final class DemoCommand implements Command {
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
             long openNanos = System.nanoTime() - t0;
             cli.out().printf("opened zero-copy in %.1f µs (mapped, header parsed and validated)%n%n", openNanos / 1000.0);
-            new SafetensorsFormat().open(file).printTable(cli.out());
+            try (CliFormat.Opened table = new SafetensorsFormat().open(file)) {
+                table.printTable(cli.out());
+            }
             cli.out().println();
             Tensor emb = f.tensor("model.embed_tokens.weight");
             cli.out().printf("model.embed_tokens.weight[1, 0:4] = %s%n", fmt(f.slice("model.embed_tokens.weight",

@@ -40,7 +40,7 @@ final class SafetensorsFormat implements CliFormat {
                         f.headerLength(), f.dataStart(), f.segment().byteSize());
                 if (!f.metadata().isEmpty()) {
                     out.println("metadata:");
-                    f.metadata().forEach((k, v) -> out.printf("  %s = %s%n", k, v));
+                    f.metadata().forEach((k, v) -> out.printf("  %s = %s%n", printable(k), printable(v)));
                 }
                 table(out, f, 0);
             }
@@ -93,6 +93,17 @@ final class SafetensorsFormat implements CliFormat {
             tensors.add(e);
         }
         return tensors;
+    }
+
+    /** A metadata string for one table line: control characters shown as JSON escapes. */
+    static String printable(String s) {
+        boolean plain = s.chars().noneMatch(c -> c < 0x20 || c == 0x7F);
+        if (plain) {
+            return s;
+        }
+        StringBuilder sb = new StringBuilder();
+        dev.weightmap.internal.json.JsonWriter.compact().string(sb, s);
+        return sb.toString();
     }
 
     /** Largest power of two, at most 4096, dividing a file offset. */

@@ -89,6 +89,11 @@ final class HeaderParser {
             sc.parse();
         } catch (JsonException e) {
             String where = sc.current == null ? "" : " (tensor `" + sc.current + "`)";
+            if (e.isOverflow()) {
+                // formats.md A.3: values beyond Long.MAX_VALUE are overflow errors (the reference's u64 overflows later)
+                throw new SafetensorsException(Reason.OVERFLOW, file + ": overflow in header" + where + ": "
+                        + e.getMessage(), e);
+            }
             throw new SafetensorsException(e.isUtf8Error() ? Reason.INVALID_UTF8 : Reason.INVALID_JSON,
                     file + ": invalid JSON in header" + where + ": " + e.getMessage(), e);
         }
@@ -572,7 +577,7 @@ final class HeaderParser {
             }
             if (overflow) {
                 p = start;
-                throw err("integer out of range (>= 2^63)");
+                throw new JsonException("integer out of range (>= 2^63)", p, false, true);
             }
             return v;
         }

@@ -104,6 +104,10 @@ public final class Safetensors {
                 throw new SafetensorsException(Reason.INVALID_TENSOR, "tensor `" + name + "` has dtype " + t.dtype()
                         + ", which safetensors cannot store");
             }
+            if (!wellFormed(name)) {
+                throw new SafetensorsException(Reason.INVALID_TENSOR, "tensor name `" + name
+                        + "` has an unpaired surrogate and no UTF-8 form");
+            }
             names[k] = name;
             nameBytes[k] = name.getBytes(StandardCharsets.UTF_8);
             ts[k] = t;
@@ -126,6 +130,10 @@ public final class Safetensors {
             for (Map.Entry<String, String> e : metadata.entrySet()) {
                 if (e.getKey() == null || e.getValue() == null) {
                     throw new SafetensorsException(Reason.INVALID_METADATA, "null key or value in metadata");
+                }
+                if (!wellFormed(e.getKey()) || !wellFormed(e.getValue())) {
+                    throw new SafetensorsException(Reason.INVALID_METADATA, "metadata key `" + e.getKey()
+                            + "` (or its value) has an unpaired surrogate and no UTF-8 form");
                 }
             }
             sb.append("\"__metadata__\":");
@@ -164,6 +172,19 @@ public final class Safetensors {
         byte[] header = Arrays.copyOf(raw, padded);
         Arrays.fill(header, raw.length, padded, (byte) ' ');
         return new Plan(header, ordered, 8L + padded + offset);
+    }
+
+    /** Whether every surrogate of {@code s} is paired, so that it has a UTF-8 form (getBytes would write '?'). */
+    private static boolean wellFormed(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void checkNoSharing(Map<String, Tensor> tensors) {

@@ -122,7 +122,8 @@ public final class SafetensorsFile implements AutoCloseable {
         List<String> s = sortedNames;
         if (s == null) {
             String[] copy = header.names().clone();
-            Arrays.sort(copy);
+            // Python sorts by code point; String.compareTo compares UTF-16 units, which puts U+1F600 before U+FF01
+            Arrays.sort(copy, (a, b) -> java.util.Arrays.compare(a.codePoints().toArray(), b.codePoints().toArray()));
             s = List.of(copy);
             sortedNames = s;
         }

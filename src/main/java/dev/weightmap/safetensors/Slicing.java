@@ -70,7 +70,7 @@ final class Slicing {
                 }
                 long b = clamp(start == null ? 0 : start, n);
                 long e = clamp(stop == null ? n : stop, n);
-                long len = e <= b ? 0 : (e - b + st - 1) / st;
+                long len = e <= b ? 0 : (e - b - 1) / st + 1; // not (e-b+st-1)/st: overflows for huge steps
                 if (len > 0) {
                     offset += b * strides[d];
                 }
@@ -80,6 +80,9 @@ final class Slicing {
         }
         long[] s = newShape.stream().mapToLong(Long::longValue).toArray();
         long[] st = newStrides.stream().mapToLong(Long::longValue).toArray();
+        if (DType.numel(s) == 0) {
+            offset = t.storageOffset(); // an empty view touches nothing: keep it inside the storage
+        }
         if (t.dtype().isSubByte()) {
             return subByte(t, name, file, shape, s, st, offset);
         }

@@ -264,6 +264,20 @@ public final class Tensor {
     public static void writeSegment(MemorySegment seg, WritableByteChannel out) throws IOException {
         long pos = 0;
         long size = seg.byteSize();
+        if (seg.heapBase().isPresent() && !(seg.heapBase().get() instanceof byte[])) {
+            // asByteBuffer() only works for native and byte[] segments: copy other heap arrays through a buffer
+            byte[] buf = new byte[(int) Math.min(size, 1 << 16)];
+            while (pos < size) {
+                int n = (int) Math.min(size - pos, buf.length);
+                MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, pos, buf, 0, n);
+                ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
+                while (bb.hasRemaining()) {
+                    out.write(bb);
+                }
+                pos += n;
+            }
+            return;
+        }
         while (pos < size) {
             long n = Math.min(size - pos, 1L << 30);
             ByteBuffer bb = seg.asSlice(pos, n).asByteBuffer();
@@ -284,6 +298,10 @@ public final class Tensor {
         if (d.byteSize() > Integer.MAX_VALUE) {
             throw new IllegalStateException("tensor of " + d.byteSize() + " bytes does not fit a ByteBuffer");
         }
+        if (!d.isNative() && !(d.heapBase().orElse(null) instanceof byte[])) {
+            throw new IllegalStateException("a tensor over a " + d.heapBase().orElseThrow().getClass().getSimpleName()
+                    + " heap array has no ByteBuffer view: use data() or copyTo()");
+        }
         return d.asByteBuffer().asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
 
@@ -301,8 +319,10 @@ public final class Tensor {
 
     /** Whether this view covers every byte of its storage. */
     public boolean coversStorage() {
+        // hub's _is_complete: starts at the storage's first byte and holds exactly as many bytes as the storage
+        // (with non-negative strides this means every byte once: a full transpose covers its storage too)
         long[] e = byteExtent();
-        return e[0] == 0 && e[1] == storage.byteSize() && (isContiguous() || numel == 0);
+        return e[0] == 0 && e[1] == storage.byteSize() && byteLength() == storage.byteSize();
     }
 
     /** The largest power of two, at most 4096, that divides the address of the first data byte. */
@@ -368,7 +388,7 @@ public final class Tensor {
                 st[j++] = strides[k];
             }
         }
-        return new Tensor(storage, dtype, s, st, storageOffset + i * strides[dim]);
+        return new Tensor(storage, dtype, s, st, numel == 0 ? storageOffset : storageOffset + i * strides[dim]);
     }
 
     /** Keeps {@code length} elements of dimension {@code dim} starting at {@code start}. */
@@ -386,7 +406,7 @@ public final class Tensor {
             throw new IndexOutOfBoundsException("slice [" + start + ":" + stop + ":" + step + "] of dimension "
                     + dim + " of size " + n);
         }
-        long len = stop <= start ? 0 : (stop - start + step - 1) / step;
+        long len = stop <= start ? 0 : (stop - start - 1) / step + 1;
         if (dtype.isSubByte()) {
             if (dim != 0 && !(start == 0 && stop == n && step == 1)) {
                 throw new IllegalArgumentException("sub-byte " + dtype + " tensors can only be sliced along dimension 0");
@@ -398,11 +418,11 @@ public final class Tensor {
         long[] s = shape.clone();
         long[] st = strides.clone();
         s[dim] = len;
-        st[dim] = strides[dim] * step;
+        st[dim] = len > 1 ? strides[dim] * step : strides[dim]; // a step beyond the end must not overflow the stride
         if (dtype.isSubByte()) {
             st = contiguousStrides(s);
         }
-        long off = len == 0 ? storageOffset : storageOffset + start * strides[dim];
+        long off = len == 0 || numel == 0 ? storageOffset : storageOffset + start * strides[dim];
         return new Tensor(storage, dtype, s, st, off);
     }
 

@@ -63,14 +63,22 @@ public final class MappedFile implements AutoCloseable {
         return arena.scope().isAlive();
     }
 
-    /** Unmaps the file; idempotent. */
+    /**
+     * Unmaps the file; idempotent. If channel I/O is reading from the mapping right now (the JDK keeps the
+     * mapping acquired during such a call and refuses to unmap), waits until it ends.
+     */
     @Override
     public void close() {
-        if (arena.scope().isAlive()) {
+        while (arena.scope().isAlive()) {
             try {
                 arena.close();
-            } catch (IllegalStateException alreadyClosed) {
-                // a concurrent close won the race
+                return;
+            } catch (IllegalStateException e) {
+                if (!arena.scope().isAlive()) {
+                    return; // a concurrent close won the race
+                }
+                // acquired by in-flight channel I/O: closing now would fail, so retry shortly
+                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000L);
             }
         }
     }

@@ -428,7 +428,7 @@ public final class JsonReader {
             throw new JsonException("leading zero in number", start - base);
         }
         if (overflow) {
-            throw new JsonException("integer out of range (>= 2^63)", start - base);
+            throw new JsonException("integer out of range (>= 2^63)", start - base, false, true);
         }
         return v;
     }

@@ -62,8 +62,12 @@ public final class JsonWriter {
             case Long l -> sb.append(l.longValue());
             case Integer i -> sb.append(i.intValue());
             case BigInteger bi -> sb.append(bi);
-            case Double d -> sb.append(pythonFloat(d));
-            case Float f -> sb.append(pythonFloat(f.doubleValue()));
+            case Double d -> sb.append(indent >= 0 ? pythonRepr(d) : pythonFloat(d));
+            case Float f -> sb.append(indent >= 0 ? pythonRepr(f.doubleValue()) : pythonFloat(f.doubleValue()));
+            case long[] arr when indent >= 0 && arr.length > 0 -> {
+                // json.dumps(indent=N) puts every element on its own line, like any other list
+                write(sb, java.util.Arrays.stream(arr).boxed().toList(), level);
+            }
             case long[] arr -> {
                 sb.append('[');
                 for (int i = 0; i < arr.length; i++) {
@@ -129,6 +133,46 @@ public final class JsonWriter {
         return Double.toString(d);
     }
 
+    /**
+     * Python's {@code repr(float)} (what json.dumps prints): the shortest round-trip digits, positional notation
+     * for decimal exponents -4..15 ({@code 1000000000000000.0}, {@code 0.0001}), else {@code 1e+16},
+     * {@code 1.5e-07} (at least two exponent digits).
+     */
+    static String pythonRepr(double d) {
+        if (Double.isNaN(d) || Double.isInfinite(d)) {
+            return pythonFloat(d);
+        }
+        if (d == 0) {
+            return 1 / d < 0 ? "-0.0" : "0.0";
+        }
+        java.math.BigDecimal bd = new java.math.BigDecimal(Double.toString(d)).stripTrailingZeros(); // shortest digits
+        if (bd.precision() == 2) {
+            // Double.toString never prints fewer than two digits (4.9E-324); Python may use one (5e-324)
+            java.math.BigDecimal exact = new java.math.BigDecimal(d);
+            java.math.BigDecimal best = null;
+            for (java.math.RoundingMode m : new java.math.RoundingMode[] {java.math.RoundingMode.DOWN, java.math.RoundingMode.UP}) {
+                java.math.BigDecimal c = bd.round(new java.math.MathContext(1, m));
+                if (Double.parseDouble(c.toString()) == d && (best == null
+                        || c.subtract(exact).abs().compareTo(best.subtract(exact).abs()) < 0)) {
+                    best = c;
+                }
+            }
+            if (best != null) {
+                bd = best.stripTrailingZeros();
+            }
+        }
+        String digits = bd.unscaledValue().abs().toString();
+        int exp = digits.length() - 1 - bd.scale();
+        String sign = d < 0 ? "-" : "";
+        if (exp >= -4 && exp < 16) {
+            String plain = bd.abs().toPlainString();
+            return sign + (plain.indexOf('.') < 0 ? plain + ".0" : plain);
+        }
+        String mant = digits.length() == 1 ? digits : digits.charAt(0) + "." + digits.substring(1);
+        int a = Math.abs(exp);
+        return sign + mant + "e" + (exp < 0 ? "-" : "+") + (a < 10 ? "0" : "") + a;
+    }
+
     /** Appends {@code s} as a quoted JSON string in this writer's dialect. */
     public void string(StringBuilder sb, String s) {
         sb.append('"');
@@ -144,12 +188,9 @@ public final class JsonWriter {
                 case '\f' -> sb.append("\\f");
                 default -> {
                     if (c < 0x20 || (asciiOnly && c > 0x7E)) {
-                        if (c == 0x7F) {
-                            sb.append(c);
-                        } else {
-                            sb.append("\\u").append(HEX[c >> 12 & 15]).append(HEX[c >> 8 & 15])
-                                    .append(HEX[c >> 4 & 15]).append(HEX[c & 15]);
-                        }
+                        // ensure_ascii escapes everything outside ' '..'~', DEL (0x7F) included
+                        sb.append("\\u").append(HEX[c >> 12 & 15]).append(HEX[c >> 8 & 15])
+                                .append(HEX[c >> 4 & 15]).append(HEX[c & 15]);
                     } else {
                         sb.append(c);
                     }

@@ -34,7 +34,11 @@ public final class Simd {
         }
         try {
             Class<?> c = Class.forName(className, true, Simd.class.getClassLoader());
-            return type.cast(c.getDeclaredConstructor().newInstance());
+            // implementations are package-private classes in other packages of this module: without
+            // setAccessible the constructor call failed with IllegalAccessException and the fallback was always used
+            java.lang.reflect.Constructor<?> ctor = c.getDeclaredConstructor();
+            ctor.setAccessible(true);
+            return type.cast(ctor.newInstance());
         } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
             return fallback;
         }
