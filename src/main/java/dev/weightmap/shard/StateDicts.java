@@ -330,12 +330,11 @@ public final class StateDicts {
                             + " information. Or open an issue.");
                 }
                 throw new CheckpointException(CheckpointException.Reason.SHARED_TENSORS, "Error while trying to find"
-                        + " names to remove to save state dict: tensors " + names + " share memory but are not"
-                        + " the same view (" + pythonSet(new TreeSet<>(c.complete())) + " covers the storage; the"
-                        + " others are partial, strided or shifted views of it). safetensors cannot store such"
-                        + " aliasing: save only the full tensors and re-slice at load time, or save copies. Please"
-                        + " refer to https://huggingface.co/docs/safetensors/torch_shared_tensors for more"
-                        + " information.");
+                        + " names to remove to save state dict: tensors " + names + " share memory but are not all"
+                        + " the same view (covering the whole storage: " + pythonSet(new TreeSet<>(c.complete()))
+                        + "). safetensors cannot store such aliasing: save only the full tensors and re-slice at"
+                        + " load time, or save copies. Please refer to"
+                        + " https://huggingface.co/docs/safetensors/torch_shared_tensors for more information.");
             }
             String kept = null;
             for (String n : sorted) {

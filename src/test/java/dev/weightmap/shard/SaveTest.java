@@ -416,11 +416,20 @@ class SaveTest {
         transpose.put("w_t", w.transpose(0, 1));
         assertThatThrownBy(() -> StateDicts.save(transpose, tmp, SaveOptions.defaults()))
                 .isInstanceOf(CheckpointException.class)
-                .hasMessageContaining("tensors {'w', 'w_t'} share memory but are not the same view ({'w'} covers")
+                .hasMessageContaining("tensors {'w', 'w_t'} share memory but are not all the same view (covering the"
+                        + " whole storage: {'w', 'w_t'})")
                 .extracting(e -> ((CheckpointException) e).reason())
                 .isEqualTo(CheckpointException.Reason.SHARED_TENSORS);
-        Map<String, Tensor> rows = new LinkedHashMap<>();
+        Map<String, Tensor> fullAndRow = new LinkedHashMap<>();
         Tensor big = Tensor.ofFloats(new float[8], 4, 2);
+        fullAndRow.put("full", big);
+        fullAndRow.put("row", big.select(0, 1));
+        assertThatThrownBy(() -> StateDicts.save(fullAndRow, tmp, SaveOptions.defaults()))
+                .isInstanceOf(CheckpointException.class)
+                .hasMessageStartingWith("Error while trying to find names to remove to save state dict: tensors"
+                        + " {'full', 'row'} share memory but are not all the same view (covering the whole storage:"
+                        + " {'full'}). safetensors cannot store such aliasing");
+        Map<String, Tensor> rows = new LinkedHashMap<>();
         rows.put("b", big.narrow(0, 0, 3));
         rows.put("a", big.narrow(0, 2, 2));
         assertThatThrownBy(() -> StateDicts.save(rows, tmp, SaveOptions.defaults()))
