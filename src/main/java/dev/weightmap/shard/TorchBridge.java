@@ -1,6 +1,8 @@
 package dev.weightmap.shard;
 
 import dev.weightmap.tensor.Tensor;
+import dev.weightmap.torch.TorchCheckpoint;
+import dev.weightmap.torch.TorchCheckpoints;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -25,12 +27,27 @@ final class TorchBridge {
     }
 
     static ShardWriter writer() {
-        throw new UnsupportedOperationException("The torch format (.bin) is not available in this build: the torch"
-                + " checkpoint writer has not landed yet; save with SaveOptions.Format.SAFETENSORS");
+        return TorchCheckpoints::save;
     }
 
     static Opened open(Path file) throws IOException {
-        throw new UnsupportedOperationException("Cannot load " + file + ": the torch format (.bin) reader is not"
-                + " available in this build");
+        TorchCheckpoint c = TorchCheckpoint.open(file);
+        try {
+            Map<String, Tensor> sd = c.stateDict();
+            return new Opened() {
+                @Override
+                public Map<String, Tensor> stateDict() {
+                    return sd;
+                }
+
+                @Override
+                public void close() {
+                    c.close();
+                }
+            };
+        } catch (RuntimeException | Error e) {
+            c.close();
+            throw e;
+        }
     }
 }

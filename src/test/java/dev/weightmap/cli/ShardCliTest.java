@@ -106,6 +106,22 @@ class ShardCliTest {
     }
 
     @Test
+    void shardToTorchFormat() throws IOException {
+        Path in = copy("hub/a_unsharded/safetensors/model.safetensors", tmp.resolve("in"));
+        Path out = tmp.resolve("bin");
+        Result r = run("shard", in.toString(), out.toString(), "--format", "torch", "--max-shard-size", "2KB");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("+ pytorch_model.bin.index.json").contains("pytorch_model-00001-of-00003.bin");
+        Result v = run("verify", out.resolve("pytorch_model.bin.index.json").toString());
+        assertThat(v.code()).as(v.err()).isZero();
+        // per-tensor hashes agree with the safetensors input
+        Result h1 = run("hash", "--per-tensor", in.toString());
+        Result h2 = run("hash", "--per-tensor", out.resolve("pytorch_model.bin.index.json").toString());
+        assertThat(h2.code()).as(h2.err()).isZero();
+        assertThat(h2.out().lines().sorted().toList()).isEqualTo(h1.out().lines().sorted().toList());
+    }
+
+    @Test
     void shardUsageErrors() {
         assertThat(run("shard", "only-one").code()).isEqualTo(2);
         Result r = run("shard", "a", "b", "--max-shard-size", "5 G");

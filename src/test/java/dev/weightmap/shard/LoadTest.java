@@ -361,14 +361,14 @@ class LoadTest {
     }
 
     @Test
-    void openByIndexFileAndTorchFileWithoutReader() throws IOException {
+    void openByIndexFileAndBadTorchFile() throws IOException {
         StateDicts.save(values(), tmp, SaveOptions.builder().maxShardSize(8).build());
         try (Checkpoint c = Checkpoints.open(tmp.resolve("model.safetensors.index.json"))) {
             assertThat(c.size()).isEqualTo(5);
         }
         Files.write(tmp.resolve("pytorch_model.bin"), new byte[] {1, 2, 3});
         assertThatThrownBy(() -> Checkpoints.loadStateDictFromFile(tmp.resolve("pytorch_model.bin")))
-                .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("torch format");
+                .isInstanceOf(dev.weightmap.torch.TorchCheckpointException.class);
     }
 
     @Test

@@ -180,14 +180,11 @@ class SaveTest {
                 .endsWith("\"\n  }\n}");
     }
 
-    // hub tests 12-15 (torch format): until the torch writer lands, a clear UnsupportedOperationException
+    // hub tests 12-15 (torch format): see TorchFormatTest; the default pattern follows the format
     @Test
-    void torchFormatWithoutTorchWriter() {
+    void torchFormatDefaultPattern() {
         SaveOptions opts = SaveOptions.builder().format(SaveOptions.Format.TORCH).build();
         assertThat(opts.filenamePattern()).isEqualTo("pytorch_model{suffix}.bin");
-        assertThatThrownBy(() -> StateDicts.save(torchStateDict(), tmp, opts))
-                .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("torch format");
-        assertThat(tmp).isEmptyDirectory();
     }
 
     // hub test 16

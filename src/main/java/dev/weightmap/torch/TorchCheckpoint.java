@@ -1,0 +1,729 @@
+package dev.weightmap.torch;
+
+import dev.weightmap.internal.io.MappedFile;
+import dev.weightmap.tensor.DType;
+import dev.weightmap.tensor.Tensor;
+import dev.weightmap.torch.PickleMachine.StorageRef;
+import dev.weightmap.torch.PickleMachine.TensorRef;
+import dev.weightmap.torch.TorchCheckpointException.Reason;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.math.BigInteger;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A PyTorch checkpoint ({@code torch.save} output: {@code .bin}, {@code .pt}, {@code .pth}, {@code .ckpt}) read
+ * safely and zero-copy.
+ *
+ * <p>Both the zip format (torch ≥ 1.6) and the legacy pre-1.6 pickle stream are read. The pickle is run by a
+ * restricted machine that knows only the data opcodes and torch's {@code weights_only} allowlist of globals;
+ * nothing from the file is ever executed, and anything else is refused with
+ * {@link TorchCheckpointException.Reason#FORBIDDEN_GLOBAL} before any object is built. Every tensor is a strided
+ * view over the slice of the mapping holding its storage; tensors on one storage share one storage segment, so
+ * {@link dev.weightmap.tensor.StorageAliasing} sees tied weights.
+ *
+ * <p>Checks torch skips when memory-mapping are made here: a storage record holds exactly
+ * {@code numel × element size} bytes, every view lies inside its storage, strides and offsets are non-negative
+ * and shape and stride have the same rank. Big-endian checkpoints are refused (no silent copy).
+ *
+ * <pre>{@code
+ * try (TorchCheckpoint ckpt = TorchCheckpoint.open(Path.of("pytorch_model.bin"))) {
+ *     Tensor w = ckpt.stateDict().get("embed.weight");
+ * }
+ * }</pre>
+ */
+public final class TorchCheckpoint implements AutoCloseable {
+
+    /** The container format. */
+    public enum Format {
+        /** The zip format of torch ≥ 1.6 ({@code <prefix>/data.pkl}, {@code <prefix>/data/<key>}). */
+        ZIP,
+        /** The pre-1.6 raw pickle stream ({@code _use_new_zipfile_serialization=False}). */
+        LEGACY
+    }
+
+    /**
+     * One storage.
+     *
+     * @param key         the storage key (the record {@code data/<key>} in the zip format)
+     * @param storageType the pickled storage class, e.g. {@code torch.FloatStorage}, {@code torch.storage.UntypedStorage}
+     * @param location    the device it was saved from ({@code cpu}, {@code cuda:0}; informational)
+     * @param numel       elements of the storage class (bytes for an untyped storage)
+     * @param elementSize bytes per element of the storage class
+     * @param record      the zip record name, or {@code null} for the legacy format
+     * @param dataOffset  absolute file offset of the storage's first byte
+     * @param segment     the zero-copy slice of the mapping holding the storage
+     */
+    public record Storage(String key, String storageType, String location, long numel, int elementSize,
+                          String record, long dataOffset, MemorySegment segment) {
+    }
+
+    /**
+     * One tensor of the checkpoint.
+     *
+     * @param name         its path in the object graph, keys and indices joined with {@code /}
+     * @param tensor       the zero-copy view
+     * @param torchDtype   torch's dtype name, e.g. {@code torch.float8_e4m3fn}
+     * @param storageKey   the storage it views
+     * @param parameter    whether it was pickled as an {@code nn.Parameter}
+     * @param requiresGrad the pickled {@code requires_grad} flag
+     * @param fileOffset   absolute file offset of the tensor's first element
+     */
+    public record TensorEntry(String name, Tensor tensor, String torchDtype, String storageKey, boolean parameter,
+                              boolean requiresGrad, long fileOffset) {
+    }
+
+    /**
+     * One zip record.
+     *
+     * @param name       the full record name, prefix included
+     * @param dataOffset absolute file offset of its data
+     * @param length     bytes
+     * @param crc32      the CRC-32 the central directory records (0 when torch wrote none)
+     */
+    public record Record(String name, long dataOffset, long length, int crc32) {
+    }
+
+    private static final int MAX_DEPTH = 1000;
+    private static final BigInteger LEGACY_MAGIC = new BigInteger("1950a86a20f9469cfc6c", 16);
+
+    private final MappedFile mapping;
+    private final MemorySegment image;
+    private final String displayName;
+    private final Path path;
+    private final Format format;
+    private final String prefix;
+    private final int version;
+    private final List<Record> records;
+    private final Map<String, Storage> storages;
+    private final Object rawRoot;
+    private final Map<Object, Object> attributes;
+    private final List<Map.Entry<List<Object>, TensorRef>> tensorPaths;
+    private final Map<TensorRef, String> storageKeys = new IdentityHashMap<>();
+    private Object root;
+    private Map<String, TensorEntry> entries;
+
+    private TorchCheckpoint(MappedFile mapping, MemorySegment image, String displayName, Path path,
+                            FileChannel headers) throws IOException {
+        this.mapping = mapping;
+        this.image = image;
+        this.displayName = displayName;
+        this.path = path;
+        long size = image.byteSize();
+        if (size >= 8 && image.asSlice(0, 8).mismatch(MemorySegment.ofArray("PYTORCH1".getBytes(StandardCharsets.US_ASCII))) == -1) {
+            throw new TorchCheckpointException(Reason.UNSUPPORTED, displayName
+                    + ": PYTORCH1 preview archive format is not supported");
+        }
+        if (size >= 4 && image.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0) == 0x04034b50) {
+            format = Format.ZIP;
+            Zip z = readZip(headers);
+            prefix = z.prefix;
+            version = z.version;
+            records = z.records;
+            rawRoot = z.result.value();
+            attributes = z.result.attributes();
+            tensorPaths = walk(rawRoot);
+            storages = resolveStorages(z.result, z.recordMap);
+        } else if (size >= 262 && image.asSlice(257, 5).mismatch(MemorySegment.ofArray("ustar".getBytes(StandardCharsets.US_ASCII))) == -1) {
+            throw new TorchCheckpointException(Reason.UNSUPPORTED, displayName
+                    + ": the pre-0.4 tar checkpoint format is not supported");
+        } else if (size >= 2 && (image.get(ValueLayout.JAVA_BYTE, 0) & 0xFF) == 0x80) {
+            format = Format.LEGACY;
+            prefix = null;
+            version = 1001;
+            records = List.of();
+            Legacy l = readLegacy();
+            rawRoot = l.main.value();
+            attributes = l.main.attributes();
+            tensorPaths = walk(rawRoot);
+            storages = l.storages;
+        } else {
+            throw new TorchCheckpointException(Reason.NOT_A_CHECKPOINT, displayName
+                    + ": not a PyTorch checkpoint (neither a zip archive nor a pickle stream)");
+        }
+        resolveTensors();
+    }
+
+    /**
+     * Maps and reads a checkpoint; the returned object owns the mapping.
+     *
+     * @throws java.nio.file.NoSuchFileException when the file does not exist
+     * @throws TorchCheckpointException          when the file is invalid, unsafe or unsupported
+     */
+    public static TorchCheckpoint open(Path file) throws IOException {
+        MappedFile m = MappedFile.open(file);
+        try (FileChannel headers = FileChannel.open(file, StandardOpenOption.READ)) {
+            return new TorchCheckpoint(m, m.segment(), file.toString(), file, headers);
+        } catch (IOException | RuntimeException | Error e) {
+            m.close();
+            throw e;
+        }
+    }
+
+    /** Reads a checkpoint held in {@code image} (not owned: closing does not release it). */
+    public static TorchCheckpoint parse(MemorySegment image, String displayName) {
+        try {
+            return new TorchCheckpoint(null, image, displayName, null, null);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // no channel: cannot happen
+        }
+    }
+
+    // ---------------------------------------------------------------- zip
+
+    private record Zip(String prefix, int version, List<Record> records, Map<String, ZipReader.Entry> recordMap,
+                       PickleMachine.Result result) {
+    }
+
+    private Zip readZip(FileChannel headers) throws IOException {
+        Map<String, ZipReader.Entry> map = ZipReader.read(image, displayName, headers);
+        if (map.isEmpty()) {
+            throw new TorchCheckpointException(Reason.MISSING_RECORD, displayName + ": empty zip archive, no data.pkl");
+        }
+        String first = map.keySet().iterator().next();
+        int slash = first.indexOf('/');
+        if (slash <= 0) {
+            throw new TorchCheckpointException(Reason.CORRUPT_ARCHIVE, displayName + ": record '" + first
+                    + "' is not in a subdirectory");
+        }
+        String pre = first.substring(0, slash);
+        List<Record> recs = new ArrayList<>();
+        for (ZipReader.Entry e : map.values()) {
+            if (!e.name().startsWith(pre + "/")) {
+                throw new TorchCheckpointException(Reason.CORRUPT_ARCHIVE, displayName + ": record '" + e.name()
+                        + "' is not under the archive folder '" + pre + "/'");
+            }
+            recs.add(new Record(e.name(), e.dataOffset(), e.size(), e.crc()));
+        }
+        if (map.containsKey(pre + "/constants.pkl")) {
+            throw new TorchCheckpointException(Reason.UNSUPPORTED, displayName
+                    + ": a TorchScript archive (constants.pkl), not a torch.save checkpoint");
+        }
+        ZipReader.Entry versionRec = map.getOrDefault(pre + "/version", map.get(pre + "/.data/version"));
+        if (versionRec == null) {
+            throw new TorchCheckpointException(Reason.MISSING_RECORD, displayName + ": record '" + pre
+                    + "/version' is missing");
+        }
+        String vText = text(versionRec, 32).strip();
+        int v;
+        try {
+            v = Integer.parseInt(vText);
+        } catch (NumberFormatException e) {
+            v = -1;
+        }
+        if (v < 1 || v > 10) {
+            throw new TorchCheckpointException(Reason.UNSUPPORTED, displayName + ": record '" + versionRec.name()
+                    + "': file format version '" + vText + "' is not in the supported range 1..10");
+        }
+        ZipReader.Entry bo = map.get(pre + "/byteorder");
+        if (bo != null) {
+            String order = text(bo, 16);
+            if (order.equals("big")) {
+                throw new TorchCheckpointException(Reason.UNSUPPORTED, displayName
+                        + ": byteorder 'big' is not supported (tensors are mapped zero-copy as little-endian;"
+                        + " re-save the checkpoint on a little-endian machine)");
+            }
+            if (!order.equals("little")) {
+                throw new TorchCheckpointException(Reason.CORRUPT_ARCHIVE, displayName + ": record '" + bo.name()
+                        + "': unknown endianness type '" + order + "'");
+            }
+        }
+        ZipReader.Entry pkl = map.get(pre + "/data.pkl");
+        if (pkl == null) {
+            throw new TorchCheckpointException(Reason.MISSING_RECORD, displayName + ": record '" + pre
+                    + "/data.pkl' is missing");
+        }
+        MemorySegment p = image.asSlice(pkl.dataOffset(), pkl.size());
+        PickleMachine.Result r = PickleMachine.run(p, displayName + ": " + pkl.name());
+        return new Zip(pre, v, List.copyOf(recs), map, r);
+    }
+
+    private String text(ZipReader.Entry e, int max) {
+        if (e.size() > max) {
+            throw new TorchCheckpointException(Reason.CORRUPT_ARCHIVE, displayName + ": record '" + e.name()
+                    + "' is longer than " + max + " bytes");
+        }
+        byte[] b = image.asSlice(e.dataOffset(), e.size()).toArray(ValueLayout.JAVA_BYTE);
+        return new String(b, StandardCharsets.ISO_8859_1);
+    }
+
+    private Map<String, Storage> resolveStorages(PickleMachine.Result r, Map<String, ZipReader.Entry> map) {
+        Map<String, Storage> out = new LinkedHashMap<>();
+        for (StorageRef s : r.storages().values()) {
+            String name = prefix + "/data/" + s.key;
+            ZipReader.Entry e = map.get(name);
+            if (e == null) {
+                throw new TorchCheckpointException(Reason.MISSING_RECORD, displayName + ": storage record '" + name
+                        + "' is missing");
+            }
+            long expected = storageBytes(s, name);
+            if (e.size() != expected) {
+                throw new TorchCheckpointException(Reason.STORAGE_SIZE_MISMATCH, displayName + ": storage record '"
+                        + name + "' holds " + e.size() + " bytes but " + s.type.qualifiedName() + " of " + s.numel
+                        + " elements needs " + expected + " bytes");
+            }
+            out.put(s.key, new Storage(s.key, s.type.qualifiedName(), s.location, s.numel,
+                    s.type.dtype().elementSize(), name, e.dataOffset(), image.asSlice(e.dataOffset(), e.size())));
+        }
+        return Collections.unmodifiableMap(out);
+    }
+
+    private long storageBytes(StorageRef s, String name) {
+        try {
+            return Math.multiplyExact(s.numel, (long) s.type.dtype().elementSize());
+        } catch (ArithmeticException ex) {
+            throw new TorchCheckpointException(Reason.STORAGE_SIZE_MISMATCH, displayName + ": storage '" + name
+                    + "' of " + s.numel + " elements overflows");
+        }
+    }
+
+    // ---------------------------------------------------------------- legacy
+
+    private record Legacy(PickleMachine.Result main, Map<String, Storage> storages) {
+    }
+
+    private Legacy readLegacy() {
+        long size = image.byteSize();
+        PickleMachine.Result magic;
+        try {
+            magic = PickleMachine.run(image, 0, size, displayName + ": legacy magic number", PickleMachine.Limits.DEFAULT);
+        } catch (TorchCheckpointException e) {
+            throw new TorchCheckpointException(Reason.NOT_A_CHECKPOINT, displayName
+                    + ": not a PyTorch checkpoint (" + e.getMessage() + ")", e);
+        }
+        if (!LEGACY_MAGIC.equals(magic.value())) {
+            throw new TorchCheckpointException(Reason.NOT_A_CHECKPOINT, displayName
+                    + ": invalid magic number; not a legacy PyTorch checkpoint");
+        }
+        PickleMachine.Result proto = PickleMachine.run(image, magic.end(), size, displayName
+                + ": legacy protocol version", PickleMachine.Limits.DEFAULT);
+        if (!Long.valueOf(1001).equals(proto.value())) {
+            throw new TorchCheckpointException(Reason.UNSUPPORTED, displayName + ": invalid protocol version "
+                    + proto.value() + " (expected 1001)");
+        }
+        PickleMachine.Result sys = PickleMachine.run(image, proto.end(), size, displayName + ": legacy sys_info",
+                PickleMachine.Limits.DEFAULT);
+        if (sys.value() instanceof Map<?, ?> m && Boolean.FALSE.equals(m.get("little_endian"))) {
+            throw new TorchCheckpointException(Reason.UNSUPPORTED, displayName
+                    + ": big-endian legacy checkpoint is not supported (tensors are mapped zero-copy as little-endian)");
+        }
+        PickleMachine.Result main = PickleMachine.run(image, sys.end(), size, displayName + ": legacy object pickle",
+                PickleMachine.Limits.DEFAULT);
+        PickleMachine.Result keys = PickleMachine.run(image, main.end(), size, displayName + ": legacy storage keys",
+                PickleMachine.Limits.DEFAULT);
+        if (!(keys.value() instanceof List<?> keyList)) {
+            throw new TorchCheckpointException(Reason.INVALID_PICKLE, displayName
+                    + ": legacy storage key list is not a list");
+        }
+        Map<String, long[]> located = new HashMap<>(); // key -> {offset, bytes}
+        long pos = keys.end();
+        for (Object k : keyList) {
+            String key = k instanceof String s ? s : String.valueOf(k);
+            StorageRef s = main.storages().get(key);
+            if (s == null) {
+                throw new TorchCheckpointException(Reason.CORRUPT_ARCHIVE, displayName + ": legacy storage '" + key
+                        + "' is listed but never referenced");
+            }
+            if (size - pos < 8) {
+                throw new TorchCheckpointException(Reason.CORRUPT_ARCHIVE, displayName + ": truncated file: legacy storage '"
+                        + key + "' has no element count at byte " + pos);
+            }
+            long count = image.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), pos);
+            pos += 8;
+            if (count != s.numel) {
+                throw new TorchCheckpointException(Reason.STORAGE_SIZE_MISMATCH, displayName + ": legacy storage '"
+                        + key + "' holds " + count + " elements but " + s.type.qualifiedName() + " of " + s.numel
+                        + " elements is expected");
+            }
+            long bytes = storageBytes(s, key);
+            if (bytes > size - pos) {
+                throw new TorchCheckpointException(Reason.CORRUPT_ARCHIVE, displayName + ": truncated file: legacy storage '"
+                        + key + "' needs " + bytes + " bytes at byte " + pos + " but the file has " + size);
+            }
+            if (located.put(key, new long[] {pos, bytes}) != null) {
+                throw new TorchCheckpointException(Reason.CORRUPT_ARCHIVE, displayName + ": legacy storage '" + key
+                        + "' is listed twice");
+            }
+            pos += bytes;
+        }
+        Map<String, Storage> out = new LinkedHashMap<>();
+        for (StorageRef s : main.storages().values()) {
+            long[] loc = located.get(s.key);
+            if (loc == null) {
+                throw new TorchCheckpointException(Reason.MISSING_RECORD, displayName + ": legacy storage '" + s.key
+                        + "' has no data");
+            }
+            out.put(s.key, new Storage(s.key, s.type.qualifiedName(), s.location, s.numel,
+                    s.type.dtype().elementSize(), null, loc[0], image.asSlice(loc[0], loc[1])));
+        }
+        return new Legacy(main, Collections.unmodifiableMap(out));
+    }
+
+    // ---------------------------------------------------------------- tensors
+
+    private List<Map.Entry<List<Object>, TensorRef>> walk(Object rootValue) {
+        List<Map.Entry<List<Object>, TensorRef>> out = new ArrayList<>();
+        walk(rootValue, new ArrayList<>(), Collections.newSetFromMap(new IdentityHashMap<>()), out, new long[1]);
+        return out;
+    }
+
+    private void walk(Object v, List<Object> path, Set<Object> onPath, List<Map.Entry<List<Object>, TensorRef>> out,
+                      long[] visits) {
+        if (++visits[0] > (1L << 24)) {
+            throw new TorchCheckpointException(Reason.LIMIT_EXCEEDED, displayName
+                    + ": the object graph has too many paths (more than 2^24)");
+        }
+        if (path.size() > MAX_DEPTH) {
+            throw new TorchCheckpointException(Reason.LIMIT_EXCEEDED, displayName + ": objects nested deeper than "
+                    + MAX_DEPTH);
+        }
+        if (v instanceof TensorRef t) {
+            out.add(Map.entry(List.copyOf(path), t));
+            return;
+        }
+        if (!(v instanceof Map<?, ?>) && !(v instanceof List<?>)) {
+            return;
+        }
+        if (!onPath.add(v)) {
+            return; // a cycle
+        }
+        if (v instanceof Map<?, ?> m) {
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                path.add(e.getKey() == null ? "None" : e.getKey());
+                walk(e.getValue(), path, onPath, out, visits);
+                path.removeLast();
+            }
+        } else {
+            List<?> l = (List<?>) v;
+            for (int i = 0; i < l.size(); i++) {
+                path.add((long) i);
+                walk(l.get(i), path, onPath, out, visits);
+                path.removeLast();
+            }
+        }
+        onPath.remove(v);
+    }
+
+    private static String joinPath(List<Object> path) {
+        StringBuilder sb = new StringBuilder();
+        for (Object o : path) {
+            if (!sb.isEmpty()) {
+                sb.append('/');
+            }
+            sb.append(o instanceof Boolean b ? (b ? "True" : "False") : String.valueOf(o));
+        }
+        return sb.toString();
+    }
+
+    private void resolveTensors() {
+        Map<TensorRef, String> names = new IdentityHashMap<>();
+        for (Map.Entry<List<Object>, TensorRef> e : tensorPaths) {
+            names.putIfAbsent(e.getValue(), joinPath(e.getKey()));
+        }
+        Map<String, MemorySegment> segs = new HashMap<>();
+        for (Storage s : storages.values()) {
+            segs.put(s.key(), s.segment());
+        }
+        for (Map.Entry<List<Object>, TensorRef> e : tensorPaths) {
+            TensorRef t = e.getValue();
+            if (t.tensor == null) {
+                t.tensor = build(t, names.get(t), segs);
+            }
+        }
+    }
+
+    private Tensor build(TensorRef t, String name, Map<String, MemorySegment> segs) {
+        String where = displayName + ": tensor '" + name + "'";
+        StorageRef s = t.storage;
+        MemorySegment seg;
+        String key = s.rootKey != null ? s.rootKey : s.key;
+        MemorySegment rootSeg = segs.get(key);
+        if (s.rootKey != null) {
+            int es = s.type.dtype().elementSize();
+            seg = rootSeg.asSlice(s.viewOffset * es, s.numel * es);
+        } else {
+            seg = rootSeg;
+        }
+        storageKeys.put(t, key);
+        if (t.dtype.dtype() == null) {
+            throw new TorchCheckpointException(Reason.UNSUPPORTED_DTYPE, where + ": dtype torch." + t.dtype.name()
+                    + " is not supported");
+        }
+        long[] size = t.size;
+        long[] stride = t.stride;
+        if (size.length != stride.length) {
+            throw new TorchCheckpointException(Reason.INVALID_VIEW, where + ": size " + Arrays.toString(size)
+                    + " and stride " + Arrays.toString(stride) + " differ in rank");
+        }
+        if (t.storageOffset < 0) {
+            throw new TorchCheckpointException(Reason.INVALID_VIEW, where + ": negative storage offset "
+                    + t.storageOffset);
+        }
+        long numel = 1;
+        long last = t.storageOffset;
+        try {
+            for (int i = 0; i < size.length; i++) {
+                if (size[i] < 0) {
+                    throw new TorchCheckpointException(Reason.INVALID_VIEW, where + ": negative size in "
+                            + Arrays.toString(size));
+                }
+                if (stride[i] < 0) {
+                    throw new TorchCheckpointException(Reason.INVALID_VIEW, where + ": negative stride in "
+                            + Arrays.toString(stride));
+                }
+                numel = Math.multiplyExact(numel, size[i]);
+                if (size[i] > 0) {
+                    last = Math.addExact(last, Math.multiplyExact(size[i] - 1, stride[i]));
+                }
+            }
+        } catch (ArithmeticException ex) {
+            throw new TorchCheckpointException(Reason.INVALID_VIEW, where + ": size " + Arrays.toString(size)
+                    + " with stride " + Arrays.toString(stride) + " overflows");
+        }
+        long capacity = seg.byteSize() / t.dtype.elementSize();
+        if (numel > 0 && last >= capacity) {
+            throw new TorchCheckpointException(Reason.INVALID_VIEW, where + ": view (offset " + t.storageOffset
+                    + ", size " + Arrays.toString(size) + ", stride " + Arrays.toString(stride)
+                    + ") reaches element " + last + " but storage '" + s.key + "' holds " + capacity + " elements of torch."
+                    + t.dtype.name());
+        }
+        try {
+            if (t.dtype.fp4x2()) {
+                if (numel > 0 && !Arrays.equals(stride, Tensor.contiguousStrides(size))) {
+                    throw new TorchCheckpointException(Reason.UNSUPPORTED, where
+                            + ": non-contiguous float4_e2m1fn_x2 tensors are not supported");
+                }
+                long[] f4 = size.length == 0 ? new long[] {2} : size.clone();
+                if (size.length > 0) {
+                    f4[f4.length - 1] = Math.multiplyExact(f4[f4.length - 1], 2L);
+                }
+                return Tensor.of(seg, DType.F4, f4, Tensor.contiguousStrides(f4), Math.multiplyExact(t.storageOffset, 2L));
+            }
+            return Tensor.of(seg, t.dtype.dtype(), size, stride, t.storageOffset);
+        } catch (IllegalArgumentException | ArithmeticException ex) {
+            throw new TorchCheckpointException(Reason.INVALID_VIEW, where + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    // ---------------------------------------------------------------- accessors
+
+    /** The container format. */
+    public Format format() {
+        return format;
+    }
+
+    /** The byte order of the tensor data (always little-endian: big-endian checkpoints are refused). */
+    public ByteOrder byteOrder() {
+        return ByteOrder.LITTLE_ENDIAN;
+    }
+
+    /** The zip archive's top folder ({@code archive} or the saved file's stem), or null for the legacy format. */
+    public String zipPrefix() {
+        return prefix;
+    }
+
+    /** The {@code version} record (3 for {@code torch.save}), or 1001 (the protocol version) for the legacy format. */
+    public int version() {
+        return version;
+    }
+
+    /** The zip records in central-directory order (empty for the legacy format). */
+    public List<Record> records() {
+        return records;
+    }
+
+    /** Storages by key, in the order the pickle first names them. */
+    public Map<String, Storage> storages() {
+        return storages;
+    }
+
+    /** The name used in messages (the path for {@link #open}). */
+    public String displayName() {
+        return displayName;
+    }
+
+    /** The file, or null for {@link #parse}. */
+    public Path path() {
+        return path;
+    }
+
+    /** The whole file image. */
+    public MemorySegment segment() {
+        return image;
+    }
+
+    /**
+     * The unpickled object as plain Java values: {@link Map} (dict/OrderedDict, insertion order), {@link List}
+     * (lists mutable copies aside, tuples unmodifiable), {@link Long} or {@link BigInteger}, {@link Double},
+     * {@link String}, {@code byte[]}, {@link Boolean}, {@link Set}, null and {@link Tensor}. Objects the pickle
+     * shares stay shared.
+     */
+    public synchronized Object root() {
+        if (root == null && rawRoot != null) {
+            root = convert(rawRoot, new IdentityHashMap<>(), 0);
+        }
+        return root;
+    }
+
+    /**
+     * Attributes set by a pickle BUILD on the root dict (e.g. {@code _metadata} of {@code state_dict()}), or an
+     * empty map.
+     */
+    @SuppressWarnings("unchecked")
+    public Map<Object, Object> rootAttributes() {
+        Object a = attributes.get(rawRoot);
+        return a == null ? Map.of() : (Map<Object, Object>) convert(a, new IdentityHashMap<>(), 0);
+    }
+
+    private Object convert(Object v, Map<Object, Object> done, int depth) {
+        if (depth > MAX_DEPTH) {
+            throw new TorchCheckpointException(Reason.LIMIT_EXCEEDED, displayName + ": objects nested deeper than "
+                    + MAX_DEPTH);
+        }
+        if (v instanceof TensorRef t) {
+            return t.tensor;
+        }
+        if (v instanceof PickleMachine.StorageRef || v instanceof PickleMachine.Global) {
+            return String.valueOf(v);
+        }
+        if (!(v instanceof Map<?, ?>) && !(v instanceof List<?>) && !(v instanceof Set<?>)) {
+            return v;
+        }
+        Object d = done.get(v);
+        if (d != null) {
+            return d;
+        }
+        if (v instanceof Map<?, ?> m) {
+            Map<Object, Object> out = new LinkedHashMap<>();
+            Map<Object, Object> view = Collections.unmodifiableMap(out);
+            done.put(v, view);
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                out.put(e.getKey(), convert(e.getValue(), done, depth + 1));
+            }
+            return view;
+        }
+        if (v instanceof Set<?> s) {
+            Set<Object> out = Collections.unmodifiableSet(new LinkedHashSet<>(s));
+            done.put(v, out);
+            return out;
+        }
+        List<?> l = (List<?>) v;
+        List<Object> out = new ArrayList<>(l.size());
+        List<Object> view = Collections.unmodifiableList(out);
+        done.put(v, view);
+        for (Object o : l) {
+            out.add(convert(o, done, depth + 1));
+        }
+        return view;
+    }
+
+    /**
+     * Every tensor of the object graph by name, in pickle order: the keys of the root dict, or paths of keys and
+     * indices joined with {@code /} for nested checkpoints ({@code optimizer/state/0/exp_avg}). A tensor reached
+     * by several paths (tied weights) appears under each of them.
+     *
+     * @throws TorchCheckpointException (UNSUPPORTED) when two paths flatten to the same name
+     */
+    public synchronized Map<String, TensorEntry> entries() {
+        if (entries == null) {
+            Map<String, TensorEntry> out = new LinkedHashMap<>();
+            for (Map.Entry<List<Object>, TensorRef> e : tensorPaths) {
+                String name = joinPath(e.getKey());
+                TensorRef t = e.getValue();
+                String key = storageKeys.get(t);
+                Storage s = storages.get(key);
+                long base = s.dataOffset() + (t.storage.rootKey != null ? t.storage.viewOffset * s.elementSize() : 0);
+                TensorEntry te = new TensorEntry(name, t.tensor, "torch." + t.dtype.name(), key, t.parameter,
+                        t.requiresGrad, base + t.tensor.dataStartByte());
+                if (out.put(name, te) != null) {
+                    throw new TorchCheckpointException(Reason.UNSUPPORTED, displayName + ": two tensors flatten to the name '"
+                            + name + "'");
+                }
+            }
+            entries = Collections.unmodifiableMap(out);
+        }
+        return entries;
+    }
+
+    /** The tensors by name (see {@link #entries()} for the naming rule). */
+    public Map<String, Tensor> stateDict() {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (TensorEntry e : entries().values()) {
+            out.put(e.name(), e.tensor());
+        }
+        return Collections.unmodifiableMap(out);
+    }
+
+    /**
+     * One tensor by name.
+     *
+     * @throws TorchCheckpointException (TENSOR_NOT_FOUND) when there is none
+     */
+    public Tensor tensor(String name) {
+        TensorEntry e = entries().get(name);
+        if (e == null) {
+            throw new TorchCheckpointException(Reason.TENSOR_NOT_FOUND, displayName + ": no tensor named '" + name + "'");
+        }
+        return e.tensor();
+    }
+
+    /**
+     * Full validation beyond what {@link #open} checks: the CRC-32 of every zip record that records one (torch can
+     * write zeros, which are skipped; CRCs are never enforced on open).
+     *
+     * @return the number of records whose CRC-32 was checked
+     * @throws TorchCheckpointException (CORRUPT_ARCHIVE) naming the first record whose bytes do not match
+     */
+    public int verify() {
+        int checked = 0;
+        for (Record r : records) {
+            if (r.crc32() == 0) {
+                continue;
+            }
+            java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+            long p = 0;
+            while (p < r.length()) {
+                long n = Math.min(r.length() - p, 1L << 24);
+                MemorySegment chunk = image.asSlice(r.dataOffset() + p, n);
+                if (chunk.heapBase().isEmpty() || chunk.heapBase().get() instanceof byte[]) {
+                    crc.update(chunk.asByteBuffer());
+                } else {
+                    crc.update(chunk.toArray(ValueLayout.JAVA_BYTE));
+                }
+                p += n;
+            }
+            if ((int) crc.getValue() != r.crc32()) {
+                throw new TorchCheckpointException(Reason.CORRUPT_ARCHIVE, displayName + ": record '" + r.name()
+                        + "': CRC-32 " + String.format("%08x", (int) crc.getValue()) + " does not match the recorded "
+                        + String.format("%08x", r.crc32()));
+            }
+            checked++;
+        }
+        return checked;
+    }
+
+    /** Unmaps the file (when opened with {@link #open}); afterwards tensor accesses throw IllegalStateException. */
+    @Override
+    public void close() {
+        if (mapping != null) {
+            mapping.close();
+        }
+    }
+}
