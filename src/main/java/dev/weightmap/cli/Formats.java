@@ -11,6 +11,7 @@ final class Formats {
 
     static final List<CliFormat> ALL = List.of(
             new ShardedFormat(),
+            new DdufFormat(),
             new TorchFormat(),
             new SafetensorsFormat()
     );

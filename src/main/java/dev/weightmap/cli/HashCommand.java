@@ -1,24 +1,24 @@
 package dev.weightmap.cli;
 
+import dev.weightmap.checksum.ChecksumAlgorithm;
+import dev.weightmap.internal.io.AtomicFile;
 import dev.weightmap.internal.json.JsonWriter;
-import dev.weightmap.tensor.Tensor;
 
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.channels.WritableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** {@code weightmap hash [--algo sha256] [--per-tensor] [--json] PATH}. */
+/**
+ * {@code weightmap hash [--algo A] [--per-tensor] [--json] [--threads N] [--manifest OUT.json] PATH…}: whole
+ * files, every tensor's logical bytes, or a per-tensor + per-file manifest for {@code verify --manifest}.
+ */
 final class HashCommand implements Command {
     @Override
     public String name() {
@@ -27,101 +27,131 @@ final class HashCommand implements Command {
 
     @Override
     public String summary() {
-        return "hash whole files or every tensor's logical bytes";
+        return "hash whole files or every tensor's logical bytes; write checksum manifests";
     }
 
     @Override
     public String usage() {
         return """
-                weightmap hash [--algo sha256] [--per-tensor] [--json] PATH
-                  Whole file: prints "<hex>  <path>" (SHA-256 = the Hub's LFS oid).
+                weightmap hash [--algo A] [--per-tensor] [--json] [--threads N] [--manifest OUT.json] PATH...
+                  A: crc32 | crc32c | sha256 (default) | xxh64 | xxh3-64 | xxh3-128
+                  Whole file: prints "<hex>  <path>" (canonical big-endian hex as xxhsum/sha256sum print it,
+                  128-bit high half first; SHA-256 = the Hub's LFS oid). A folder hashes each of its files.
                   --per-tensor  hash each tensor's logical row-major bytes (DDUF keys: <entry>::<tensor>)
-                  --json        {"algo":…,"tensors":{name:hex}} with --per-tensor""";
+                  --json        {"algo":A,"files":{path:hex}} or, with --per-tensor, {"algo":A,"tensors":{name:hex}}
+                                (one object per line when several PATHs are given, each with "path")
+                  --threads N   threads to use (default: all cores)
+                  --manifest OUT.json  write {"algo","format","tensors":{name:hex},"files":{file:hex}} for one
+                                PATH (files relative to it); check later with: weightmap verify --manifest OUT.json PATH""";
     }
 
     @Override
     public int run(Cli cli, List<String> argv) throws Exception {
-        Args a = new Args(argv, Set.of("--per-tensor", "--json"), Set.of("--algo"));
-        String algo = a.option("--algo", "sha256");
-        if (!algo.equals("sha256")) {
-            throw new UsageException("unsupported --algo " + algo);
+        Args a = new Args(argv, Set.of("--per-tensor", "--json"), Set.of("--algo", "--threads", "--manifest"));
+        ChecksumAlgorithm algo = algorithm(a.option("--algo", "sha256"));
+        int threads = threads(a.option("--threads", null));
+        List<String> paths = a.positionals();
+        if (paths.isEmpty()) {
+            throw new UsageException("expected PATH...");
         }
-        Path p = Path.of(a.positionals(1, "one PATH").get(0));
-        if (!a.flag("--per-tensor")) {
-            String hex = sha256File(p);
-            if (a.flag("--json")) {
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("algo", algo);
-                m.put("files", Map.of(p.toString(), hex));
-                cli.out().println(JsonWriter.compact().write(m));
-            } else {
-                cli.out().println(hex + "  " + p);
+        String manifest = a.option("--manifest", null);
+        if (manifest != null) {
+            if (paths.size() != 1) {
+                throw new UsageException("--manifest takes exactly one PATH");
             }
+            Path p = Path.of(paths.get(0));
+            Map<String, Object> m = ChecksumManifest.build(cli, algo, p, threads);
+            byte[] json = (JsonWriter.python(2).write(m) + "\n").getBytes(StandardCharsets.UTF_8);
+            AtomicFile.write(Path.of(manifest), ch -> {
+                ByteBuffer bb = ByteBuffer.wrap(json);
+                while (bb.hasRemaining()) {
+                    ch.write(bb);
+                }
+            });
+            cli.out().println("wrote " + manifest + ": " + ((Map<?, ?>) m.get("tensors")).size() + " tensors, "
+                    + ((Map<?, ?>) m.get("files")).size() + " files (" + algo.cliName() + ")");
             return 0;
         }
-        try (CliFormat.Opened o = Formats.open(p)) {
-            Map<String, Object> hashes = new LinkedHashMap<>();
-            for (Map.Entry<String, Tensor> e : o.tensors().entrySet()) {
-                hashes.put(e.getKey(), sha256(e.getValue()));
+        boolean json = a.flag("--json");
+        boolean many = paths.size() > 1;
+        Map<Path, String> fileHashes = Map.of();
+        if (!a.flag("--per-tensor")) { // all files of all PATHs, hashed in parallel where the algorithm allows
+            List<Path> all = new ArrayList<>();
+            for (String ps : paths) {
+                for (Path f : filesOf(Path.of(ps))) {
+                    if (!all.contains(f)) {
+                        all.add(f);
+                    }
+                }
             }
-            if (a.flag("--json")) {
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("algo", algo);
-                m.put("tensors", hashes);
-                cli.out().println(JsonWriter.compact().write(m));
+            fileHashes = ChecksumManifest.hashFiles(cli, algo, all, threads);
+        }
+        for (String ps : paths) {
+            Path p = Path.of(ps);
+            Map<String, Object> m = new LinkedHashMap<>();
+            if (json && many) {
+                m.put("path", ps);
+            }
+            m.put("algo", algo.cliName());
+            if (a.flag("--per-tensor")) {
+                Map<String, String> hashes;
+                try (CliFormat.Opened o = Formats.open(p)) {
+                    hashes = ChecksumManifest.hashTensors(cli, algo, o, threads, ps);
+                }
+                if (json) {
+                    m.put("tensors", hashes);
+                    cli.out().println(JsonWriter.compact().write(m));
+                } else {
+                    String prefix = many ? ps + "::" : "";
+                    hashes.forEach((k, v) -> cli.out().println(v + "  " + prefix + k));
+                }
             } else {
-                hashes.forEach((k, v) -> cli.out().println(v + "  " + k));
+                Map<String, String> files = new LinkedHashMap<>();
+                for (Path f : filesOf(p)) {
+                    files.put(f.toString(), fileHashes.get(f));
+                }
+                if (json) {
+                    m.put("files", files);
+                    cli.out().println(JsonWriter.compact().write(m));
+                } else {
+                    files.forEach((k, v) -> cli.out().println(v + "  " + k));
+                }
             }
         }
         return 0;
     }
 
-    static String sha256File(Path p) throws IOException {
-        MessageDigest md = sha();
-        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
-            ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
-            while (ch.read(buf) >= 0) {
-                buf.flip();
-                md.update(buf);
-                buf.clear();
-            }
+    /** A regular file itself; for a folder the files its format lists. */
+    private static List<Path> filesOf(Path p) throws IOException {
+        if (!Files.isDirectory(p)) {
+            return List.of(p);
         }
-        return HexFormat.of().formatHex(md.digest());
+        try (CliFormat.Opened o = Formats.open(p)) {
+            return new ArrayList<>(o.files());
+        }
     }
 
-    static String sha256(Tensor t) throws IOException {
-        MessageDigest md = sha();
-        t.writeTo(new WritableByteChannel() {
-            @Override
-            public int write(ByteBuffer src) {
-                int n = src.remaining();
-                md.update(src);
+    static ChecksumAlgorithm algorithm(String name) {
+        ChecksumAlgorithm a = ChecksumAlgorithm.fromCliName(name);
+        if (a == null) {
+            throw new UsageException("unsupported --algo " + name
+                    + " (crc32, crc32c, sha256, xxh64, xxh3-64, xxh3-128)");
+        }
+        return a;
+    }
+
+    static int threads(String value) {
+        if (value == null) {
+            return Runtime.getRuntime().availableProcessors();
+        }
+        try {
+            int n = Integer.parseInt(value);
+            if (n >= 1 && n <= 4096) {
                 return n;
             }
-
-            @Override
-            public boolean isOpen() {
-                return true;
-            }
-
-            @Override
-            public void close() {
-            }
-        });
-        return HexFormat.of().formatHex(md.digest());
-    }
-
-    static String sha256(MemorySegment s) {
-        MessageDigest md = sha();
-        md.update(s.asByteBuffer());
-        return HexFormat.of().formatHex(md.digest());
-    }
-
-    private static MessageDigest sha() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+        } catch (NumberFormatException ignored) {
+            // reported below
         }
+        throw new UsageException("--threads needs a number from 1 to 4096, got " + value);
     }
 }

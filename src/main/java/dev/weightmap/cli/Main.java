@@ -25,7 +25,8 @@ public final class Main {
             new VerifyCommand(),
             new HashCommand(),
             new ShardCommand(),
-            new DemoCommand()
+            new DemoCommand(),
+            new ExportDdufCommand()
     );
 
     private Main() {

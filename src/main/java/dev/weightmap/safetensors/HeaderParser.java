@@ -52,7 +52,7 @@ final class HeaderParser {
 
     /** The parsed, validated header. Arrays are indexed by data order. */
     record Header(long headerLength, Map<String, String> metadata, String[] names, DType[] dtypes,
-                  long[][] shapes, long[] begins, long[] ends, Map<String, Integer> index) {
+                  long[][] shapes, long[] begins, long[] ends, NameIndex index) {
     }
 
     private HeaderParser() {
@@ -78,13 +78,13 @@ final class HeaderParser {
         }
         // One bulk copy of the header bytes (bounded by maxHeader) lets the scanner below run on plain array
         // indexing; tensor data is never copied and no String of the header is built.
-        byte[] h = new byte[(int) n];
+        byte[] h = scratch((int) n);
         MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, 8, h, 0, (int) n);
-        long bad = firstNonAscii(h) < 0 ? -1 : JsonReader.findInvalidUtf8(MemorySegment.ofArray(h), 0, n);
+        long bad = firstNonAscii(h, (int) n) < 0 ? -1 : JsonReader.findInvalidUtf8(MemorySegment.ofArray(h), 0, n);
         if (bad >= 0) {
             throw error(Reason.INVALID_UTF8, file, "invalid UTF-8 in header at byte " + (8 + bad));
         }
-        Scanner sc = new Scanner(h, file);
+        Scanner sc = new Scanner(h, (int) n, file);
         try {
             sc.parse();
         } catch (JsonException e) {
@@ -103,7 +103,7 @@ final class HeaderParser {
         long[][] shapes = sc.shapes;
         long[] begins = sc.begins;
         long[] ends = sc.ends;
-        Map<String, Integer> index = sc.index;
+        NameIndex index = sc.index;
         Map<String, String> metadata = sc.metadata;
         names = Arrays.copyOf(names, count);
         dtypes = Arrays.copyOf(dtypes, count);
@@ -136,7 +136,7 @@ final class HeaderParser {
                 s2[i] = shapes[k];
                 b2[i] = begins[k];
                 e2[i] = ends[k];
-                index.put(n2[i], i);
+                index.set(n2[i], i);
             }
             names = n2;
             dtypes = d2;
@@ -179,22 +179,34 @@ final class HeaderParser {
     /** The header scanner: array indexing on the hot path, {@link JsonReader} for the rare cases. */
     private static final class Scanner {
         private final byte[] h;
+        private final int length; // h may be a longer scratch buffer: only [0, length) is the header
         private final String file;
         private final MemorySegment hs;
         private int p;
         String current;
         int count;
-        int cap = 16;
-        String[] names = new String[cap];
-        DType[] dtypes = new DType[cap];
-        long[][] shapes = new long[cap][];
-        long[] begins = new long[cap];
-        long[] ends = new long[cap];
-        final Map<String, Integer> index = new HashMap<>();
+        int cap;
+        String[] names;
+        DType[] dtypes;
+        long[][] shapes;
+        long[] begins;
+        long[] ends;
+        final NameIndex index;
         Map<String, String> metadata;
         private boolean sawMetadata;
 
-        Scanner(byte[] h, String file) {
+        Scanner(byte[] h, int length, String file) {
+            // every entry takes at least 49 header bytes ("":{"dtype":"U8","shape":[],"data_offsets":[0,0]}), which
+            // bounds the number of tensors; start small and grow (fresh memory is what costs here)
+            int bound = (int) Math.min(length / 48L + 4, Integer.MAX_VALUE - 8);
+            this.length = length;
+            this.cap = Math.min(bound, 64);
+            this.names = new String[cap];
+            this.dtypes = new DType[cap];
+            this.shapes = new long[cap][];
+            this.begins = new long[cap];
+            this.ends = new long[cap];
+            this.index = new NameIndex(cap);
             this.h = h;
             this.file = file;
             this.hs = MemorySegment.ofArray(h);
@@ -207,7 +219,7 @@ final class HeaderParser {
         private int ws() {
             byte[] b = h;
             int i = p;
-            while (i < b.length) {
+            while (i < length) {
                 byte c = b[i];
                 if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
                     i++;
@@ -216,12 +228,12 @@ final class HeaderParser {
                 }
             }
             p = i;
-            return i < b.length ? b[i] & 0xFF : -1;
+            return i < length ? b[i] & 0xFF : -1;
         }
 
         private void expect(char c) {
             if (ws() != c) {
-                throw err(p >= h.length ? "unexpected end of input, expected '" + c + "'"
+                throw err(p >= length ? "unexpected end of input, expected '" + c + "'"
                         : "expected '" + c + "' but found " + describe(h[p] & 0xFF));
             }
             p++;
@@ -233,7 +245,7 @@ final class HeaderParser {
 
         /** A JsonReader positioned at p, for the slow paths; call {@link #sync} afterwards. */
         private JsonReader reader() {
-            return new JsonReader(hs, p, h.length - p);
+            return new JsonReader(hs, p, length - p);
         }
 
         private void sync(JsonReader r, int from) {
@@ -243,12 +255,12 @@ final class HeaderParser {
         /** Reads a string: plain ASCII without escapes is sliced directly, anything else is fully decoded. */
         private String string() {
             if (ws() != '"') {
-                throw err("expected a string but found " + (p >= h.length ? "end of input" : describe(h[p] & 0xFF)));
+                throw err("expected a string but found " + (p >= length ? "end of input" : describe(h[p] & 0xFF)));
             }
             byte[] b = h;
             int start = p + 1;
             int i = start;
-            while (i < b.length) {
+            while (i < length) {
                 byte c = b[i];
                 if (c == '"') {
                     p = i + 1;
@@ -272,10 +284,10 @@ final class HeaderParser {
                 byte[] b = h;
                 int start = p + 1;
                 int i = start;
-                while (i < b.length && b[i] != '"' && b[i] != '\\' && b[i] >= 0x20) {
+                while (i < length && b[i] != '"' && b[i] != '\\' && b[i] >= 0x20) {
                     i++;
                 }
-                if (i < b.length && b[i] == '"') {
+                if (i < length && b[i] == '"') {
                     int len = i - start;
                     for (int k = 0; k < candidates.length; k++) {
                         byte[] c = candidates[k];
@@ -299,7 +311,7 @@ final class HeaderParser {
         private int matchField() {
             byte[] b = h;
             int i = p;
-            if (i + 7 < b.length && b[i] == '"') {
+            if (i + 7 < length && b[i] == '"') {
                 if (b[i + 6] == '"') {
                     if (b[i + 1] == 'd' && b[i + 2] == 't' && b[i + 3] == 'y' && b[i + 4] == 'p' && b[i + 5] == 'e') {
                         p = i + 7;
@@ -309,7 +321,7 @@ final class HeaderParser {
                         p = i + 7;
                         return 1;
                     }
-                } else if (i + 13 < b.length && b[i + 13] == '"' && Arrays.equals(b, i + 1, i + 13, FIELDS[2], 0, 12)) {
+                } else if (i + 13 < length && b[i + 13] == '"' && Arrays.equals(b, i + 1, i + 13, FIELDS[2], 0, 12)) {
                     p = i + 14;
                     return 2;
                 }
@@ -321,14 +333,14 @@ final class HeaderParser {
         private int matchDtype() {
             byte[] b = h;
             int i = p;
-            if (i < b.length && b[i] == '"') {
+            if (i < length && b[i] == '"') {
                 long k = 0;
                 int j = i + 1;
-                int end = Math.min(b.length, j + 12);
+                int end = Math.min(length, j + 12);
                 for (; j < end && b[j] != '"'; j++) {
                     k = k * 131 + b[j];
                 }
-                if (j < b.length && b[j] == '"') {
+                if (j < length && b[j] == '"') {
                     int len = j - i - 1;
                     for (int d = 0; d < DTYPE_KEYS.length; d++) {
                         if (DTYPE_KEYS[d] == k && DTYPE_NAMES[d].length == len
@@ -387,7 +399,7 @@ final class HeaderParser {
                     begins = Arrays.copyOf(begins, cap);
                     ends = Arrays.copyOf(ends, cap);
                 }
-                if (index.putIfAbsent(name, count) != null) {
+                if (!index.putIfAbsent(name, count)) {
                     throw error(Reason.DUPLICATE_KEY, file, "duplicate tensor name `" + name + "` in header");
                 }
                 tensor(name);
@@ -468,9 +480,7 @@ final class HeaderParser {
                         if (offsets) {
                             throw err("duplicate field `data_offsets`");
                         }
-                        long[] o = longArray(2);
-                        begins[count] = o[0];
-                        ends[count] = o[1];
+                        offsets();
                         offsets = true;
                     }
                     default -> {
@@ -532,11 +542,38 @@ final class HeaderParser {
             return k == 0 ? EMPTY : Arrays.copyOf(tmp, k);
         }
 
+        /** Reads {@code [begin, end]} straight into this entry's slots. */
+        private void offsets() {
+            if (ws() != '[') {
+                throw err("expected an array of non-negative integers");
+            }
+            p++;
+            if (ws() == ']') {
+                throw err("data_offsets must have exactly 2 elements, found 0");
+            }
+            begins[count] = number();
+            if (ws() != ',') {
+                throw err(p < length && h[p] == ']' ? "data_offsets must have exactly 2 elements, found 1"
+                        : "expected ',' but found " + (p < length ? describe(h[p] & 0xFF) : "end of input"));
+            }
+            p++;
+            ws();
+            ends[count] = number();
+            int c = ws();
+            if (c == ',') {
+                throw err("data_offsets must have exactly 2 elements");
+            }
+            if (c != ']') {
+                throw err(c < 0 ? "unexpected end of input in array" : "expected ',' or ']' but found " + describe(c));
+            }
+            p++;
+        }
+
         private long number() {
             byte[] b = h;
             int i = p;
             int start = i;
-            if (i >= b.length) {
+            if (i >= length) {
                 throw err("unexpected end of input, expected a non-negative integer");
             }
             int c = b[i];
@@ -551,7 +588,16 @@ final class HeaderParser {
             if (c == '0') {
                 i++;
             } else {
-                while (i < b.length) {
+                int end = Math.min(length, i + 18); // 18 digits always fit a long: no overflow check needed
+                while (i < end) {
+                    int d = b[i] - '0';
+                    if (d < 0 || d > 9) {
+                        break;
+                    }
+                    v = v * 10 + d;
+                    i++;
+                }
+                while (i < length) { // a 19th digit and beyond: checked
                     int d = b[i] - '0';
                     if (d < 0 || d > 9) {
                         break;
@@ -564,7 +610,7 @@ final class HeaderParser {
                 }
             }
             p = i;
-            if (i < b.length) {
+            if (i < length) {
                 int n = b[i];
                 if (n == '.' || n == 'e' || n == 'E') {
                     p = start;
@@ -588,15 +634,31 @@ final class HeaderParser {
     private static final java.lang.invoke.VarHandle LONGS =
             java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
-    /** Index of the first byte >= 0x80, or -1. */
-    static int firstNonAscii(byte[] b) {
+    /** Per-thread buffer for headers up to 4 MiB (fresh memory costs more than the parse of small headers). */
+    private static final ThreadLocal<byte[]> SCRATCH = new ThreadLocal<>();
+    private static final int SCRATCH_MAX = 4 << 20;
+
+    private static byte[] scratch(int n) {
+        if (n > SCRATCH_MAX) {
+            return new byte[n];
+        }
+        byte[] b = SCRATCH.get();
+        if (b == null || b.length < n) {
+            b = new byte[Math.max(n, 64 << 10)];
+            SCRATCH.set(b);
+        }
+        return b;
+    }
+
+    /** Index of the first byte >= 0x80 among the first {@code n}, or -1. */
+    static int firstNonAscii(byte[] b, int n) {
         int i = 0;
-        for (; i + 8 <= b.length; i += 8) {
+        for (; i + 8 <= n; i += 8) {
             if (((long) LONGS.get(b, i) & 0x8080808080808080L) != 0) {
                 break;
             }
         }
-        for (; i < b.length; i++) {
+        for (; i < n; i++) {
             if (b[i] < 0) {
                 return i;
             }

@@ -28,7 +28,8 @@ import java.util.Set;
  * concurrent readers.
  */
 public final class SafetensorsFile implements AutoCloseable {
-    private final MappedFile mapping; // null when parsing a caller's segment
+    private final MappedFile mapping; // null when parsing a caller's segment or mapping into a caller's arena
+    private final Path path;
     private final MemorySegment segment;
     private final String displayName;
     private final HeaderParser.Header header;
@@ -36,8 +37,10 @@ public final class SafetensorsFile implements AutoCloseable {
     private final Tensor[] tensors;
     private volatile List<String> sortedNames;
 
-    private SafetensorsFile(MappedFile mapping, MemorySegment segment, String displayName, HeaderParser.Header header) {
+    private SafetensorsFile(MappedFile mapping, MemorySegment segment, String displayName, HeaderParser.Header header,
+                            Path path) {
         this.mapping = mapping;
+        this.path = path;
         this.segment = segment;
         this.displayName = displayName;
         this.header = header;
@@ -60,11 +63,26 @@ public final class SafetensorsFile implements AutoCloseable {
         MappedFile m = MappedFile.open(file);
         try {
             return new SafetensorsFile(m, m.segment(), file.toString(),
-                    HeaderParser.parse(m.segment(), file.toString(), maxHeaderLength));
+                    HeaderParser.parse(m.segment(), file.toString(), maxHeaderLength), file);
         } catch (RuntimeException e) {
             m.close();
             throw e;
         }
+    }
+
+    /**
+     * Maps {@code file} into the caller's {@code arena} and validates its header: the mapping lives as long as the
+     * arena, and {@link #close()} does not unmap it. A confined arena makes opening and unmapping several times
+     * cheaper than the shared arena of {@link #open(Path)} (whose close is a handshake with every thread), at the
+     * price of single-thread access; one arena can also hold the files of a whole model.
+     *
+     * @throws java.nio.file.NoSuchFileException when the file does not exist
+     * @throws SafetensorsException              when the file is not valid safetensors
+     */
+    public static SafetensorsFile open(Path file, java.lang.foreign.Arena arena) throws IOException {
+        MemorySegment seg = MappedFile.map(file, arena);
+        return new SafetensorsFile(null, seg, file.toString(),
+                HeaderParser.parse(seg, file.toString(), HeaderParser.DEFAULT_MAX_HEADER), file);
     }
 
     /**
@@ -79,7 +97,7 @@ public final class SafetensorsFile implements AutoCloseable {
 
     /** Like {@link #parse(MemorySegment, String)} with a custom limit on the header length. */
     public static SafetensorsFile parse(MemorySegment image, String displayName, long maxHeaderLength) {
-        return new SafetensorsFile(null, image, displayName, HeaderParser.parse(image, displayName, maxHeaderLength));
+        return new SafetensorsFile(null, image, displayName, HeaderParser.parse(image, displayName, maxHeaderLength), null);
     }
 
     /** The file path or display name used in messages. */
@@ -89,7 +107,7 @@ public final class SafetensorsFile implements AutoCloseable {
 
     /** The mapped file, or {@code null} for {@link #parse parsed} images. */
     public Path path() {
-        return mapping == null ? null : mapping.path();
+        return path;
     }
 
     /** The whole file's bytes. */
@@ -137,12 +155,12 @@ public final class SafetensorsFile implements AutoCloseable {
 
     /** Whether a tensor of that name exists. */
     public boolean contains(String name) {
-        return header.index().containsKey(name);
+        return header.index().get(name) >= 0;
     }
 
     private int indexOf(String name) {
-        Integer i = header.index().get(name);
-        if (i == null) {
+        int i = header.index().get(name);
+        if (i < 0) {
             throw new SafetensorsException(Reason.TENSOR_NOT_FOUND, displayName + ": tensor `" + name + "` not found");
         }
         return i;
@@ -224,13 +242,13 @@ public final class SafetensorsFile implements AutoCloseable {
 
             @Override
             public Tensor get(Object key) {
-                Integer i = key instanceof String s ? header.index().get(s) : null;
-                return i == null ? null : tensor(i);
+                int i = key instanceof String s ? header.index().get(s) : -1;
+                return i < 0 ? null : tensor(i);
             }
 
             @Override
             public boolean containsKey(Object key) {
-                return key instanceof String s && header.index().containsKey(s);
+                return key instanceof String s && header.index().get(s) >= 0;
             }
         };
     }

@@ -38,6 +38,7 @@ public class SafetensorsOpenBenchmark {
     private Path sparse4g;
     private Path small;
     private MemorySegment header30kInMemory;
+    private MemorySegment header300InMemory;
 
     @Setup(Level.Trial)
     public void setup() throws IOException {
@@ -47,6 +48,7 @@ public class SafetensorsOpenBenchmark {
         sparse4g = BenchFiles.sparse(dir, 6L << 30);
         small = BenchFiles.sparse(dir, 64L << 20);
         header30kInMemory = BenchFiles.heapCopy(many30k);
+        header300InMemory = BenchFiles.heapCopy(many300);
     }
 
     @TearDown(Level.Trial)
@@ -60,6 +62,21 @@ public class SafetensorsOpenBenchmark {
         try (SafetensorsFile f = SafetensorsFile.open(many300)) {
             return f.size();
         }
+    }
+
+    /** The 300-tensor fixture mapped into a confined arena the caller owns (no shared-arena close handshake). */
+    @Benchmark
+    public int open300TensorsConfinedArena() throws IOException {
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined();
+             SafetensorsFile f = SafetensorsFile.open(many300, arena)) {
+            return f.size();
+        }
+    }
+
+    /** The 300-tensor fixture's header parsed from memory (no mapping): the parser alone. */
+    @Benchmark
+    public int parse300TensorsFromMemory() {
+        return SafetensorsFile.parse(header300InMemory, "heap").size();
     }
 
     /** A 30,000-tensor header (about 2.7 MB of JSON), mapped. */

@@ -48,6 +48,23 @@ public final class MappedFile implements AutoCloseable {
         }
     }
 
+    /**
+     * Maps {@code path} read-only into the caller's {@code arena} (which owns the mapping: closing the arena
+     * unmaps it). An empty file gives an empty segment.
+     *
+     * @throws NoSuchFileException when the file does not exist
+     * @throws IOException         when it is a directory or cannot be read or mapped
+     */
+    public static MemorySegment map(Path path, Arena arena) throws IOException {
+        if (Files.isDirectory(path)) {
+            throw new IOException(path + " is a directory");
+        }
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            long size = ch.size();
+            return size == 0 ? MemorySegment.ofArray(new byte[0]) : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+        }
+    }
+
     /** The file's bytes. */
     public MemorySegment segment() {
         return segment;

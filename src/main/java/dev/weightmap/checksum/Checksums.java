@@ -1,0 +1,158 @@
+package dev.weightmap.checksum;
+
+import dev.weightmap.internal.io.MappedFile;
+import dev.weightmap.tensor.Tensor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Checksums and hashes of segments, tensors and files: CRC32, CRC32C, SHA-256, XXH64, XXH3-64 and XXH3-128
+ * (seed 0 unless a seeded hasher is asked for). Digests are canonical big-endian bytes and print as
+ * {@code xxhsum}, {@code sha256sum} and zlib users print them; {@code hex(SHA256, file)} is the Hub's LFS oid.
+ *
+ * <pre>{@code
+ * try (SafetensorsFile f = SafetensorsFile.open(path)) {
+ *     String whole = Checksums.hexOfFile(ChecksumAlgorithm.XXH3_64, path, 8);
+ *     Map<String, String> perTensor = Checksums.hexOfTensors(ChecksumAlgorithm.XXH3_64, f.tensors(), 8);
+ * }
+ * }</pre>
+ *
+ * <p>Multi-threaded methods read the segments from helper threads, so segments of confined arenas are hashed
+ * on the calling thread only.
+ */
+public final class Checksums {
+    private Checksums() {
+    }
+
+    /** The canonical big-endian digest of all bytes of {@code data}. */
+    public static byte[] digest(ChecksumAlgorithm a, MemorySegment data) {
+        return digest(a, data, 1);
+    }
+
+    private static byte[] digest(ChecksumAlgorithm a, MemorySegment data, int threads) {
+        Objects.requireNonNull(a, "algorithm");
+        Objects.requireNonNull(data, "data");
+        return switch (a) {
+            case CRC32 -> ByteBuffer.allocate(4).putInt(Crc.crc32(data, threads)).array();
+            case CRC32C -> ByteBuffer.allocate(4).putInt(Crc.crc32c(data, threads)).array();
+            case XXH64 -> ByteBuffer.allocate(8).putLong(Xxh64.hash(data, 0)).array();
+            case XXH3_64 -> ByteBuffer.allocate(8).putLong(Xxh3.hash64(data)).array();
+            case XXH3_128 -> {
+                long[] h = Xxh3.hash128(data);
+                yield ByteBuffer.allocate(16).putLong(h[1]).putLong(h[0]).array();
+            }
+            case SHA256 -> {
+                Hasher h = new Sha256();
+                h.update(data);
+                yield h.digest();
+            }
+        };
+    }
+
+    /** {@link #digest(ChecksumAlgorithm, MemorySegment)} as lower-case hex. */
+    public static String hex(ChecksumAlgorithm a, MemorySegment data) {
+        return HexFormat.of().formatHex(digest(a, data, 1));
+    }
+
+    /**
+     * Like {@link #hex(ChecksumAlgorithm, MemorySegment)} with up to {@code threads} threads where the algorithm
+     * allows (CRC32 and CRC32C: chunks combined; the others are sequential by definition and use one thread).
+     */
+    public static String hex(ChecksumAlgorithm a, MemorySegment data, int threads) {
+        return HexFormat.of().formatHex(digest(a, data, Math.max(1, threads)));
+    }
+
+    /**
+     * The hex digest of a tensor's logical bytes (row-major, as {@link Tensor#writeTo} streams them): the data
+     * slice itself when the tensor is contiguous, else a streamed pass over the strided view.
+     */
+    public static String hexOfTensor(ChecksumAlgorithm a, Tensor t) {
+        return hexOfTensor(a, t, 1);
+    }
+
+    private static String hexOfTensor(ChecksumAlgorithm a, Tensor t, int threads) {
+        if (t.isContiguous()) {
+            return hex(a, t.data(), threads);
+        }
+        Hasher h = newHasher(a);
+        try {
+            t.writeTo(h.asChannel());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a hasher channel never fails
+        }
+        return h.hex();
+    }
+
+    /** The hex digest of a whole file, which is memory-mapped for the pass ({@code threads} as in hex). */
+    public static String hexOfFile(ChecksumAlgorithm a, Path file, int threads) throws IOException {
+        try (MappedFile f = MappedFile.open(file)) {
+            return hex(a, f.segment(), threads);
+        }
+    }
+
+    /**
+     * The hex digest of every tensor's logical bytes, computed on up to {@code threads} threads (tensors are
+     * spread over the threads; a lone big CRC tensor is chunked). The result keeps the map's iteration order.
+     */
+    public static Map<String, String> hexOfTensors(ChecksumAlgorithm a, Map<String, Tensor> tensors, int threads) {
+        List<String> names = new ArrayList<>(tensors.keySet());
+        List<Tensor> list = new ArrayList<>(tensors.values());
+        String[] out = new String[names.size()];
+        int n = Math.max(1, threads);
+        boolean shareable = list.stream().allMatch(t -> Parallel.shareable(t.storage()));
+        if (!shareable) {
+            n = 1;
+        }
+        int inner = list.size() == 1 ? n : 1;
+        Parallel.forEach(list.size(), n, i -> out[i] = hexOfTensor(a, list.get(i), inner));
+        Map<String, String> result = new LinkedHashMap<>();
+        for (int i = 0; i < out.length; i++) {
+            result.put(names.get(i), out[i]);
+        }
+        return result;
+    }
+
+    /** A new incremental hasher with seed 0. */
+    public static Hasher newHasher(ChecksumAlgorithm a) {
+        return switch (a) {
+            case CRC32, CRC32C -> new Crc.State(a);
+            case SHA256 -> new Sha256();
+            case XXH64 -> new Xxh64.State(0);
+            case XXH3_64 -> new Xxh3Hasher(false, 0);
+            case XXH3_128 -> new Xxh3Hasher(true, 0);
+        };
+    }
+
+    /**
+     * A new incremental hasher with a seed; only XXH64, XXH3-64 and XXH3-128 take one.
+     *
+     * @throws IllegalArgumentException for CRC32, CRC32C and SHA-256 with a non-zero seed
+     */
+    public static Hasher newHasher(ChecksumAlgorithm a, long seed) {
+        return switch (a) {
+            case XXH64 -> new Xxh64.State(seed);
+            case XXH3_64 -> new Xxh3Hasher(false, seed);
+            case XXH3_128 -> new Xxh3Hasher(true, seed);
+            default -> {
+                if (seed != 0) {
+                    throw new IllegalArgumentException(a.cliName() + " takes no seed");
+                }
+                yield newHasher(a);
+            }
+        };
+    }
+
+    /** One-shot XXH64 with a seed (canonical value as a long). */
+    public static long xxh64(MemorySegment data, long seed) {
+        return Xxh64.hash(data, seed);
+    }
+}

@@ -1,0 +1,200 @@
+package dev.weightmap.checksum;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.util.zip.CRC32;
+import java.util.zip.CRC32C;
+import java.util.zip.Checksum;
+
+/**
+ * CRC32 (zlib, reflected polynomial 0xEDB88320) and CRC32C (Castagnoli, 0x82F63B78) over any
+ * {@link MemorySegment}, also larger than 2 GB. The bytes go through the JDK's intrinsified
+ * {@link CRC32}/{@link CRC32C} in slices of at most 1 GiB; the parallel variants hash chunks on several threads
+ * and join them with {@link #combineCrc32}/{@link #combineCrc32c}, giving exactly the single-threaded value.
+ *
+ * <pre>{@code
+ * int c = Crc.crc32c(segment, Runtime.getRuntime().availableProcessors());
+ * int whole = Crc.combineCrc32c(Crc.crc32c(a), Crc.crc32c(b), b.byteSize()); // == crc32c(a ++ b)
+ * }</pre>
+ */
+public final class Crc {
+    static final int POLY_CRC32 = 0xEDB88320;
+    static final int POLY_CRC32C = 0x82F63B78;
+    /** Largest slice handed to the JDK as one ByteBuffer. */
+    static final long SLICE = 1L << 30;
+    /** Smallest chunk worth a thread of its own. */
+    static final long MIN_PARALLEL_CHUNK = 8L << 20;
+
+    /** x^(2^k) mod P for k = 0..66, per polynomial (66 = enough for any byte count times 8). */
+    private static final int[] X2N_CRC32 = powers(POLY_CRC32);
+    private static final int[] X2N_CRC32C = powers(POLY_CRC32C);
+
+    private Crc() {
+    }
+
+    /** CRC32 of the whole segment on the calling thread. */
+    public static int crc32(MemorySegment s) {
+        CRC32 c = new CRC32();
+        update(c, s);
+        return (int) c.getValue();
+    }
+
+    /** CRC32C of the whole segment on the calling thread. */
+    public static int crc32c(MemorySegment s) {
+        CRC32C c = new CRC32C();
+        update(c, s);
+        return (int) c.getValue();
+    }
+
+    /** CRC32 of the segment using up to {@code threads} threads; equal to {@link #crc32(MemorySegment)}. */
+    public static int crc32(MemorySegment s, int threads) {
+        return parallel(s, threads, false);
+    }
+
+    /** CRC32C of the segment using up to {@code threads} threads; equal to {@link #crc32c(MemorySegment)}. */
+    public static int crc32c(MemorySegment s, int threads) {
+        return parallel(s, threads, true);
+    }
+
+    /** The CRC32 of {@code A ++ B} from {@code crc32(A)}, {@code crc32(B)} and the length of B in bytes. */
+    public static int combineCrc32(int crcA, int crcB, long lengthB) {
+        return combine(X2N_CRC32, POLY_CRC32, crcA, crcB, lengthB);
+    }
+
+    /** The CRC32C of {@code A ++ B} from {@code crc32c(A)}, {@code crc32c(B)} and the length of B in bytes. */
+    public static int combineCrc32c(int crcA, int crcB, long lengthB) {
+        return combine(X2N_CRC32C, POLY_CRC32C, crcA, crcB, lengthB);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+
+    /** Feeds a segment of any size and kind into a JDK checksum. */
+    static void update(Checksum c, MemorySegment s) {
+        long len = s.byteSize();
+        for (long off = 0; off < len; off += SLICE) {
+            MemorySegment part = s.asSlice(off, Math.min(SLICE, len - off));
+            ByteBuffer bb;
+            try {
+                bb = part.asByteBuffer();
+            } catch (UnsupportedOperationException notBytes) {
+                copyThrough(c, part);
+                continue;
+            }
+            c.update(bb);
+        }
+    }
+
+    private static void copyThrough(Checksum c, MemorySegment s) {
+        byte[] tmp = new byte[(int) Math.min(1 << 16, s.byteSize())];
+        long len = s.byteSize();
+        for (long off = 0; off < len; off += tmp.length) {
+            int n = (int) Math.min(tmp.length, len - off);
+            MemorySegment.copy(s, off, MemorySegment.ofArray(tmp), 0, n);
+            c.update(tmp, 0, n);
+        }
+    }
+
+    private static int parallel(MemorySegment s, int threads, boolean castagnoli) {
+        long len = s.byteSize();
+        int chunks = (int) Math.max(1, Math.min(Math.max(1, threads), len / MIN_PARALLEL_CHUNK));
+        if (chunks == 1 || !Parallel.shareable(s)) {
+            return castagnoli ? crc32c(s) : crc32(s);
+        }
+        long per = (len + chunks - 1) / chunks;
+        int[] crcs = new int[chunks];
+        long[] lens = new long[chunks];
+        Parallel.forEach(chunks, chunks, i -> {
+            long from = i * per;
+            long n = Math.min(per, len - from);
+            lens[i] = Math.max(0, n);
+            if (n > 0) {
+                MemorySegment part = s.asSlice(from, n);
+                crcs[i] = castagnoli ? crc32c(part) : crc32(part);
+            }
+        });
+        int crc = crcs[0];
+        for (int i = 1; i < chunks; i++) {
+            crc = castagnoli ? combineCrc32c(crc, crcs[i], lens[i]) : combineCrc32(crc, crcs[i], lens[i]);
+        }
+        return crc;
+    }
+
+    /*
+     * GF(2) polynomial arithmetic modulo P in the reflected representation: bit 31 holds the coefficient of
+     * x^0 and bit 0 that of x^31. Appending n zero bytes to a message multiplies its (un-conditioned) CRC
+     * register by x^(8n) mod P; the init/xor-out constants cancel in crc(A ++ B) = crc(A)*x^(8|B|) ^ crc(B).
+     */
+
+    /** a * b mod P. */
+    static int multModP(int a, int b, int poly) {
+        int product = 0;
+        for (int bit = 0x80000000; bit != 0; bit >>>= 1) {
+            if ((a & bit) != 0) {
+                product ^= b;
+            }
+            b = (b & 1) != 0 ? (b >>> 1) ^ poly : b >>> 1;
+        }
+        return product;
+    }
+
+    private static int[] powers(int poly) {
+        int[] t = new int[67];
+        t[0] = 0x40000000; // x^1
+        for (int k = 1; k < t.length; k++) {
+            t[k] = multModP(t[k - 1], t[k - 1], poly);
+        }
+        return t;
+    }
+
+    /** x^(8 n) mod P. */
+    private static int xPow8n(int[] x2n, int poly, long n) {
+        int p = 0x80000000; // x^0
+        int k = 3;
+        while (n != 0) {
+            if ((n & 1) != 0) {
+                p = multModP(x2n[k], p, poly);
+            }
+            n >>>= 1;
+            k++;
+        }
+        return p;
+    }
+
+    private static int combine(int[] x2n, int poly, int crcA, int crcB, long lengthB) {
+        if (lengthB < 0) {
+            throw new IllegalArgumentException("negative length " + lengthB);
+        }
+        return multModP(xPow8n(x2n, poly, lengthB), crcA, poly) ^ crcB;
+    }
+
+    /** Incremental CRC32 / CRC32C over the JDK implementation. */
+    static final class State implements Hasher {
+        private final Checksum c;
+        private final ChecksumAlgorithm algo;
+
+        State(ChecksumAlgorithm algo) {
+            this.algo = algo;
+            this.c = algo == ChecksumAlgorithm.CRC32C ? new CRC32C() : new CRC32();
+        }
+
+        @Override
+        public ChecksumAlgorithm algorithm() {
+            return algo;
+        }
+
+        @Override
+        public void update(MemorySegment s) {
+            Crc.update(c, s);
+        }
+
+        @Override
+        public void update(byte[] b, int off, int len) {
+            c.update(b, off, len);
+        }
+
+        @Override
+        public byte[] digest() {
+            return ByteBuffer.allocate(4).putInt((int) c.getValue()).array();
+        }
+    }
+}

@@ -1,0 +1,268 @@
+package dev.weightmap.internal.zip;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.zip.CRC32;
+import java.util.zip.ZipOutputStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ZipArchiveTest {
+    static ZipArchive read(byte[] b) {
+        return ZipArchive.read(MemorySegment.ofArray(b));
+    }
+
+    static String text(ZipArchive z, ZipEntry e) {
+        return new String(z.data(e).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void readsJavaUtilZipArchiveWithDataDescriptors() throws Exception {
+        ByteArrayOutputStream bos = new ByteArrayOutputStream();
+        byte[] stored = "stored bytes".getBytes(StandardCharsets.UTF_8);
+        try (ZipOutputStream zos = new ZipOutputStream(bos)) {
+            java.util.zip.ZipEntry d = new java.util.zip.ZipEntry("deflated.txt");
+            zos.putNextEntry(d);
+            zos.write("hello hello hello hello".getBytes(StandardCharsets.UTF_8));
+            zos.closeEntry();
+            java.util.zip.ZipEntry s = new java.util.zip.ZipEntry("dir/stored.bin");
+            s.setMethod(java.util.zip.ZipEntry.STORED);
+            s.setSize(stored.length);
+            CRC32 c = new CRC32();
+            c.update(stored);
+            s.setCrc(c.getValue());
+            zos.putNextEntry(s);
+            zos.write(stored);
+            zos.closeEntry();
+            zos.setComment("archive comment");
+        }
+        ZipArchive z = read(bos.toByteArray());
+        assertThat(z.entries()).extracting(ZipEntry::name).containsExactly("deflated.txt", "dir/stored.bin");
+        ZipEntry d = z.entries().get(0);
+        assertThat(d.method()).isEqualTo(ZipEntry.DEFLATED);
+        assertThat(d.flags() & ZipEntry.FLAG_DATA_DESCRIPTOR).isNotZero();
+        assertThat(d.size()).isEqualTo(23);
+        ZipEntry s = z.entries().get(1);
+        assertThat(s.method()).isEqualTo(ZipEntry.STORED);
+        assertThat(z.data(s).toArray(ValueLayout.JAVA_BYTE)).isEqualTo(stored);
+        assertThat(s.crc32()).isEqualTo(crc(stored));
+        assertThat(z.comment()).isEqualTo("archive comment");
+        assertThat(z.isZip64()).isFalse();
+    }
+
+    static long crc(byte[] b) {
+        CRC32 c = new CRC32();
+        c.update(b);
+        return c.getValue();
+    }
+
+    @Test
+    void dataOffsetComesFromTheLocalHeader() {
+        RawZip r = new RawZip();
+        RawZip.E e = new RawZip.E("a.txt", "DATA".getBytes(StandardCharsets.UTF_8));
+        e.localExtra = RawZip.zip64Extra(4, 4);
+        r.add(e);
+        ZipArchive z = read(r.build());
+        ZipEntry a = z.entries().get(0);
+        assertThat(a.dataOffset()).isEqualTo(30 + 5 + 20);
+        assertThat(a.localExtraLength()).isEqualTo(20);
+        assertThat(a.centralExtraLength()).isZero();
+        assertThat(text(z, a)).isEqualTo("DATA");
+    }
+
+    @Test
+    void dataDescriptorsAreTolerated() {
+        RawZip r = new RawZip();
+        RawZip.E e = new RawZip.E("a.txt", "DATA".getBytes(StandardCharsets.UTF_8));
+        e.dataDescriptor = true;
+        e.flags = ZipEntry.FLAG_DATA_DESCRIPTOR;
+        r.add(e).add("b.txt", "more");
+        ZipArchive z = read(r.build());
+        assertThat(text(z, z.entries().get(0))).isEqualTo("DATA");
+        assertThat(text(z, z.entries().get(1))).isEqualTo("more");
+    }
+
+    @Test
+    void namesAreCp437UnlessFlagBit11() {
+        RawZip r = new RawZip();
+        RawZip.E cp = new RawZip.E("x", new byte[0]);
+        cp.name = new byte[] {(byte) 0x80, (byte) 0xE1, '.', 't', 'x', 't'};
+        RawZip.E u = new RawZip.E("é€.txt", new byte[0]);
+        u.flags = ZipEntry.FLAG_UTF8;
+        u.comment = "ç".getBytes(StandardCharsets.UTF_8);
+        r.add(cp).add(u);
+        ZipArchive z = read(r.build());
+        assertThat(z.entries().get(0).name()).isEqualTo("Çß.txt");
+        assertThat(z.entries().get(0).utf8()).isFalse();
+        assertThat(z.entries().get(1).name()).isEqualTo("é€.txt");
+        assertThat(z.entries().get(1).comment()).isEqualTo("ç");
+    }
+
+    @Test
+    void invalidUtf8NameWithFlagIsRejected() {
+        RawZip r = new RawZip();
+        RawZip.E u = new RawZip.E("x", new byte[0]);
+        u.name = new byte[] {(byte) 0xC3, '.', 't'};
+        u.flags = ZipEntry.FLAG_UTF8;
+        r.add(u);
+        assertThatThrownBy(() -> read(r.build())).isInstanceOf(ZipFormatException.class)
+                .hasMessageContaining("not valid UTF-8");
+    }
+
+    @Test
+    void zip64ExtraInCentralDirectoryResolvesSaturatedFields() {
+        RawZip r = new RawZip();
+        RawZip.E e = new RawZip.E("a.txt", "DATA".getBytes(StandardCharsets.UTF_8));
+        e.csize = 0xFFFFFFFFL;
+        e.usize = 0xFFFFFFFFL;
+        e.centralExtra = RawZip.zip64Extra(4, 4);
+        r.add(e);
+        ZipArchive z = read(r.build());
+        assertThat(z.entries().get(0).size()).isEqualTo(4);
+        assertThat(z.entries().get(0).compressedSize()).isEqualTo(4);
+
+        e.centralExtra = Arrays.copyOf(RawZip.zip64Extra(4, 4), 12);
+        e.centralExtra[2] = 8;
+        assertThatThrownBy(() -> read(r.build())).isInstanceOf(ZipFormatException.class)
+                .hasMessage("entry 'a.txt': ZIP64 extra field of 8 bytes is too short for the saturated size/offset fields");
+    }
+
+    @Test
+    void malformedExtraFieldIsRejected() {
+        RawZip r = new RawZip();
+        RawZip.E e = new RawZip.E("a.txt", new byte[0]);
+        e.centralExtra = new byte[] {0x34, 0x12, 50, 0, 1, 2};
+        r.add(e);
+        assertThatThrownBy(() -> read(r.build())).isInstanceOf(ZipFormatException.class)
+                .hasMessage("entry 'a.txt': malformed central extra field: block 0x1234 of 50 bytes runs past the extra field");
+    }
+
+    @Test
+    void zip64EndRecordIsRead() {
+        RawZip r = new RawZip().add("a.txt", "x");
+        r.zip64End = true;
+        ZipArchive z = read(r.build());
+        assertThat(z.isZip64()).isTrue();
+        assertThat(z.entries()).hasSize(1);
+    }
+
+    @Test
+    void badZip64EndSignatureIsRejected() {
+        RawZip r = new RawZip().add("a.txt", "x");
+        r.zip64End = true;
+        r.zip64EndSig = 0x12345678;
+        assertThatThrownBy(() -> read(r.build())).isInstanceOf(ZipFormatException.class)
+                .hasMessageStartingWith("bad ZIP64 end of central directory signature at offset");
+    }
+
+    @Test
+    void notAZip() {
+        assertThatThrownBy(() -> read(new byte[0])).isInstanceOf(ZipFormatException.class)
+                .hasMessage("not a zip archive: 0 bytes is shorter than an end of central directory record");
+        assertThatThrownBy(() -> read(new byte[1000])).isInstanceOf(ZipFormatException.class)
+                .hasMessage("not a zip archive: no end of central directory record in the last 1000 bytes");
+    }
+
+    @Test
+    void truncatedArchiveIsRejected() {
+        byte[] b = new RawZip().add("a.txt", "xyz").build();
+        for (int cut = 1; cut < b.length; cut++) {
+            byte[] t = Arrays.copyOf(b, b.length - cut);
+            assertThatThrownBy(() -> read(t)).isInstanceOf(ZipFormatException.class);
+        }
+    }
+
+    @Test
+    void multiDiskIsRejected() {
+        RawZip r = new RawZip().add("a.txt", "x");
+        r.disk = 1;
+        assertThatThrownBy(() -> read(r.build())).isInstanceOf(ZipFormatException.class)
+                .hasMessage("multi-disk archives are not supported (end record disk 1, central directory disk 0)");
+        RawZip r2 = new RawZip();
+        RawZip.E e = new RawZip.E("a.txt", new byte[0]);
+        e.diskStart = 2;
+        r2.add(e);
+        assertThatThrownBy(() -> read(r2.build())).isInstanceOf(ZipFormatException.class)
+                .hasMessage("entry 'a.txt': multi-disk archives are not supported (entry starts on disk 2)");
+    }
+
+    @Test
+    void centralDirectoryOutOfBounds() {
+        RawZip r = new RawZip().add("a.txt", "x");
+        r.cdOffsetOverride = 100_000;
+        assertThatThrownBy(() -> read(r.build())).isInstanceOf(ZipFormatException.class)
+                .hasMessageStartingWith("central directory out of bounds: offset 100000 + size");
+    }
+
+    @Test
+    void wrongCountIsRejected() {
+        RawZip r = new RawZip().add("a.txt", "x").add("b.txt", "y");
+        r.countOverride = 1;
+        assertThatThrownBy(() -> read(r.build())).isInstanceOf(ZipFormatException.class)
+                .hasMessageContaining("the end record's count of 1 entries is wrong");
+        r.countOverride = 3;
+        assertThatThrownBy(() -> read(r.build())).isInstanceOf(ZipFormatException.class)
+                .hasMessageContaining("cannot hold the 3 entries");
+    }
+
+    @Test
+    void overlappingEntriesAreRejected() {
+        RawZip r = new RawZip().add("a.txt", "x");
+        RawZip.E twin = new RawZip.E("a.txt", "x".getBytes(StandardCharsets.UTF_8));
+        twin.lhoOverride = 0;
+        r.add(twin);
+        assertThatThrownBy(() -> read(r.build())).isInstanceOf(ZipFormatException.class)
+                .hasMessageStartingWith("entry 'a.txt': overlaps entry 'a.txt'");
+    }
+
+    @Test
+    void localHeaderChecks() {
+        RawZip r = new RawZip();
+        RawZip.E e = new RawZip.E("a.txt", "x".getBytes(StandardCharsets.UTF_8));
+        e.localName = "b.txt".getBytes(StandardCharsets.UTF_8);
+        r.add(e);
+        assertThatThrownBy(() -> read(r.build())).isInstanceOf(ZipFormatException.class)
+                .hasMessage("entry 'a.txt': local header name at offset 0 differs from the central directory name");
+
+        byte[] b = new RawZip().add("a.txt", "x").build();
+        b[0] = 'X';
+        assertThatThrownBy(() -> read(b)).isInstanceOf(ZipFormatException.class)
+                .hasMessage("entry 'a.txt': bad local file header signature at offset 0");
+
+        RawZip far = new RawZip();
+        RawZip.E f = new RawZip.E("a.txt", "x".getBytes(StandardCharsets.UTF_8));
+        f.lhoOverride = 5000;
+        far.add(f);
+        assertThatThrownBy(() -> read(far.build())).isInstanceOf(ZipFormatException.class)
+                .hasMessageStartingWith("entry 'a.txt': Incomplete local file header.");
+    }
+
+    @Test
+    void dataRunningIntoTheCentralDirectoryIsRejected() {
+        RawZip r = new RawZip();
+        RawZip.E e = new RawZip.E("a.txt", "x".getBytes(StandardCharsets.UTF_8));
+        e.csize = 500;
+        r.add(e);
+        assertThatThrownBy(() -> read(r.build())).isInstanceOf(ZipFormatException.class)
+                .hasMessage("entry 'a.txt': data of 500 bytes at offset 35 runs past the start of the central directory at 36");
+    }
+
+    @Test
+    void archiveCommentAndTrailingEndSignatureInComment() {
+        RawZip r = new RawZip().add("a.txt", "x");
+        ByteBuffer fake = ByteBuffer.allocate(22).order(ByteOrder.LITTLE_ENDIAN).putInt(ZipArchive.END_SIG);
+        fake.putShort(20, (short) 100);
+        r.comment = fake.array(); // a fake end record whose comment does not fit must not be taken
+        ZipArchive z = read(r.build());
+        assertThat(z.entries()).hasSize(1);
+        assertThat(z.comment()).hasSize(22);
+    }
+}
