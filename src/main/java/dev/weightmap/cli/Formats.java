@@ -10,6 +10,7 @@ final class Formats {
     }
 
     static final List<CliFormat> ALL = List.of(
+            new ShardedFormat(),
             new DdufFormat(),
             new TorchFormat(),
             new SafetensorsFormat()

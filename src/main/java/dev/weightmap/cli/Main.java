@@ -24,6 +24,7 @@ public final class Main {
             new InspectCommand(),
             new VerifyCommand(),
             new HashCommand(),
+            new ShardCommand(),
             new DemoCommand(),
             new ExportDdufCommand()
     );

@@ -26,7 +26,9 @@ public class CheckpointException extends RuntimeException {
         /** Strict loading found missing or unexpected keys. */
         KEY_MISMATCH,
         /** A tensor's dtype or shape does not match its destination. */
-        SHAPE_MISMATCH
+        SHAPE_MISMATCH,
+        /** A strided tensor was given with {@code forceContiguous(false)}. */
+        NON_CONTIGUOUS
     }
 
     private final Reason reason;

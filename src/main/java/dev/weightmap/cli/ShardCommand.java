@@ -1,0 +1,80 @@
+package dev.weightmap.cli;
+
+import dev.weightmap.shard.Checkpoint;
+import dev.weightmap.shard.Checkpoints;
+import dev.weightmap.shard.SaveOptions;
+import dev.weightmap.shard.StateDicts;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/** {@code weightmap shard IN OUTDIR [--max-shard-size 5GB] [--pattern P] [--format safetensors|torch]}. */
+final class ShardCommand implements Command {
+    @Override
+    public String name() {
+        return "shard";
+    }
+
+    @Override
+    public String summary() {
+        return "re-save a file or checkpoint as shards + index (huggingface_hub layout)";
+    }
+
+    @Override
+    public String usage() {
+        return """
+                weightmap shard IN OUTDIR [--max-shard-size 5GB] [--pattern model{suffix}.safetensors] [--format safetensors|torch]
+                  Reads IN (a safetensors/torch file, a checkpoint folder or an index file) and writes OUTDIR exactly
+                  as huggingface_hub's save_torch_state_dict would: one file when everything fits, else
+                  model-00001-of-0000N shards and model.safetensors.index.json. Sizes: KB MB GB TB (decimal) or
+                  KiB MiB GiB TiB. Tied tensors are saved once (recorded removed -> kept). Stale shards of the same
+                  pattern in OUTDIR are removed after the new checkpoint is complete.""";
+    }
+
+    @Override
+    public int run(Cli cli, List<String> argv) throws Exception {
+        Args a = new Args(argv, Set.of(), Set.of("--max-shard-size", "--pattern", "--format"));
+        List<String> pos = a.positionals(2, "IN and OUTDIR");
+        SaveOptions.Format format = switch (a.option("--format", "safetensors").toLowerCase(Locale.ROOT)) {
+            case "safetensors" -> SaveOptions.Format.SAFETENSORS;
+            case "torch", "bin", "pytorch" -> SaveOptions.Format.TORCH;
+            default -> throw new UsageException("--format must be safetensors or torch");
+        };
+        Path in = Path.of(pos.get(0));
+        Path out = Path.of(pos.get(1));
+        try (Checkpoint c = Checkpoints.open(in)) {
+            Map<String, String> metadata = new LinkedHashMap<>();
+            c.metadata().forEach((k, v) -> {
+                if (v instanceof String s && !k.equals("format") && !k.equals("total_size")) {
+                    metadata.put(k, s);
+                }
+            });
+            SaveOptions.Builder b = SaveOptions.builder().format(format).metadata(metadata)
+                    .maxShardSize(a.option("--max-shard-size", "5GB"));
+            String pattern = a.option("--pattern", null);
+            if (pattern != null) {
+                b.filenamePattern(pattern);
+            }
+            SaveOptions opts = b.build();
+            Files.createDirectories(out);
+            StateDicts.save(c.tensors(), out, opts);
+        }
+        try (Checkpoint written = Checkpoints.open(out, dev.weightmap.shard.LoadOptions.defaults()
+                .withSafe(format == SaveOptions.Format.SAFETENSORS)
+                .withFilenamePattern(a.option("--pattern", null)))) {
+            cli.out().printf("wrote %s: %d tensors in %d file(s)%s%n", out, written.size(), written.files().size(),
+                    written.indexFile() == null ? "" : " + " + written.indexFile().getFileName());
+            for (Path f : written.files()) {
+                cli.out().printf("  %s  %d bytes%n", f.getFileName(), Files.size(f));
+            }
+        } catch (dev.weightmap.shard.CheckpointException | UnsupportedOperationException otherFilesInTheWay) {
+            cli.out().printf("wrote %s%n", out);
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,51 @@
+package dev.weightmap.shard;
+
+/**
+ * Options of {@link Checkpoints#open(java.nio.file.Path, LoadOptions)}: hub's {@code load_torch_model} selection
+ * keywords {@code safe} and {@code filename_pattern}.
+ */
+public final class LoadOptions {
+    private final boolean safe;
+    private final String filenamePattern;
+
+    private LoadOptions(boolean safe, String filenamePattern) {
+        this.safe = safe;
+        this.filenamePattern = filenamePattern;
+    }
+
+    /** {@code safe = true}, no explicit pattern. */
+    public static LoadOptions defaults() {
+        return new LoadOptions(true, null);
+    }
+
+    /**
+     * Whether single files are looked up as {@code *.safetensors} (true) or {@code *.bin} (false). With
+     * {@code safe = false} and no explicit pattern, a safetensors index is still preferred when present.
+     */
+    public LoadOptions withSafe(boolean safe) {
+        return new LoadOptions(safe, filenamePattern);
+    }
+
+    /**
+     * An explicit filename pattern (e.g. {@code model.variant{suffix}.safetensors}); it wins over {@code safe} for
+     * the index lookup.
+     *
+     * @throws CheckpointException {@code INVALID_PATTERN} for a pattern without {@code {suffix}}
+     */
+    public LoadOptions withFilenamePattern(String pattern) {
+        if (pattern != null) {
+            FilenamePattern.of(pattern);
+        }
+        return new LoadOptions(safe, pattern);
+    }
+
+    /** Whether single files are looked up as safetensors. */
+    public boolean safe() {
+        return safe;
+    }
+
+    /** The explicit pattern, or null. */
+    public String filenamePattern() {
+        return filenamePattern;
+    }
+}

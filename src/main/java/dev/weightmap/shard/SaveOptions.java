@@ -1,0 +1,176 @@
+package dev.weightmap.shard;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Options of {@link StateDicts#save}: huggingface_hub's {@code save_torch_state_dict} keywords.
+ *
+ * <pre>{@code
+ * SaveOptions opts = SaveOptions.builder().maxShardSize("2GB").metadata(Map.of("producer", "me")).build();
+ * }</pre>
+ */
+public final class SaveOptions {
+    /** The file format of the shards. */
+    public enum Format {
+        /** safetensors files ({@code safe_serialization=True}); shared tensors are de-duplicated. */
+        SAFETENSORS,
+        /** PyTorch zip checkpoints ({@code .bin}, {@code safe_serialization=False}); aliases stay together. */
+        TORCH
+    }
+
+    private final String filenamePattern;
+    private final boolean forceContiguous;
+    private final long maxShardSize;
+    private final Map<String, String> metadata;
+    private final Format format;
+    private final boolean mainProcess;
+    private final Set<String> sharedTensorsToDiscard;
+
+    private SaveOptions(Builder b) {
+        this.format = b.format;
+        this.filenamePattern = b.filenamePattern != null ? b.filenamePattern
+                : b.format == Format.TORCH ? FilenamePattern.PYTORCH : FilenamePattern.SAFETENSORS;
+        FilenamePattern.of(this.filenamePattern);
+        this.forceContiguous = b.forceContiguous;
+        this.maxShardSize = b.maxShardSize;
+        this.metadata = Collections.unmodifiableMap(new LinkedHashMap<>(b.metadata));
+        this.mainProcess = b.mainProcess;
+        this.sharedTensorsToDiscard = Collections.unmodifiableSet(new LinkedHashSet<>(b.discard));
+        for (String reserved : List.of("total_size", "format")) {
+            if (metadata.containsKey(reserved)) {
+                throw new CheckpointException(CheckpointException.Reason.INVALID_METADATA, "Metadata key '"
+                        + reserved + "' is reserved: weightmap writes it itself ("
+                        + (reserved.equals("format") ? "every file gets format=pt" : "the index's total size")
+                        + ")");
+            }
+        }
+    }
+
+    /** Defaults: safetensors, {@code model{suffix}.safetensors}, 5GB, force contiguous, main process. */
+    public static SaveOptions defaults() {
+        return builder().build();
+    }
+
+    /** A builder with the defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The filename pattern (with {@code {suffix}}). */
+    public String filenamePattern() {
+        return filenamePattern;
+    }
+
+    /** Whether strided tensors are written contiguous (else they are refused). */
+    public boolean forceContiguous() {
+        return forceContiguous;
+    }
+
+    /** The largest shard in bytes (a larger single storage still gets a shard of its own). */
+    public long maxShardSize() {
+        return maxShardSize;
+    }
+
+    /** User metadata (never containing {@code format} or {@code total_size}). */
+    public Map<String, String> metadata() {
+        return metadata;
+    }
+
+    /** The shard file format. */
+    public Format format() {
+        return format;
+    }
+
+    /** Whether this process may delete stale files. */
+    public boolean isMainProcess() {
+        return mainProcess;
+    }
+
+    /** Names to drop in preference when tensors are shared (hub's {@code shared_tensors_to_discard}). */
+    public Set<String> sharedTensorsToDiscard() {
+        return sharedTensorsToDiscard;
+    }
+
+    /** Builds {@link SaveOptions}. */
+    public static final class Builder {
+        private String filenamePattern;
+        private boolean forceContiguous = true;
+        private long maxShardSize = ShardSize.DEFAULT;
+        private Map<String, String> metadata = Map.of();
+        private Format format = Format.SAFETENSORS;
+        private boolean mainProcess = true;
+        private Set<String> discard = Set.of();
+
+        private Builder() {
+        }
+
+        /** The filename pattern; default {@code model{suffix}.safetensors} or {@code pytorch_model{suffix}.bin}. */
+        public Builder filenamePattern(String pattern) {
+            FilenamePattern.of(pattern);
+            this.filenamePattern = pattern;
+            return this;
+        }
+
+        /** Whether strided tensors are made contiguous (default true). */
+        public Builder forceContiguous(boolean force) {
+            this.forceContiguous = force;
+            return this;
+        }
+
+        /** The largest shard in bytes. */
+        public Builder maxShardSize(long bytes) {
+            this.maxShardSize = bytes;
+            return this;
+        }
+
+        /** The largest shard as a size string ({@link ShardSize#parse}), e.g. {@code "5GB"} or {@code "512MiB"}. */
+        public Builder maxShardSize(String size) {
+            this.maxShardSize = ShardSize.parse(size);
+            return this;
+        }
+
+        /** User metadata: in the index when sharded, else in the file's header. Copied. */
+        public Builder metadata(Map<String, String> metadata) {
+            for (Map.Entry<String, String> e : metadata.entrySet()) {
+                if (e.getKey() == null || e.getValue() == null) {
+                    throw new IllegalArgumentException("metadata keys and values must not be null");
+                }
+            }
+            this.metadata = new LinkedHashMap<>(metadata);
+            return this;
+        }
+
+        /** The shard format (default safetensors). */
+        public Builder format(Format format) {
+            this.format = java.util.Objects.requireNonNull(format);
+            return this;
+        }
+
+        /** Whether this process may delete stale files (default true). */
+        public Builder isMainProcess(boolean main) {
+            this.mainProcess = main;
+            return this;
+        }
+
+        /** Names to drop in preference when tensors are shared. */
+        public Builder sharedTensorsToDiscard(java.util.Collection<String> names) {
+            this.discard = new LinkedHashSet<>(names);
+            return this;
+        }
+
+        /**
+         * The options.
+         *
+         * @throws CheckpointException {@code INVALID_METADATA} when the metadata sets {@code format} or
+         *                             {@code total_size}; {@code INVALID_PATTERN} for a bad pattern
+         */
+        public SaveOptions build() {
+            return new SaveOptions(this);
+        }
+    }
+}

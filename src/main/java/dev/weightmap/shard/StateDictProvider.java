@@ -1,0 +1,15 @@
+package dev.weightmap.shard;
+
+import dev.weightmap.tensor.Tensor;
+
+import java.util.Map;
+
+/**
+ * Anything that exposes a state dict (hub's {@code model.state_dict()}): used by {@link StateDicts#saveModel}
+ * and as a destination by {@link Checkpoint#loadInto(StateDictProvider, boolean)}.
+ */
+@FunctionalInterface
+public interface StateDictProvider {
+    /** The named tensors, in a stable order. */
+    Map<String, Tensor> stateDict();
+}
