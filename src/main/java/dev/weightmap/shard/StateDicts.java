@@ -156,8 +156,6 @@ public final class StateDicts {
             split = Planner.split(tensors, Tensor::storageSize, StateDicts::storageId, pattern,
                     options.maxShardSize());
         }
-        Map<dev.weightmap.tensor.StorageId, java.lang.foreign.MemorySegment> copies = new java.util.HashMap<>();
-        tensors.replaceAll((name, t) -> writableStorage(t, copies));
         TorchBridge.ShardWriter writer = safetensors ? null : TorchBridge.writer();
 
         Map<String, String> userAndRemoved = new LinkedHashMap<>(options.metadata());
@@ -216,22 +214,6 @@ public final class StateDicts {
             }
             deleteStaleFiles(directory, pattern, keep);
         }
-    }
-
-    /**
-     * Works around {@code Tensor.writeTo} needing native or {@code byte[]} storage (a {@code float[]}-backed heap
-     * segment cannot become a ByteBuffer): such a tensor is re-based on a {@code byte[]} copy of its storage.
-     * Mapped and native tensors are returned as they are (no copy).
-     */
-    private static Tensor writableStorage(Tensor t,
-                                          Map<dev.weightmap.tensor.StorageId, java.lang.foreign.MemorySegment> copies) {
-        Object base = t.storage().heapBase().orElse(null);
-        if (base == null || base instanceof byte[]) {
-            return t;
-        }
-        java.lang.foreign.MemorySegment copy = copies.computeIfAbsent(t.storageId(), k -> java.lang.foreign.MemorySegment
-                .ofArray(t.storage().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)));
-        return Tensor.of(copy, t.dtype(), t.shape(), t.strides(), t.storageOffset());
     }
 
     /** Identity of one tensor object (so two distinct tensors never count as one storage). */
