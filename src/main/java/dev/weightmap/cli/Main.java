@@ -25,6 +25,7 @@ public final class Main {
             new VerifyCommand(),
             new HashCommand(),
             new ShardCommand(),
+            new ConvertCommand(),
             new DemoCommand(),
             new ExportDdufCommand()
     );

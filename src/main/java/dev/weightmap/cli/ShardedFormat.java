@@ -1,7 +1,9 @@
 package dev.weightmap.cli;
 
 import dev.weightmap.shard.Checkpoint;
+import dev.weightmap.shard.CheckpointException;
 import dev.weightmap.shard.Checkpoints;
+import dev.weightmap.shard.LoadOptions;
 import dev.weightmap.tensor.Tensor;
 
 import java.io.IOException;
@@ -20,6 +22,24 @@ final class ShardedFormat implements CliFormat {
         return "sharded";
     }
 
+    /**
+     * Opens a file, an index or a folder; a folder holding no safetensors checkpoint is opened as a torch
+     * ({@code pytorch_model*.bin}) checkpoint.
+     */
+    static Checkpoint openAny(Path in) throws IOException {
+        if (!Files.isDirectory(in)) {
+            return Checkpoints.open(in);
+        }
+        try {
+            return Checkpoints.open(in, LoadOptions.defaults());
+        } catch (CheckpointException e) {
+            if (e.reason() != CheckpointException.Reason.NO_CHECKPOINT) {
+                throw e;
+            }
+            return Checkpoints.open(in, LoadOptions.defaults().withSafe(false));
+        }
+    }
+
     @Override
     public boolean accepts(Path path) {
         return Files.isDirectory(path)
@@ -28,7 +48,7 @@ final class ShardedFormat implements CliFormat {
 
     @Override
     public Opened open(Path path) throws IOException {
-        Checkpoint c = Checkpoints.open(path);
+        Checkpoint c = openAny(path);
         return new Opened() {
             @Override
             public Map<String, Object> inspectJson() {
