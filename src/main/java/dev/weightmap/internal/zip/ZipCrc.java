@@ -1,10 +1,10 @@
 package dev.weightmap.internal.zip;
 
+import dev.weightmap.checksum.Crc;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
-import java.util.zip.CRC32;
 
 /**
  * CRC-32 (zlib) helpers: over a segment of any size, combination of the CRCs of adjacent pieces (zlib's
@@ -20,67 +20,12 @@ public final class ZipCrc {
 
     /** CRC-32 of the whole segment, on the calling thread. */
     public static long crc32(MemorySegment seg) {
-        CRC32 crc = new CRC32();
-        final long chunk = 1L << 30;
-        long size = seg.byteSize();
-        for (long off = 0; off < size; off += chunk) {
-            crc.update(seg.asSlice(off, Math.min(chunk, size - off)).asByteBuffer());
-        }
-        return crc.getValue();
+        return Integer.toUnsignedLong(Crc.crc32(seg));
     }
 
-    /** The CRC-32 of {@code A || B} from {@code crc(A)}, {@code crc(B)} and {@code len(B)}. */
+    /** The CRC-32 of {@code A || B} from {@code crc(A)}, {@code crc(B)} and {@code len(B)} (zlib's crc32_combine). */
     public static long combine(long crcA, long crcB, long lengthB) {
-        if (lengthB <= 0) {
-            return crcA;
-        }
-        long[] even = new long[32];
-        long[] odd = new long[32];
-        odd[0] = 0xEDB88320L; // the CRC-32 polynomial: the operator for one zero bit
-        long row = 1;
-        for (int n = 1; n < 32; n++) {
-            odd[n] = row;
-            row <<= 1;
-        }
-        square(even, odd); // two zero bits
-        square(odd, even); // four zero bits
-        long crc = crcA;
-        long len = lengthB;
-        do {
-            square(even, odd); // apply len2 zero bytes to crc1 (first square puts the operator for one zero byte in even)
-            if ((len & 1) != 0) {
-                crc = times(even, crc);
-            }
-            len >>>= 1;
-            if (len == 0) {
-                break;
-            }
-            square(odd, even);
-            if ((len & 1) != 0) {
-                crc = times(odd, crc);
-            }
-            len >>>= 1;
-        } while (len != 0);
-        return (crc ^ crcB) & 0xFFFFFFFFL;
-    }
-
-    private static long times(long[] mat, long vec) {
-        long sum = 0;
-        int i = 0;
-        while (vec != 0) {
-            if ((vec & 1) != 0) {
-                sum ^= mat[i];
-            }
-            vec >>>= 1;
-            i++;
-        }
-        return sum;
-    }
-
-    private static void square(long[] square, long[] mat) {
-        for (int n = 0; n < 32; n++) {
-            square[n] = times(mat, mat[n]);
-        }
+        return Integer.toUnsignedLong(Crc.combineCrc32((int) crcA, (int) crcB, lengthB));
     }
 
     /**
