@@ -59,7 +59,9 @@ final class DemoCommand implements Command {
         long t0 = System.nanoTime();
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
             long openNanos = System.nanoTime() - t0;
-            cli.out().printf("opened zero-copy in %.1f µs (mapped, header parsed and validated)%n%n", openNanos / 1000.0);
+            cli.out().printf("opened zero-copy in %.1f µs (mapped, header parsed and validated; a cold JVM, see"
+                    + " benchmarks/README.md for steady-state numbers); SIMD code paths: %s%n%n", openNanos / 1000.0,
+                    dev.weightmap.internal.simd.Simd.describe());
             try (CliFormat.Opened table = new SafetensorsFormat().open(file)) {
                 table.printTable(cli.out());
             }
