@@ -78,13 +78,15 @@ final class HeaderParser {
         }
         // One bulk copy of the header bytes (bounded by maxHeader) lets the scanner below run on plain array
         // indexing; tensor data is never copied and no String of the header is built.
-        byte[] h = scratch((int) n);
+        byte[] h = scratch((int) n + PAD);
         MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, 8, h, 0, (int) n);
-        long bad = firstNonAscii(h, (int) n) < 0 ? -1 : JsonReader.findInvalidUtf8(MemorySegment.ofArray(h), 0, n);
+        Arrays.fill(h, (int) n, (int) n + PAD, (byte) 0); // the fast paths read whole words past the end
+        int braces = asciiBraces(h, (int) n);
+        long bad = braces >= 0 ? -1 : JsonReader.findInvalidUtf8(MemorySegment.ofArray(h), 0, n);
         if (bad >= 0) {
             throw error(Reason.INVALID_UTF8, file, "invalid UTF-8 in header at byte " + (8 + bad));
         }
-        Scanner sc = new Scanner(h, (int) n, file);
+        Scanner sc = new Scanner(h, (int) n, file, braces < 0 ? ~braces : braces);
         try {
             sc.parse();
         } catch (JsonException e) {
@@ -105,11 +107,13 @@ final class HeaderParser {
         long[] ends = sc.ends;
         NameIndex index = sc.index;
         Map<String, String> metadata = sc.metadata;
-        names = Arrays.copyOf(names, count);
-        dtypes = Arrays.copyOf(dtypes, count);
-        shapes = Arrays.copyOf(shapes, count);
-        begins = Arrays.copyOf(begins, count);
-        ends = Arrays.copyOf(ends, count);
+        if (names.length != count) {
+            names = Arrays.copyOf(names, count);
+            dtypes = Arrays.copyOf(dtypes, count);
+            shapes = Arrays.copyOf(shapes, count);
+            begins = Arrays.copyOf(begins, count);
+            ends = Arrays.copyOf(ends, count);
+        }
 
         // data order: sort by (begin, end), stable; usually already sorted
         boolean sorted = true;
@@ -191,25 +195,46 @@ final class HeaderParser {
         long[][] shapes;
         long[] begins;
         long[] ends;
-        final NameIndex index;
+        NameIndex index;
         Map<String, String> metadata;
         private boolean sawMetadata;
+        private final int braces;
+        private long lastDtypeKey = -1;
+        private DType lastDtype;
+        private int q; // end position of the last fastNumber
 
-        Scanner(byte[] h, int length, String file) {
-            // every entry takes at least 49 header bytes ("":{"dtype":"U8","shape":[],"data_offsets":[0,0]}), which
-            // bounds the number of tensors; start small and grow (fresh memory is what costs here)
-            int bound = (int) Math.min(length / 48L + 4, Integer.MAX_VALUE - 8);
+        Scanner(byte[] h, int length, String file, int braces) {
             this.length = length;
-            this.cap = Math.min(bound, 64);
-            this.names = new String[cap];
-            this.dtypes = new DType[cap];
-            this.shapes = new long[cap][];
-            this.begins = new long[cap];
-            this.ends = new long[cap];
-            this.index = new NameIndex(cap);
             this.h = h;
             this.file = file;
             this.hs = MemorySegment.ofArray(h);
+            this.braces = braces;
+        }
+
+        /**
+         * Sizes the tables at the first tensor: every tensor entry holds a '{', the top-level object one and an
+         * object-valued {@code __metadata__} seen before one more, so this is exact for the usual writers. Every
+         * entry also takes at least 49 header bytes ("":{"dtype":"U8","shape":[],"data_offsets":[0,0]}).
+         */
+        private void allocate() {
+            int bound = (int) Math.min(length / 48L + 4, Integer.MAX_VALUE - 8);
+            int c = braces - 1 - (metadata != null ? 1 : 0);
+            cap = Math.max(1, Math.min(bound, c));
+            names = new String[cap];
+            dtypes = new DType[cap];
+            shapes = new long[cap][];
+            begins = new long[cap];
+            ends = new long[cap];
+            index = new NameIndex(cap);
+        }
+
+        private void grow() {
+            cap *= 2;
+            names = Arrays.copyOf(names, cap);
+            dtypes = Arrays.copyOf(dtypes, cap);
+            shapes = Arrays.copyOf(shapes, cap);
+            begins = Arrays.copyOf(begins, cap);
+            ends = Arrays.copyOf(ends, cap);
         }
 
         private JsonException err(String msg) {
@@ -356,6 +381,12 @@ final class HeaderParser {
 
         /** After '{' or a member: true before the next key (separator consumed), false after '}'. */
         private boolean nextMember(boolean first) {
+            byte[] b = h;
+            int i = p;
+            if (!first && b[i] == ',' && b[i + 1] == '"') { // compact form; i < length, the padding is zeros
+                p = i + 1;
+                return true;
+            }
             int c = ws();
             if (c == '}') {
                 p++;
@@ -380,8 +411,12 @@ final class HeaderParser {
             while (nextMember(first)) {
                 first = false;
                 current = null;
-                String name = string();
-                expect(':');
+                String name = name();
+                if (h[p] == ':') {
+                    p++;
+                } else {
+                    expect(':');
+                }
                 if (name.equals("__metadata__")) {
                     if (sawMetadata) {
                         throw error(Reason.DUPLICATE_KEY, file, "duplicate key `__metadata__` in header");
@@ -391,24 +426,167 @@ final class HeaderParser {
                     continue;
                 }
                 current = name;
-                if (count == cap) {
-                    cap *= 2;
-                    names = Arrays.copyOf(names, cap);
-                    dtypes = Arrays.copyOf(dtypes, cap);
-                    shapes = Arrays.copyOf(shapes, cap);
-                    begins = Arrays.copyOf(begins, cap);
-                    ends = Arrays.copyOf(ends, cap);
+                if (names == null) {
+                    allocate();
+                } else if (count == cap) {
+                    grow();
                 }
                 if (!index.putIfAbsent(name, count)) {
-                    throw error(Reason.DUPLICATE_KEY, file, "duplicate tensor name `" + name + "` in header");
+                    throw duplicateName(name);
                 }
-                tensor(name);
+                if (!fastTensor()) {
+                    tensor(name);
+                }
                 names[count] = name;
                 count++;
             }
             if (ws() >= 0) {
                 throw err("trailing characters: " + describe(h[p] & 0xFF));
             }
+            if (names == null) {
+                cap = 0;
+                names = new String[0];
+                dtypes = new DType[0];
+                shapes = new long[0][];
+                begins = new long[0];
+                ends = new long[0];
+                index = new NameIndex(0);
+            }
+        }
+
+        private SafetensorsException duplicateName(String name) {
+            return error(Reason.DUPLICATE_KEY, file, "duplicate tensor name `" + name + "` in header");
+        }
+
+        /** A string at p (after whitespace): ASCII without escapes found word by word, else {@link #string()}. */
+        private String name() {
+            byte[] b = h;
+            int i = p;
+            if (b[i] == '"') {
+                int start = i + 1;
+                i = start;
+                long m;
+                while ((m = stops(word(b, i))) == 0) {
+                    i += 8;
+                }
+                i += Long.numberOfTrailingZeros(m) >>> 3;
+                if (b[i] == '"') { // i <= length: the zero padding stops the scan
+                    p = i + 1;
+                    return new String(b, start, i - start, StandardCharsets.ISO_8859_1);
+                }
+            }
+            return string();
+        }
+
+        /**
+         * The compact entry {@code {"dtype":"X","shape":[..],"data_offsets":[a,b]}} without whitespace, read
+         * straight into this entry's slots; false (p untouched) on any deviation, for {@link #tensor} to read
+         * it or report the error. Reads may run past the header into the zero padding, which matches nothing.
+         */
+        private boolean fastTensor() {
+            byte[] b = h;
+            int i = p;
+            if (word(b, i) != W_OBJ_DTYPE || word(b, i + 2) != W_DTYPE_COLON) {
+                return false;
+            }
+            i += 10;
+            long x = word(b, i);
+            long qm = zeros(x ^ QUOTES);
+            int k = Long.numberOfTrailingZeros(qm) >>> 3;
+            if (k == 0 || k == 8) {
+                return false;
+            }
+            long key = x & ((1L << (k << 3)) - 1);
+            DType dtype;
+            if (key == lastDtypeKey) {
+                dtype = lastDtype;
+            } else {
+                dtype = dtypeOfWord(key);
+                if (dtype == null) {
+                    return false;
+                }
+                lastDtypeKey = key;
+                lastDtype = dtype;
+            }
+            i += k + 1;
+            if (word(b, i) != W_SHAPE || word(b, i + 2) != W_SHAPE_COLON) {
+                return false;
+            }
+            i += 10;
+            long[] shape;
+            if (b[i] == ']') {
+                shape = EMPTY;
+                i++;
+            } else {
+                long[] tmp = buf;
+                int n = 0;
+                while (true) {
+                    long v = fastNumber(i);
+                    if (v < 0 || n == tmp.length) {
+                        return false;
+                    }
+                    tmp[n++] = v;
+                    i = q;
+                    byte t = b[i++];
+                    if (t == ']') {
+                        break;
+                    }
+                    if (t != ',') {
+                        return false;
+                    }
+                }
+                shape = Arrays.copyOf(tmp, n);
+            }
+            if (word(b, i) != W_OFFSETS1 || word(b, i + 8) != W_OFFSETS2 || b[i + 16] != '[') {
+                return false;
+            }
+            long begin = fastNumber(i + 17);
+            if (begin < 0) {
+                return false;
+            }
+            i = q;
+            if (b[i] != ',') {
+                return false;
+            }
+            long end = fastNumber(i + 1);
+            if (end < 0) {
+                return false;
+            }
+            i = q;
+            if (b[i] != ']' || b[i + 1] != '}') {
+                return false;
+            }
+            p = i + 2;
+            int c = count;
+            dtypes[c] = dtype;
+            shapes[c] = shape;
+            begins[c] = begin;
+            ends[c] = end;
+            return true;
+        }
+
+        /** A plain non-negative integer of at most 18 digits at i (end in q), or -1 for anything else. */
+        private long fastNumber(int i) {
+            byte[] b = h;
+            int d = b[i] - '0';
+            if (d < 0 || d > 9) {
+                return -1;
+            }
+            int start = i++;
+            long v = d;
+            if (d != 0) {
+                while ((d = b[i] - '0') >= 0 && d <= 9) {
+                    v = v * 10 + d;
+                    i++;
+                }
+                if (i - start > 18) {
+                    return -1;
+                }
+            } else if ((d = b[i] - '0') >= 0 && d <= 9) {
+                return -1;
+            }
+            q = i;
+            return v;
         }
 
         private Map<String, String> metadata() {
@@ -634,6 +812,71 @@ final class HeaderParser {
     private static final java.lang.invoke.VarHandle LONGS =
             java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
+    /** Zero bytes past the header in the scratch copy, so the word-wise fast paths need no bounds checks. */
+    private static final int PAD = 16;
+    private static final long ONES = 0x0101010101010101L;
+    private static final long HIGHS = 0x8080808080808080L;
+    private static final long QUOTES = 0x2222222222222222L;
+    private static final long W_OBJ_DTYPE = lit("{\"dtype\"", 0);
+    private static final long W_DTYPE_COLON = lit("{\"dtype\":\"", 2);
+    private static final long W_SHAPE = lit(",\"shape\"", 0);
+    private static final long W_SHAPE_COLON = lit(",\"shape\":[", 2);
+    private static final long W_OFFSETS1 = lit("],\"data_offsets\":[", 1);
+    private static final long W_OFFSETS2 = lit("],\"data_offsets\":[", 9);
+    private static final long[] DTYPE_WORDS;
+
+    static {
+        DTYPE_WORDS = new long[DTYPES.length];
+        for (int i = 0; i < DTYPES.length; i++) {
+            byte[] name = DTYPE_NAMES[i];
+            long w = -1; // never a key: keys have at most 7 bytes
+            if (name.length < 8) { // longer names are left to the slow path
+                w = 0;
+                for (int j = name.length - 1; j >= 0; j--) {
+                    w = (w << 8) | (name[j] & 0xFF);
+                }
+            }
+            DTYPE_WORDS[i] = w;
+        }
+    }
+
+    private static long lit(String s, int from) {
+        byte[] b = s.getBytes(StandardCharsets.US_ASCII);
+        return (long) LONGS.get(b, from);
+    }
+
+    private static long word(byte[] b, int i) {
+        return (long) LONGS.get(b, i);
+    }
+
+    /** High bit set in the zero bytes of x (exact). */
+    private static long zeros(long x) {
+        long y = ((x & ~HIGHS) + ~HIGHS) | x;
+        return ~y & HIGHS;
+    }
+
+    /**
+     * High bit set in the bytes of x that are '"', '\\', below 0x20 or above 0x7F; the lowest one is exact
+     * (borrows only propagate upwards from a hit).
+     */
+    private static long stops(long x) {
+        long qt = x ^ QUOTES;
+        long bs = x ^ 0x5C5C5C5C5C5C5C5CL;
+        return ((qt - ONES) | (bs - ONES) | (x - 0x2020202020202020L) | x) & HIGHS;
+    }
+
+    /** The dtype whose name's bytes (little-endian, at most 7) are key, or null. */
+    private static DType dtypeOfWord(long key) {
+        long[] w = DTYPE_WORDS;
+        for (int d = 0; d < w.length; d++) {
+            if (w[d] == key) {
+                return DTYPES[d];
+            }
+        }
+        return null;
+    }
+
+
     /** Per-thread buffer for headers up to 4 MiB (fresh memory costs more than the parse of small headers). */
     private static final ThreadLocal<byte[]> SCRATCH = new ThreadLocal<>();
     private static final int SCRATCH_MAX = 4 << 20;
@@ -648,6 +891,25 @@ final class HeaderParser {
             SCRATCH.set(b);
         }
         return b;
+    }
+
+    /** The number of '{' among the first {@code n} bytes, complemented (negative) when any byte is >= 0x80. */
+    static int asciiBraces(byte[] b, int n) {
+        long high = 0;
+        int count = 0;
+        int i = 0;
+        for (; i + 8 <= n; i += 8) {
+            long x = word(b, i);
+            high |= x;
+            count += Long.bitCount(zeros(x ^ 0x7B7B7B7B7B7B7B7BL));
+        }
+        for (; i < n; i++) {
+            high |= b[i];
+            if (b[i] == '{') {
+                count++;
+            }
+        }
+        return (high & HIGHS) != 0 ? ~count : count;
     }
 
     /** Index of the first byte >= 0x80 among the first {@code n}, or -1. */
