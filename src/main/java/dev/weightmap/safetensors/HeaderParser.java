@@ -81,15 +81,14 @@ final class HeaderParser {
         byte[] h = scratch((int) n + PAD);
         MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, 8, h, 0, (int) n);
         Arrays.fill(h, (int) n, (int) n + PAD, (byte) 0); // the fast paths read whole words past the end
-        int braces = asciiBraces(h, (int) n);
-        long bad = braces >= 0 ? -1 : JsonReader.findInvalidUtf8(MemorySegment.ofArray(h), 0, n);
-        if (bad >= 0) {
-            throw error(Reason.INVALID_UTF8, file, "invalid UTF-8 in header at byte " + (8 + bad));
-        }
-        Scanner sc = new Scanner(h, (int) n, file, braces < 0 ? ~braces : braces);
+        // UTF-8 is validated before anything else is reported. The scanner's own paths only accept ASCII, and
+        // whatever they do not accept goes through JsonReader (which marks the scan slow): a fast, successful
+        // scan has seen an all-ASCII header, every other outcome checks the whole header first.
+        Scanner sc = new Scanner(h, (int) n, file);
         try {
             sc.parse();
         } catch (JsonException e) {
+            checkUtf8(h, (int) n, file);
             String where = sc.current == null ? "" : " (tensor `" + sc.current + "`)";
             if (e.isOverflow()) {
                 // formats.md A.3: values beyond Long.MAX_VALUE are overflow errors (the reference's u64 overflows later)
@@ -98,6 +97,12 @@ final class HeaderParser {
             }
             throw new SafetensorsException(e.isUtf8Error() ? Reason.INVALID_UTF8 : Reason.INVALID_JSON,
                     file + ": invalid JSON in header" + where + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            checkUtf8(h, (int) n, file);
+            throw e;
+        }
+        if (sc.slow) {
+            checkUtf8(h, (int) n, file);
         }
         int count = sc.count;
         String[] names = sc.names;
@@ -180,6 +185,13 @@ final class HeaderParser {
         return new Header(n, md, names, dtypes, shapes, begins, ends, index);
     }
 
+    private static void checkUtf8(byte[] h, int n, String file) {
+        long bad = firstNonAscii(h, n) < 0 ? -1 : JsonReader.findInvalidUtf8(MemorySegment.ofArray(h), 0, n);
+        if (bad >= 0) {
+            throw error(Reason.INVALID_UTF8, file, "invalid UTF-8 in header at byte " + (8 + bad));
+        }
+    }
+
     /** The header scanner: array indexing on the hot path, {@link JsonReader} for the rare cases. */
     private static final class Scanner {
         private final byte[] h;
@@ -198,27 +210,27 @@ final class HeaderParser {
         NameIndex index;
         Map<String, String> metadata;
         private boolean sawMetadata;
-        private final int braces;
+        /** Whether JsonReader read any part of the header (see {@link #reader}). */
+        boolean slow;
         private long lastDtypeKey = -1;
         private DType lastDtype;
         private int q; // end position of the last fastNumber
 
-        Scanner(byte[] h, int length, String file, int braces) {
+        Scanner(byte[] h, int length, String file) {
             this.length = length;
             this.h = h;
             this.file = file;
             this.hs = MemorySegment.ofArray(h);
-            this.braces = braces;
         }
 
         /**
-         * Sizes the tables at the first tensor: every tensor entry holds a '{', the top-level object one and an
-         * object-valued {@code __metadata__} seen before one more, so this is exact for the usual writers. Every
-         * entry also takes at least 49 header bytes ("":{"dtype":"U8","shape":[],"data_offsets":[0,0]}).
+         * Sizes the tables at the first tensor (p after its name and colon): every entry takes at least its name
+         * and 49 more header bytes ("":{"dtype":"U8","shape":[],"data_offsets":[0,0]},), which estimates the
+         * rest from this entry's name and bounds the whole.
          */
-        private void allocate() {
+        private void allocate(int nameLength) {
             int bound = (int) Math.min(length / 48L + 4, Integer.MAX_VALUE - 8);
-            int c = braces - 1 - (metadata != null ? 1 : 0);
+            int c = (length - p) / (nameLength + 49) + 8;
             cap = Math.max(1, Math.min(bound, c));
             names = new String[cap];
             dtypes = new DType[cap];
@@ -270,6 +282,7 @@ final class HeaderParser {
 
         /** A JsonReader positioned at p, for the slow paths; call {@link #sync} afterwards. */
         private JsonReader reader() {
+            slow = true;
             return new JsonReader(hs, p, length - p);
         }
 
@@ -427,11 +440,12 @@ final class HeaderParser {
                 }
                 current = name;
                 if (names == null) {
-                    allocate();
+                    allocate(name.length());
                 } else if (count == cap) {
                     grow();
                 }
-                if (!index.putIfAbsent(name, count)) {
+                assert nameHash == name.hashCode();
+                if (!index.putIfAbsent(name, nameHash, count)) {
                     throw duplicateName(name);
                 }
                 if (!fastTensor()) {
@@ -465,18 +479,31 @@ final class HeaderParser {
             if (b[i] == '"') {
                 int start = i + 1;
                 i = start;
+                int hash = 0;
+                long x;
                 long m;
-                while ((m = stops(word(b, i))) == 0) {
+                while ((m = stops(x = word(b, i))) == 0) {
+                    hash = hash * POW31_8 + poly31(x);
                     i += 8;
                 }
-                i += Long.numberOfTrailingZeros(m) >>> 3;
+                int k = Long.numberOfTrailingZeros(m) >>> 3;
+                i += k;
                 if (b[i] == '"') { // i <= length: the zero padding stops the scan
+                    if (k != 0) { // the k bytes before the quote, moved to the top of the word
+                        hash = hash * POW31[k] + poly31(x << (64 - (k << 3)));
+                    }
                     p = i + 1;
+                    nameHash = hash;
                     return new String(b, start, i - start, StandardCharsets.ISO_8859_1);
                 }
             }
-            return string();
+            String s = string();
+            nameHash = s.hashCode();
+            return s;
         }
+
+        /** {@link String#hashCode} of the last {@link #name}, computed word by word while scanning it. */
+        private int nameHash;
 
         /**
          * The compact entry {@code {"dtype":"X","shape":[..],"data_offsets":[a,b]}} without whitespace, read
@@ -845,6 +872,20 @@ final class HeaderParser {
         return (long) LONGS.get(b, from);
     }
 
+    private static final int POW31_8 = 31 * 31 * 31 * 31 * 31 * 31 * 31 * 31;
+    private static final int[] POW31 = {1, 31, 31 * 31, 31 * 31 * 31, 31 * 31 * 31 * 31, 31 * 31 * 31 * 31 * 31,
+        31 * 31 * 31 * 31 * 31 * 31, 31 * 31 * 31 * 31 * 31 * 31 * 31};
+
+    /**
+     * The {@link String#hashCode} polynomial of the 8 bytes of x (first byte lowest), as b0*31^7 + ... + b7:
+     * adjacent bytes, then pairs, then quads are combined in SWAR lanes that cannot overflow.
+     */
+    private static int poly31(long x) {
+        long pairs = (x & 0x00FF00FF00FF00FFL) * 31 + ((x >>> 8) & 0x00FF00FF00FF00FFL);
+        long quads = (pairs & 0x0000FFFF0000FFFFL) * (31 * 31) + ((pairs >>> 16) & 0x0000FFFF0000FFFFL);
+        return (int) quads * (31 * 31 * 31 * 31) + (int) (quads >>> 32);
+    }
+
     private static long word(byte[] b, int i) {
         return (long) LONGS.get(b, i);
     }
@@ -891,25 +932,6 @@ final class HeaderParser {
             SCRATCH.set(b);
         }
         return b;
-    }
-
-    /** The number of '{' among the first {@code n} bytes, complemented (negative) when any byte is >= 0x80. */
-    static int asciiBraces(byte[] b, int n) {
-        long high = 0;
-        int count = 0;
-        int i = 0;
-        for (; i + 8 <= n; i += 8) {
-            long x = word(b, i);
-            high |= x;
-            count += Long.bitCount(zeros(x ^ 0x7B7B7B7B7B7B7B7BL));
-        }
-        for (; i < n; i++) {
-            high |= b[i];
-            if (b[i] == '{') {
-                count++;
-            }
-        }
-        return (high & HIGHS) != 0 ? ~count : count;
     }
 
     /** Index of the first byte >= 0x80 among the first {@code n}, or -1. */
