@@ -523,7 +523,8 @@ final class HeaderParser {
             if (k == 0 || k == 8) {
                 return false;
             }
-            long key = x & ((1L << (k << 3)) - 1);
+            long key = x & (-1L >>> (56 - (k << 3))); // the name and its closing quote
+
             DType dtype;
             if (key == lastDtypeKey) {
                 dtype = lastDtype;
@@ -856,9 +857,9 @@ final class HeaderParser {
         DTYPE_WORDS = new long[DTYPES.length];
         for (int i = 0; i < DTYPES.length; i++) {
             byte[] name = DTYPE_NAMES[i];
-            long w = -1; // never a key: keys have at most 7 bytes
+            long w = -1; // never a key: keys end with a quote
             if (name.length < 8) { // longer names are left to the slow path
-                w = 0;
+                w = '"';
                 for (int j = name.length - 1; j >= 0; j--) {
                     w = (w << 8) | (name[j] & 0xFF);
                 }
@@ -906,7 +907,7 @@ final class HeaderParser {
         return ((qt - ONES) | (bs - ONES) | (x - 0x2020202020202020L) | x) & HIGHS;
     }
 
-    /** The dtype whose name's bytes (little-endian, at most 7) are key, or null. */
+    /** The dtype whose name's bytes and closing quote (little-endian, at most 8) are key, or null. */
     private static DType dtypeOfWord(long key) {
         long[] w = DTYPE_WORDS;
         for (int d = 0; d < w.length; d++) {
