@@ -593,24 +593,27 @@ final class HeaderParser {
             return true;
         }
 
-        /** A plain non-negative integer of at most 18 digits at i (end in q), or -1 for anything else. */
+        /**
+         * A plain non-negative integer of at most 18 digits at i (end in q), or -1 for anything else; up to 8
+         * digits at a time.
+         */
         private long fastNumber(int i) {
             byte[] b = h;
-            int d = b[i] - '0';
-            if (d < 0 || d > 9) {
-                return -1;
-            }
-            int start = i++;
-            long v = d;
-            if (d != 0) {
-                while ((d = b[i] - '0') >= 0 && d <= 9) {
-                    v = v * 10 + d;
-                    i++;
+            int start = i;
+            long v = 0;
+            int n;
+            do {
+                long x = word(b, i);
+                n = Long.numberOfTrailingZeros(nonDigits(x)) >>> 3;
+                if (n == 0) {
+                    break;
                 }
-                if (i - start > 18) {
-                    return -1;
-                }
-            } else if ((d = b[i] - '0') >= 0 && d <= 9) {
+                long digits = x - 0x3030303030303030L;
+                v = v * POW10[n] + eightDigits(n == 8 ? digits : digits << (64 - (n << 3)));
+                i += n;
+            } while (n == 8);
+            int len = i - start;
+            if (len == 0 || len > 18 || (len > 1 && b[start] == '0')) {
                 return -1;
             }
             q = i;
@@ -887,6 +890,20 @@ final class HeaderParser {
         return (int) quads * (31 * 31 * 31 * 31) + (int) (quads >>> 32);
     }
 
+    private static final long[] POW10 = {1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000};
+
+    /** High bit set in the bytes of x that are not ASCII digits; the lowest one is exact. */
+    private static long nonDigits(long x) {
+        return ((x + 0x4646464646464646L) | (x - 0x3030303030303030L) | x) & HIGHS;
+    }
+
+    /** The value of 8 digit values (0-9 per byte, the most significant first, i.e. lowest). */
+    private static long eightDigits(long d) {
+        d = d * 10 + (d >>> 8);
+        return ((d & 0x000000FF000000FFL) * (100 + (1_000_000L << 32))
+                + ((d >>> 16) & 0x000000FF000000FFL) * (1 + (10_000L << 32))) >>> 32;
+    }
+
     private static long word(byte[] b, int i) {
         return (long) LONGS.get(b, i);
     }
@@ -909,13 +926,36 @@ final class HeaderParser {
 
     /** The dtype whose name's bytes and closing quote (little-endian, at most 8) are key, or null. */
     private static DType dtypeOfWord(long key) {
-        long[] w = DTYPE_WORDS;
-        for (int d = 0; d < w.length; d++) {
-            if (w[d] == key) {
-                return DTYPES[d];
+        int slot = (int) ((key * DTYPE_MULTIPLIER) >>> 58);
+        return DTYPE_SLOT_WORDS[slot] == key ? DTYPE_SLOT_TYPES[slot] : null;
+    }
+
+    /** A perfect hash of the dtype words into 64 slots (found at class initialization). */
+    private static final long DTYPE_MULTIPLIER;
+    private static final long[] DTYPE_SLOT_WORDS = new long[64];
+    private static final DType[] DTYPE_SLOT_TYPES = new DType[64];
+
+    static {
+        long m = 0x9E3779B97F4A7C15L;
+        search:
+        while (true) {
+            Arrays.fill(DTYPE_SLOT_WORDS, -1L); // -1 is never a key
+            Arrays.fill(DTYPE_SLOT_TYPES, null);
+            for (int d = 0; d < DTYPE_WORDS.length; d++) {
+                if (DTYPE_WORDS[d] == -1L) {
+                    continue;
+                }
+                int slot = (int) ((DTYPE_WORDS[d] * m) >>> 58);
+                if (DTYPE_SLOT_WORDS[slot] != -1L) {
+                    m = m * 0xD1B54A32D192ED03L + 0x2545F4914F6CDD1DL | 1;
+                    continue search;
+                }
+                DTYPE_SLOT_WORDS[slot] = DTYPE_WORDS[d];
+                DTYPE_SLOT_TYPES[slot] = DTYPES[d];
             }
+            break;
         }
-        return null;
+        DTYPE_MULTIPLIER = m;
     }
 
 
