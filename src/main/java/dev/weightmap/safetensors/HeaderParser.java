@@ -78,16 +78,17 @@ final class HeaderParser {
         }
         // One bulk copy of the header bytes (bounded by maxHeader) lets the scanner below run on plain array
         // indexing; tensor data is never copied and no String of the header is built.
-        byte[] h = scratch((int) n);
+        byte[] h = scratch((int) n + PAD);
         MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, 8, h, 0, (int) n);
-        long bad = firstNonAscii(h, (int) n) < 0 ? -1 : JsonReader.findInvalidUtf8(MemorySegment.ofArray(h), 0, n);
-        if (bad >= 0) {
-            throw error(Reason.INVALID_UTF8, file, "invalid UTF-8 in header at byte " + (8 + bad));
-        }
+        Arrays.fill(h, (int) n, (int) n + PAD, (byte) 0); // the fast paths read whole words past the end
+        // UTF-8 is validated before anything else is reported. The scanner's own paths only accept ASCII, and
+        // whatever they do not accept goes through JsonReader (which marks the scan slow): a fast, successful
+        // scan has seen an all-ASCII header, every other outcome checks the whole header first.
         Scanner sc = new Scanner(h, (int) n, file);
         try {
             sc.parse();
         } catch (JsonException e) {
+            checkUtf8(h, (int) n, file);
             String where = sc.current == null ? "" : " (tensor `" + sc.current + "`)";
             if (e.isOverflow()) {
                 // formats.md A.3: values beyond Long.MAX_VALUE are overflow errors (the reference's u64 overflows later)
@@ -96,6 +97,12 @@ final class HeaderParser {
             }
             throw new SafetensorsException(e.isUtf8Error() ? Reason.INVALID_UTF8 : Reason.INVALID_JSON,
                     file + ": invalid JSON in header" + where + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            checkUtf8(h, (int) n, file);
+            throw e;
+        }
+        if (sc.slow) {
+            checkUtf8(h, (int) n, file);
         }
         int count = sc.count;
         String[] names = sc.names;
@@ -105,11 +112,13 @@ final class HeaderParser {
         long[] ends = sc.ends;
         NameIndex index = sc.index;
         Map<String, String> metadata = sc.metadata;
-        names = Arrays.copyOf(names, count);
-        dtypes = Arrays.copyOf(dtypes, count);
-        shapes = Arrays.copyOf(shapes, count);
-        begins = Arrays.copyOf(begins, count);
-        ends = Arrays.copyOf(ends, count);
+        if (names.length != count) {
+            names = Arrays.copyOf(names, count);
+            dtypes = Arrays.copyOf(dtypes, count);
+            shapes = Arrays.copyOf(shapes, count);
+            begins = Arrays.copyOf(begins, count);
+            ends = Arrays.copyOf(ends, count);
+        }
 
         // data order: sort by (begin, end), stable; usually already sorted
         boolean sorted = true;
@@ -176,6 +185,13 @@ final class HeaderParser {
         return new Header(n, md, names, dtypes, shapes, begins, ends, index);
     }
 
+    private static void checkUtf8(byte[] h, int n, String file) {
+        long bad = firstNonAscii(h, n) < 0 ? -1 : JsonReader.findInvalidUtf8(MemorySegment.ofArray(h), 0, n);
+        if (bad >= 0) {
+            throw error(Reason.INVALID_UTF8, file, "invalid UTF-8 in header at byte " + (8 + bad));
+        }
+    }
+
     /** The header scanner: array indexing on the hot path, {@link JsonReader} for the rare cases. */
     private static final class Scanner {
         private final byte[] h;
@@ -191,25 +207,46 @@ final class HeaderParser {
         long[][] shapes;
         long[] begins;
         long[] ends;
-        final NameIndex index;
+        NameIndex index;
         Map<String, String> metadata;
         private boolean sawMetadata;
+        /** Whether JsonReader read any part of the header (see {@link #reader}). */
+        boolean slow;
+        private long lastDtypeKey = -1;
+        private DType lastDtype;
+        private int q; // end position of the last fastNumber
 
         Scanner(byte[] h, int length, String file) {
-            // every entry takes at least 49 header bytes ("":{"dtype":"U8","shape":[],"data_offsets":[0,0]}), which
-            // bounds the number of tensors; start small and grow (fresh memory is what costs here)
-            int bound = (int) Math.min(length / 48L + 4, Integer.MAX_VALUE - 8);
             this.length = length;
-            this.cap = Math.min(bound, 64);
-            this.names = new String[cap];
-            this.dtypes = new DType[cap];
-            this.shapes = new long[cap][];
-            this.begins = new long[cap];
-            this.ends = new long[cap];
-            this.index = new NameIndex(cap);
             this.h = h;
             this.file = file;
             this.hs = MemorySegment.ofArray(h);
+        }
+
+        /**
+         * Sizes the tables at the first tensor (p after its name and colon): every entry takes at least its name
+         * and 49 more header bytes ("":{"dtype":"U8","shape":[],"data_offsets":[0,0]},), which estimates the
+         * rest from this entry's name and bounds the whole.
+         */
+        private void allocate(int nameLength) {
+            int bound = (int) Math.min(length / 48L + 4, Integer.MAX_VALUE - 8);
+            int c = (length - p) / (nameLength + 49) + 8;
+            cap = Math.max(1, Math.min(bound, c));
+            names = new String[cap];
+            dtypes = new DType[cap];
+            shapes = new long[cap][];
+            begins = new long[cap];
+            ends = new long[cap];
+            index = new NameIndex(cap);
+        }
+
+        private void grow() {
+            cap *= 2;
+            names = Arrays.copyOf(names, cap);
+            dtypes = Arrays.copyOf(dtypes, cap);
+            shapes = Arrays.copyOf(shapes, cap);
+            begins = Arrays.copyOf(begins, cap);
+            ends = Arrays.copyOf(ends, cap);
         }
 
         private JsonException err(String msg) {
@@ -245,6 +282,7 @@ final class HeaderParser {
 
         /** A JsonReader positioned at p, for the slow paths; call {@link #sync} afterwards. */
         private JsonReader reader() {
+            slow = true;
             return new JsonReader(hs, p, length - p);
         }
 
@@ -356,6 +394,12 @@ final class HeaderParser {
 
         /** After '{' or a member: true before the next key (separator consumed), false after '}'. */
         private boolean nextMember(boolean first) {
+            byte[] b = h;
+            int i = p;
+            if (!first && b[i] == ',' && b[i + 1] == '"') { // compact form; i < length, the padding is zeros
+                p = i + 1;
+                return true;
+            }
             int c = ws();
             if (c == '}') {
                 p++;
@@ -380,8 +424,12 @@ final class HeaderParser {
             while (nextMember(first)) {
                 first = false;
                 current = null;
-                String name = string();
-                expect(':');
+                String name = name();
+                if (h[p] == ':') {
+                    p++;
+                } else {
+                    expect(':');
+                }
                 if (name.equals("__metadata__")) {
                     if (sawMetadata) {
                         throw error(Reason.DUPLICATE_KEY, file, "duplicate key `__metadata__` in header");
@@ -391,24 +439,185 @@ final class HeaderParser {
                     continue;
                 }
                 current = name;
-                if (count == cap) {
-                    cap *= 2;
-                    names = Arrays.copyOf(names, cap);
-                    dtypes = Arrays.copyOf(dtypes, cap);
-                    shapes = Arrays.copyOf(shapes, cap);
-                    begins = Arrays.copyOf(begins, cap);
-                    ends = Arrays.copyOf(ends, cap);
+                if (names == null) {
+                    allocate(name.length());
+                } else if (count == cap) {
+                    grow();
                 }
-                if (!index.putIfAbsent(name, count)) {
-                    throw error(Reason.DUPLICATE_KEY, file, "duplicate tensor name `" + name + "` in header");
+                assert nameHash == name.hashCode();
+                if (!index.putIfAbsent(name, nameHash, count)) {
+                    throw duplicateName(name);
                 }
-                tensor(name);
+                if (!fastTensor()) {
+                    tensor(name);
+                }
                 names[count] = name;
                 count++;
             }
             if (ws() >= 0) {
                 throw err("trailing characters: " + describe(h[p] & 0xFF));
             }
+            if (names == null) {
+                cap = 0;
+                names = new String[0];
+                dtypes = new DType[0];
+                shapes = new long[0][];
+                begins = new long[0];
+                ends = new long[0];
+                index = new NameIndex(0);
+            }
+        }
+
+        private SafetensorsException duplicateName(String name) {
+            return error(Reason.DUPLICATE_KEY, file, "duplicate tensor name `" + name + "` in header");
+        }
+
+        /** A string at p (after whitespace): ASCII without escapes found word by word, else {@link #string()}. */
+        private String name() {
+            byte[] b = h;
+            int i = p;
+            if (b[i] == '"') {
+                int start = i + 1;
+                i = start;
+                int hash = 0;
+                long x;
+                long m;
+                while ((m = stops(x = word(b, i))) == 0) {
+                    hash = hash * POW31_8 + poly31(x);
+                    i += 8;
+                }
+                int k = Long.numberOfTrailingZeros(m) >>> 3;
+                i += k;
+                if (b[i] == '"') { // i <= length: the zero padding stops the scan
+                    if (k != 0) { // the k bytes before the quote, moved to the top of the word
+                        hash = hash * POW31[k] + poly31(x << (64 - (k << 3)));
+                    }
+                    p = i + 1;
+                    nameHash = hash;
+                    return new String(b, start, i - start, StandardCharsets.ISO_8859_1);
+                }
+            }
+            String s = string();
+            nameHash = s.hashCode();
+            return s;
+        }
+
+        /** {@link String#hashCode} of the last {@link #name}, computed word by word while scanning it. */
+        private int nameHash;
+
+        /**
+         * The compact entry {@code {"dtype":"X","shape":[..],"data_offsets":[a,b]}} without whitespace, read
+         * straight into this entry's slots; false (p untouched) on any deviation, for {@link #tensor} to read
+         * it or report the error. Reads may run past the header into the zero padding, which matches nothing.
+         */
+        private boolean fastTensor() {
+            byte[] b = h;
+            int i = p;
+            if (word(b, i) != W_OBJ_DTYPE || word(b, i + 2) != W_DTYPE_COLON) {
+                return false;
+            }
+            i += 10;
+            long x = word(b, i);
+            long qm = zeros(x ^ QUOTES);
+            int k = Long.numberOfTrailingZeros(qm) >>> 3;
+            if (k == 0 || k == 8) {
+                return false;
+            }
+            long key = x & (-1L >>> (56 - (k << 3))); // the name and its closing quote
+
+            DType dtype;
+            if (key == lastDtypeKey) {
+                dtype = lastDtype;
+            } else {
+                dtype = dtypeOfWord(key);
+                if (dtype == null) {
+                    return false;
+                }
+                lastDtypeKey = key;
+                lastDtype = dtype;
+            }
+            i += k + 1;
+            if (word(b, i) != W_SHAPE || word(b, i + 2) != W_SHAPE_COLON) {
+                return false;
+            }
+            i += 10;
+            long[] shape;
+            if (b[i] == ']') {
+                shape = EMPTY;
+                i++;
+            } else {
+                long[] tmp = buf;
+                int n = 0;
+                while (true) {
+                    long v = fastNumber(i);
+                    if (v < 0 || n == tmp.length) {
+                        return false;
+                    }
+                    tmp[n++] = v;
+                    i = q;
+                    byte t = b[i++];
+                    if (t == ']') {
+                        break;
+                    }
+                    if (t != ',') {
+                        return false;
+                    }
+                }
+                shape = Arrays.copyOf(tmp, n);
+            }
+            if (word(b, i) != W_OFFSETS1 || word(b, i + 8) != W_OFFSETS2 || b[i + 16] != '[') {
+                return false;
+            }
+            long begin = fastNumber(i + 17);
+            if (begin < 0) {
+                return false;
+            }
+            i = q;
+            if (b[i] != ',') {
+                return false;
+            }
+            long end = fastNumber(i + 1);
+            if (end < 0) {
+                return false;
+            }
+            i = q;
+            if (b[i] != ']' || b[i + 1] != '}') {
+                return false;
+            }
+            p = i + 2;
+            int c = count;
+            dtypes[c] = dtype;
+            shapes[c] = shape;
+            begins[c] = begin;
+            ends[c] = end;
+            return true;
+        }
+
+        /**
+         * A plain non-negative integer of at most 18 digits at i (end in q), or -1 for anything else; up to 8
+         * digits at a time.
+         */
+        private long fastNumber(int i) {
+            byte[] b = h;
+            int start = i;
+            long v = 0;
+            int n;
+            do {
+                long x = word(b, i);
+                n = Long.numberOfTrailingZeros(nonDigits(x)) >>> 3;
+                if (n == 0) {
+                    break;
+                }
+                long digits = x - 0x3030303030303030L;
+                v = v * POW10[n] + eightDigits(n == 8 ? digits : digits << (64 - (n << 3)));
+                i += n;
+            } while (n == 8);
+            int len = i - start;
+            if (len == 0 || len > 18 || (len > 1 && b[start] == '0')) {
+                return -1;
+            }
+            q = i;
+            return v;
         }
 
         private Map<String, String> metadata() {
@@ -633,6 +842,122 @@ final class HeaderParser {
 
     private static final java.lang.invoke.VarHandle LONGS =
             java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+    /** Zero bytes past the header in the scratch copy, so the word-wise fast paths need no bounds checks. */
+    private static final int PAD = 16;
+    private static final long ONES = 0x0101010101010101L;
+    private static final long HIGHS = 0x8080808080808080L;
+    private static final long QUOTES = 0x2222222222222222L;
+    private static final long W_OBJ_DTYPE = lit("{\"dtype\"", 0);
+    private static final long W_DTYPE_COLON = lit("{\"dtype\":\"", 2);
+    private static final long W_SHAPE = lit(",\"shape\"", 0);
+    private static final long W_SHAPE_COLON = lit(",\"shape\":[", 2);
+    private static final long W_OFFSETS1 = lit("],\"data_offsets\":[", 1);
+    private static final long W_OFFSETS2 = lit("],\"data_offsets\":[", 9);
+    private static final long[] DTYPE_WORDS;
+
+    static {
+        DTYPE_WORDS = new long[DTYPES.length];
+        for (int i = 0; i < DTYPES.length; i++) {
+            byte[] name = DTYPE_NAMES[i];
+            long w = -1; // never a key: keys end with a quote
+            if (name.length < 8) { // longer names are left to the slow path
+                w = '"';
+                for (int j = name.length - 1; j >= 0; j--) {
+                    w = (w << 8) | (name[j] & 0xFF);
+                }
+            }
+            DTYPE_WORDS[i] = w;
+        }
+    }
+
+    private static long lit(String s, int from) {
+        byte[] b = s.getBytes(StandardCharsets.US_ASCII);
+        return (long) LONGS.get(b, from);
+    }
+
+    private static final int POW31_8 = 31 * 31 * 31 * 31 * 31 * 31 * 31 * 31;
+    private static final int[] POW31 = {1, 31, 31 * 31, 31 * 31 * 31, 31 * 31 * 31 * 31, 31 * 31 * 31 * 31 * 31,
+        31 * 31 * 31 * 31 * 31 * 31, 31 * 31 * 31 * 31 * 31 * 31 * 31};
+
+    /**
+     * The {@link String#hashCode} polynomial of the 8 bytes of x (first byte lowest), as b0*31^7 + ... + b7:
+     * adjacent bytes, then pairs, then quads are combined in SWAR lanes that cannot overflow.
+     */
+    private static int poly31(long x) {
+        long pairs = (x & 0x00FF00FF00FF00FFL) * 31 + ((x >>> 8) & 0x00FF00FF00FF00FFL);
+        long quads = (pairs & 0x0000FFFF0000FFFFL) * (31 * 31) + ((pairs >>> 16) & 0x0000FFFF0000FFFFL);
+        return (int) quads * (31 * 31 * 31 * 31) + (int) (quads >>> 32);
+    }
+
+    private static final long[] POW10 = {1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000};
+
+    /** High bit set in the bytes of x that are not ASCII digits; the lowest one is exact. */
+    private static long nonDigits(long x) {
+        return ((x + 0x4646464646464646L) | (x - 0x3030303030303030L) | x) & HIGHS;
+    }
+
+    /** The value of 8 digit values (0-9 per byte, the most significant first, i.e. lowest). */
+    private static long eightDigits(long d) {
+        d = d * 10 + (d >>> 8);
+        return ((d & 0x000000FF000000FFL) * (100 + (1_000_000L << 32))
+                + ((d >>> 16) & 0x000000FF000000FFL) * (1 + (10_000L << 32))) >>> 32;
+    }
+
+    private static long word(byte[] b, int i) {
+        return (long) LONGS.get(b, i);
+    }
+
+    /** High bit set in the zero bytes of x (exact). */
+    private static long zeros(long x) {
+        long y = ((x & ~HIGHS) + ~HIGHS) | x;
+        return ~y & HIGHS;
+    }
+
+    /**
+     * High bit set in the bytes of x that are '"', '\\', below 0x20 or above 0x7F; the lowest one is exact
+     * (borrows only propagate upwards from a hit).
+     */
+    private static long stops(long x) {
+        long qt = x ^ QUOTES;
+        long bs = x ^ 0x5C5C5C5C5C5C5C5CL;
+        return ((qt - ONES) | (bs - ONES) | (x - 0x2020202020202020L) | x) & HIGHS;
+    }
+
+    /** The dtype whose name's bytes and closing quote (little-endian, at most 8) are key, or null. */
+    private static DType dtypeOfWord(long key) {
+        int slot = (int) ((key * DTYPE_MULTIPLIER) >>> 58);
+        return DTYPE_SLOT_WORDS[slot] == key ? DTYPE_SLOT_TYPES[slot] : null;
+    }
+
+    /** A perfect hash of the dtype words into 64 slots (found at class initialization). */
+    private static final long DTYPE_MULTIPLIER;
+    private static final long[] DTYPE_SLOT_WORDS = new long[64];
+    private static final DType[] DTYPE_SLOT_TYPES = new DType[64];
+
+    static {
+        long m = 0x9E3779B97F4A7C15L;
+        search:
+        while (true) {
+            Arrays.fill(DTYPE_SLOT_WORDS, -1L); // -1 is never a key
+            Arrays.fill(DTYPE_SLOT_TYPES, null);
+            for (int d = 0; d < DTYPE_WORDS.length; d++) {
+                if (DTYPE_WORDS[d] == -1L) {
+                    continue;
+                }
+                int slot = (int) ((DTYPE_WORDS[d] * m) >>> 58);
+                if (DTYPE_SLOT_WORDS[slot] != -1L) {
+                    m = m * 0xD1B54A32D192ED03L + 0x2545F4914F6CDD1DL | 1;
+                    continue search;
+                }
+                DTYPE_SLOT_WORDS[slot] = DTYPE_WORDS[d];
+                DTYPE_SLOT_TYPES[slot] = DTYPES[d];
+            }
+            break;
+        }
+        DTYPE_MULTIPLIER = m;
+    }
+
 
     /** Per-thread buffer for headers up to 4 MiB (fresh memory costs more than the parse of small headers). */
     private static final ThreadLocal<byte[]> SCRATCH = new ThreadLocal<>();
