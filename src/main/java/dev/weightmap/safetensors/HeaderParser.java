@@ -51,8 +51,12 @@ final class HeaderParser {
     }
 
     /** The parsed, validated header. Arrays are indexed by data order. */
-    record Header(long headerLength, Map<String, String> metadata, String[] names, DType[] dtypes,
-                  long[][] shapes, long[] begins, long[] ends, NameIndex index) {
+    record Header(long headerLength, Map<String, String> metadata, TensorNames names, DType[] dtypes,
+                  long[] dims, int[] shapeAt, int[] ranks, long[] begins, long[] ends) {
+        /** A fresh array of entry i's shape. */
+        long[] shape(int i) {
+            return Arrays.copyOfRange(dims, shapeAt[i], shapeAt[i] + ranks[i]);
+        }
     }
 
     private HeaderParser() {
@@ -89,7 +93,8 @@ final class HeaderParser {
             sc.parse();
         } catch (JsonException e) {
             checkUtf8(h, (int) n, file);
-            String where = sc.current == null ? "" : " (tensor `" + sc.current + "`)";
+            String current = sc.currentName();
+            String where = current == null ? "" : " (tensor `" + current + "`)";
             if (e.isOverflow()) {
                 // formats.md A.3: values beyond Long.MAX_VALUE are overflow errors (the reference's u64 overflows later)
                 throw new SafetensorsException(Reason.OVERFLOW, file + ": overflow in header" + where + ": "
@@ -105,17 +110,26 @@ final class HeaderParser {
             checkUtf8(h, (int) n, file);
         }
         int count = sc.count;
-        String[] names = sc.names;
+        int[] starts = sc.starts;
+        int[] lengths = sc.lengths;
+        String[] strings = sc.strings;
         DType[] dtypes = sc.dtypes;
-        long[][] shapes = sc.shapes;
+        long[] dims = sc.dims;
+        int[] shapeAt = sc.shapeAt;
+        int[] ranks = sc.ranks;
+        long[] sizes = sc.sizes;
         long[] begins = sc.begins;
         long[] ends = sc.ends;
         NameIndex index = sc.index;
         Map<String, String> metadata = sc.metadata;
-        if (names.length != count) {
-            names = Arrays.copyOf(names, count);
+        if (strings.length != count) {
+            starts = Arrays.copyOf(starts, count);
+            lengths = Arrays.copyOf(lengths, count);
+            strings = Arrays.copyOf(strings, count);
             dtypes = Arrays.copyOf(dtypes, count);
-            shapes = Arrays.copyOf(shapes, count);
+            shapeAt = Arrays.copyOf(shapeAt, count);
+            ranks = Arrays.copyOf(ranks, count);
+            sizes = Arrays.copyOf(sizes, count);
             begins = Arrays.copyOf(begins, count);
             ends = Arrays.copyOf(ends, count);
         }
@@ -133,46 +147,58 @@ final class HeaderParser {
             final long[] b = begins;
             final long[] e = ends;
             Arrays.sort(order, (x, y) -> b[x] != b[y] ? Long.compare(b[x], b[y]) : Long.compare(e[x], e[y]));
+            int[] st2 = new int[count];
+            int[] l2 = new int[count];
             String[] n2 = new String[count];
             DType[] d2 = new DType[count];
-            long[][] s2 = new long[count][];
+            int[] a2 = new int[count];
+            int[] r2 = new int[count];
+            long[] z2 = new long[count];
             long[] b2 = new long[count];
             long[] e2 = new long[count];
+            int[] newNumber = new int[count];
             for (int i = 0; i < count; i++) {
                 int k = order[i];
-                n2[i] = names[k];
+                st2[i] = starts[k];
+                l2[i] = lengths[k];
+                n2[i] = strings[k];
                 d2[i] = dtypes[k];
-                s2[i] = shapes[k];
+                a2[i] = shapeAt[k];
+                r2[i] = ranks[k];
+                z2[i] = sizes[k];
                 b2[i] = begins[k];
                 e2[i] = ends[k];
-                index.set(n2[i], i);
+                newNumber[k] = i;
             }
-            names = n2;
+            index.renumber(newNumber);
+            starts = st2;
+            lengths = l2;
+            strings = n2;
             dtypes = d2;
-            shapes = s2;
+            shapeAt = a2;
+            ranks = r2;
+            sizes = z2;
             begins = b2;
             ends = e2;
         }
+        // ASCII names stay positions in seg (the header starts at byte 8) until asked for
+        TensorNames names = new TensorNames(seg, 8, starts, lengths, strings, index, count);
         long cursor = 0;
         for (int i = 0; i < count; i++) {
             if (begins[i] != cursor || ends[i] < begins[i]) {
-                throw error(Reason.INVALID_OFFSET, file, "invalid offset for tensor `" + names[i] + "`: data_offsets ["
+                throw error(Reason.INVALID_OFFSET, file, "invalid offset for tensor `" + names.get(i) + "`: data_offsets ["
                         + begins[i] + ", " + ends[i] + "] but the previous tensor ends at " + cursor);
             }
-            long nbytes;
-            try {
-                nbytes = dtypes[i].byteLength(DType.numel(shapes[i]));
-            } catch (ArithmeticException ex) {
-                throw error(Reason.OVERFLOW, file, "overflow computing buffer size from shape "
-                        + Arrays.toString(shapes[i]) + " and dtype " + dtypes[i] + " of tensor `" + names[i] + "`");
-            } catch (IllegalArgumentException ex) {
-                throw error(Reason.MISALIGNED_SUBBYTE, file, "tensor `" + names[i] + "` of dtype " + dtypes[i]
-                        + " and shape " + Arrays.toString(shapes[i]) + " does not end on a byte boundary");
+            long nbytes = sizes[i];
+            if (nbytes < 0) {
+                nbytes = checkedSize(file, names, dtypes[i],
+                        Arrays.copyOfRange(dims, shapeAt[i], shapeAt[i] + ranks[i]), i);
             }
             if (ends[i] - begins[i] != nbytes) {
                 throw error(Reason.TENSOR_INVALID_INFO, file, "invalid shape, data type, or offset for tensor `"
-                        + names[i] + "`: " + dtypes[i] + " " + Arrays.toString(shapes[i]) + " needs " + nbytes
-                        + " bytes but data_offsets [" + begins[i] + ", " + ends[i] + "] hold " + (ends[i] - begins[i]));
+                        + names.get(i) + "`: " + dtypes[i] + " " + Arrays.toString(Arrays.copyOfRange(dims, shapeAt[i],
+                        shapeAt[i] + ranks[i])) + " needs " + nbytes + " bytes but data_offsets [" + begins[i] + ", "
+                        + ends[i] + "] hold " + (ends[i] - begins[i]));
             }
             cursor = ends[i];
         }
@@ -182,7 +208,20 @@ final class HeaderParser {
                     + cursor + " bytes of a data section of " + dataLen);
         }
         Map<String, String> md = metadata == null ? Map.of() : Collections.unmodifiableMap(metadata);
-        return new Header(n, md, names, dtypes, shapes, begins, ends, index);
+        return new Header(n, md, names, dtypes, dims, shapeAt, ranks, begins, ends);
+    }
+
+    /** The byte size of entry i, with the overflow and sub-byte checks. */
+    private static long checkedSize(String file, TensorNames names, DType dtype, long[] shape, int i) {
+        try {
+            return dtype.byteLength(DType.numel(shape));
+        } catch (ArithmeticException ex) {
+            throw error(Reason.OVERFLOW, file, "overflow computing buffer size from shape "
+                    + Arrays.toString(shape) + " and dtype " + dtype + " of tensor `" + names.get(i) + "`");
+        } catch (IllegalArgumentException ex) {
+            throw error(Reason.MISALIGNED_SUBBYTE, file, "tensor `" + names.get(i) + "` of dtype " + dtype
+                    + " and shape " + Arrays.toString(shape) + " does not end on a byte boundary");
+        }
     }
 
     private static void checkUtf8(byte[] h, int n, String file) {
@@ -199,12 +238,22 @@ final class HeaderParser {
         private final String file;
         private final MemorySegment hs;
         private int p;
-        String current;
+        /** Entry number of the tensor being read, or -1 (for messages). */
+        private int current = -1;
         int count;
         int cap;
-        String[] names;
+        /** Per entry: where its name starts in h and its length, or length -1 and the decoded name in strings. */
+        int[] starts;
+        int[] lengths;
+        String[] strings;
         DType[] dtypes;
-        long[][] shapes;
+        /** Every shape's dims, back to back: entry e's are dims[shapeAt[e] .. shapeAt[e] + ranks[e]). */
+        long[] dims;
+        int dimCount;
+        int[] shapeAt;
+        int[] ranks;
+        /** Byte sizes computed by the fast path, or -1 where the checked computation must decide. */
+        long[] sizes;
         long[] begins;
         long[] ends;
         NameIndex index;
@@ -232,9 +281,14 @@ final class HeaderParser {
             int bound = (int) Math.min(length / 48L + 4, Integer.MAX_VALUE - 8);
             int c = (length - p) / (nameLength + 49) + 8;
             cap = Math.max(1, Math.min(bound, c));
-            names = new String[cap];
+            starts = new int[cap];
+            lengths = new int[cap];
+            strings = new String[cap];
             dtypes = new DType[cap];
-            shapes = new long[cap][];
+            dims = new long[2 * cap + MAX_FAST_RANK];
+            shapeAt = new int[cap];
+            ranks = new int[cap];
+            sizes = new long[cap];
             begins = new long[cap];
             ends = new long[cap];
             index = new NameIndex(cap);
@@ -242,9 +296,13 @@ final class HeaderParser {
 
         private void grow() {
             cap *= 2;
-            names = Arrays.copyOf(names, cap);
+            starts = Arrays.copyOf(starts, cap);
+            lengths = Arrays.copyOf(lengths, cap);
+            strings = Arrays.copyOf(strings, cap);
             dtypes = Arrays.copyOf(dtypes, cap);
-            shapes = Arrays.copyOf(shapes, cap);
+            shapeAt = Arrays.copyOf(shapeAt, cap);
+            ranks = Arrays.copyOf(ranks, cap);
+            sizes = Arrays.copyOf(sizes, cap);
             begins = Arrays.copyOf(begins, cap);
             ends = Arrays.copyOf(ends, cap);
         }
@@ -423,14 +481,15 @@ final class HeaderParser {
             boolean first = true;
             while (nextMember(first)) {
                 first = false;
-                current = null;
-                String name = name();
+                current = -1;
+                String name = name(); // null: the ASCII name at nameStart, nameLength
                 if (h[p] == ':') {
                     p++;
                 } else {
                     expect(':');
                 }
-                if (name.equals("__metadata__")) {
+                if (name == null ? nameLength == 12 && Arrays.equals(h, nameStart, nameStart + 12, METADATA_KEY, 0, 12)
+                        : name.equals("__metadata__")) {
                     if (sawMetadata) {
                         throw error(Reason.DUPLICATE_KEY, file, "duplicate key `__metadata__` in header");
                     }
@@ -438,41 +497,78 @@ final class HeaderParser {
                     metadata = metadata();
                     continue;
                 }
-                current = name;
-                if (names == null) {
-                    allocate(name.length());
+                if (starts == null) {
+                    allocate(name == null ? nameLength : name.length());
                 } else if (count == cap) {
                     grow();
                 }
-                assert nameHash == name.hashCode();
-                if (!index.putIfAbsent(name, nameHash, count)) {
-                    throw duplicateName(name);
+                int c = count;
+                current = c;
+                starts[c] = nameStart;
+                lengths[c] = name == null ? nameLength : -1;
+                strings[c] = name;
+                assert nameHash == nameOf(c).hashCode();
+                int dup = index.putIfAbsent(nameHash, c, sameAsCurrent);
+                if (dup >= 0) {
+                    throw duplicateName(nameOf(c));
                 }
                 if (!fastTensor()) {
-                    tensor(name);
+                    tensor();
                 }
-                names[count] = name;
-                count++;
+                count = c + 1;
             }
             if (ws() >= 0) {
                 throw err("trailing characters: " + describe(h[p] & 0xFF));
             }
-            if (names == null) {
+            if (starts == null) {
                 cap = 0;
-                names = new String[0];
+                starts = new int[0];
+                lengths = new int[0];
+                strings = new String[0];
                 dtypes = new DType[0];
-                shapes = new long[0][];
+                dims = new long[0];
+                shapeAt = new int[0];
+                ranks = new int[0];
+                sizes = new long[0];
                 begins = new long[0];
                 ends = new long[0];
                 index = new NameIndex(0);
             }
         }
 
+        /** Entry e's name, from the header bytes (a new String each time) unless it was decoded. */
+        private String nameOf(int e) {
+            String s = strings[e];
+            return s != null ? s : new String(h, starts[e], lengths[e], StandardCharsets.ISO_8859_1);
+        }
+
+        /** The name of the tensor being read, or null. */
+        String currentName() {
+            return current < 0 ? null : nameOf(current);
+        }
+
+        /** Whether entry e has the name of the entry being added (whose hash equals e's). */
+        private final java.util.function.IntPredicate sameAsCurrent = this::sameAsCurrent;
+
+        private boolean sameAsCurrent(int e) {
+            int c = current;
+            int le = lengths[e];
+            int lc = lengths[c];
+            if (le >= 0 && lc >= 0) {
+                return le == lc && Arrays.equals(h, starts[e], starts[e] + le, h, starts[c], starts[c] + lc);
+            }
+            return nameOf(e).equals(nameOf(c));
+        }
+
         private SafetensorsException duplicateName(String name) {
             return error(Reason.DUPLICATE_KEY, file, "duplicate tensor name `" + name + "` in header");
         }
 
-        /** A string at p (after whitespace): ASCII without escapes found word by word, else {@link #string()}. */
+        /**
+         * A string at p (after whitespace). ASCII without escapes is found word by word and not built: null is
+         * returned and the name is at {@link #nameStart}, {@link #nameLength}. Anything else is decoded by
+         * {@link #string()}.
+         */
         private String name() {
             byte[] b = h;
             int i = p;
@@ -494,13 +590,19 @@ final class HeaderParser {
                     }
                     p = i + 1;
                     nameHash = hash;
-                    return new String(b, start, i - start, StandardCharsets.ISO_8859_1);
+                    nameStart = start;
+                    nameLength = i - start;
+                    return null;
                 }
             }
+            nameStart = p;
             String s = string();
             nameHash = s.hashCode();
             return s;
         }
+
+        private int nameStart;
+        private int nameLength;
 
         /** {@link String#hashCode} of the last {@link #name}, computed word by word while scanning it. */
         private int nameHash;
@@ -541,19 +643,27 @@ final class HeaderParser {
                 return false;
             }
             i += 10;
-            long[] shape;
+            // dims go straight to the pool (committed only on success); numel is tracked while they are read
+            int at = dimCount;
+            if (dims.length - at < MAX_FAST_RANK) {
+                dims = Arrays.copyOf(dims, Math.max(dims.length * 2, at + MAX_FAST_RANK));
+            }
+            long[] ds = dims;
+            int n = 0;
+            long numel = 1; // -1 once it would overflow: the size is then left to the checked computation
             if (b[i] == ']') {
-                shape = EMPTY;
                 i++;
             } else {
-                long[] tmp = buf;
-                int n = 0;
                 while (true) {
                     long v = fastNumber(i);
-                    if (v < 0 || n == tmp.length) {
+                    if (v < 0 || n == MAX_FAST_RANK) {
                         return false;
                     }
-                    tmp[n++] = v;
+                    ds[at + n++] = v;
+                    if (numel >= 0) {
+                        long r = numel * v;
+                        numel = Math.multiplyHigh(numel, v) != 0 || r < 0 ? -1 : r;
+                    }
                     i = q;
                     byte t = b[i++];
                     if (t == ']') {
@@ -563,7 +673,6 @@ final class HeaderParser {
                         return false;
                     }
                 }
-                shape = Arrays.copyOf(tmp, n);
             }
             if (word(b, i) != W_OFFSETS1 || word(b, i + 8) != W_OFFSETS2 || b[i + 16] != '[') {
                 return false;
@@ -587,7 +696,16 @@ final class HeaderParser {
             p = i + 2;
             int c = count;
             dtypes[c] = dtype;
-            shapes[c] = shape;
+            shapeAt[c] = at;
+            ranks[c] = n;
+            dimCount = at + n;
+            int bits = dtype.bits();
+            long size = -1;
+            if (numel >= 0 && numel <= Long.MAX_VALUE / bits) {
+                long totalBits = numel * bits;
+                size = (totalBits & 7) == 0 ? totalBits >>> 3 : -1;
+            }
+            sizes[c] = size;
             begins[c] = begin;
             ends[c] = end;
             return true;
@@ -652,7 +770,7 @@ final class HeaderParser {
             return m;
         }
 
-        private void tensor(String name) {
+        private void tensor() {
             if (ws() != '{') {
                 throw err("tensor entry must be an object");
             }
@@ -675,7 +793,7 @@ final class HeaderParser {
                         }
                         int d = matchDtype();
                         if (d < 0) {
-                            throw error(Reason.UNKNOWN_DTYPE, file, "unknown dtype for tensor `" + name + "`");
+                            throw error(Reason.UNKNOWN_DTYPE, file, "unknown dtype for tensor `" + currentName() + "`");
                         }
                         dtype = DTYPES[d];
                     }
@@ -710,10 +828,25 @@ final class HeaderParser {
                 throw err("missing field `data_offsets`");
             }
             dtypes[count] = dtype;
-            shapes[count] = shape;
+            addShape(shape);
+            sizes[count] = -1; // computed (and checked) with the other entries
+        }
+
+        /** Appends a shape read by the general path to the pool as entry {@code count}'s. */
+        private void addShape(long[] shape) {
+            int at = dimCount;
+            if (dims.length - at < shape.length) {
+                dims = Arrays.copyOf(dims, Math.max(dims.length * 2, at + shape.length));
+            }
+            System.arraycopy(shape, 0, dims, at, shape.length);
+            shapeAt[count] = at;
+            ranks[count] = shape.length;
+            dimCount = at + shape.length;
         }
 
         private final long[] buf = new long[16];
+        /** Longest shape the fast path reads; longer ones go through {@link #tensor}. */
+        private static final int MAX_FAST_RANK = 16;
 
         private long[] longArray(int exact) {
             if (ws() != '[') {
@@ -839,6 +972,7 @@ final class HeaderParser {
     }
 
     private static final long[] EMPTY = new long[0];
+    private static final byte[] METADATA_KEY = "__metadata__".getBytes(StandardCharsets.US_ASCII);
 
     private static final java.lang.invoke.VarHandle LONGS =
             java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);

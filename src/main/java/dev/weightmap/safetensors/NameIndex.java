@@ -1,19 +1,21 @@
 package dev.weightmap.safetensors;
 
+import java.util.function.IntPredicate;
+
 /**
- * Tensor name → position: an open-addressing table of Strings, their hashes and ints (no per-entry nodes or
- * boxes), kept at most half full. The stored hashes spare {@link String#equals} on colliding slots.
+ * Tensor name → entry number: an open-addressing table of name hashes ({@link String#hashCode}) and entry
+ * numbers, kept at most half full. It holds no names itself: whoever probes it confirms a candidate whose hash
+ * matches (by comparing header bytes while parsing, Strings afterwards), so no name has to exist as a String
+ * for the table to be built.
  */
 final class NameIndex {
-    private String[] keys;
     private int[] hashes;
-    private int[] values;
+    private int[] values; // entry number + 1; 0 marks an empty slot
     private int mask;
     private int size;
 
     NameIndex(int expectedEntries) {
         int cap = Integer.highestOneBit(Math.max(4, expectedEntries) * 2 - 1) << 1;
-        keys = new String[cap];
         hashes = new int[cap];
         values = new int[cap];
         mask = cap - 1;
@@ -23,79 +25,72 @@ final class NameIndex {
         return h ^ (h >>> 16);
     }
 
-    /** Adds {@code key → value} unless the key is present; returns false when it was present. */
-    boolean putIfAbsent(String key, int value) {
-        return putIfAbsent(key, key.hashCode(), value);
-    }
-
-    /** {@link #putIfAbsent(String, int)} with the key's {@link String#hashCode} computed by the caller. */
-    boolean putIfAbsent(String key, int h, int value) {
-        if ((size + 1) * 2 > keys.length) {
+    /**
+     * Adds {@code hash → entry} unless an entry with that hash which {@code same} accepts is present; returns
+     * -1 when added, else that present entry.
+     */
+    int putIfAbsent(int hash, int entry, IntPredicate same) {
+        if ((size + 1) * 2 > hashes.length) {
             grow();
         }
-        int i = spread(h) & mask;
-        String[] ks = keys;
+        int i = spread(hash) & mask;
         int[] hs = hashes;
+        int[] vs = values;
         while (true) {
-            String k = ks[i];
-            if (k == null) {
-                ks[i] = key;
-                hs[i] = h;
-                values[i] = value;
+            int v = vs[i];
+            if (v == 0) {
+                hs[i] = hash;
+                vs[i] = entry + 1;
                 size++;
-                return true;
+                return -1;
             }
-            if (hs[i] == h && k.equals(key)) {
-                return false;
+            if (hs[i] == hash && same.test(v - 1)) {
+                return v - 1;
             }
             i = (i + 1) & mask;
+        }
+    }
+
+    /** The entry whose hash is {@code hash} and which {@code same} accepts, or -1. */
+    int find(int hash, IntPredicate same) {
+        int i = spread(hash) & mask;
+        while (true) {
+            int v = values[i];
+            if (v == 0) {
+                return -1;
+            }
+            if (hashes[i] == hash && same.test(v - 1)) {
+                return v - 1;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /** Renumbers every entry {@code e} as {@code newNumber[e]}. */
+    void renumber(int[] newNumber) {
+        int[] vs = values;
+        for (int i = 0; i < vs.length; i++) {
+            if (vs[i] != 0) {
+                vs[i] = newNumber[vs[i] - 1] + 1;
+            }
         }
     }
 
     private void grow() {
-        String[] oldKeys = keys;
         int[] oldHashes = hashes;
         int[] oldValues = values;
-        keys = new String[oldKeys.length * 2];
-        hashes = new int[oldKeys.length * 2];
-        values = new int[oldKeys.length * 2];
-        mask = keys.length - 1;
-        for (int j = 0; j < oldKeys.length; j++) {
-            if (oldKeys[j] != null) {
+        hashes = new int[oldHashes.length * 2];
+        values = new int[oldHashes.length * 2];
+        mask = hashes.length - 1;
+        for (int j = 0; j < oldValues.length; j++) {
+            if (oldValues[j] != 0) {
                 int i = spread(oldHashes[j]) & mask;
-                while (keys[i] != null) {
+                while (values[i] != 0) {
                     i = (i + 1) & mask;
                 }
-                keys[i] = oldKeys[j];
                 hashes[i] = oldHashes[j];
                 values[i] = oldValues[j];
             }
-        }
-    }
-
-    /** Replaces the value of a present key. */
-    void set(String key, int value) {
-        int h = key.hashCode();
-        int i = spread(h) & mask;
-        while (hashes[i] != h || !keys[i].equals(key)) {
-            i = (i + 1) & mask;
-        }
-        values[i] = value;
-    }
-
-    /** The value of {@code key}, or -1. */
-    int get(String key) {
-        int h = key.hashCode();
-        int i = spread(h) & mask;
-        while (true) {
-            String k = keys[i];
-            if (k == null) {
-                return -1;
-            }
-            if (hashes[i] == h && k.equals(key)) {
-                return values[i];
-            }
-            i = (i + 1) & mask;
         }
     }
 }

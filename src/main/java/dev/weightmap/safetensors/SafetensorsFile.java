@@ -8,6 +8,7 @@ import dev.weightmap.tensor.Tensor;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
+import java.util.AbstractList;
 import java.util.AbstractMap;
 import java.util.AbstractSet;
 import java.util.ArrayList;
@@ -16,6 +17,8 @@ import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.RandomAccess;
 import java.util.Set;
 
 /**
@@ -45,7 +48,7 @@ public final class SafetensorsFile implements AutoCloseable {
         this.displayName = displayName;
         this.header = header;
         this.dataStart = 8 + header.headerLength();
-        this.tensors = new Tensor[header.names().length];
+        this.tensors = new Tensor[header.names().size()];
     }
 
     /**
@@ -130,16 +133,34 @@ public final class SafetensorsFile implements AutoCloseable {
         return header.metadata();
     }
 
-    /** Tensor names in data (offset) order. */
+    /**
+     * Tensor names in data (offset) order. Names are built from the header bytes on first use, so a file whose
+     * names were never asked for must still be open when they are (afterwards they stay available).
+     */
     public List<String> names() {
-        return Collections.unmodifiableList(Arrays.asList(header.names()));
+        return names;
+    }
+
+    private final List<String> names = new NameList();
+
+    private final class NameList extends AbstractList<String> implements RandomAccess {
+        @Override
+        public String get(int i) {
+            Objects.checkIndex(i, header.names().size());
+            return header.names().get(i);
+        }
+
+        @Override
+        public int size() {
+            return header.names().size();
+        }
     }
 
     /** Tensor names sorted lexicographically (as Python's {@code keys()}). */
     public List<String> sortedNames() {
         List<String> s = sortedNames;
         if (s == null) {
-            String[] copy = header.names().clone();
+            String[] copy = header.names().toArray();
             // Python sorts by code point; String.compareTo compares UTF-16 units, which puts U+1F600 before U+FF01
             Arrays.sort(copy, (a, b) -> java.util.Arrays.compare(a.codePoints().toArray(), b.codePoints().toArray()));
             s = List.of(copy);
@@ -150,16 +171,16 @@ public final class SafetensorsFile implements AutoCloseable {
 
     /** Number of tensors. */
     public int size() {
-        return header.names().length;
+        return header.names().size();
     }
 
     /** Whether a tensor of that name exists. */
     public boolean contains(String name) {
-        return header.index().get(name) >= 0;
+        return header.names().indexOf(name) >= 0;
     }
 
     private int indexOf(String name) {
-        int i = header.index().get(name);
+        int i = header.names().indexOf(name);
         if (i < 0) {
             throw new SafetensorsException(Reason.TENSOR_NOT_FOUND, displayName + ": tensor `" + name + "` not found");
         }
@@ -173,7 +194,7 @@ public final class SafetensorsFile implements AutoCloseable {
     }
 
     private TensorInfo info(int i) {
-        return new TensorInfo(header.names()[i], header.dtypes()[i], header.shapes()[i].clone(),
+        return new TensorInfo(header.names().get(i), header.dtypes()[i], header.shape(i),
                 header.begins()[i], header.ends()[i]);
     }
 
@@ -200,7 +221,7 @@ public final class SafetensorsFile implements AutoCloseable {
         if (t == null) {
             long b = header.begins()[i];
             long e = header.ends()[i];
-            t = Tensor.of(segment.asSlice(dataStart + b, e - b), header.dtypes()[i], header.shapes()[i]);
+            t = Tensor.of(segment.asSlice(dataStart + b, e - b), header.dtypes()[i], header.shape(i));
             tensors[i] = t;
         }
         return t;
@@ -228,7 +249,7 @@ public final class SafetensorsFile implements AutoCloseable {
                                     throw new java.util.NoSuchElementException();
                                 }
                                 int k = i++;
-                                return Map.entry(header.names()[k], tensor(k));
+                                return Map.entry(header.names().get(k), tensor(k));
                             }
                         };
                     }
@@ -242,13 +263,13 @@ public final class SafetensorsFile implements AutoCloseable {
 
             @Override
             public Tensor get(Object key) {
-                int i = key instanceof String s ? header.index().get(s) : -1;
+                int i = key instanceof String s ? header.names().indexOf(s) : -1;
                 return i < 0 ? null : tensor(i);
             }
 
             @Override
             public boolean containsKey(Object key) {
-                return key instanceof String s && header.index().get(s) >= 0;
+                return key instanceof String s && header.names().indexOf(s) >= 0;
             }
         };
     }

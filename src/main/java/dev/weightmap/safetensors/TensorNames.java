@@ -1,0 +1,63 @@
+package dev.weightmap.safetensors;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The tensor names of a parsed header, in data order. A name that is plain ASCII in the header (no escapes,
+ * the usual case) is kept as its position in the source segment and becomes a String only when asked for;
+ * other names were decoded while parsing. Opening a file with 30,000 tensors therefore builds no Strings, and
+ * looking one tensor up builds one. Concurrent readers may both build the same name: Strings are immutable, so
+ * the race is benign.
+ */
+final class TensorNames {
+    private final MemorySegment source;
+    private final long base; // offset in source of position 0 of the starts
+    private final int[] starts;
+    private final int[] lengths; // -1: strings[i] was set while parsing
+    private final String[] strings;
+    private final NameIndex index;
+    private final int count;
+
+    TensorNames(MemorySegment source, long base, int[] starts, int[] lengths, String[] strings, NameIndex index,
+                int count) {
+        this.source = source;
+        this.base = base;
+        this.starts = starts;
+        this.lengths = lengths;
+        this.strings = strings;
+        this.index = index;
+        this.count = count;
+    }
+
+    int size() {
+        return count;
+    }
+
+    /** Name of entry i (built from the source segment on first use; fails once that segment is closed). */
+    String get(int i) {
+        String s = strings[i];
+        if (s == null) {
+            int len = lengths[i];
+            byte[] b = new byte[len];
+            MemorySegment.copy(source, ValueLayout.JAVA_BYTE, base + starts[i], b, 0, len);
+            s = new String(b, StandardCharsets.ISO_8859_1); // ASCII, checked while parsing
+            strings[i] = s;
+        }
+        return s;
+    }
+
+    /** The entry named {@code name}, or -1. */
+    int indexOf(String name) {
+        return index.find(name.hashCode(), e -> get(e).equals(name));
+    }
+
+    String[] toArray() {
+        String[] out = new String[count];
+        for (int i = 0; i < count; i++) {
+            out[i] = get(i);
+        }
+        return out;
+    }
+}
