@@ -50,7 +50,7 @@ final class HeaderParser {
         }
     }
 
-    /** The parsed, validated header. Arrays are indexed by data order. */
+    /** The parsed, validated header. Arrays are indexed by data order; they may be longer than names().size(). */
     record Header(long headerLength, Map<String, String> metadata, TensorNames names, DType[] dtypes,
                   long[] dims, int[] shapeAt, int[] ranks, long[] begins, long[] ends) {
         /** A fresh array of entry i's shape. */
@@ -122,17 +122,7 @@ final class HeaderParser {
         long[] ends = sc.ends;
         NameIndex index = sc.index;
         Map<String, String> metadata = sc.metadata;
-        if (strings.length != count) {
-            starts = Arrays.copyOf(starts, count);
-            lengths = Arrays.copyOf(lengths, count);
-            strings = Arrays.copyOf(strings, count);
-            dtypes = Arrays.copyOf(dtypes, count);
-            shapeAt = Arrays.copyOf(shapeAt, count);
-            ranks = Arrays.copyOf(ranks, count);
-            sizes = Arrays.copyOf(sizes, count);
-            begins = Arrays.copyOf(begins, count);
-            ends = Arrays.copyOf(ends, count);
-        }
+        // the arrays may be longer than count (sized from an estimate): only [0, count) is used
 
         // data order: sort by (begin, end), stable; usually already sorted
         boolean sorted = true;
@@ -717,6 +707,12 @@ final class HeaderParser {
          */
         private long fastNumber(int i) {
             byte[] b = h;
+            int d0 = b[i] - '0';
+            int d1 = b[i + 1] - '0';
+            if ((d0 | (9 - d0)) >= 0 && (d1 | (9 - d1)) < 0) { // one digit: most dims and small offsets
+                q = i + 1;
+                return d0;
+            }
             int start = i;
             long v = 0;
             int n;

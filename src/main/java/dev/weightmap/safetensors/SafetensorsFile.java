@@ -8,17 +8,13 @@ import dev.weightmap.tensor.Tensor;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
-import java.util.AbstractList;
 import java.util.AbstractMap;
 import java.util.AbstractSet;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
-import java.util.RandomAccess;
 import java.util.Set;
 
 /**
@@ -134,33 +130,28 @@ public final class SafetensorsFile implements AutoCloseable {
     }
 
     /**
-     * Tensor names in data (offset) order. Names are built from the header bytes on first use, so a file whose
-     * names were never asked for must still be open when they are (afterwards they stay available).
+     * Tensor names in data (offset) order, as an immutable list. Opening a file builds no name Strings (looking a
+     * tensor up builds only the names it probes); the first call of this method builds them all from the header
+     * bytes, so it must come before {@link #close()}. The list stays valid after closing.
+     *
+     * @throws IllegalStateException when first called after the file was closed
      */
     public List<String> names() {
-        return names;
+        List<String> l = nameList;
+        if (l == null) {
+            l = List.of(header.names().toArray());
+            nameList = l;
+        }
+        return l;
     }
 
-    private final List<String> names = new NameList();
-
-    private final class NameList extends AbstractList<String> implements RandomAccess {
-        @Override
-        public String get(int i) {
-            Objects.checkIndex(i, header.names().size());
-            return header.names().get(i);
-        }
-
-        @Override
-        public int size() {
-            return header.names().size();
-        }
-    }
+    private volatile List<String> nameList;
 
     /** Tensor names sorted lexicographically (as Python's {@code keys()}). */
     public List<String> sortedNames() {
         List<String> s = sortedNames;
         if (s == null) {
-            String[] copy = header.names().toArray();
+            String[] copy = names().toArray(new String[0]);
             // Python sorts by code point; String.compareTo compares UTF-16 units, which puts U+1F600 before U+FF01
             Arrays.sort(copy, (a, b) -> java.util.Arrays.compare(a.codePoints().toArray(), b.codePoints().toArray()));
             s = List.of(copy);
