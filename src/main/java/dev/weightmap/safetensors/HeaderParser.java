@@ -117,7 +117,7 @@ final class HeaderParser {
         long[] dims = sc.dims;
         int[] shapeAt = sc.shapeAt;
         int[] ranks = sc.ranks;
-        long[] sizes = sc.sizes;
+        long[] unchecked = sc.unchecked;
         long[] begins = sc.begins;
         long[] ends = sc.ends;
         NameIndex index = sc.index;
@@ -143,7 +143,7 @@ final class HeaderParser {
             DType[] d2 = new DType[count];
             int[] a2 = new int[count];
             int[] r2 = new int[count];
-            long[] z2 = new long[count];
+            long[] u2 = new long[(count + 63) >>> 6];
             long[] b2 = new long[count];
             long[] e2 = new long[count];
             int[] newNumber = new int[count];
@@ -155,7 +155,7 @@ final class HeaderParser {
                 d2[i] = dtypes[k];
                 a2[i] = shapeAt[k];
                 r2[i] = ranks[k];
-                z2[i] = sizes[k];
+                u2[i >>> 6] |= (unchecked[k >>> 6] >>> k & 1) << i;
                 b2[i] = begins[k];
                 e2[i] = ends[k];
                 newNumber[k] = i;
@@ -167,7 +167,7 @@ final class HeaderParser {
             dtypes = d2;
             shapeAt = a2;
             ranks = r2;
-            sizes = z2;
+            unchecked = u2;
             begins = b2;
             ends = e2;
         }
@@ -179,11 +179,12 @@ final class HeaderParser {
                 throw error(Reason.INVALID_OFFSET, file, "invalid offset for tensor `" + names.get(i) + "`: data_offsets ["
                         + begins[i] + ", " + ends[i] + "] but the previous tensor ends at " + cursor);
             }
-            long nbytes = sizes[i];
-            if (nbytes < 0) {
-                nbytes = checkedSize(file, names, dtypes[i],
-                        Arrays.copyOfRange(dims, shapeAt[i], shapeAt[i] + ranks[i]), i);
+            if ((unchecked[i >>> 6] >>> i & 1) == 0) { // checked while parsing
+                cursor = ends[i];
+                continue;
             }
+            long nbytes = checkedSize(file, names, dtypes[i],
+                    Arrays.copyOfRange(dims, shapeAt[i], shapeAt[i] + ranks[i]), i);
             if (ends[i] - begins[i] != nbytes) {
                 throw error(Reason.TENSOR_INVALID_INFO, file, "invalid shape, data type, or offset for tensor `"
                         + names.get(i) + "`: " + dtypes[i] + " " + Arrays.toString(Arrays.copyOfRange(dims, shapeAt[i],
@@ -242,8 +243,8 @@ final class HeaderParser {
         int dimCount;
         int[] shapeAt;
         int[] ranks;
-        /** Byte sizes computed by the fast path, or -1 where the checked computation must decide. */
-        long[] sizes;
+        /** Bit e set: entry e's byte size was not checked against its offsets while parsing (see fastTensor). */
+        long[] unchecked;
         long[] begins;
         long[] ends;
         NameIndex index;
@@ -278,7 +279,7 @@ final class HeaderParser {
             dims = new long[2 * cap + MAX_FAST_RANK];
             shapeAt = new int[cap];
             ranks = new int[cap];
-            sizes = new long[cap];
+            unchecked = new long[(cap + 63) >>> 6];
             begins = new long[cap];
             ends = new long[cap];
             index = new NameIndex(cap);
@@ -292,7 +293,7 @@ final class HeaderParser {
             dtypes = Arrays.copyOf(dtypes, cap);
             shapeAt = Arrays.copyOf(shapeAt, cap);
             ranks = Arrays.copyOf(ranks, cap);
-            sizes = Arrays.copyOf(sizes, cap);
+            unchecked = Arrays.copyOf(unchecked, (cap + 63) >>> 6);
             begins = Arrays.copyOf(begins, cap);
             ends = Arrays.copyOf(ends, cap);
         }
@@ -496,7 +497,9 @@ final class HeaderParser {
                 current = c;
                 starts[c] = nameStart;
                 lengths[c] = name == null ? nameLength : -1;
-                strings[c] = name;
+                if (name != null) {
+                    strings[c] = name; // the arrays are fresh: ASCII names leave null
+                }
                 assert nameHash == nameOf(c).hashCode();
                 int dup = index.putIfAbsent(nameHash, c, sameAsCurrent);
                 if (dup >= 0) {
@@ -519,7 +522,7 @@ final class HeaderParser {
                 dims = new long[0];
                 shapeAt = new int[0];
                 ranks = new int[0];
-                sizes = new long[0];
+                unchecked = new long[0];
                 begins = new long[0];
                 ends = new long[0];
                 index = new NameIndex(0);
@@ -683,19 +686,21 @@ final class HeaderParser {
             if (b[i] != ']' || b[i + 1] != '}') {
                 return false;
             }
+            // an entry whose byte size is not plainly end - begin is left to tensor() and the checked computation
+            int bits = dtype.bits();
+            if (numel < 0 || numel > Long.MAX_VALUE / bits) {
+                return false;
+            }
+            long totalBits = numel * bits;
+            if ((totalBits & 7) != 0 || (totalBits >>> 3) != end - begin) {
+                return false;
+            }
             p = i + 2;
             int c = count;
             dtypes[c] = dtype;
             shapeAt[c] = at;
             ranks[c] = n;
             dimCount = at + n;
-            int bits = dtype.bits();
-            long size = -1;
-            if (numel >= 0 && numel <= Long.MAX_VALUE / bits) {
-                long totalBits = numel * bits;
-                size = (totalBits & 7) == 0 ? totalBits >>> 3 : -1;
-            }
-            sizes[c] = size;
             begins[c] = begin;
             ends[c] = end;
             return true;
@@ -825,7 +830,7 @@ final class HeaderParser {
             }
             dtypes[count] = dtype;
             addShape(shape);
-            sizes[count] = -1; // computed (and checked) with the other entries
+            unchecked[count >>> 6] |= 1L << count; // its size is computed (and checked) with the other entries
         }
 
         /** Appends a shape read by the general path to the pool as entry {@code count}'s. */
