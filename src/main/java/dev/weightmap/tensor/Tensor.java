@@ -99,13 +99,26 @@ public final class Tensor {
         return of(MemorySegment.ofArray(values.clone()), DType.F32, shape);
     }
 
-    /** Row-major strides (in elements) of a shape. */
+    /**
+     * Row-major strides (in elements) of a shape. An empty shape (a zero dimension) addresses no element: where
+     * the products of its other dimensions would overflow a long, the outer strides are 0.
+     *
+     * @throws ArithmeticException when a non-empty shape has more than {@code Long.MAX_VALUE} elements
+     */
     public static long[] contiguousStrides(long[] shape) {
         long[] s = new long[shape.length];
         long acc = 1;
         for (int i = shape.length - 1; i >= 0; i--) {
             s[i] = acc;
-            acc = Math.multiplyExact(acc, Math.max(shape[i], 1));
+            long d = Math.max(shape[i], 1);
+            long next = acc * d;
+            if (Math.multiplyHigh(acc, d) != 0 || next < 0) {
+                if (Arrays.stream(shape).noneMatch(x -> x == 0)) {
+                    throw new ArithmeticException("long overflow: shape " + Arrays.toString(shape) + " has too many elements");
+                }
+                next = 0; // empty: outer strides are never used
+            }
+            acc = next;
         }
         return s;
     }

@@ -50,6 +50,20 @@ class TensorTest {
     }
 
     @Test
+    void contiguousStridesOfEmptyShapesNeverOverflow() {
+        long big = 1L << 32;
+        assertThat(Tensor.contiguousStrides(new long[] {0, big, big})).containsExactly(0, big, 1);
+        assertThat(Tensor.contiguousStrides(new long[] {big, big, 0})).containsExactly(big, 1, 1);
+        assertThat(Tensor.contiguousStrides(new long[] {big, big, big, 0})).containsExactly(0, big, 1, 1);
+        assertThat(Tensor.contiguousStrides(new long[] {0, 3, 4})).containsExactly(12, 4, 1);
+        Tensor t = Tensor.of(MemorySegment.ofArray(new byte[0]), DType.F32, 0, big, big);
+        assertThat(t.numel()).isZero();
+        assertThat(t.isContiguous()).isTrue();
+        assertThatThrownBy(() -> Tensor.contiguousStrides(new long[] {1, big, big}))
+                .isInstanceOf(ArithmeticException.class);
+    }
+
+    @Test
     void viewsOfAMatrix() throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             Tensor m = Tensor.of(iota(arena, 12), DType.F32, 3, 4); // [[0..3],[4..7],[8..11]]
