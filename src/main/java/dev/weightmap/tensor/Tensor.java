@@ -1,5 +1,6 @@
 package dev.weightmap.tensor;
 
+import dev.weightmap.internal.io.FileRegions;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -273,8 +274,15 @@ public final class Tensor {
         }
     }
 
-    /** Writes all bytes of a segment to a channel, in chunks of at most 1 GiB. */
+    /**
+     * Writes all bytes of a segment to a channel, in chunks of at most 1 GiB. A large slice of a file mapped by
+     * this library written to a file channel is copied by the kernel from the source file (when that file is
+     * unchanged), without faulting its pages into this process.
+     */
     public static void writeSegment(MemorySegment seg, WritableByteChannel out) throws IOException {
+        if (FileRegions.transfer(seg, out)) {
+            return; // a large slice of a mapped file written to a file: copied by the kernel
+        }
         long pos = 0;
         long size = seg.byteSize();
         if (seg.heapBase().isPresent() && !(seg.heapBase().get() instanceof byte[])) {

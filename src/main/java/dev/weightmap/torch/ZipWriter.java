@@ -1,5 +1,6 @@
 package dev.weightmap.torch;
 
+import dev.weightmap.internal.io.FileRegions;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -73,6 +74,18 @@ final class ZipWriter {
         write(h);
         CRC32 crc = new CRC32();
         long p = 0;
+        FileRegions.Source source = size >= FileRegions.MIN_TRANSFER ? FileRegions.open(data) : null;
+        if (source != null) { // a slice of a file mapped by this library: CRC over the mapping, bytes moved by the kernel
+            try (source) {
+                while (p < size) {
+                    long len = Math.min(size - p, 1L << 26);
+                    crc.update(data.asSlice(p, len).asByteBuffer());
+                    FileRegions.transferFully(source.channel(), source.offset() + p, len, ch);
+                    pos += len;
+                    p += len;
+                }
+            }
+        }
         boolean direct = data.heapBase().isEmpty() || data.heapBase().get() instanceof byte[];
         byte[] copy = direct ? null : new byte[(int) Math.min(size, 1 << 20)];
         while (p < size) {

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 
 /**
  * A read-only memory mapping of a whole file in a shared arena it owns. Files larger than 2 GB are mapped as
@@ -32,15 +33,14 @@ public final class MappedFile implements AutoCloseable {
      * @throws IOException         when it is a directory or cannot be read or mapped
      */
     public static MappedFile open(Path path) throws IOException {
-        if (Files.isDirectory(path)) {
-            throw new IOException(path + " is a directory");
-        }
+        Object fileKey = fileKeyOfFile(path);
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
             MemorySegment seg = size == 0
                     ? arena.allocate(0, 1)
                     : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            FileRegions.register(seg, path, fileKey);
             return new MappedFile(path, arena, seg);
         } catch (IOException | RuntimeException | Error e) {
             arena.close();
@@ -56,13 +56,35 @@ public final class MappedFile implements AutoCloseable {
      * @throws IOException         when it is a directory or cannot be read or mapped
      */
     public static MemorySegment map(Path path, Arena arena) throws IOException {
-        if (Files.isDirectory(path)) {
-            throw new IOException(path + " is a directory");
-        }
+        Object fileKey = fileKeyOfFile(path);
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
-            return size == 0 ? MemorySegment.ofArray(new byte[0]) : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            if (size == 0) {
+                return MemorySegment.ofArray(new byte[0]);
+            }
+            MemorySegment seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            FileRegions.register(seg, path, fileKey);
+            return seg;
         }
+    }
+
+    /**
+     * The file key of {@code path} (one stat, which also rejects directories), or null when the platform has
+     * none or the attributes cannot be read (opening the file then reports the problem).
+     */
+    private static Object fileKeyOfFile(Path path) throws IOException {
+        BasicFileAttributes a;
+        try {
+            a = Files.readAttributes(path, BasicFileAttributes.class);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw e;
+        } catch (IOException | SecurityException | UnsupportedOperationException e) {
+            return null;
+        }
+        if (a.isDirectory()) {
+            throw new IOException(path + " is a directory");
+        }
+        return a.fileKey();
     }
 
     /** The file's bytes. */
@@ -86,6 +108,7 @@ public final class MappedFile implements AutoCloseable {
      */
     @Override
     public void close() {
+        FileRegions.unregister(segment);
         while (arena.scope().isAlive()) {
             try {
                 arena.close();

@@ -1,5 +1,6 @@
 package dev.weightmap.internal.zip;
 
+import dev.weightmap.internal.io.FileRegions;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -173,6 +174,25 @@ public final class ZipWriter {
     /** Writes a whole segment into the current entry. */
     public void write(MemorySegment data) throws IOException {
         EntryChannel e = requireEntry();
+        if (data.byteSize() >= FileRegions.MIN_TRANSFER) {
+            FileRegions.Source s = FileRegions.open(data);
+            if (s != null) { // a slice of a file mapped by this library: CRC over the mapping, bytes moved by the kernel
+                try (s) {
+                    final long chunk = 64L << 20;
+                    for (long off = 0; off < data.byteSize(); off += chunk) {
+                        long n = Math.min(chunk, data.byteSize() - off);
+                        e.crc.update(data.asSlice(off, n).asByteBuffer());
+                        FileRegions.transferFully(s.channel(), s.offset() + off, n, out);
+                        position += n;
+                        e.count += n;
+                        if (progress != null) {
+                            progress.accept(position);
+                        }
+                    }
+                }
+                return;
+            }
+        }
         boolean viewable = data.isNative() || data.heapBase().map(b -> b instanceof byte[]).orElse(false);
         if (!viewable) {
             // heap segments over long[], float[]...: asByteBuffer is unsupported, copy through a small buffer

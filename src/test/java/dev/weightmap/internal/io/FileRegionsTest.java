@@ -1,0 +1,169 @@
+package dev.weightmap.internal.io;
+
+import dev.weightmap.dduf.Dduf;
+import dev.weightmap.dduf.DdufFile;
+import dev.weightmap.safetensors.Safetensors;
+import dev.weightmap.safetensors.SafetensorsFile;
+import dev.weightmap.tensor.DType;
+import dev.weightmap.tensor.Tensor;
+import dev.weightmap.torch.TorchCheckpoint;
+import dev.weightmap.torch.TorchCheckpoints;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.channels.Channels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Writers copy large slices of files this library mapped inside the kernel, from the source file, only while the
+ * mapping is alive and the path still names the mapped file; every other case writes from the segment. Either
+ * way the bytes written are the mapped bytes.
+ */
+class FileRegionsTest {
+    private static final int BIG = 3 << 20; // above FileRegions.MIN_TRANSFER
+
+    /** A safetensors file with one large tensor of a byte pattern (seeded) and one small one. */
+    private static Path source(Path dir, String name, int seed) throws Exception {
+        byte[] big = new byte[BIG];
+        for (int i = 0; i < big.length; i++) {
+            big[i] = (byte) (i * 31 + seed);
+        }
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        m.put("big", Tensor.of(MemorySegment.ofArray(big), DType.U8, BIG));
+        m.put("small", Tensor.of(MemorySegment.ofArray(new byte[] {1, 2, 3, (byte) seed}), DType.U8, 4));
+        Path p = dir.resolve(name);
+        Safetensors.save(m, Map.of(), p);
+        return p;
+    }
+
+    private static String sha(MemorySegment s) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.toArray(ValueLayout.JAVA_BYTE)));
+    }
+
+    @Test
+    void savingMappedTensorsCopiesInTheKernelAndWritesTheSameBytes(@TempDir Path dir) throws Exception {
+        Path src = source(dir, "a.safetensors", 7);
+        Path out = dir.resolve("b.safetensors");
+        try (SafetensorsFile f = SafetensorsFile.open(src)) {
+            long before = FileRegions.transferredBytes();
+            Safetensors.save(f.tensors(), f.metadata(), out);
+            assertThat(FileRegions.transferredBytes() - before).isGreaterThanOrEqualTo(BIG);
+        }
+        assertThat(Files.readAllBytes(out)).isEqualTo(Files.readAllBytes(src));
+    }
+
+    @Test
+    void aSourceReplacedOnDiskIsNotReadByPath(@TempDir Path dir) throws Exception {
+        Path src = source(dir, "a.safetensors", 1);
+        Path other = source(dir, "other.safetensors", 2);
+        Path out = dir.resolve("out.safetensors");
+        try (SafetensorsFile f = SafetensorsFile.open(src)) {
+            String mapped = sha(f.tensor("big").data());
+            Files.move(other, src, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            long before = FileRegions.transferredBytes();
+            Safetensors.save(Map.of("big", f.tensor("big")), Map.of(), out);
+            assertThat(FileRegions.transferredBytes()).isEqualTo(before); // fell back to the mapping
+            try (SafetensorsFile g = SafetensorsFile.open(out)) {
+                assertThat(sha(g.tensor("big").data())).isEqualTo(mapped);
+            }
+        }
+    }
+
+    @Test
+    void aDeletedSourceFallsBackToTheMapping(@TempDir Path dir) throws Exception {
+        Path src = source(dir, "a.safetensors", 3);
+        Path out = dir.resolve("out.safetensors");
+        try (SafetensorsFile f = SafetensorsFile.open(src)) {
+            String mapped = sha(f.tensor("big").data());
+            Files.delete(src);
+            Safetensors.save(Map.of("big", f.tensor("big")), Map.of(), out);
+            try (SafetensorsFile g = SafetensorsFile.open(out)) {
+                assertThat(sha(g.tensor("big").data())).isEqualTo(mapped);
+            }
+        }
+    }
+
+    @Test
+    void aClosedSourceIsNeverCopied(@TempDir Path dir) throws Exception {
+        Path src = source(dir, "a.safetensors", 4);
+        Path out = dir.resolve("out.safetensors");
+        Tensor big;
+        try (SafetensorsFile f = SafetensorsFile.open(src)) {
+            big = f.tensor("big");
+        }
+        assertThatThrownBy(() -> Safetensors.save(Map.of("big", big), Map.of(), out))
+                .isInstanceOf(IllegalStateException.class);
+        assertThat(out).doesNotExist();
+    }
+
+    @Test
+    void callerArenaMappingsAreCopiedWhileAliveAndForgottenAfterwards(@TempDir Path dir) throws Exception {
+        Path src = source(dir, "a.safetensors", 5);
+        Path out = dir.resolve("out.safetensors");
+        for (int round = 0; round < 100; round++) { // more dead registrations than the purge threshold
+            try (Arena arena = Arena.ofConfined()) {
+                SafetensorsFile f = SafetensorsFile.open(src, arena);
+                if (round == 0) {
+                    long before = FileRegions.transferredBytes();
+                    Safetensors.save(f.tensors(), Map.of(), out);
+                    assertThat(FileRegions.transferredBytes() - before).isGreaterThanOrEqualTo(BIG);
+                }
+            }
+        }
+        assertThat(Files.readAllBytes(out)).isEqualTo(Files.readAllBytes(src));
+    }
+
+    @Test
+    void writingToANonFileChannelUsesTheMapping(@TempDir Path dir) throws Exception {
+        Path src = source(dir, "a.safetensors", 6);
+        try (SafetensorsFile f = SafetensorsFile.open(src)) {
+            java.io.ByteArrayOutputStream bos = new java.io.ByteArrayOutputStream();
+            long before = FileRegions.transferredBytes();
+            f.tensor("big").writeTo(Channels.newChannel(bos));
+            assertThat(FileRegions.transferredBytes()).isEqualTo(before);
+            assertThat(bos.toByteArray()).isEqualTo(f.tensor("big").data().toArray(ValueLayout.JAVA_BYTE));
+        }
+    }
+
+    @Test
+    void torchAndDdufWritersComputeCrcsOverTransferredData(@TempDir Path dir) throws Exception {
+        Path src = source(dir, "a.safetensors", 8);
+        Path bin = dir.resolve("model.bin");
+        Path dduf = dir.resolve("model.dduf");
+        try (SafetensorsFile f = SafetensorsFile.open(src)) {
+            long before = FileRegions.transferredBytes();
+            TorchCheckpoints.save(f.tensors(), bin);
+            assertThat(FileRegions.transferredBytes() - before).isGreaterThanOrEqualTo(BIG);
+        }
+        try (TorchCheckpoint c = TorchCheckpoint.open(bin)) {
+            assertThat(c.verify()).isPositive(); // recorded CRCs match the data
+            try (SafetensorsFile f = SafetensorsFile.open(src)) {
+                assertThat(sha(c.stateDict().get("big").data())).isEqualTo(sha(f.tensor("big").data()));
+                long before = FileRegions.transferredBytes();
+                Dduf.exportEntries(dduf, List.of(
+                        Dduf.entry("model_index.json", "{\"unet\":[\"a\",\"b\"]}".getBytes()),
+                        Dduf.entry("unet/config.json", "{}".getBytes()),
+                        Dduf.entry("unet/model.safetensors", f.segment())));
+                assertThat(FileRegions.transferredBytes() - before).isGreaterThanOrEqualTo(BIG);
+            }
+        }
+        try (DdufFile d = DdufFile.open(dduf)) {
+            d.verify();
+            assertThat(d.entries().get("unet/model.safetensors").segment().toArray(ValueLayout.JAVA_BYTE))
+                    .isEqualTo(Files.readAllBytes(src));
+        }
+    }
+}
