@@ -1,6 +1,7 @@
 package dev.weightmap.shard;
 
 import dev.weightmap.internal.io.AtomicFile;
+import dev.weightmap.internal.io.DeferredForce;
 import dev.weightmap.internal.json.JsonWriter;
 import dev.weightmap.safetensors.Safetensors;
 import dev.weightmap.tensor.StorageAliasing;
@@ -8,6 +9,7 @@ import dev.weightmap.tensor.Tensor;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
@@ -15,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -177,18 +180,30 @@ public final class StateDicts {
         Files.createDirectory(staging);
         try {
             List<String> staged = new ArrayList<>();
-            for (Map.Entry<String, List<String>> f : files.entrySet()) {
-                Map<String, Tensor> shard = new LinkedHashMap<>();
-                for (String name : f.getValue()) {
-                    shard.put(name, tensors.get(name));
+            // the staging folder already makes the set atomic: a safetensors shard is written straight to its
+            // staged name and forced in the background while the next one is written
+            try (DeferredForce forces = new DeferredForce()) {
+                for (Map.Entry<String, List<String>> f : files.entrySet()) {
+                    Map<String, Tensor> shard = new LinkedHashMap<>();
+                    for (String name : f.getValue()) {
+                        shard.put(name, tensors.get(name));
+                    }
+                    Path tmp = staging.resolve(f.getKey());
+                    staged.add(f.getKey());
+                    if (safetensors) {
+                        FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                        try {
+                            Safetensors.write(shard, fileMetadata, ch);
+                        } catch (IOException | RuntimeException | Error e) {
+                            ch.close();
+                            throw e;
+                        }
+                        forces.submit(ch);
+                    } else {
+                        writer.write(shard, tmp);
+                    }
                 }
-                Path tmp = staging.resolve(f.getKey());
-                staged.add(f.getKey());
-                if (safetensors) {
-                    Safetensors.save(shard, fileMetadata, tmp);
-                } else {
-                    writer.write(shard, tmp);
-                }
+                forces.awaitAll();
             }
             // 2. every shard is complete: move them into place, then write the index last
             for (String name : staged) {

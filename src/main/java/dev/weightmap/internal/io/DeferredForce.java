@@ -1,0 +1,73 @@
+package dev.weightmap.internal.io;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Forces written files to disk on a background thread while the caller writes the next one, so that writing
+ * several files (the shards of a checkpoint) overlaps the page-cache copy of one with the disk write of the
+ * previous. Each submitted channel is forced and then closed; {@link #awaitAll()} returns once every file is on
+ * disk and reports the first failure.
+ */
+public final class DeferredForce implements AutoCloseable {
+    private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "weightmap-force");
+        t.setDaemon(true);
+        return t;
+    });
+    private final List<Future<?>> pending = new ArrayList<>();
+
+    /** Takes ownership of {@code ch}: it is forced (data and metadata) and closed in the background. */
+    public void submit(FileChannel ch) {
+        pending.add(executor.submit(() -> {
+            try (ch) {
+                ch.force(true);
+            }
+            return null;
+        }));
+    }
+
+    /**
+     * Waits until every submitted file is forced and closed.
+     *
+     * @throws IOException the first failure of a force or close
+     */
+    public void awaitAll() throws IOException {
+        IOException first = null;
+        for (Future<?> f : pending) {
+            try {
+                f.get();
+            } catch (ExecutionException e) {
+                Throwable c = e.getCause();
+                if (first == null) {
+                    first = c instanceof IOException io ? io : new IOException("forcing a file to disk failed", c);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while forcing files to disk");
+            }
+        }
+        pending.clear();
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    /** Waits for the files still pending (failures ignored: the caller is already failing) and stops the thread. */
+    @Override
+    public void close() {
+        try {
+            awaitAll();
+        } catch (IOException ignored) {
+            // reported by awaitAll() on the success path; here the caller is unwinding another failure
+        } finally {
+            executor.shutdown();
+        }
+    }
+}
