@@ -8,6 +8,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Atomic file writes: the content goes to a temporary file in the target's folder, is forced to disk and then
@@ -25,6 +29,33 @@ public final class AtomicFile {
         void write(FileChannel out) throws IOException;
     }
 
+    /**
+     * While a long write is in progress, flushes what it has written so far every {@value #FLUSH_EVERY_MS} ms
+     * (on one shared daemon thread), so the disk writes overlap the copy into the page cache and the final force
+     * has little left to do. Writes shorter than that never see a flush.
+     */
+    private static final class EarlyFlush {
+        private static final ScheduledExecutorService FLUSHER = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "weightmap-flush");
+            t.setDaemon(true);
+            return t;
+        });
+
+        static ScheduledFuture<?> start(FileChannel ch) {
+            return FLUSHER.scheduleWithFixedDelay(() -> {
+                try {
+                    if (ch.isOpen()) {
+                        ch.force(false);
+                    }
+                } catch (IOException | RuntimeException ignored) {
+                    // only an optimisation: the writer forces the file itself when it is complete
+                }
+            }, FLUSH_EVERY_MS, FLUSH_EVERY_MS, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private static final long FLUSH_EVERY_MS = 50;
+
     /** Writes {@code target} atomically with the content {@code body} produces. */
     public static void write(Path target, Body body) throws IOException {
         Path abs = target.toAbsolutePath();
@@ -33,7 +64,12 @@ public final class AtomicFile {
         boolean done = false;
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                body.write(ch);
+                ScheduledFuture<?> early = EarlyFlush.start(ch);
+                try {
+                    body.write(ch);
+                } finally {
+                    early.cancel(false);
+                }
                 ch.force(true);
             }
             try {
