@@ -24,15 +24,20 @@ import java.util.zip.CRC32;
  * end record and locator are written when there are more than 65,534 entries or the central directory starts or
  * ends beyond 4 GiB.
  *
+ * <p>{@link #torch} makes a writer with the layout {@code torch.save} uses instead (see there).
+ *
  * <p>Not thread-safe. Entries are written one at a time: {@link #beginEntry}, writes to the returned channel,
- * {@link #endEntry}; then {@link #finish}.
+ * {@link #endEntry} (or {@link #add} for a whole segment); then {@link #finish}.
  */
 public final class ZipWriter {
     /** Extra field id of the alignment padding (Android zipalign). */
     public static final int ALIGNMENT_EXTRA_ID = 0xD935;
+    /** Extra field id of torch's alignment padding ("FB"), whose body is {@code 'Z'} bytes. */
+    public static final int TORCH_PADDING_EXTRA_ID = 0x4246;
     /** DOS date of 1980-01-01. */
     public static final int DOS_DATE_1980 = 0x0021;
     private static final int ZIP64_EXTRA_LEN = 20;
+    private static final int VERSION_DEFAULT = 20;
     private static final int VERSION_ZIP64 = 45;
     private static final int VERSION_MADE_BY = 0x0300 | VERSION_ZIP64; // Unix, 4.5
     private static final long EXTERNAL_ATTRS = 0100644L << 16;          // regular file, rw-r--r--
@@ -40,6 +45,8 @@ public final class ZipWriter {
     private final FileChannel out;
     private final int alignment;
     private final int paddingExtraId;
+    private final boolean torch;
+    private final boolean forceZip64;
     private final List<Written> written = new ArrayList<>();
     private final ByteBuffer small = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
     private EntryChannel current;
@@ -63,9 +70,37 @@ public final class ZipWriter {
 
     /**
      * A writer whose padding extra field has id {@code paddingExtraId}: {@link #ALIGNMENT_EXTRA_ID} (a u16
-     * alignment then zeros) or any other id, whose body is all zeros (torch writes 0x4246, "FB").
+     * alignment then zeros) or any other id, whose body is all zeros. (For the exact layout torch writes, with
+     * {@code 'Z'} bytes in its 0x4246 "FB" padding, see {@link #torch}.)
      */
     public ZipWriter(FileChannel out, int alignment, int paddingExtraId) throws IOException {
+        this(out, alignment, paddingExtraId, false, false);
+    }
+
+    /**
+     * A writer in the layout of {@code torch.save} (PyTorch's {@code PyTorchStreamWriter}), byte for byte what
+     * {@code dev.weightmap.torch} has always written. It differs from the default layout in the headers only:
+     * <ul>
+     * <li>local headers hold the sizes (version 2.0 needed, flag bit 11 set on every entry); a ZIP64 extra field
+     * (id 0x0001) with both sizes is present only for entries of 4 GiB or more, and then the version is 4.5;</li>
+     * <li>every local header ends with a padding extra field id {@link #TORCH_PADDING_EXTRA_ID} ("FB") whose body
+     * is {@code 'Z'} bytes, present even when the padding is empty;</li>
+     * <li>central records are "made by" MS-DOS with the version they need (2.0, or 4.5 with a ZIP64 extra) and
+     * zero external attributes;</li>
+     * <li>the ZIP64 end record and locator are always written.</li>
+     * </ul>
+     * Entries must be written with {@link #add}, which knows the size before it writes the local header.
+     *
+     * @param alignment  power of two between 1 and 32768: every entry's data offset is a multiple of it
+     * @param forceZip64 write ZIP64 extra fields in every local and central header, as if every size and offset
+     *                   were beyond 4 GiB (tests of that path without writing 4 GiB)
+     */
+    public static ZipWriter torch(FileChannel out, int alignment, boolean forceZip64) throws IOException {
+        return new ZipWriter(out, alignment, TORCH_PADDING_EXTRA_ID, true, forceZip64);
+    }
+
+    private ZipWriter(FileChannel out, int alignment, int paddingExtraId, boolean torch, boolean forceZip64)
+            throws IOException {
         if (alignment < 1 || alignment > 32768 || Integer.bitCount(alignment) != 1) {
             throw new IllegalArgumentException("alignment must be a power of two in [1, 32768]: " + alignment);
         }
@@ -75,6 +110,8 @@ public final class ZipWriter {
         this.out = out;
         this.alignment = alignment;
         this.paddingExtraId = paddingExtraId;
+        this.torch = torch;
+        this.forceZip64 = forceZip64;
         this.position = out.position();
     }
 
@@ -98,6 +135,24 @@ public final class ZipWriter {
      * CRC-32 and counts bytes; it must not be closed by the caller (call {@link #endEntry}).
      */
     public WritableByteChannel beginEntry(String name) throws IOException {
+        if (torch) {
+            throw new IllegalStateException("a torch-layout writer needs each entry's size up front: use add");
+        }
+        return begin(name, -1);
+    }
+
+    /**
+     * Writes a whole entry: its local header, {@code data} (as {@link #write(MemorySegment)} does) and the CRC-32
+     * patch of {@link #endEntry}.
+     */
+    public Written add(String name, MemorySegment data) throws IOException {
+        begin(name, data.byteSize());
+        write(data);
+        return endEntry();
+    }
+
+    /** Starts an entry; {@code size} is its final size when known (-1 otherwise, not in the torch layout). */
+    private EntryChannel begin(String name, long size) throws IOException {
         if (finished) {
             throw new IllegalStateException("archive already finished");
         }
@@ -110,6 +165,10 @@ public final class ZipWriter {
         }
         boolean utf8 = !isAscii(raw);
         long lho = position;
+        if (torch) {
+            current = beginTorchEntry(name, raw, utf8, lho, size);
+            return current;
+        }
         long base = lho + ZipArchive.LOC_LEN + raw.length + ZIP64_EXTRA_LEN;
         int pad = (int) (-base & (alignment - 1));
         if (pad != 0 && pad < 6) {
@@ -139,8 +198,34 @@ public final class ZipWriter {
             }
         }
         writeFully(b.flip());
-        current = new EntryChannel(name, raw, utf8, lho, position);
+        current = new EntryChannel(name, raw, utf8, lho, position, -1);
         return current;
+    }
+
+    /** The local header of the torch layout (see {@link #torch}); the CRC-32 is patched by {@link #endEntry}. */
+    private EntryChannel beginTorchEntry(String name, byte[] raw, boolean utf8, long lho, long size) throws IOException {
+        boolean z64 = forceZip64 || size >= ZipArchive.U32;
+        int z64Len = z64 ? ZIP64_EXTRA_LEN : 0;
+        long base = lho + ZipArchive.LOC_LEN + raw.length + z64Len + 4;
+        int pad = (int) (-base & (alignment - 1));
+        ByteBuffer b = small.clear();
+        b.putInt(ZipArchive.LOC_SIG).putShort((short) (z64 ? VERSION_ZIP64 : VERSION_DEFAULT))
+                .putShort((short) ZipEntry.FLAG_UTF8).putShort((short) ZipEntry.STORED).putShort((short) 0)
+                .putShort((short) DOS_DATE_1980).putInt(0)
+                .putInt(z64 ? -1 : (int) size).putInt(z64 ? -1 : (int) size)
+                .putShort((short) raw.length).putShort((short) (z64Len + 4 + pad));
+        writeFully(b.flip());
+        writeFully(ByteBuffer.wrap(raw));
+        b = small.clear();
+        if (z64) {
+            b.putShort((short) ZipArchive.ZIP64_EXTRA_ID).putShort((short) 16).putLong(size).putLong(size);
+        }
+        b.putShort((short) paddingExtraId).putShort((short) pad);
+        for (int i = 0; i < pad; i++) {
+            b.put((byte) 'Z');
+        }
+        writeFully(b.flip());
+        return new EntryChannel(name, raw, utf8, lho, position, size);
     }
 
     /** Copies {@code length} bytes of {@code src} from {@code offset} into the current entry (CRC computed over a mapping, bytes moved by the kernel). */
@@ -232,6 +317,15 @@ public final class ZipWriter {
         long crc = e.crc.getValue();
         ByteBuffer b = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt((int) crc).flip();
         writeAt(b, e.lho + 14);
+        if (torch) { // the sizes are already in the local header
+            if (e.count != e.declaredSize) {
+                throw new IllegalStateException("entry '" + e.name + "': " + e.count + " bytes written, "
+                        + e.declaredSize + " announced in its local header");
+            }
+            Written w = new Written(e.name, e.lho, e.dataOffset, e.count, crc, e.utf8, e.raw);
+            written.add(w);
+            return w;
+        }
         b = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(e.count).putLong(e.count).flip();
         writeAt(b, e.lho + ZipArchive.LOC_LEN + e.raw.length + 4);
         Written w = new Written(e.name, e.lho, e.dataOffset, e.count, crc, e.utf8, e.raw);
@@ -251,8 +345,8 @@ public final class ZipWriter {
         long cdOffset = position;
         ByteBuffer b = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
         for (Written w : written) {
-            boolean bigSize = w.size >= ZipArchive.U32;
-            boolean bigOff = w.localHeaderOffset >= ZipArchive.U32;
+            boolean bigSize = forceZip64 || w.size >= ZipArchive.U32;
+            boolean bigOff = forceZip64 || w.localHeaderOffset >= ZipArchive.U32;
             int extraLen = (bigSize || bigOff) ? 4 + (bigSize ? 16 : 0) + (bigOff ? 8 : 0) : 0;
             int need = ZipArchive.CEN_LEN + w.rawName.length + extraLen;
             if (b.remaining() < need) {
@@ -262,12 +356,14 @@ public final class ZipWriter {
                     b = ByteBuffer.allocate(need).order(ByteOrder.LITTLE_ENDIAN);
                 }
             }
-            b.putInt(ZipArchive.CEN_SIG).putShort((short) VERSION_MADE_BY).putShort((short) VERSION_ZIP64)
-                    .putShort((short) (w.utf8 ? ZipEntry.FLAG_UTF8 : 0)).putShort((short) ZipEntry.STORED)
+            // torch: made by MS-DOS (0) with the version needed, UTF-8 flag always, no attributes
+            int needed = !torch || extraLen > 0 ? VERSION_ZIP64 : VERSION_DEFAULT;
+            b.putInt(ZipArchive.CEN_SIG).putShort((short) (torch ? needed : VERSION_MADE_BY)).putShort((short) needed)
+                    .putShort((short) (torch || w.utf8 ? ZipEntry.FLAG_UTF8 : 0)).putShort((short) ZipEntry.STORED)
                     .putShort((short) 0).putShort((short) DOS_DATE_1980).putInt((int) w.crc32)
                     .putInt(bigSize ? -1 : (int) w.size).putInt(bigSize ? -1 : (int) w.size)
                     .putShort((short) w.rawName.length).putShort((short) extraLen).putShort((short) 0)
-                    .putShort((short) 0).putShort((short) 0).putInt((int) EXTERNAL_ATTRS)
+                    .putShort((short) 0).putShort((short) 0).putInt(torch ? 0 : (int) EXTERNAL_ATTRS)
                     .putInt(bigOff ? -1 : (int) w.localHeaderOffset).put(w.rawName);
             if (extraLen > 0) {
                 b.putShort((short) ZipArchive.ZIP64_EXTRA_ID).putShort((short) (extraLen - 4));
@@ -282,13 +378,14 @@ public final class ZipWriter {
         writeFully(b.flip());
         long cdSize = position - cdOffset;
         long count = written.size();
-        boolean zip64 = count >= ZipArchive.U16 || cdOffset >= ZipArchive.U32 || cdSize >= ZipArchive.U32;
+        boolean zip64 = torch || count >= ZipArchive.U16 || cdOffset >= ZipArchive.U32 || cdSize >= ZipArchive.U32;
         b = ByteBuffer.allocate(ZipArchive.ZIP64_END_LEN + ZipArchive.ZIP64_LOC_LEN + ZipArchive.END_LEN)
                 .order(ByteOrder.LITTLE_ENDIAN);
         if (zip64) {
             long z64Off = position;
             b.putInt(ZipArchive.ZIP64_END_SIG).putLong(ZipArchive.ZIP64_END_LEN - 12)
-                    .putShort((short) VERSION_MADE_BY).putShort((short) VERSION_ZIP64).putInt(0).putInt(0)
+                    .putShort((short) (torch ? VERSION_ZIP64 : VERSION_MADE_BY)).putShort((short) VERSION_ZIP64)
+                    .putInt(0).putInt(0)
                     .putLong(count).putLong(count).putLong(cdSize).putLong(cdOffset);
             b.putInt(ZipArchive.ZIP64_LOC_SIG).putInt(0).putLong(z64Off).putInt(1);
         }
@@ -349,16 +446,18 @@ public final class ZipWriter {
         final boolean utf8;
         final long lho;
         final long dataOffset;
+        final long declaredSize;
         final CRC32 crc = new CRC32();
         long count;
         boolean open = true;
 
-        EntryChannel(String name, byte[] raw, boolean utf8, long lho, long dataOffset) {
+        EntryChannel(String name, byte[] raw, boolean utf8, long lho, long dataOffset, long declaredSize) {
             this.name = name;
             this.raw = raw;
             this.utf8 = utf8;
             this.lho = lho;
             this.dataOffset = dataOffset;
+            this.declaredSize = declaredSize;
         }
 
         @Override

@@ -156,4 +156,63 @@ class ZipWriterTest {
             assertThat(zf.getInputStream(zf.getEntry("archive/data.pkl")).readAllBytes()).hasSize(3);
         }
     }
+
+    @Test
+    void torchLayout() throws Exception {
+        Path f = dir.resolve("torch.zip");
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            ZipWriter w = ZipWriter.torch(ch, 64, false);
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> w.beginEntry("x")))
+                    .isInstanceOf(IllegalStateException.class);
+            w.add("archive/data.pkl", MemorySegment.ofArray(new byte[] {(byte) 0x80, 2, '.'}));
+            w.add("archive/a", MemorySegment.ofArray(new byte[2]));
+            w.add("archive/b", MemorySegment.ofArray(new float[] {1, 2}));
+            w.finish();
+        }
+        byte[] all = Files.readAllBytes(f);
+        ZipArchive z = ZipArchive.read(MemorySegment.ofArray(all));
+        assertThat(z.isZip64()).isTrue(); // always, as torch
+        for (ZipEntry e : z.entries()) {
+            assertThat(e.dataOffset() % 64).as(e.name()).isZero();
+            assertThat(e.flags()).isEqualTo(ZipEntry.FLAG_UTF8);
+            assertThat(e.versionMadeBy()).isEqualTo(20);
+            assertThat(e.externalAttributes()).isZero();
+            assertThat(e.centralExtraLength()).isZero();
+            int lho = (int) e.localHeaderOffset();
+            int extra = lho + 30 + e.name().length();
+            // sizes in the local header, then the "FB" padding block filled with 'Z' (here no ZIP64 extra)
+            assertThat(all[lho + 18] & 0xFF | (all[lho + 19] & 0xFF) << 8).isEqualTo((int) e.size());
+            assertThat(all[extra] & 0xFF | (all[extra + 1] & 0xFF) << 8).isEqualTo(ZipWriter.TORCH_PADDING_EXTRA_ID);
+            assertThat((all[extra + 2] & 0xFF | (all[extra + 3] & 0xFF) << 8) + 4).isEqualTo(e.localExtraLength());
+            for (int i = extra + 4; i < e.dataOffset(); i++) {
+                assertThat(all[i]).isEqualTo((byte) 'Z');
+            }
+        }
+        try (ZipFile zf = new ZipFile(f.toFile())) { // checks the CRCs
+            assertThat(zf.getInputStream(zf.getEntry("archive/b")).readAllBytes()).hasSize(8);
+        }
+    }
+
+    @Test
+    void torchLayoutWithForcedZip64() throws Exception {
+        Path f = dir.resolve("torch64.zip");
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            ZipWriter w = ZipWriter.torch(ch, 64, true);
+            w.add("archive/data.pkl", MemorySegment.ofArray(new byte[] {(byte) 0x80, 2, '.'}));
+            w.add("archive/empty", MemorySegment.ofArray(new byte[0]));
+            w.finish();
+        }
+        byte[] all = Files.readAllBytes(f);
+        for (ZipEntry e : ZipArchive.read(MemorySegment.ofArray(all)).entries()) {
+            assertThat(e.versionMadeBy()).isEqualTo(45);
+            assertThat(e.centralExtraLength()).isEqualTo(4 + 24); // both sizes and the offset
+            int extra = (int) e.localHeaderOffset() + 30 + e.name().length();
+            assertThat(all[extra]).isEqualTo((byte) 1); // the local ZIP64 extra comes before the padding
+            assertThat(all[extra + 20] & 0xFF | (all[extra + 21] & 0xFF) << 8).isEqualTo(ZipWriter.TORCH_PADDING_EXTRA_ID);
+            assertThat(e.dataOffset() % 64).isZero();
+        }
+        try (ZipFile zf = new ZipFile(f.toFile())) {
+            assertThat(zf.getEntry("archive/data.pkl").getSize()).isEqualTo(3);
+        }
+    }
 }
