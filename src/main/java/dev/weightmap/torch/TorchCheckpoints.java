@@ -1,6 +1,7 @@
 package dev.weightmap.torch;
 
 import dev.weightmap.internal.io.AtomicFile;
+import dev.weightmap.internal.zip.ZipWriter;
 import dev.weightmap.tensor.DType;
 import dev.weightmap.tensor.StorageAliasing;
 import dev.weightmap.tensor.StorageId;
@@ -33,6 +34,9 @@ import java.util.Map;
  * touch is written. The file is written atomically.
  */
 public final class TorchCheckpoints {
+    /** Every record's data starts on a multiple of this (torch's {@code kFieldAlignment}). */
+    static final int ALIGNMENT = 64;
+
     private TorchCheckpoints() {
     }
 
@@ -86,10 +90,10 @@ public final class TorchCheckpoints {
             }
         }
         AtomicFile.write(file, ch -> {
-            ZipWriter z = new ZipWriter(ch, forceZip64);
+            ZipWriter z = ZipWriter.torch(ch, ALIGNMENT, forceZip64);
             z.add(prefix + "/data.pkl", MemorySegment.ofArray(pickle));
             z.add(prefix + "/.format_version", ascii("1"));
-            z.add(prefix + "/.storage_alignment", ascii(Integer.toString(ZipWriter.ALIGNMENT)));
+            z.add(prefix + "/.storage_alignment", ascii(Integer.toString(ALIGNMENT)));
             z.add(prefix + "/byteorder", ascii("little"));
             for (StoragePlan s : storages) {
                 z.add(prefix + "/data/" + s.key, s.record());

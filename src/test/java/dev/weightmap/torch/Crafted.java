@@ -1,5 +1,7 @@
 package dev.weightmap.torch;
 
+import dev.weightmap.internal.zip.ZipWriter;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -121,7 +123,7 @@ final class Crafted {
         recs.putIfAbsent("archive/version", "3\n".getBytes(StandardCharsets.US_ASCII));
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
-            ZipWriter z = new ZipWriter(ch);
+            ZipWriter z = ZipWriter.torch(ch, TorchCheckpoints.ALIGNMENT, false);
             for (Map.Entry<String, byte[]> e : recs.entrySet()) {
                 z.add(e.getKey(), MemorySegment.ofArray(e.getValue()));
             }
