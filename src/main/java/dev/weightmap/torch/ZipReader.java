@@ -20,7 +20,15 @@ import java.util.Map;
  * local headers); CRCs are not checked (torch may write zeros). Only STORED, unencrypted records are accepted,
  * so every record is a zero-copy slice.
  *
- * <p>TODO(integration): fold into the shared {@code dev.weightmap.internal.zip} reader.
+ * <p>Deliberately not folded into the shared {@code dev.weightmap.internal.zip.ZipArchive} (the writer was: see
+ * {@code ZipWriter.torch}). Which archives this reader accepts, the reason it gives and its messages are what
+ * {@link TorchCheckpoint} users see, and {@code ZipArchive}, whose rules serve DDUF, differs in all three: it
+ * rejects archives this reader accepts (non-zero disk numbers in ZIP64 records and entries, per-disk entry counts,
+ * overlapping entries, local headers or data at or after the central directory, bytes after the last central
+ * record, end records whose comment runs past the end of the file), accepts some it rejects, decodes names
+ * without flag bit 11 as CP437 rather than UTF-8, finds structural errors before per-record ones (compression,
+ * encryption), words every message differently and reads local headers through the mapping rather than
+ * {@code headers}. Matching this reader would take a second set of rules inside {@code ZipArchive}.
  */
 final class ZipReader {
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
