@@ -266,12 +266,13 @@ final class HeaderParser {
         /**
          * Sizes the tables at the first tensor (p after its name and colon): every entry takes at least its name
          * and 49 more header bytes ("":{"dtype":"U8","shape":[],"data_offsets":[0,0]},), which estimates the
-         * rest from this entry's name and bounds the whole.
+         * rest from this entry's name and bounds the whole; larger headers grow the tables by doubling.
          */
         private void allocate(int nameLength) {
             int bound = (int) Math.min(length / 48L + 4, Integer.MAX_VALUE - 8);
             int c = (length - p) / (nameLength + 49) + 8;
-            cap = Math.max(1, Math.min(bound, c));
+            // at most 65,536 up front: a hostile header padded with ignored fields must not buy large tables
+            cap = Math.max(1, Math.min(Math.min(bound, c), 1 << 16));
             starts = new int[cap];
             lengths = new int[cap];
             strings = new String[cap];

@@ -8,9 +8,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -35,11 +35,17 @@ public final class AtomicFile {
      * has little left to do. Writes shorter than that never see a flush.
      */
     private static final class EarlyFlush {
-        private static final ScheduledExecutorService FLUSHER = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "weightmap-flush");
-            t.setDaemon(true);
-            return t;
-        });
+        private static final ScheduledExecutorService FLUSHER = flusher();
+
+        private static ScheduledExecutorService flusher() {
+            ScheduledThreadPoolExecutor e = new ScheduledThreadPoolExecutor(1, r -> {
+                Thread t = new Thread(r, "weightmap-flush");
+                t.setDaemon(true);
+                return t;
+            });
+            e.setRemoveOnCancelPolicy(true); // most writes end before their first flush
+            return e;
+        }
 
         static ScheduledFuture<?> start(FileChannel ch) {
             return FLUSHER.scheduleWithFixedDelay(() -> {
