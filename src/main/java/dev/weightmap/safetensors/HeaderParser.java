@@ -5,9 +5,12 @@ import dev.weightmap.internal.json.JsonReader;
 import dev.weightmap.safetensors.SafetensorsException.Reason;
 import dev.weightmap.tensor.DType;
 
+import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Collections;
@@ -68,10 +71,59 @@ final class HeaderParser {
 
     static Header parse(MemorySegment seg, String file, long maxHeader) {
         long size = seg.byteSize();
+        checkSize(size, file);
+        long n = seg.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
+        checkLength(n, size, file, maxHeader);
+        // One bulk copy of the header bytes (bounded by maxHeader) lets the scanner below run on plain array
+        // indexing; tensor data is never copied and no String of the header is built.
+        byte[] h = scratch((int) n + PAD);
+        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, 8, h, 0, (int) n);
+        return parseHeader(seg, h, n, file);
+    }
+
+    /**
+     * {@link #parse(MemorySegment, String, long)} of a file mapped as {@code seg} whose open channel is {@code ch}:
+     * the length and header are read with positional reads, so opening touches none of the mapped pages (faulting
+     * them in, and tearing them down again at unmap, costs more than the read).
+     */
+    static Header parse(MemorySegment seg, FileChannel ch, String file, long maxHeader) throws IOException {
+        long size = seg.byteSize();
+        checkSize(size, file);
+        ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        readFully(ch, len, 0, file);
+        long n = len.getLong(0);
+        checkLength(n, size, file, maxHeader);
+        byte[] h = scratch((int) n + PAD);
+        if (n <= PREAD_MAX) {
+            readFully(ch, ByteBuffer.wrap(h, 0, (int) n), 8, file);
+        } else { // a read into the heap goes through a temporary native buffer: copying the mapping is cheaper
+            MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, 8, h, 0, (int) n);
+        }
+        return parseHeader(seg, h, n, file);
+    }
+
+    /** Headers up to this length are read with a positional read, longer ones copied from the mapping. */
+    private static final long PREAD_MAX = 256 << 10;
+
+    /** Reads until {@code b} is full. */
+    private static void readFully(FileChannel ch, ByteBuffer b, long at, String file) throws IOException {
+        long pos = at;
+        while (b.hasRemaining()) {
+            int r = ch.read(b, pos);
+            if (r < 0) {
+                throw new IOException(file + ": the file shrank while it was being opened");
+            }
+            pos += r;
+        }
+    }
+
+    private static void checkSize(long size, String file) {
         if (size < 8) {
             throw error(Reason.HEADER_TOO_SMALL, file, "header too small: " + size + " bytes, the 8-byte header length is missing");
         }
-        long n = seg.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
+    }
+
+    private static void checkLength(long n, long size, String file, long maxHeader) {
         if (n < 0 || n > maxHeader) {
             throw error(Reason.HEADER_TOO_LARGE, file, "header too large: " + Long.toUnsignedString(n)
                     + " bytes (limit " + maxHeader + ")");
@@ -80,10 +132,11 @@ final class HeaderParser {
             throw error(Reason.INVALID_HEADER_LENGTH, file, "invalid header length: " + n
                     + " header bytes announced but the file has only " + (size - 8) + " after the length");
         }
-        // One bulk copy of the header bytes (bounded by maxHeader) lets the scanner below run on plain array
-        // indexing; tensor data is never copied and no String of the header is built.
-        byte[] h = scratch((int) n + PAD);
-        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, 8, h, 0, (int) n);
+    }
+
+    /** Parses the n header bytes copied to the start of {@code h} (of at least n + PAD bytes) of the image seg. */
+    private static Header parseHeader(MemorySegment seg, byte[] h, long n, String file) {
+        long size = seg.byteSize();
         Arrays.fill(h, (int) n, (int) n + PAD, (byte) 0); // the fast paths read whole words past the end
         // UTF-8 is validated before anything else is reported. The scanner's own paths only accept ASCII, and
         // whatever they do not accept goes through JsonReader (which marks the scan slow): a fast, successful
@@ -277,7 +330,7 @@ final class HeaderParser {
             lengths = new int[cap];
             strings = new String[cap];
             dtypes = new DType[cap];
-            dims = new long[2 * cap + MAX_FAST_RANK];
+            dims = new long[cap + cap / 2 + MAX_FAST_RANK]; // grows when shapes are longer on average
             shapeAt = new int[cap];
             ranks = new int[cap];
             unchecked = new long[(cap + 63) >>> 6];

@@ -4,9 +4,9 @@ import java.util.function.IntPredicate;
 
 /**
  * Tensor name → entry number: an open-addressing table of name hashes ({@link String#hashCode}) and entry
- * numbers, packed in one long per slot (one cache line touched per probe) and kept at most half full. It holds
- * no names itself: whoever probes it confirms a candidate whose hash matches (by comparing header bytes while
- * parsing, Strings afterwards), so no name has to exist as a String for the table to be built.
+ * numbers, packed in one long per slot (one cache line touched per probe) and kept at most three quarters
+ * full. It holds no names itself: whoever probes it confirms a candidate whose hash matches (by comparing header
+ * bytes while parsing, Strings afterwards), so no name has to exist as a String for the table to be built.
  */
 final class NameIndex {
     private long[] slots; // hash << 32 | (entry number + 1); 0 marks an empty slot
@@ -14,7 +14,8 @@ final class NameIndex {
     private int size;
 
     NameIndex(int expectedEntries) {
-        int cap = Integer.highestOneBit(Math.max(4, expectedEntries) * 2 - 1) << 1;
+        int want = Math.max(4, (int) Math.min(1 << 29, expectedEntries * 4L / 3 + 1)); // at most 3/4 full
+        int cap = Integer.highestOneBit(want - 1) << 1;
         slots = new long[cap];
         mask = cap - 1;
     }
@@ -32,7 +33,7 @@ final class NameIndex {
      * -1 when added, else that present entry.
      */
     int putIfAbsent(int hash, int entry, IntPredicate same) {
-        if ((size + 1) * 2 > slots.length) {
+        if ((size + 1) * 4L > slots.length * 3L) {
             grow();
         }
         long[] ss = slots;

@@ -59,14 +59,10 @@ public final class SafetensorsFile implements AutoCloseable {
 
     /** Like {@link #open(Path)} with a custom limit on the header length. */
     public static SafetensorsFile open(Path file, long maxHeaderLength) throws IOException {
-        MappedFile m = MappedFile.open(file);
-        try {
-            return new SafetensorsFile(m, m.segment(), file.toString(),
-                    HeaderParser.parse(m.segment(), file.toString(), maxHeaderLength), file);
-        } catch (RuntimeException e) {
-            m.close();
-            throw e;
-        }
+        String name = file.toString();
+        HeaderParser.Header[] header = new HeaderParser.Header[1];
+        MappedFile m = MappedFile.open(file, (ch, seg) -> header[0] = HeaderParser.parse(seg, ch, name, maxHeaderLength));
+        return new SafetensorsFile(m, m.segment(), name, header[0], file);
     }
 
     /**
@@ -79,9 +75,11 @@ public final class SafetensorsFile implements AutoCloseable {
      * @throws SafetensorsException              when the file is not valid safetensors
      */
     public static SafetensorsFile open(Path file, java.lang.foreign.Arena arena) throws IOException {
-        MemorySegment seg = MappedFile.map(file, arena);
-        return new SafetensorsFile(null, seg, file.toString(),
-                HeaderParser.parse(seg, file.toString(), HeaderParser.DEFAULT_MAX_HEADER), file);
+        String name = file.toString();
+        HeaderParser.Header[] header = new HeaderParser.Header[1];
+        MemorySegment seg = MappedFile.map(file, arena,
+                (ch, s) -> header[0] = HeaderParser.parse(s, ch, name, HeaderParser.DEFAULT_MAX_HEADER));
+        return new SafetensorsFile(null, seg, name, header[0], file);
     }
 
     /**

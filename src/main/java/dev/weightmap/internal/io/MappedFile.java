@@ -33,16 +33,41 @@ public final class MappedFile implements AutoCloseable {
      * @throws IOException         when it is a directory or cannot be read or mapped
      */
     public static MappedFile open(Path path) throws IOException {
+        return open(path, null);
+    }
+
+    /** What to do with the open channel and the new mapping before the channel is closed. */
+    @FunctionalInterface
+    public interface WhileOpen {
+        /** Called once with the file's channel and its mapping. */
+        void accept(FileChannel channel, MemorySegment mapping) throws IOException;
+    }
+
+    /**
+     * Maps {@code path} read-only and calls {@code then} (if not null) with the channel still open, for
+     * positional reads that leave the mapped pages untouched. If {@code then} throws, the file is unmapped.
+     *
+     * @throws NoSuchFileException when the file does not exist
+     * @throws IOException         when it is a directory or cannot be read or mapped
+     */
+    public static MappedFile open(Path path, WhileOpen then) throws IOException {
         Object fileKey = fileKeyOfFile(path);
         Arena arena = Arena.ofShared();
+        MemorySegment seg = null;
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
-            MemorySegment seg = size == 0
+            seg = size == 0
                     ? arena.allocate(0, 1)
                     : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
             FileRegions.register(seg, path, fileKey);
+            if (then != null) {
+                then.accept(ch, seg);
+            }
             return new MappedFile(path, arena, seg);
         } catch (IOException | RuntimeException | Error e) {
+            if (seg != null) {
+                FileRegions.unregister(seg);
+            }
             arena.close();
             throw e;
         }
@@ -56,14 +81,27 @@ public final class MappedFile implements AutoCloseable {
      * @throws IOException         when it is a directory or cannot be read or mapped
      */
     public static MemorySegment map(Path path, Arena arena) throws IOException {
+        return map(path, arena, null);
+    }
+
+    /**
+     * {@link #map(Path, Arena)}, calling {@code then} (if not null) with the channel still open (see
+     * {@link #open(Path, WhileOpen)}). If {@code then} throws, the mapping stays in {@code arena} until it closes.
+     */
+    public static MemorySegment map(Path path, Arena arena, WhileOpen then) throws IOException {
         Object fileKey = fileKeyOfFile(path);
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
+            MemorySegment seg;
             if (size == 0) {
-                return MemorySegment.ofArray(new byte[0]);
+                seg = MemorySegment.ofArray(new byte[0]);
+            } else {
+                seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+                FileRegions.register(seg, path, fileKey);
             }
-            MemorySegment seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            FileRegions.register(seg, path, fileKey);
+            if (then != null) {
+                then.accept(ch, seg);
+            }
             return seg;
         }
     }
