@@ -119,7 +119,8 @@ final class HeaderParser {
 
     private static void checkSize(long size, String file) {
         if (size < 8) {
-            throw error(Reason.HEADER_TOO_SMALL, file, "header too small: " + size + " bytes, the 8-byte header length is missing");
+            throw error(Reason.HEADER_TOO_SMALL, file, "header too small: " + size
+                    + " bytes, the 8-byte header length is missing");
         }
     }
 
@@ -229,8 +230,8 @@ final class HeaderParser {
         long cursor = 0;
         for (int i = 0; i < count; i++) {
             if (begins[i] != cursor || ends[i] < begins[i]) {
-                throw error(Reason.INVALID_OFFSET, file, "invalid offset for tensor `" + names.get(i) + "`: data_offsets ["
-                        + begins[i] + ", " + ends[i] + "] but the previous tensor ends at " + cursor);
+                throw error(Reason.INVALID_OFFSET, file, "invalid offset for tensor `" + names.get(i)
+                        + "`: data_offsets [" + begins[i] + ", " + ends[i] + "] but the previous tensor ends at " + cursor);
             }
             if ((unchecked[i >>> 6] >>> i & 1) == 0) { // checked while parsing
                 cursor = ends[i];

@@ -61,7 +61,8 @@ public final class SafetensorsFile implements AutoCloseable {
     public static SafetensorsFile open(Path file, long maxHeaderLength) throws IOException {
         String name = file.toString();
         HeaderParser.Header[] header = new HeaderParser.Header[1];
-        MappedFile m = MappedFile.open(file, (ch, seg) -> header[0] = HeaderParser.parse(seg, ch, name, maxHeaderLength));
+        MappedFile m = MappedFile.open(file,
+                (ch, seg) -> header[0] = HeaderParser.parse(seg, ch, name, maxHeaderLength));
         return new SafetensorsFile(m, m.segment(), name, header[0], file);
     }
 

@@ -140,7 +140,8 @@ public final class FileRegions {
         return true;
     }
 
-    private static final java.util.concurrent.atomic.AtomicLong TRANSFERRED = new java.util.concurrent.atomic.AtomicLong();
+    private static final java.util.concurrent.atomic.AtomicLong TRANSFERRED =
+            new java.util.concurrent.atomic.AtomicLong();
 
     /** Bytes copied by {@link #transferFully} since the JVM started (tests check which path a write took). */
     static long transferredBytes() {
