@@ -742,8 +742,8 @@ final class HeaderParser {
                 return false;
             }
             // an entry whose byte size is not plainly end - begin is left to tensor() and the checked computation
-            int bits = dtype.bits();
-            if (numel < 0 || numel > Long.MAX_VALUE / bits) {
+            int bits = dtype.bits(); // at most 64 = 2^6 for safetensors dtypes
+            if (numel < 0 || (numel >>> 56) != 0) { // below 2^56 elements numel * bits cannot overflow
                 return false;
             }
             long totalBits = numel * bits;
