@@ -14,7 +14,6 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -237,13 +236,12 @@ final class HeaderParser {
                 cursor = ends[i];
                 continue;
             }
-            long nbytes = checkedSize(file, names, dtypes[i],
-                    Arrays.copyOfRange(dims, shapeAt[i], shapeAt[i] + ranks[i]), i);
+            long[] shape = Arrays.copyOfRange(dims, shapeAt[i], shapeAt[i] + ranks[i]);
+            long nbytes = checkedSize(file, names, dtypes[i], shape, i);
             if (ends[i] - begins[i] != nbytes) {
                 throw error(Reason.TENSOR_INVALID_INFO, file, "invalid shape, data type, or offset for tensor `"
-                        + names.get(i) + "`: " + dtypes[i] + " " + Arrays.toString(Arrays.copyOfRange(dims, shapeAt[i],
-                        shapeAt[i] + ranks[i])) + " needs " + nbytes + " bytes but data_offsets [" + begins[i] + ", "
-                        + ends[i] + "] hold " + (ends[i] - begins[i]));
+                        + names.get(i) + "`: " + dtypes[i] + " " + Arrays.toString(shape) + " needs " + nbytes
+                        + " bytes but data_offsets [" + begins[i] + ", " + ends[i] + "] hold " + (ends[i] - begins[i]));
             }
             cursor = ends[i];
         }

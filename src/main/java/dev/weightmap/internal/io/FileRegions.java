@@ -50,11 +50,7 @@ public final class FileRegions {
             synchronized (FileRegions.class) {
                 if (SINCE_PURGE.get() >= PURGE_AFTER.get()) {
                     REGIONS.values().removeIf(r -> !r.scope().isAlive());
-                    int left = 0;
-                    for (Region ignored : REGIONS.values()) {
-                        left++;
-                    }
-                    PURGE_AFTER.set(Math.max(64, left));
+                    PURGE_AFTER.set(Math.max(64, REGIONS.size()));
                     SINCE_PURGE.set(0);
                 }
             }
@@ -135,7 +131,7 @@ public final class FileRegions {
             return false;
         }
         try (s) {
-            transferFully(s.channel(), s.offset(), seg.byteSize(), out);
+            transferFully(s.channel(), s.offset(), seg.byteSize(), out, "a mapped segment");
         }
         return true;
     }
@@ -148,14 +144,18 @@ public final class FileRegions {
         return TRANSFERRED.get();
     }
 
-    /** {@code src.transferTo} until {@code length} bytes are copied. */
-    public static void transferFully(FileChannel src, long offset, long length, WritableByteChannel out)
+    /**
+     * {@code src.transferTo} until {@code length} bytes are copied.
+     *
+     * @param what names what is being copied, for the message when the source turns out shorter
+     */
+    public static void transferFully(FileChannel src, long offset, long length, WritableByteChannel out, String what)
             throws IOException {
         long done = 0;
         while (done < length) {
             long t = src.transferTo(offset + done, length - done, out);
             if (t <= 0) {
-                throw new IOException("source file shrank while copying from it (" + done + " of " + length
+                throw new IOException("source shrank while copying " + what + " (" + done + " of " + length
                         + " bytes copied)");
             }
             done += t;

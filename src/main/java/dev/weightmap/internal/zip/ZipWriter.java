@@ -228,26 +228,32 @@ public final class ZipWriter {
         return new EntryChannel(name, raw, utf8, lho, position, size);
     }
 
-    /** Copies {@code length} bytes of {@code src} from {@code offset} into the current entry (CRC computed over a mapping, bytes moved by the kernel). */
+    /**
+     * Copies {@code length} bytes of {@code src} from {@code offset} into the current entry (CRC computed over a
+     * mapping, bytes moved by the kernel).
+     */
     public void transferFrom(FileChannel src, long offset, long length) throws IOException {
+        copyFromFile(src, offset, length, null);
+    }
+
+    /**
+     * The current entry gets {@code length} bytes of {@code src} from {@code offset}, in 64 MiB pieces: the CRC-32
+     * over {@code mapped} (the same bytes, already mapped) or else over a fresh mapping of each piece, the bytes
+     * moved by the kernel.
+     */
+    private void copyFromFile(FileChannel src, long offset, long length, MemorySegment mapped) throws IOException {
         EntryChannel e = requireEntry();
         final long chunk = 64L << 20;
-        long done = 0;
-        while (done < length) {
+        for (long done = 0; done < length; done += chunk) {
             long n = Math.min(chunk, length - done);
-            try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
-                MemorySegment m = src.map(FileChannel.MapMode.READ_ONLY, offset + done, n, arena);
-                e.crc.update(m.asByteBuffer());
-            }
-            long moved = 0;
-            while (moved < n) {
-                long t = src.transferTo(offset + done + moved, n - moved, out);
-                if (t <= 0) {
-                    throw new IOException("source shrank while copying entry '" + e.name + "'");
+            if (mapped != null) {
+                e.crc.update(mapped.asSlice(done, n).asByteBuffer());
+            } else {
+                try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+                    e.crc.update(src.map(FileChannel.MapMode.READ_ONLY, offset + done, n, arena).asByteBuffer());
                 }
-                moved += t;
             }
-            done += n;
+            FileRegions.transferFully(src, offset + done, n, out, "entry '" + e.name + "'");
             position += n;
             e.count += n;
             if (progress != null) {
@@ -263,17 +269,7 @@ public final class ZipWriter {
             FileRegions.Source s = FileRegions.open(data);
             if (s != null) { // a slice of a file mapped by this library: CRC over the mapping, bytes moved by the kernel
                 try (s) {
-                    final long chunk = 64L << 20;
-                    for (long off = 0; off < data.byteSize(); off += chunk) {
-                        long n = Math.min(chunk, data.byteSize() - off);
-                        e.crc.update(data.asSlice(off, n).asByteBuffer());
-                        FileRegions.transferFully(s.channel(), s.offset() + off, n, out);
-                        position += n;
-                        e.count += n;
-                        if (progress != null) {
-                            progress.accept(position);
-                        }
-                    }
+                    copyFromFile(s.channel(), s.offset(), data.byteSize(), data);
                 }
                 return;
             }

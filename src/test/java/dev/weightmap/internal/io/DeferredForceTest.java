@@ -51,11 +51,16 @@ class DeferredForceTest {
     }
 
     @Test
-    void closeWithoutAwaitWaitsQuietly(@TempDir Path dir) throws IOException {
+    void closeWithoutAwaitWaitsForEveryFileAndSwallowsFailures(@TempDir Path dir) throws IOException {
         FileChannel closed = FileChannel.open(dir.resolve("x"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         closed.close();
+        FileChannel ok = FileChannel.open(dir.resolve("ok"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        ok.write(ByteBuffer.wrap(new byte[] {42}));
         DeferredForce f = new DeferredForce();
         f.submit(closed);
+        f.submit(ok);
         f.close(); // no exception: the caller is already unwinding another one
+        assertThat(ok.isOpen()).as("forced and closed before close() returned").isFalse();
+        assertThat(Files.readAllBytes(dir.resolve("ok"))).containsExactly(42);
     }
 }

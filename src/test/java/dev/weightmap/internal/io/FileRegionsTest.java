@@ -49,6 +49,18 @@ class FileRegionsTest {
         return p;
     }
 
+    /** An action that writes files. */
+    private interface Write {
+        void run() throws Exception;
+    }
+
+    /** Bytes the kernel copied from mapped files while {@code w} ran. */
+    private static long transferredBy(Write w) throws Exception {
+        long before = FileRegions.transferredBytes();
+        w.run();
+        return FileRegions.transferredBytes() - before;
+    }
+
     private static String sha(MemorySegment s) throws Exception {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.toArray(ValueLayout.JAVA_BYTE)));
     }
@@ -58,9 +70,8 @@ class FileRegionsTest {
         Path src = source(dir, "a.safetensors", 7);
         Path out = dir.resolve("b.safetensors");
         try (SafetensorsFile f = SafetensorsFile.open(src)) {
-            long before = FileRegions.transferredBytes();
-            Safetensors.save(f.tensors(), f.metadata(), out);
-            assertThat(FileRegions.transferredBytes() - before).isGreaterThanOrEqualTo(BIG);
+            assertThat(transferredBy(() -> Safetensors.save(f.tensors(), f.metadata(), out)))
+                    .isGreaterThanOrEqualTo(BIG);
         }
         assertThat(Files.readAllBytes(out)).isEqualTo(Files.readAllBytes(src));
     }
@@ -73,9 +84,8 @@ class FileRegionsTest {
         try (SafetensorsFile f = SafetensorsFile.open(src)) {
             String mapped = sha(f.tensor("big").data());
             Files.move(other, src, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            long before = FileRegions.transferredBytes();
-            Safetensors.save(Map.of("big", f.tensor("big")), Map.of(), out);
-            assertThat(FileRegions.transferredBytes()).isEqualTo(before); // fell back to the mapping
+            assertThat(transferredBy(() -> Safetensors.save(Map.of("big", f.tensor("big")), Map.of(), out)))
+                    .isZero(); // fell back to the mapping
             try (SafetensorsFile g = SafetensorsFile.open(out)) {
                 assertThat(sha(g.tensor("big").data())).isEqualTo(mapped);
             }
@@ -117,9 +127,8 @@ class FileRegionsTest {
             try (Arena arena = Arena.ofConfined()) {
                 SafetensorsFile f = SafetensorsFile.open(src, arena);
                 if (round == 0) {
-                    long before = FileRegions.transferredBytes();
-                    Safetensors.save(f.tensors(), Map.of(), out);
-                    assertThat(FileRegions.transferredBytes() - before).isGreaterThanOrEqualTo(BIG);
+                    assertThat(transferredBy(() -> Safetensors.save(f.tensors(), Map.of(), out)))
+                            .isGreaterThanOrEqualTo(BIG);
                 }
             }
         }
@@ -131,9 +140,7 @@ class FileRegionsTest {
         Path src = source(dir, "a.safetensors", 6);
         try (SafetensorsFile f = SafetensorsFile.open(src)) {
             java.io.ByteArrayOutputStream bos = new java.io.ByteArrayOutputStream();
-            long before = FileRegions.transferredBytes();
-            f.tensor("big").writeTo(Channels.newChannel(bos));
-            assertThat(FileRegions.transferredBytes()).isEqualTo(before);
+            assertThat(transferredBy(() -> f.tensor("big").writeTo(Channels.newChannel(bos)))).isZero();
             assertThat(bos.toByteArray()).isEqualTo(f.tensor("big").data().toArray(ValueLayout.JAVA_BYTE));
         }
     }
@@ -144,20 +151,16 @@ class FileRegionsTest {
         Path bin = dir.resolve("model.bin");
         Path dduf = dir.resolve("model.dduf");
         try (SafetensorsFile f = SafetensorsFile.open(src)) {
-            long before = FileRegions.transferredBytes();
-            TorchCheckpoints.save(f.tensors(), bin);
-            assertThat(FileRegions.transferredBytes() - before).isGreaterThanOrEqualTo(BIG);
+            assertThat(transferredBy(() -> TorchCheckpoints.save(f.tensors(), bin))).isGreaterThanOrEqualTo(BIG);
         }
         try (TorchCheckpoint c = TorchCheckpoint.open(bin)) {
             assertThat(c.verify()).isPositive(); // recorded CRCs match the data
             try (SafetensorsFile f = SafetensorsFile.open(src)) {
                 assertThat(sha(c.stateDict().get("big").data())).isEqualTo(sha(f.tensor("big").data()));
-                long before = FileRegions.transferredBytes();
-                Dduf.exportEntries(dduf, List.of(
+                assertThat(transferredBy(() -> Dduf.exportEntries(dduf, List.of(
                         Dduf.entry("model_index.json", "{\"unet\":[\"a\",\"b\"]}".getBytes()),
                         Dduf.entry("unet/config.json", "{}".getBytes()),
-                        Dduf.entry("unet/model.safetensors", f.segment())));
-                assertThat(FileRegions.transferredBytes() - before).isGreaterThanOrEqualTo(BIG);
+                        Dduf.entry("unet/model.safetensors", f.segment()))))).isGreaterThanOrEqualTo(BIG);
             }
         }
         try (DdufFile d = DdufFile.open(dduf)) {
