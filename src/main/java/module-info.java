@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * weightmap: zero-copy safetensors, DDUF and PyTorch checkpoint I/O over memory-mapped files.
  */

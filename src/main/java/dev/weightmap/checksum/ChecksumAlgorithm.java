@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.checksum;
 
 /** The checksum and hash algorithms weightmap computes, with their CLI names. */

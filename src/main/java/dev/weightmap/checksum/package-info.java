@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Checksums and hashes over memory segments, tensors and files: CRC32 and CRC32C (JDK intrinsics, parallel
  * chunks joined by CRC combine math), SHA-256 (JDK, the Hub's LFS oid), XXH64, and XXH3-64/128 with a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.cli;
 
 import dev.weightmap.tensor.Tensor;

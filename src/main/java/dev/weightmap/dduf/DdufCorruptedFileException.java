@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.dduf;
 
 /** The archive is not a valid DDUF file (hub's {@code DDUFCorruptedFileError}). */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.dduf;
 
 /** Base of the DDUF error family (huggingface_hub's {@code DDUFError}). */

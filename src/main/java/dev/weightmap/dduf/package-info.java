@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * DDUF archives (Diffusers pipelines in one STORED ZIP file): {@link dev.weightmap.dduf.DdufFile} maps and
  * validates an archive, {@link dev.weightmap.dduf.DdufEntry} is one entry as a zero-copy slice (and a zero-copy

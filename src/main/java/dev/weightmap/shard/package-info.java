@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * State dicts and (sharded) checkpoints: huggingface_hub's serialization API on the JVM.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.tensor;
 
 /** Decoding of the narrow floating-point formats (FP8 variants, E8M0, BF16, F16) to {@code float}. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.safetensors;
 
 import dev.weightmap.internal.json.JsonReader;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.internal.json;
 
 /** A JSON syntax or structure error at a byte position. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.internal.zip;
 
 import java.lang.foreign.MemorySegment;

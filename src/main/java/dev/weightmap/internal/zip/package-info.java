@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Internal ZIP support: {@link dev.weightmap.internal.zip.ZipArchive} reads the structure of an archive held in a
  * {@link java.lang.foreign.MemorySegment} (no entry data is read) for DDUF, and
