@@ -5,10 +5,14 @@
 module dev.weightmap {
     requires jdk.incubator.vector;
 
+    exports dev.weightmap;
+    exports dev.weightmap.spi;
     exports dev.weightmap.tensor;
     exports dev.weightmap.safetensors;
     exports dev.weightmap.dduf;
     exports dev.weightmap.torch;
     exports dev.weightmap.shard;
     exports dev.weightmap.checksum;
+
+    uses dev.weightmap.spi.WeightsFormat;
 }

@@ -7,7 +7,7 @@ import java.util.List;
  * Data did not hash to the recorded value ({@code weightmap verify --manifest}). The message names every
  * tensor or file that differs; {@link #mismatches()} lists them.
  */
-public final class ChecksumMismatchException extends RuntimeException {
+public final class ChecksumMismatchException extends dev.weightmap.WeightmapException {
     private static final long serialVersionUID = 1L;
     /** The reason string printed by the CLI. */
     public static final String REASON = "CHECKSUM_MISMATCH";
@@ -16,14 +16,10 @@ public final class ChecksumMismatchException extends RuntimeException {
 
     /** A mismatch with a message and the names (tensors or files) that differ. */
     public ChecksumMismatchException(String message, List<String> mismatches) {
-        super(message);
+        super(dev.weightmap.WeightmapException.Common.CHECKSUM_MISMATCH, message);
         this.mismatches = List.copyOf(mismatches);
     }
 
-    /** Always {@code CHECKSUM_MISMATCH}. */
-    public String reason() {
-        return REASON;
-    }
 
     /** The tensors or files that differ, in manifest order. */
     public List<String> mismatches() {

@@ -1,14 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.cli;
 
-import dev.weightmap.dduf.DdufException;
-import dev.weightmap.safetensors.SafetensorsException;
-import dev.weightmap.shard.CheckpointException;
-import dev.weightmap.torch.TorchCheckpointException;
 
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.NoSuchFileException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -89,22 +83,7 @@ public final class Main {
 
     /** The REASON word of the {@code error:} line for an exception. */
     static String reason(Throwable e) {
-        return switch (e) {
-            case SafetensorsException s -> s.reason().name();
-            case DdufException d -> d.reason();
-            case TorchCheckpointException t -> t.reason().name();
-            case CheckpointException c -> c.reason().name();
-            case NoSuchFileException n -> "NOT_FOUND";
-            case IOException io -> "IO_ERROR";
-            case IllegalStateException ise -> "CLOSED";
-            default -> {
-                String n = e.getClass().getSimpleName();
-                if (n.equals("ChecksumMismatchException")) {
-                    yield "CHECKSUM_MISMATCH";
-                }
-                yield "INTERNAL";
-            }
-        };
+        return dev.weightmap.WeightmapException.reasonOf(e);
     }
 
     private static String oneLine(String s) {

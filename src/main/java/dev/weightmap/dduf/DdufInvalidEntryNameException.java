@@ -3,13 +3,14 @@ package dev.weightmap.dduf;
 
 /** An entry name breaks the DDUF naming rules (hub's {@code DDUFInvalidEntryNameError}). */
 public class DdufInvalidEntryNameException extends DdufExportException {
-    /** An exception with a message naming the entry and the rule. */
-    public DdufInvalidEntryNameException(String message) {
-        super(message);
-    }
+    private static final long serialVersionUID = 1L;
 
-    @Override
-    public String reason() {
-        return "DDUF_INVALID_ENTRY_NAME";
+    /**
+     * An exception with a message naming the entry and the rule.
+     *
+     * @param message the message
+     */
+    public DdufInvalidEntryNameException(String message) {
+        super(Reason.DDUF_INVALID_ENTRY_NAME, message, null);
     }
 }

@@ -5,9 +5,11 @@ package dev.weightmap.safetensors;
  * A safetensors file or operation is invalid. {@link #reason()} says which rule was broken; the message names
  * the file (when there is one), the tensor and the rule.
  */
-public class SafetensorsException extends RuntimeException {
+public class SafetensorsException extends dev.weightmap.WeightmapException {
+    private static final long serialVersionUID = 1L;
+
     /** The rule that was broken. */
-    public enum Reason {
+    public enum Reason implements dev.weightmap.WeightmapException.Reason {
         /** Fewer than 8 bytes: no header length. */
         HEADER_TOO_SMALL,
         /** The header length exceeds the configured limit (default 100,000,000 bytes). */
@@ -44,22 +46,23 @@ public class SafetensorsException extends RuntimeException {
         INVALID_METADATA
     }
 
-    private final Reason reason;
-
     /** An exception for {@code reason} with a full message. */
     public SafetensorsException(Reason reason, String message) {
-        super(message);
-        this.reason = reason;
+        super(reason, message);
     }
 
     /** An exception for {@code reason} with a full message and a cause. */
     public SafetensorsException(Reason reason, String message, Throwable cause) {
-        super(message, cause);
-        this.reason = reason;
+        super(reason, message, cause);
     }
 
-    /** The rule that was broken. */
+    /**
+     * The rule that was broken.
+     *
+     * @return the reason
+     */
+    @Override
     public Reason reason() {
-        return reason;
+        return (Reason) super.reason();
     }
 }

@@ -5,9 +5,11 @@ package dev.weightmap.shard;
  * A checkpoint (file, folder or index) cannot be planned, saved or loaded. {@link #reason()} says which rule was
  * broken; the message follows huggingface_hub's where hub has one.
  */
-public class CheckpointException extends RuntimeException {
+public class CheckpointException extends dev.weightmap.WeightmapException {
+    private static final long serialVersionUID = 1L;
+
     /** The rule that was broken. */
-    public enum Reason {
+    public enum Reason implements dev.weightmap.WeightmapException.Reason {
         /** A shard size string or value is invalid. */
         INVALID_SIZE,
         /** A filename pattern is invalid. */
@@ -32,22 +34,23 @@ public class CheckpointException extends RuntimeException {
         NON_CONTIGUOUS
     }
 
-    private final Reason reason;
-
     /** An exception for {@code reason} with a full message. */
     public CheckpointException(Reason reason, String message) {
-        super(message);
-        this.reason = reason;
+        super(reason, message);
     }
 
     /** An exception for {@code reason} with a full message and a cause. */
     public CheckpointException(Reason reason, String message, Throwable cause) {
-        super(message, cause);
-        this.reason = reason;
+        super(reason, message, cause);
     }
 
-    /** The rule that was broken. */
+    /**
+     * The rule that was broken.
+     *
+     * @return the reason
+     */
+    @Override
     public Reason reason() {
-        return reason;
+        return (Reason) super.reason();
     }
 }

@@ -5,9 +5,11 @@ package dev.weightmap.torch;
  * A PyTorch checkpoint is invalid, unsafe or unsupported. {@link #reason()} says which rule was broken; the
  * message names the file, the record or tensor and the rule.
  */
-public class TorchCheckpointException extends RuntimeException {
+public class TorchCheckpointException extends dev.weightmap.WeightmapException {
+    private static final long serialVersionUID = 1L;
+
     /** The rule that was broken. */
-    public enum Reason {
+    public enum Reason implements dev.weightmap.WeightmapException.Reason {
         /** Not a zip checkpoint nor a legacy pickle stream. */
         NOT_A_CHECKPOINT,
         /** The zip container is broken (records out of bounds, truncated, compressed ...). */
@@ -34,22 +36,23 @@ public class TorchCheckpointException extends RuntimeException {
         INVALID_TENSOR
     }
 
-    private final Reason reason;
-
     /** An exception for {@code reason} with a full message. */
     public TorchCheckpointException(Reason reason, String message) {
-        super(message);
-        this.reason = reason;
+        super(reason, message);
     }
 
     /** An exception for {@code reason} with a full message and a cause. */
     public TorchCheckpointException(Reason reason, String message, Throwable cause) {
-        super(message, cause);
-        this.reason = reason;
+        super(reason, message, cause);
     }
 
-    /** The rule that was broken. */
+    /**
+     * The rule that was broken.
+     *
+     * @return the reason
+     */
+    @Override
     public Reason reason() {
-        return reason;
+        return (Reason) super.reason();
     }
 }

@@ -224,7 +224,7 @@ class ChecksumsTest {
     @Test
     void mismatchException() {
         ChecksumMismatchException e = new ChecksumMismatchException("2 tensors differ: a, b", List.of("a", "b"));
-        assertThat(e.reason()).isEqualTo("CHECKSUM_MISMATCH");
+        assertThat(e.code()).isEqualTo("CHECKSUM_MISMATCH");
         assertThat(e.mismatches()).containsExactly("a", "b");
         assertThat(e).hasMessage("2 tensors differ: a, b");
     }

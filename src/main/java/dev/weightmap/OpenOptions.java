@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.weightmap;
+
+import java.lang.foreign.Arena;
+
+/**
+ * Options of {@link Weights#open(java.nio.file.Path, OpenOptions)}. Immutable; each {@code with...} returns a copy.
+ */
+public final class OpenOptions {
+    /** Default limit on a safetensors header: 100,000,000 bytes (the Rust crate's limit). */
+    public static final long DEFAULT_MAX_HEADER_BYTES = 100_000_000L;
+    /** Default limit on an index JSON file: 10 MiB (huggingface_hub's limit). */
+    public static final long DEFAULT_MAX_INDEX_BYTES = 10L << 20;
+
+    private final boolean safe;
+    private final String filenamePattern;
+    private final long maxHeaderBytes;
+    private final long maxIndexBytes;
+    private final Arena arena;
+    private final boolean allowGguf;
+
+    private OpenOptions(boolean safe, String filenamePattern, long maxHeaderBytes, long maxIndexBytes, Arena arena,
+                        boolean allowGguf) {
+        this.safe = safe;
+        this.filenamePattern = filenamePattern;
+        this.maxHeaderBytes = maxHeaderBytes;
+        this.maxIndexBytes = maxIndexBytes;
+        this.arena = arena;
+        this.allowGguf = allowGguf;
+    }
+
+    /**
+     * The defaults: {@code safe = true}, no filename pattern, the default limits, a reader-owned shared arena.
+     *
+     * @return the default options
+     */
+    public static OpenOptions defaults() {
+        return new OpenOptions(true, null, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_INDEX_BYTES, null, false);
+    }
+
+    /**
+     * huggingface_hub's {@code safe} switch for folders: with {@code true} only safetensors files are considered;
+     * with {@code false} safetensors is still tried first and pickle ({@code .bin}) files are used only when that
+     * does not give exactly one checkpoint. weightmap never executes pickle code either way.
+     *
+     * @param safe the switch
+     * @return a copy with the switch set
+     */
+    public OpenOptions withSafe(boolean safe) {
+        return new OpenOptions(safe, filenamePattern, maxHeaderBytes, maxIndexBytes, arena, allowGguf);
+    }
+
+    /**
+     * An explicit filename pattern for folders, for example {@code model.fp16{suffix}.safetensors}.
+     *
+     * @param pattern the pattern (must contain {@code {suffix}}), or null for hub's defaults
+     * @return a copy with the pattern set
+     */
+    public OpenOptions withFilenamePattern(String pattern) {
+        return new OpenOptions(safe, pattern, maxHeaderBytes, maxIndexBytes, arena, allowGguf);
+    }
+
+    /**
+     * The largest safetensors header accepted (also bounds the memory an open may use: see the README).
+     *
+     * @param bytes the limit, at least 1
+     * @return a copy with the limit set
+     */
+    public OpenOptions withMaxHeaderBytes(long bytes) {
+        if (bytes < 1) {
+            throw new IllegalArgumentException("maxHeaderBytes must be positive: " + bytes);
+        }
+        return new OpenOptions(safe, filenamePattern, bytes, maxIndexBytes, arena, allowGguf);
+    }
+
+    /**
+     * The largest index JSON file accepted.
+     *
+     * @param bytes the limit, at least 1
+     * @return a copy with the limit set
+     */
+    public OpenOptions withMaxIndexBytes(long bytes) {
+        if (bytes < 1) {
+            throw new IllegalArgumentException("maxIndexBytes must be positive: " + bytes);
+        }
+        return new OpenOptions(safe, filenamePattern, maxHeaderBytes, bytes, arena, allowGguf);
+    }
+
+    /**
+     * Maps into the caller's arena instead of a reader-owned one: the mappings then live as long as the arena and
+     * {@link Weights#close()} does not unmap them. A confined arena makes open and unmap cheaper, at the price of
+     * single-thread access.
+     *
+     * @param arena the caller's arena, or null for a reader-owned shared arena
+     * @return a copy with the arena set
+     */
+    public OpenOptions withArena(Arena arena) {
+        return new OpenOptions(safe, filenamePattern, maxHeaderBytes, maxIndexBytes, arena, allowGguf);
+    }
+
+    /**
+     * Whether DDUF archives may hold {@code .gguf} entries (as the JavaScript DDUF checker allows).
+     *
+     * @param allow the switch
+     * @return a copy with the switch set
+     */
+    public OpenOptions withAllowGguf(boolean allow) {
+        return new OpenOptions(safe, filenamePattern, maxHeaderBytes, maxIndexBytes, arena, allow);
+    }
+
+    /**
+     * The {@code safe} switch.
+     *
+     * @return the switch
+     */
+    public boolean safe() {
+        return safe;
+    }
+
+    /**
+     * The explicit filename pattern.
+     *
+     * @return the pattern, or null
+     */
+    public String filenamePattern() {
+        return filenamePattern;
+    }
+
+    /**
+     * The header limit.
+     *
+     * @return bytes
+     */
+    public long maxHeaderBytes() {
+        return maxHeaderBytes;
+    }
+
+    /**
+     * The index file limit.
+     *
+     * @return bytes
+     */
+    public long maxIndexBytes() {
+        return maxIndexBytes;
+    }
+
+    /**
+     * The caller's arena.
+     *
+     * @return the arena, or null for a reader-owned one
+     */
+    public Arena arena() {
+        return arena;
+    }
+
+    /**
+     * Whether DDUF archives may hold {@code .gguf} entries.
+     *
+     * @return the switch
+     */
+    public boolean allowGguf() {
+        return allowGguf;
+    }
+}

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.weightmap;
+
+import dev.weightmap.tensor.Tensor;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Weights opened zero-copy: what every reader is, whatever the format. A safetensors file, a DDUF archive, a
+ * PyTorch checkpoint and a sharded checkpoint are all {@code Weights}; format-specific API stays on the concrete
+ * types ({@code SafetensorsFile}, {@code DdufFile}, {@code TorchCheckpoint}, {@code Checkpoint}).
+ *
+ * <pre>{@code
+ * try (Weights w = Weights.open(Path.of("model.safetensors"))) {
+ *     Tensor t = w.tensor("lm_head.weight");     // a slice of the mapping
+ *     float first = t.getFloat(0);
+ * }
+ * }</pre>
+ *
+ * <p><b>Lifetime.</b> A reader owns one mapping arena for all its files. {@link #close()} marks it closed at once:
+ * every library method then throws {@link WeightsClosedException} naming the file. The files are unmapped when
+ * the reader is closed and every {@linkplain #retain() lease} has been released; after that, raw segments obtained
+ * earlier throw the JDK's {@link IllegalStateException} (never a crash). Readers are safe for concurrent use.
+ */
+public interface Weights extends AutoCloseable {
+    /** {@link #format()} of a single safetensors file. */
+    String SAFETENSORS = "safetensors";
+    /** {@link #format()} of a DDUF archive. */
+    String DDUF = "dduf";
+    /** {@link #format()} of a PyTorch checkpoint (zip or legacy). */
+    String TORCH = "torch";
+    /** {@link #format()} of a checkpoint opened through an index or a folder. */
+    String SHARDED = "sharded";
+    /** {@link #format()} of a GGUF file. */
+    String GGUF = "gguf";
+
+    /**
+     * Opens any input weightmap reads, with {@link OpenOptions#defaults()}: see {@link #open(Path, OpenOptions)}.
+     *
+     * @param path a file of any name, a folder or an index file
+     * @return the opened reader; close it
+     * @throws java.nio.file.NoSuchFileException when the path does not exist
+     * @throws WeightmapException                when the content is invalid or of no supported format
+     *                                           ({@code UNKNOWN_FORMAT}, {@code UNSUPPORTED_FORMAT})
+     * @throws IOException                       when the file cannot be read
+     */
+    static Weights open(Path path) throws IOException {
+        return open(path, OpenOptions.defaults());
+    }
+
+    /**
+     * Opens any input weightmap reads. The format is detected by content, the file name only breaking ties: a
+     * safetensors file (an 8-byte length, then {@code {}), a ZIP archive (a torch checkpoint when it holds a
+     * {@code <folder>/data.pkl} record, a DDUF archive when it holds a root {@code model_index.json}), a legacy
+     * torch pickle stream, an index JSON ({@code weight_map}), a GGUF file, or a folder (huggingface_hub's
+     * selection rules). Anything else fails with {@code UNKNOWN_FORMAT} naming the file and what its first bytes
+     * look like.
+     *
+     * @param path    a file of any name, a folder or an index file
+     * @param options limits, the {@code safe} switch and other choices
+     * @return the opened reader; close it
+     * @throws java.nio.file.NoSuchFileException when the path does not exist
+     * @throws WeightmapException                when the content is invalid or of no supported format
+     * @throws IOException                       when the file cannot be read
+     */
+    static Weights open(Path path, OpenOptions options) throws IOException {
+        return Opener.open(path, options);
+    }
+
+    /**
+     * The file this reader was opened from (the index file or folder for a sharded checkpoint).
+     *
+     * @return the path, or null for an in-memory image
+     */
+    Path path();
+
+    /**
+     * The name used in messages: the path as given, or a display name for in-memory images.
+     *
+     * @return the display name
+     */
+    String displayName();
+
+    /**
+     * The format's name: {@link #SAFETENSORS}, {@link #DDUF}, {@link #TORCH}, {@link #SHARDED}, {@link #GGUF}.
+     *
+     * @return the format name as {@code inspect --json} prints it
+     */
+    String format();
+
+    /**
+     * Every tensor name, in the format's stable order (documented on each implementation).
+     *
+     * @return an immutable list
+     */
+    List<String> tensorNames();
+
+    /**
+     * One tensor: a zero-copy view.
+     *
+     * @param name the tensor's name
+     * @return the tensor
+     * @throws WeightmapException      when there is no such tensor ({@code TENSOR_NOT_FOUND} or the format's
+     *                                 equivalent)
+     * @throws WeightsClosedException when the reader is closed
+     */
+    Tensor tensor(String name);
+
+    /**
+     * Whether a tensor of that name exists.
+     *
+     * @param name the tensor's name
+     * @return true when {@link #tensor(String)} would find it
+     */
+    default boolean contains(String name) {
+        return tensors().containsKey(name);
+    }
+
+    /**
+     * Every tensor, by name, in {@link #tensorNames()} order.
+     *
+     * @return a read-only ordered map
+     */
+    Map<String, Tensor> tensors();
+
+    /**
+     * The format's own metadata: safetensors {@code __metadata__} strings, a DDUF archive's
+     * {@code model_index.json}, an index file's {@code metadata} object, the attributes of a torch state dict.
+     *
+     * @return a read-only map
+     */
+    Map<String, ?> metadata();
+
+    /**
+     * Validates everything beyond what opening checked: structure, and every checksum the format records.
+     *
+     * @return what was checked
+     * @throws WeightmapException naming the first failure
+     * @throws IOException        when a file cannot be read
+     */
+    VerifyReport verify() throws IOException;
+
+    /**
+     * Where each tensor lives, in {@link #tensorNames()} order: the fields of {@code inspect --json}.
+     *
+     * @return one location per tensor
+     */
+    List<TensorLocation> locations();
+
+    /**
+     * The files that make up this reader (the index first for a sharded checkpoint).
+     *
+     * @return the files, as given
+     */
+    List<Path> files();
+
+    /**
+     * A lease that keeps the mappings alive after {@link #close()}, for memory handed to native code (for example
+     * {@code tensor.asByteBuffer()} given to an inference runtime). Library methods still refuse to work once
+     * the reader is closed; only the unmap waits until every lease is released.
+     *
+     * @return the lease; release it with {@code close()}
+     * @throws WeightsClosedException when the reader is already closed
+     */
+    Lease retain();
+
+    /**
+     * Whether the reader is open ({@link #close()} not yet called).
+     *
+     * @return true while open
+     */
+    boolean isOpen();
+
+    /** Closes the reader: idempotent; unmaps at once unless a lease is held (see {@link #retain()}). */
+    @Override
+    void close();
+
+    /** A lease on a reader's mappings (see {@link Weights#retain()}). */
+    interface Lease extends AutoCloseable {
+        /** Releases the lease; idempotent. The last release of a closed reader unmaps its files. */
+        @Override
+        void close();
+    }
+}

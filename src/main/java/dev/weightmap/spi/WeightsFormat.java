@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.weightmap.spi;
+
+import dev.weightmap.OpenOptions;
+import dev.weightmap.Weights;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * One format {@link Weights#open(Path, OpenOptions)} can open. Implementations are found with
+ * {@link java.util.ServiceLoader} (module {@code provides}, or {@code META-INF/services} on the class path); the
+ * opener asks each to {@linkplain #detect(Probe) rate} the input and opens it with the highest non-zero claim.
+ */
+public interface WeightsFormat {
+    /** A claim from the file's content: magic bytes and structure. */
+    int CONTENT = 100;
+    /** A weaker claim from the content (for example a ZIP whose records suggest this format). */
+    int CONTENT_WEAK = 50;
+    /** A claim from the file name alone. */
+    int NAME = 10;
+    /** No claim. */
+    int NONE = 0;
+
+    /**
+     * The format's name, as {@link Weights#format()} returns it.
+     *
+     * @return the name
+     */
+    String name();
+
+    /**
+     * How strongly this format claims the input: {@link #NONE}, {@link #NAME}, {@link #CONTENT_WEAK} or
+     * {@link #CONTENT} (or values between). Must be cheap, and read only through the probe.
+     *
+     * @param probe the input's first bytes and name
+     * @return the claim
+     * @throws IOException when reading the input fails
+     */
+    int detect(Probe probe) throws IOException;
+
+    /**
+     * Opens the input.
+     *
+     * @param path    the input
+     * @param options the caller's options
+     * @return the reader
+     * @throws IOException when reading fails
+     */
+    Weights open(Path path, OpenOptions options) throws IOException;
+
+    /**
+     * Whether this format fails cleanly rather than opens: a known format that is not supported yet. Such a format
+     * is used only when it is the best claim; its {@link #open} throws {@code UNSUPPORTED_FORMAT}.
+     *
+     * @return true for a placeholder
+     */
+    default boolean placeholder() {
+        return false;
+    }
+}
