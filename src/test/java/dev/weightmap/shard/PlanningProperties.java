@@ -86,7 +86,7 @@ class PlanningProperties {
         "kB", "KiB", "M", "MB", "MiB", "G", "GB", "GiB", "T", "TB", "TiB", "P", "PB", "x", "_", "/", "\\", "..",
         "a", "model.safetensors", "C:", ":", "\0", "\u0661", "\uFF11", "é", "\uD83D\uDE00", "\uD800"};
 
-    /** Any string (up to 255 chars, as jqwik's default strings), or a few of {@link #TOKENS} in a row. */
+    /** Any string (up to 255 chars), or a few of {@link #TOKENS} in a row. */
     static String anyInput(Gen g) {
         if (g.nextBoolean()) {
             return g.anyString(255);
