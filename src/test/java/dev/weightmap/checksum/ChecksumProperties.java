@@ -3,16 +3,19 @@ package dev.weightmap.checksum;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.weightmap.testing.Seeded;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.constraints.IntRange;
-import net.jqwik.api.constraints.Size;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Vector vs scalar XXH3, streaming vs one-shot for every algorithm, parallel vs single CRC. */
+@ExtendWith(Seeded.Extension.class)
 class ChecksumProperties {
+
+    /** Seeds worth trying in every seeded hash: zero takes another path, the limits test the arithmetic. */
+    private static final long[] EDGE_SEEDS = {0, 1, -1, Long.MIN_VALUE, Long.MAX_VALUE};
 
     private static MemorySegment nativeCopy(Arena arena, byte[] b, int shift) {
         MemorySegment s = arena.allocate(b.length + shift + 1, 64).asSlice(shift, b.length);
@@ -20,9 +23,30 @@ class ChecksumProperties {
         return s;
     }
 
-    @Property(tries = 300)
-    void vectorEqualsScalar(@ForAll @Size(max = 9000) byte[] data, @ForAll @IntRange(max = 63) int shift,
-                            @ForAll long seed) {
+    // ---------------------------------------------------------------------------------------------------------
+
+    @Test
+    void vectorEqualsScalar(Seeded seeded) {
+        seeded.tries(300, g -> vectorEqualsScalar(g.bytes(9000), g.intIn(0, 63), g.anyLong()));
+    }
+
+    @Test
+    void vectorEqualsScalarEdgeCases() {
+        // XXH3's length classes (0, 1-3, 4-8, 9-16, 17-128, 129-240, stripes, blocks) at their borders
+        int[] lengths = {0, 1, 3, 4, 8, 9, 16, 17, 128, 129, 240, 241, 1024, 1025, 9000};
+        for (int len : lengths) {
+            byte[] data = TestData.bytes(len);
+            for (int shift : new int[] {0, 1, 63}) {
+                for (long seed : EDGE_SEEDS) {
+                    Seeded.example("len " + len + " shift " + shift + " seed " + seed,
+                            () -> vectorEqualsScalar(data, shift, seed));
+                }
+            }
+        }
+        Seeded.example("one 0xFF byte", () -> vectorEqualsScalar(new byte[] {-1}, 0, 0));
+    }
+
+    private static void vectorEqualsScalar(byte[] data, int shift, long seed) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = nativeCopy(arena, data, shift);
             Xxh3Kernel best = Xxh3Kernels.best();
@@ -35,9 +59,26 @@ class ChecksumProperties {
         }
     }
 
-    @Property(tries = 100)
-    void vectorEqualsScalarOnLargeInputs(@ForAll @IntRange(min = 4097, max = 200_000) int len,
-                                         @ForAll @IntRange(max = 15) int shift, @ForAll long seed) {
+    // ---------------------------------------------------------------------------------------------------------
+
+    @Test
+    void vectorEqualsScalarOnLargeInputs(Seeded seeded) {
+        seeded.tries(100, g -> vectorEqualsScalarOnLargeInputs(g.intIn(4097, 200_000), g.intIn(0, 15), g.anyLong()));
+    }
+
+    @Test
+    void vectorEqualsScalarOnLargeInputsEdgeCases() {
+        for (int len : new int[] {4097, 4098, 1024 * 1024 / 8 + 1, 200_000}) {
+            for (int shift : new int[] {0, 15}) {
+                for (long seed : new long[] {0, -1, Long.MAX_VALUE}) {
+                    Seeded.example("len " + len + " shift " + shift + " seed " + seed,
+                            () -> vectorEqualsScalarOnLargeInputs(len, shift, seed));
+                }
+            }
+        }
+    }
+
+    private static void vectorEqualsScalarOnLargeInputs(int len, int shift, long seed) {
         byte[] data = TestData.bytes(len + shift);
         MemorySegment s = MemorySegment.ofArray(data).asSlice(shift);
         assertThat(Xxh3.hash64(Xxh3Kernels.best(), s, seed)).isEqualTo(Xxh3.hash64(Xxh3Kernels.SCALAR, s, seed));
@@ -45,10 +86,30 @@ class ChecksumProperties {
                 .containsExactly(Xxh3.hash128(Xxh3Kernels.SCALAR, s, seed));
     }
 
-    @Property(tries = 300)
-    void streamingInRandomChunksEqualsOneShot(@ForAll @Size(max = 6000) byte[] data,
-                                              @ForAll @Size(max = 12) List<@IntRange(max = 3000) Integer> cuts,
-                                              @ForAll long seed) {
+    // ---------------------------------------------------------------------------------------------------------
+
+    @Test
+    void streamingInRandomChunksEqualsOneShot(Seeded seeded) {
+        seeded.tries(300, g -> streamingInRandomChunksEqualsOneShot(g.bytes(6000), g.ints(0, 12, 0, 3000),
+                g.anyLong()));
+    }
+
+    @Test
+    void streamingInRandomChunksEqualsOneShotEdgeCases() {
+        List<List<Integer>> cutLists = List.of(List.of(), List.of(0), List.of(3000), List.of(0, 0, 0),
+                List.of(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1), List.of(3000, 3000, 3000), List.of(31, 1, 32, 63, 64, 65));
+        for (int len : new int[] {0, 1, 32, 6000}) {
+            byte[] data = TestData.bytes(len);
+            for (List<Integer> cuts : cutLists) {
+                for (long seed : EDGE_SEEDS) {
+                    Seeded.example("len " + len + " cuts " + cuts + " seed " + seed,
+                            () -> streamingInRandomChunksEqualsOneShot(data, cuts, seed));
+                }
+            }
+        }
+    }
+
+    private static void streamingInRandomChunksEqualsOneShot(byte[] data, List<Integer> cuts, long seed) {
         MemorySegment whole = MemorySegment.ofArray(data);
         for (ChecksumAlgorithm a : ChecksumAlgorithm.values()) {
             boolean seeded = a == ChecksumAlgorithm.XXH64 || a == ChecksumAlgorithm.XXH3_64
@@ -76,10 +137,24 @@ class ChecksumProperties {
         }
     }
 
-    @Property(tries = 25)
-    void streamingBigUpdatesEqualsOneShot(@ForAll @IntRange(min = 1, max = 300_000) int first,
-                                          @ForAll @IntRange(max = 300_000) int second,
-                                          @ForAll @IntRange(max = 5000) int third) {
+    // ---------------------------------------------------------------------------------------------------------
+
+    @Test
+    void streamingBigUpdatesEqualsOneShot(Seeded seeded) {
+        seeded.tries(25, g -> streamingBigUpdatesEqualsOneShot(g.intIn(1, 300_000), g.intIn(0, 300_000),
+                g.intIn(0, 5000)));
+    }
+
+    @Test
+    void streamingBigUpdatesEqualsOneShotEdgeCases() {
+        int[][] cases = {{1, 0, 0}, {1, 300_000, 5000}, {300_000, 0, 0}, {300_000, 300_000, 5000}, {1, 1, 1},
+            {1024, 1024, 0}, {299_999, 1, 4999}};
+        for (int[] c : cases) {
+            Seeded.example(java.util.Arrays.toString(c), () -> streamingBigUpdatesEqualsOneShot(c[0], c[1], c[2]));
+        }
+    }
+
+    private static void streamingBigUpdatesEqualsOneShot(int first, int second, int third) {
         byte[] data = TestData.bytes(first + second + third);
         MemorySegment whole = MemorySegment.ofArray(data);
         for (ChecksumAlgorithm a : List.of(ChecksumAlgorithm.XXH3_64, ChecksumAlgorithm.XXH3_128,
@@ -92,10 +167,29 @@ class ChecksumProperties {
         }
     }
 
-    @Property(tries = 60)
-    void streamingNativeSegmentsThroughTheVectorKernel(@ForAll @IntRange(min = 1, max = 70_000) int len,
-                                                       @ForAll @Size(max = 8) List<@IntRange(max = 20_000) Integer> cuts,
-                                                       @ForAll long seed) {
+    // ---------------------------------------------------------------------------------------------------------
+
+    @Test
+    void streamingNativeSegmentsThroughTheVectorKernel(Seeded seeded) {
+        seeded.tries(60, g -> streamingNativeSegmentsThroughTheVectorKernel(g.intIn(1, 70_000),
+                g.ints(0, 8, 0, 20_000), g.anyLong()));
+    }
+
+    @Test
+    void streamingNativeSegmentsThroughTheVectorKernelEdgeCases() {
+        List<List<Integer>> cutLists = List.of(List.of(), List.of(0), List.of(20_000), List.of(1, 0, 20_000),
+                List.of(20_000, 20_000, 20_000, 20_000));
+        for (int len : new int[] {1, 2, 1024, 1025, 70_000}) {
+            for (List<Integer> cuts : cutLists) {
+                for (long seed : EDGE_SEEDS) {
+                    Seeded.example("len " + len + " cuts " + cuts + " seed " + seed,
+                            () -> streamingNativeSegmentsThroughTheVectorKernel(len, cuts, seed));
+                }
+            }
+        }
+    }
+
+    private static void streamingNativeSegmentsThroughTheVectorKernel(int len, List<Integer> cuts, long seed) {
         byte[] data = TestData.bytes(len);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = nativeCopy(arena, data, (int) (seed & 7));
@@ -117,9 +211,22 @@ class ChecksumProperties {
         }
     }
 
-    @Property(tries = 12)
-    void parallelCrcEqualsSingle(@ForAll @IntRange(min = 0, max = 40_000_000) int len,
-                                 @ForAll @IntRange(min = 1, max = 9) int threads) {
+    // ---------------------------------------------------------------------------------------------------------
+
+    @Test
+    void parallelCrcEqualsSingle(Seeded seeded) {
+        seeded.tries(12, g -> parallelCrcEqualsSingle(g.intIn(0, 40_000_000), g.intIn(1, 9)));
+    }
+
+    @Test
+    void parallelCrcEqualsSingleEdgeCases() {
+        int[][] cases = {{0, 1}, {0, 9}, {1, 9}, {8, 9}, {9, 2}, {40_000_000, 9}, {40_000_000, 2}};
+        for (int[] c : cases) {
+            Seeded.example("len " + c[0] + " threads " + c[1], () -> parallelCrcEqualsSingle(c[0], c[1]));
+        }
+    }
+
+    private static void parallelCrcEqualsSingle(int len, int threads) {
         try (Arena arena = Arena.ofShared()) {
             MemorySegment s = arena.allocate(Math.max(1, len)).asSlice(0, len);
             byte[] pattern = TestData.bytes(4099);
@@ -131,8 +238,26 @@ class ChecksumProperties {
         }
     }
 
-    @Property(tries = 200)
-    void combineOfRandomSplits(@ForAll @Size(max = 3000) byte[] data, @ForAll @IntRange(max = 3000) int cut) {
+    // ---------------------------------------------------------------------------------------------------------
+
+    @Test
+    void combineOfRandomSplits(Seeded seeded) {
+        seeded.tries(200, g -> combineOfRandomSplits(g.bytes(3000), g.intIn(0, 3000)));
+    }
+
+    @Test
+    void combineOfRandomSplitsEdgeCases() {
+        for (int len : new int[] {0, 1, 2, 3000}) {
+            byte[] data = TestData.bytes(len);
+            for (int cut : new int[] {0, 1, len - 1, len, 3000}) {
+                if (cut >= 0) {
+                    Seeded.example("len " + len + " cut " + cut, () -> combineOfRandomSplits(data, cut));
+                }
+            }
+        }
+    }
+
+    private static void combineOfRandomSplits(byte[] data, int cut) {
         int c = Math.min(cut, data.length);
         MemorySegment s = MemorySegment.ofArray(data);
         MemorySegment a = s.asSlice(0, c);

@@ -7,13 +7,10 @@ import dev.weightmap.safetensors.Safetensors;
 import dev.weightmap.safetensors.SafetensorsFile;
 import dev.weightmap.tensor.DType;
 import dev.weightmap.tensor.Tensor;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.IntRange;
+import dev.weightmap.testing.Gen;
+import dev.weightmap.testing.Seeded;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
@@ -25,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.random.RandomGenerator;
 import java.util.stream.Stream;
 import java.util.zip.CRC32;
 import java.util.zip.ZipFile;
@@ -32,25 +30,49 @@ import java.util.zip.ZipFile;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Random valid pipelines round-trip; random mutations of valid archives only ever raise DdufException. */
+@ExtendWith(Seeded.Extension.class)
 class DdufProperties {
     record Item(String folder, String file, int size, long seed, boolean safetensors) {
+        static Item of(String folder, String name, String ext, int size, long seed) {
+            return new Item(folder, name + ext, size, seed, ext.equals(".safetensors"));
+        }
     }
 
-    @Provide
-    Arbitrary<List<Item>> pipelines() {
-        Arbitrary<String> folder = Arbitraries.of("", "", "vae", "unet", "text_encoder", "tokénizer", "s");
-        Arbitrary<String> file = Arbitraries.strings().withChars("abcdefghijklmnopqrstuvwxyz_-0123456789é")
-                .ofMinLength(1).ofMaxLength(20);
-        Arbitrary<String> ext = Arbitraries.of(".json", ".txt", ".model", ".safetensors");
-        Arbitrary<Integer> size = Arbitraries.oneOf(Arbitraries.integers().between(0, 100),
-                Arbitraries.integers().between(0, 100_000));
-        Arbitrary<Item> item = Combinators.combine(folder, file, ext, size, Arbitraries.longs(), Arbitraries.of(false, true))
-                .as((f, n, x, s, seed, st) -> new Item(f, n + x, s, seed, x.equals(".safetensors")));
-        return item.list().ofMaxSize(12);
+    private static final String[] FOLDERS = {"", "", "vae", "unet", "text_encoder", "tokénizer", "s"};
+    private static final String[] EXTENSIONS = {".json", ".txt", ".model", ".safetensors"};
+
+    /** Up to 12 entries in random folders, with small or large random contents. */
+    static List<Item> pipeline(Gen g) {
+        return g.list(0, 12, () -> Item.of(g.pick(FOLDERS), g.string(1, 20, "abcdefghijklmnopqrstuvwxyz_-0123456789é"),
+                g.pick(EXTENSIONS), g.nextBoolean() ? g.intIn(0, 100) : g.intIn(0, 100_000), g.anyLong()));
     }
 
-    @Property(tries = 40)
-    void validPipelinesRoundTrip(@ForAll("pipelines") List<Item> items) throws Exception {
+    @Test
+    void validPipelinesRoundTrip(Seeded seeded) {
+        seeded.tries(40, g -> validPipelinesRoundTrip(pipeline(g)));
+    }
+
+    @Test
+    void validPipelinesRoundTripEdgeCases() {
+        Seeded.example("no entries", () -> validPipelinesRoundTrip(List.of()));
+        for (String ext : EXTENSIONS) {
+            for (int size : new int[] {0, 1, 100_000}) {
+                Item single = Item.of("", "a", ext, size, 0);
+                Seeded.example(single, () -> validPipelinesRoundTrip(List.of(single)));
+                List<Item> everyFolder = new ArrayList<>();
+                for (String folder : FOLDERS) {
+                    everyFolder.add(Item.of(folder, "a", ext, size, 0));
+                }
+                Seeded.example(everyFolder, () -> validPipelinesRoundTrip(everyFolder));
+            }
+        }
+        List<Item> repeated = List.of(Item.of("vae", "é", ".json", 3, 1), Item.of("vae", "é", ".json", 5, 2),
+                Item.of("", "é", ".safetensors", 7, Long.MIN_VALUE), Item.of("", "é", ".safetensors", 8, Long.MAX_VALUE),
+                Item.of("tokénizer", "x".repeat(20), ".model", 100, -1));
+        Seeded.example(repeated, () -> validPipelinesRoundTrip(repeated));
+    }
+
+    private static void validPipelinesRoundTrip(List<Item> items) throws Exception {
         Map<String, byte[]> contents = new LinkedHashMap<>();
         Map<String, Map<String, Tensor>> tensorEntries = new LinkedHashMap<>();
         StringBuilder index = new StringBuilder("{");
@@ -138,18 +160,43 @@ class DdufProperties {
         return seedArchive;
     }
 
-    @Property(tries = 2000)
-    void mutationsRaiseOnlyDdufException(@ForAll long seed, @ForAll @IntRange(min = 1, max = 8) int mutations)
-            throws Exception {
-        byte[] b = seedArchive().clone();
-        Random r = new Random(seed);
-        ZipArchive z = ZipArchive.read(MemorySegment.ofArray(b));
+    /** The offsets of the archive's structures: end record, central directory, local headers. */
+    private static List<Long> structureOffsets(byte[] archive) throws Exception {
+        ZipArchive z = ZipArchive.read(MemorySegment.ofArray(archive));
         List<Long> hot = new ArrayList<>();
         hot.add(z.endOffset());
         hot.add(z.centralDirectoryOffset());
         for (ZipEntry e : z.entries()) {
             hot.add(e.localHeaderOffset());
         }
+        return hot;
+    }
+
+    @Test
+    void mutationsRaiseOnlyDdufException(Seeded seeded) {
+        seeded.tries(2000, g -> mutationsRaiseOnlyDdufException(g, g.intIn(1, 8)));
+    }
+
+    @Test
+    void mutationsRaiseOnlyDdufExceptionEdgeCases() throws Exception {
+        byte[] seed = seedArchive();
+        Seeded.example("the unmutated archive", () -> DdufReaderFuzzTest.exercise(seed.clone()));
+        for (long at : structureOffsets(seed)) {
+            for (long pos = at; pos < Math.min(seed.length, at + 46); pos++) {
+                byte[] cut = java.util.Arrays.copyOf(seed, (int) pos);
+                Seeded.example("cut at " + pos, () -> DdufReaderFuzzTest.exercise(cut));
+                for (int v : new int[] {0x00, 0xFF}) {
+                    byte[] b = seed.clone();
+                    b[(int) pos] = (byte) v;
+                    Seeded.example("byte " + pos + " = " + v, () -> DdufReaderFuzzTest.exercise(b));
+                }
+            }
+        }
+    }
+
+    private static void mutationsRaiseOnlyDdufException(RandomGenerator r, int mutations) throws Exception {
+        byte[] b = seedArchive().clone();
+        List<Long> hot = structureOffsets(b);
         for (int i = 0; i < mutations; i++) {
             int kind = r.nextInt(4);
             if (kind == 0) {

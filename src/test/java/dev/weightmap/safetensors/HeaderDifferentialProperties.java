@@ -4,14 +4,9 @@ package dev.weightmap.safetensors;
 import dev.weightmap.safetensors.SafetensorsException.Reason;
 import dev.weightmap.tensor.DType;
 import dev.weightmap.tensor.Tensor;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Example;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.statistics.Statistics;
+import dev.weightmap.testing.Seeded;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -36,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.random.RandomGenerator;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -53,6 +49,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * faults, then random byte mutations. Either both accept with the same result, or both reject (with the same
  * reason wherever the reason is unambiguous).
  */
+@ExtendWith(Seeded.Extension.class)
 class HeaderDifferentialProperties {
 
     // =====================================================================================================
@@ -759,7 +756,7 @@ class HeaderDifferentialProperties {
 
     /** How a header is written. */
     record Style(boolean rust, double ws, double esc, double escWhole, double shuffle, double extra) {
-        static Style random(Random r) {
+        static Style random(RandomGenerator r) {
             if (r.nextInt(5) < 2) {
                 return new Style(true, 0, 0, 0, 0, 0);
             }
@@ -807,7 +804,7 @@ class HeaderDifferentialProperties {
         }
     }
 
-    static String ident(Random r, int len) {
+    static String ident(RandomGenerator r, int len) {
         StringBuilder b = new StringBuilder();
         while (b.length() < len) {
             b.append(IDENT.charAt(r.nextInt(IDENT.length())));
@@ -816,7 +813,7 @@ class HeaderDifferentialProperties {
     }
 
     /** A tensor name: lengths around 8-byte words, escapes, non-ASCII, hash-colliding, metadata look-alikes. */
-    static String randomName(Random r) {
+    static String randomName(RandomGenerator r) {
         int mode = r.nextInt(12);
         if (mode == 11) {
             return META_LIKE[r.nextInt(META_LIKE.length)];
@@ -842,7 +839,7 @@ class HeaderDifferentialProperties {
         return b.toString();
     }
 
-    static long bigNumber(Random r) {
+    static long bigNumber(RandomGenerator r) {
         if (r.nextInt(4) == 0) {
             int d = 1 + r.nextInt(18);
             return switch (r.nextInt(3)) {
@@ -857,7 +854,7 @@ class HeaderDifferentialProperties {
         return lo + Math.floorMod(r.nextLong(), hi - lo + 1);
     }
 
-    static long[] randomShape(Random r) {
+    static long[] randomShape(RandomGenerator r) {
         int kind = r.nextInt(20);
         if (kind < 3) {
             return new long[0];
@@ -897,7 +894,7 @@ class HeaderDifferentialProperties {
     }
 
     /** A shape whose byte length is valid and at most 1 KiB. */
-    static long[] validShape(Random r, String dtype) {
+    static long[] validShape(RandomGenerator r, String dtype) {
         for (int attempt = 0; attempt < 30; attempt++) {
             long[] s = randomShape(r);
             try {
@@ -928,7 +925,7 @@ class HeaderDifferentialProperties {
         "123456789012345678901234567890", "-9223372036854775809", "3.0", "18446744073709551616", "12345678",
         "123456789", "1234567890123456", "12345678901234567"};
 
-    static Object extraKey(Random r) {
+    static Object extraKey(RandomGenerator r) {
         String k = r.nextInt(3) == 0 ? randomName(r) : EXTRA_KEYS[r.nextInt(EXTRA_KEYS.length)];
         if (k.equals("dtype") || k.equals("shape") || k.equals("data_offsets")) {
             k = k + "_";
@@ -937,7 +934,7 @@ class HeaderDifferentialProperties {
     }
 
     /** Any JSON value (objects may repeat keys: inside an ignored field that is fine). */
-    static Object randomJson(Random r, int depth) {
+    static Object randomJson(RandomGenerator r, int depth) {
         return switch (r.nextInt(depth > 0 ? 9 : 6)) {
             case 0, 1 -> new Num(EXTRA_NUMBERS[r.nextInt(EXTRA_NUMBERS.length)]);
             case 2 -> r.nextBoolean() ? randomName(r) : new Esc(randomName(r));
@@ -962,7 +959,7 @@ class HeaderDifferentialProperties {
         };
     }
 
-    static Object maybeEsc(Random r, Style st, String s) {
+    static Object maybeEsc(RandomGenerator r, Style st, String s) {
         return !st.rust() && r.nextDouble() < st.escWhole() ? new Esc(s) : s;
     }
 
@@ -974,7 +971,7 @@ class HeaderDifferentialProperties {
         return new Arr(items);
     }
 
-    static Obj tensorEntry(Random r, Style st, String dtype, long[] shape, long begin, long end) {
+    static Obj tensorEntry(RandomGenerator r, Style st, String dtype, long[] shape, long begin, long end) {
         List<Member> ms = new ArrayList<>();
         ms.add(new Member(maybeEsc(r, st, "dtype"), maybeEsc(r, st, dtype)));
         ms.add(new Member(maybeEsc(r, st, "shape"), numbers(shape)));
@@ -994,12 +991,12 @@ class HeaderDifferentialProperties {
 
     /** Writes JSON values with a style's whitespace and optional escapes. */
     static final class Renderer {
-        private final Random r;
+        private final RandomGenerator r;
         private final double ws;
         private final double esc;
         final StringBuilder out = new StringBuilder();
 
-        Renderer(Random r, double ws, double esc) {
+        Renderer(RandomGenerator r, double ws, double esc) {
             this.r = r;
             this.ws = ws;
             this.esc = esc;
@@ -1116,7 +1113,7 @@ class HeaderDifferentialProperties {
         throw new IllegalStateException();
     }
 
-    static String freshName(Random r, Set<String> used) {
+    static String freshName(RandomGenerator r, Set<String> used) {
         String n = ident(r, 1 + r.nextInt(12));
         while (used.contains(n) || n.equals("__metadata__")) {
             n = n + r.nextInt(10);
@@ -1137,11 +1134,11 @@ class HeaderDifferentialProperties {
         "\"a\\", "'a'", "a"};
 
     /** Generates a case: valid, or with one fault. */
-    static Case generate(Random r, Fault fault) {
+    static Case generate(RandomGenerator r, Fault fault) {
         return generate(r, fault, -1);
     }
 
-    static Case generate(Random r, Fault fault, int forcedCount) {
+    static Case generate(RandomGenerator r, Fault fault, int forcedCount) {
         Style st = Style.random(r);
         int count = forcedCount >= 0 ? forcedCount : switch (r.nextInt(20)) {
             case 0 -> 0;
@@ -1460,7 +1457,7 @@ class HeaderDifferentialProperties {
     }
 
     /** One structural error (INVALID_JSON); returns a description. */
-    private static String structureFault(Random r, Obj victim, List<Member> members, List<Member> tensors,
+    private static String structureFault(RandomGenerator r, Obj victim, List<Member> members, List<Member> tensors,
                                          Member metaMember) {
         String[] required = {"dtype", "shape", "data_offsets"};
         switch (r.nextInt(9)) {
@@ -1575,7 +1572,7 @@ class HeaderDifferentialProperties {
         return out;
     }
 
-    static byte[] mutate(Random r, byte[] h, StringBuilder log) {
+    static byte[] mutate(RandomGenerator r, byte[] h, StringBuilder log) {
         int len = h.length;
         int pick = r.nextInt(20); // byte edits, then numbers and dtypes (which mostly reach the offset rules)
         int op = pick < 10 ? pick : pick < 16 ? 10 : 12;
@@ -1685,7 +1682,7 @@ class HeaderDifferentialProperties {
         return h;
     }
 
-    static Case mutant(Random r) {
+    static Case mutant(RandomGenerator r) {
         byte[] image = r.nextInt(6) == 0 ? MutationProperties.SEEDS.get(r.nextInt(MutationProperties.SEEDS.size()))
                 : generate(r, Fault.NONE).image();
         int n = (int) ByteBuffer.wrap(image, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
@@ -1707,24 +1704,14 @@ class HeaderDifferentialProperties {
     // Properties
     // =====================================================================================================
 
-    @Provide
-    Arbitrary<Case> validCases() {
-        return Arbitraries.randomValue(r -> generate(r, Fault.NONE));
+    static final Fault[] FAULTS = Arrays.stream(Fault.values()).filter(f -> f != Fault.NONE).toArray(Fault[]::new);
+
+    @Test
+    void validHeadersGiveTheReferenceResult(Seeded seeded) {
+        seeded.tries(1500, g -> validHeaderGivesTheReferenceResult(generate(g, Fault.NONE)));
     }
 
-    @Provide
-    Arbitrary<Case> faultyCases() {
-        Fault[] faults = Arrays.stream(Fault.values()).filter(f -> f != Fault.NONE).toArray(Fault[]::new);
-        return Arbitraries.randomValue(r -> generate(r, faults[r.nextInt(faults.length)]));
-    }
-
-    @Provide
-    Arbitrary<Case> mutants() {
-        return Arbitraries.randomValue(HeaderDifferentialProperties::mutant);
-    }
-
-    @Property(tries = 1500)
-    void validHeadersGiveTheReferenceResult(@ForAll("validCases") Case c) {
+    private static void validHeaderGivesTheReferenceResult(Case c) {
         // the reference itself accepts what the generator built, with the generator's entries
         Outcome ref = reference(c.image());
         assertThat(ref).as("reference on %s", c).isInstanceOf(Accepted.class);
@@ -1735,8 +1722,14 @@ class HeaderDifferentialProperties {
         assertAgrees(c.image(), c);
     }
 
-    @Property(tries = 1500)
-    void faultyHeadersAreRejectedLikeTheReference(@ForAll("faultyCases") Case c) {
+    @Test
+    void faultyHeadersAreRejectedLikeTheReference(Seeded seeded) {
+        seeded.tries(1500, g -> seeded.tally("outcome",
+                faultyHeaderIsRejectedLikeTheReference(generate(g, FAULTS[g.nextInt(FAULTS.length)]))));
+    }
+
+    /** Checks one faulty case; returns the outcome for the tally. */
+    private static Object faultyHeaderIsRejectedLikeTheReference(Case c) {
         Outcome ref = reference(c.image());
         if (c.expected() != null) {
             // a syntax error leaves the reference unsure what the parser met first; else it knows the reason
@@ -1755,25 +1748,40 @@ class HeaderDifferentialProperties {
             assertThat(agreement.ours()).as("parser on %s", c).isEqualTo(c.expected());
         }
         Outcome o = agreement.reference();
-        Statistics.label("outcome").collect(o instanceof Rejected rj && rj.reasons().size() == 1
-                ? rj.reasons().iterator().next() : o instanceof Accepted ? "accepted" : "rejected, reason open");
+        return o instanceof Rejected rj && rj.reasons().size() == 1
+                ? rj.reasons().iterator().next() : o instanceof Accepted ? "accepted" : "rejected, reason open";
     }
 
-    @Property(tries = 5000)
-    void mutatedHeadersGiveTheReferenceResult(@ForAll("mutants") Case c) {
-        Outcome o = assertAgrees(c.image(), c).reference();
-        Statistics.label("outcome").collect(o instanceof Accepted ? "accepted"
-                : ((Rejected) o).reasons().size() == 1 ? ((Rejected) o).reasons().iterator().next().toString()
-                : "rejected, reason open");
+    /** Every fault in every run, whatever the seed: 8 cases of each, from a fixed seed. */
+    @Test
+    void everyFaultIsRejectedLikeTheReference() {
+        Random r = new Random(20250102);
+        for (Fault f : FAULTS) {
+            for (int i = 0; i < 8; i++) {
+                Case c = generate(r, f);
+                Seeded.example(f + " #" + i, () -> faultyHeaderIsRejectedLikeTheReference(c));
+            }
+        }
     }
 
-    @Example
+    @Test
+    void mutatedHeadersGiveTheReferenceResult(Seeded seeded) {
+        seeded.tries(5000, g -> {
+            Case c = mutant(g);
+            Outcome o = assertAgrees(c.image(), c).reference();
+            seeded.tally("outcome", o instanceof Accepted ? "accepted"
+                    : ((Rejected) o).reasons().size() == 1 ? ((Rejected) o).reasons().iterator().next().toString()
+                    : "rejected, reason open");
+        });
+    }
+
+    @Test
     void referenceDtypesAreTheSafetensorsDtypes() {
         assertThat(Arrays.stream(DType.values()).filter(DType::isSafetensors).map(DType::headerName))
                 .containsExactlyInAnyOrderElementsOf(BITS.keySet());
     }
 
-    @Example
+    @Test
     void fixturesGiveTheReferenceResult() throws IOException {
         try (Stream<Path> files = Files.walk(TestFiles.fixtures())) {
             List<Path> all = files.filter(p -> p.toString().endsWith(".safetensors")).sorted().toList();
@@ -1786,7 +1794,7 @@ class HeaderDifferentialProperties {
     }
 
     /** Headers beyond the parser's 4 MiB scratch buffer, with many entries and long names. */
-    @Example
+    @Test
     void largeHeadersGiveTheReferenceResult() {
         Random r = new Random(20250101);
         Case c = generate(r, Fault.NONE, 45_000);
@@ -1806,7 +1814,7 @@ class HeaderDifferentialProperties {
     }
 
     /** Hand-picked inputs: the escaped duplicate from the brief, hash collisions, long shapes. */
-    @Example
+    @Test
     void handPickedHeaders() {
         String t = "{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[0,0]}";
         expect("{\"ab\":" + t + ",\"a\\u0062\":" + t + "}", Reason.DUPLICATE_KEY);

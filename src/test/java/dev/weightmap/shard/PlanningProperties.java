@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.shard;
 
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.constraints.IntRange;
-import net.jqwik.api.constraints.LongRange;
-import net.jqwik.api.constraints.Size;
+import dev.weightmap.testing.Gen;
+import dev.weightmap.testing.Seeded;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -17,12 +16,36 @@ import java.util.Set;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Invariants of the planner over random sizes and storage groupings. */
+@ExtendWith(Seeded.Extension.class)
 class PlanningProperties {
 
-    @Property(tries = 300)
-    void everyNameOnceAndShardsWithinLimit(@ForAll @Size(max = 40) List<@LongRange(min = 0, max = 100) Long> sizes,
-                                           @ForAll @Size(max = 40) List<@IntRange(min = 0, max = 8) Integer> groups,
-                                           @ForAll @LongRange(min = 0, max = 150) long max) {
+    @Test
+    void everyNameOnceAndShardsWithinLimit(Seeded seeded) {
+        seeded.tries(300, g -> everyNameOnceAndShardsWithinLimit(g.list(0, 40, () -> g.longIn(0, 100)),
+                g.ints(0, 40, 0, 8), g.longIn(0, 150)));
+    }
+
+    @Test
+    void everyNameOnceAndShardsWithinLimitEdgeCases() {
+        List<List<Long>> sizeLists = List.of(List.of(), List.of(0L), List.of(100L), nCopies(40, 0L),
+                nCopies(40, 100L), nCopies(40, 1L), List.of(100L, 0L, 100L, 50L, 51L, 49L, 150L / 2));
+        List<List<Integer>> groupLists = List.of(List.of(), List.of(0), List.of(8), nCopies(40, 0), nCopies(40, 1),
+                nCopies(40, 8), List.of(1, 2, 1, 2, 0, 0, 3, 3, 3));
+        for (List<Long> sizes : sizeLists) {
+            for (List<Integer> groups : groupLists) {
+                for (long max : new long[] {0, 1, 99, 100, 101, 150}) {
+                    Seeded.example("sizes " + sizes + " groups " + groups + " max " + max,
+                            () -> everyNameOnceAndShardsWithinLimit(sizes, groups, max));
+                }
+            }
+        }
+    }
+
+    private static <T> List<T> nCopies(int n, T value) {
+        return java.util.Collections.nCopies(n, value);
+    }
+
+    private static void everyNameOnceAndShardsWithinLimit(List<Long> sizes, List<Integer> groups, long max) {
         Map<String, long[]> sd = new LinkedHashMap<>();
         for (int i = 0; i < sizes.size(); i++) {
             int g = i < groups.size() ? groups.get(i) : 0;
@@ -57,8 +80,53 @@ class PlanningProperties {
         assertThat(s.isSharded()).isEqualTo(s.filenameToTensors().size() > 1);
     }
 
-    @Property(tries = 500)
-    void sizeParsingFailsOnlyWithCheckpointException(@ForAll String s) {
+    /** Pieces of size strings and paths, so that near misses of valid inputs come up often. */
+    private static final String[] TOKENS = {"0", "1", "5", "9", "10", "100", "9223372036854775807",
+        "9223372036854775808", "18446744073709551616", ".", ".5", "e3", "E", "-", "+", " ", "\t", "B", "b", "K", "KB",
+        "kB", "KiB", "M", "MB", "MiB", "G", "GB", "GiB", "T", "TB", "TiB", "P", "PB", "x", "_", "/", "\\", "..",
+        "a", "model.safetensors", "C:", ":", "\0", "\u0661", "\uFF11", "é", "\uD83D\uDE00", "\uD800"};
+
+    /** Any string (up to 255 chars), or a few of {@link #TOKENS} in a row. */
+    static String anyInput(Gen g) {
+        if (g.nextBoolean()) {
+            return g.anyString(255);
+        }
+        StringBuilder b = new StringBuilder();
+        for (int k = g.intIn(0, 6); k > 0; k--) {
+            b.append(g.pick(TOKENS));
+        }
+        return b.toString();
+    }
+
+    static final List<String> SPECIAL_INPUTS = List.of("", " ", "\0", "0", "1", "-1", "1KB", "1kb", "10 MB", "5GB",
+        "1.5GiB", "1e3", "KB", "9223372036854775807", "9223372036854775808", "8EB", "9EiB", "\uFF15GB", "/", "\\",
+        "..", ".", "a/../b", "../a", "a/..", "a\\b", "C:\\a", "C:a", "/a", "a//b", "a/./b", "a\0b", "\uD800",
+        "x".repeat(255), "a/".repeat(100));
+
+    @Test
+    void sizeParsingFailsOnlyWithCheckpointException(Seeded seeded) {
+        seeded.tries(500, g -> sizeParsingFailsOnlyWithCheckpointException(anyInput(g)));
+    }
+
+    @Test
+    void shardNameValidationNeverThrowsOtherExceptions(Seeded seeded) {
+        seeded.tries(300, g -> shardNameValidationNeverThrowsOtherExceptions(anyInput(g)));
+    }
+
+    @Test
+    void stringEdgeCases() {
+        for (String s : SPECIAL_INPUTS) {
+            Seeded.example("size " + s, () -> sizeParsingFailsOnlyWithCheckpointException(s));
+            Seeded.example("name " + s, () -> shardNameValidationNeverThrowsOtherExceptions(s));
+        }
+        for (char c = 0; c < 0x80; c++) {
+            String s = String.valueOf(c);
+            Seeded.example("size " + (int) c, () -> sizeParsingFailsOnlyWithCheckpointException(s));
+            Seeded.example("name " + (int) c, () -> shardNameValidationNeverThrowsOtherExceptions(s));
+        }
+    }
+
+    private static void sizeParsingFailsOnlyWithCheckpointException(String s) {
         try {
             ShardSize.parse(s);
         } catch (CheckpointException e) {
@@ -67,8 +135,7 @@ class PlanningProperties {
         }
     }
 
-    @Property(tries = 300)
-    void shardNameValidationNeverThrowsOtherExceptions(@ForAll String name) {
+    private static void shardNameValidationNeverThrowsOtherExceptions(String name) {
         boolean safe = ShardNames.isSafeRelative(name);
         if (safe) {
             assertThat(name).doesNotStartWith("/").doesNotStartWith("\\").doesNotContain("\0");

@@ -3,10 +3,9 @@ package dev.weightmap.shard;
 
 import dev.weightmap.tensor.DType;
 import dev.weightmap.tensor.Tensor;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.constraints.IntRange;
-import net.jqwik.api.constraints.Size;
+import dev.weightmap.testing.Seeded;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -16,19 +15,33 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
+import java.util.random.RandomGenerator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Save then open gives back every tensor's bytes, for random state dicts, shard limits and tied names. */
+@ExtendWith(Seeded.Extension.class)
 class RoundTripProperties {
     private static final DType[] DTYPES = {DType.F32, DType.BF16, DType.F16, DType.I64, DType.U8, DType.BOOL, DType.F64};
 
-    @Property(tries = 40)
-    void saveThenOpen(@ForAll @Size(min = 0, max = 12) List<@IntRange(min = 0, max = 40) Integer> lengths,
-                      @ForAll @IntRange(min = 0, max = 300) int maxShard,
-                      @ForAll long seed) throws IOException {
-        Random rnd = new Random(seed);
+    @Test
+    void saveThenOpen(Seeded seeded) {
+        seeded.tries(40, g -> saveThenOpen(g.ints(0, 12, 0, 40), g.intIn(0, 300), g));
+    }
+
+    @Test
+    void saveThenOpenEdgeCases() {
+        List<List<Integer>> lengthLists = List.of(List.of(), List.of(0), List.of(40),
+                java.util.Collections.nCopies(12, 0), java.util.Collections.nCopies(12, 40), List.of(1, 0, 40, 1));
+        for (List<Integer> lengths : lengthLists) {
+            for (int maxShard : new int[] {0, 300}) {
+                Seeded.example("lengths " + lengths + " max shard " + maxShard,
+                        () -> saveThenOpen(lengths, maxShard, new java.util.SplittableRandom(lengths.size())));
+            }
+        }
+    }
+
+    private static void saveThenOpen(List<Integer> lengths, int maxShard, RandomGenerator rnd) throws IOException {
         Map<String, Tensor> sd = new LinkedHashMap<>();
         int i = 0;
         for (int n : lengths) {
