@@ -121,7 +121,7 @@ final class DdufFormat implements CliFormat {
 
         @Override
         public String verify() {
-            long bytes = dduf.verify();
+            long bytes = dduf.verify().bytes();
             int tensorCount = safetensors.values().stream().mapToInt(SafetensorsFile::size).sum();
             return path + ": dduf, " + dduf.entries().size() + " entries, " + tensorCount + " tensors, " + bytes
                     + " bytes, CRC-32 of every entry matches";

@@ -68,9 +68,9 @@ final class ShardCommand implements Command {
         try (Checkpoint written = Checkpoints.open(out, dev.weightmap.shard.LoadOptions.defaults()
                 .withSafe(format == SaveOptions.Format.SAFETENSORS)
                 .withFilenamePattern(a.option("--pattern", null)))) {
-            cli.out().printf("wrote %s: %d tensors in %d file(s)%s%n", out, written.size(), written.files().size(),
+            cli.out().printf("wrote %s: %d tensors in %d file(s)%s%n", out, written.size(), written.dataFiles().size(),
                     written.indexFile() == null ? "" : " + " + written.indexFile().getFileName());
-            for (Path f : written.files()) {
+            for (Path f : written.dataFiles()) {
                 cli.out().printf("  %s  %d bytes%n", f.getFileName(), Files.size(f));
             }
         } catch (dev.weightmap.shard.CheckpointException | UnsupportedOperationException otherFilesInTheWay) {

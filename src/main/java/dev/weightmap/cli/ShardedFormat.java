@@ -58,7 +58,7 @@ final class ShardedFormat implements CliFormat {
                 m.put("index", c.indexFile() == null ? null : c.indexFile().toString());
                 m.put("metadata", new LinkedHashMap<>(c.metadata()));
                 List<Object> files = new ArrayList<>();
-                for (Path f : c.files()) {
+                for (Path f : c.dataFiles()) {
                     files.add(f.toString());
                 }
                 m.put("files", files);
@@ -78,7 +78,7 @@ final class ShardedFormat implements CliFormat {
 
             @Override
             public void printTable(PrintStream out) {
-                out.printf("%s: sharded checkpoint, %d tensors in %d file(s)%s%n", path, c.size(), c.files().size(),
+                out.printf("%s: sharded checkpoint, %d tensors in %d file(s)%s%n", path, c.size(), c.dataFiles().size(),
                         c.indexFile() == null ? "" : ", index " + c.indexFile().getFileName());
                 if (!c.metadata().isEmpty()) {
                     out.println("metadata:");
@@ -103,7 +103,7 @@ final class ShardedFormat implements CliFormat {
                 for (Tensor t : c.tensors().values()) {
                     bytes += t.byteLength();
                 }
-                return path + ": sharded, " + c.size() + " tensors in " + c.files().size() + " file(s), " + bytes
+                return path + ": sharded, " + c.size() + " tensors in " + c.dataFiles().size() + " file(s), " + bytes
                         + " tensor bytes" + (c.indexFile() == null ? "" : ", index and shards agree");
             }
 
@@ -118,7 +118,7 @@ final class ShardedFormat implements CliFormat {
                 if (c.indexFile() != null) {
                     all.add(c.indexFile());
                 }
-                all.addAll(c.files());
+                all.addAll(c.dataFiles());
                 return all;
             }
 

@@ -44,7 +44,7 @@ final class TorchFormat implements CliFormat {
             public Map<String, Object> inspectJson() {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("format", "torch");
-                m.put("container", c.format().name().toLowerCase(Locale.ROOT));
+                m.put("container", c.container().name().toLowerCase(Locale.ROOT));
                 if (c.zipPrefix() != null) {
                     m.put("zip_prefix", c.zipPrefix());
                 }
@@ -88,7 +88,7 @@ final class TorchFormat implements CliFormat {
             @Override
             public void printTable(PrintStream out) {
                 out.printf("%s: torch (%s%s), %d tensors, %d storages, %d bytes%n", path,
-                        c.format().name().toLowerCase(Locale.ROOT),
+                        c.container().name().toLowerCase(Locale.ROOT),
                         c.zipPrefix() == null ? "" : ", folder " + c.zipPrefix() + "/",
                         c.entries().size(), c.storages().size(), c.segment().byteSize());
                 int w = 4;
@@ -108,8 +108,8 @@ final class TorchFormat implements CliFormat {
 
             @Override
             public String verify() {
-                int crcs = c.verify();
-                return path + ": torch " + c.format().name().toLowerCase(Locale.ROOT) + ", " + c.entries().size()
+                int crcs = c.verify().checksums();
+                return path + ": torch " + c.container().name().toLowerCase(Locale.ROOT) + ", " + c.entries().size()
                         + " tensors, " + c.storages().size() + " storages, " + crcs + " record CRCs checked";
             }
 
