@@ -37,9 +37,9 @@ final class Describe {
     private Describe() {
     }
 
-    /** The reader behind {@code w}, for format-specific fields. */
+    /** The reader itself, for format-specific fields (the only {@code instanceof} dispatch of the CLI). */
     private static Object concrete(Weights w) {
-        return Adapters.unwrap(w);
+        return w;
     }
 
     // ------------------------------------------------------------------------------------------------ inspect
@@ -47,7 +47,7 @@ final class Describe {
     /** The {@code inspect --json} object. */
     static Map<String, Object> inspectJson(Weights w, Path given) {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("format", w.format());
+        m.put("format", formatName(w));
         Object r = concrete(w);
         if (r instanceof SafetensorsFile f) {
             m.put("header_length", f.headerLength());
@@ -67,7 +67,7 @@ final class Describe {
             m.put("entries", entries);
             m.put("model_index", d.modelIndex());
         } else if (r instanceof TorchCheckpoint c) {
-            m.put("container", c.format().name().toLowerCase(Locale.ROOT));
+            m.put("container", c.container().name().toLowerCase(Locale.ROOT));
             if (c.zipPrefix() != null) {
                 m.put("zip_prefix", c.zipPrefix());
             }
@@ -89,7 +89,7 @@ final class Describe {
             m.put("index", c.indexFile() == null ? null : Input.display(given, c.indexFile()));
             m.put("metadata", new LinkedHashMap<>(c.metadata()));
             List<Object> files = new ArrayList<>();
-            for (Path f : c.files()) {
+            for (Path f : c.dataFiles()) {
                 files.add(Input.display(given, f));
             }
             m.put("files", files);
@@ -105,9 +105,19 @@ final class Describe {
         return m;
     }
 
+    /**
+     * The format word the CLI prints: {@link Weights#format()}, except that every folder or index input is
+     * {@code sharded}, as the CLI has always printed it (a {@link Checkpoint} of a folder holding one file reports
+     * that file's format).
+     */
+    static String formatName(Weights w) {
+        return concrete(w) instanceof Checkpoint ? Weights.SHARDED : w.format();
+    }
+
     /** The tensor objects of {@code inspect --json}: the common fields, then the format's extras. */
     static List<Object> tensorObjects(Weights w) {
         List<Object> out = new ArrayList<>();
+        boolean checkpoint = concrete(w) instanceof Checkpoint;
         for (TensorLocation l : w.locations()) {
             Map<String, Object> t = new LinkedHashMap<>();
             t.put("name", shortName(l));
@@ -116,6 +126,9 @@ final class Describe {
             t.put("offset", l.offset());
             t.put("length", l.length());
             t.put("alignment", (long) l.alignment());
+            if (checkpoint) { // the shard's name, also for a folder holding a single file
+                t.put("file", l.file().getFileName().toString());
+            }
             l.extras().forEach(t::putIfAbsent);
             out.add(t);
         }
@@ -163,7 +176,7 @@ final class Describe {
             });
         } else if (r instanceof TorchCheckpoint c) {
             out.printf("%s: torch (%s%s), %d tensors, %d storages, %d bytes%n", given,
-                    c.format().name().toLowerCase(Locale.ROOT),
+                    c.container().name().toLowerCase(Locale.ROOT),
                     c.zipPrefix() == null ? "" : ", folder " + c.zipPrefix() + "/",
                     locations.size(), c.storages().size(), c.segment().byteSize());
             int w0 = width(locations.stream().map(TensorLocation::name).toList());
@@ -176,7 +189,7 @@ final class Describe {
                         l.extras().get("storage"), l.offset(), l.length());
             }
         } else if (r instanceof Checkpoint c) {
-            out.printf("%s: sharded checkpoint, %d tensors in %d file(s)%s%n", given, c.size(), c.files().size(),
+            out.printf("%s: sharded checkpoint, %d tensors in %d file(s)%s%n", given, c.size(), c.dataFiles().size(),
                     c.indexFile() == null ? "" : ", index " + c.indexFile().getFileName());
             if (!c.metadata().isEmpty()) {
                 out.println("metadata:");
@@ -252,7 +265,7 @@ final class Describe {
                     + report.bytes() + " bytes, CRC-32 of every entry matches";
         }
         if (r instanceof TorchCheckpoint c) {
-            return given + ": torch " + c.format().name().toLowerCase(Locale.ROOT) + ", " + report.tensors()
+            return given + ": torch " + c.container().name().toLowerCase(Locale.ROOT) + ", " + report.tensors()
                     + " tensors, " + c.storages().size() + " storages, " + report.checksums() + " record CRCs checked";
         }
         if (r instanceof Checkpoint c) {
@@ -260,7 +273,7 @@ final class Describe {
             for (Tensor t : c.tensors().values()) {
                 bytes += t.byteLength();
             }
-            return given + ": sharded, " + c.size() + " tensors in " + c.files().size() + " file(s), " + bytes
+            return given + ": sharded, " + c.size() + " tensors in " + c.dataFiles().size() + " file(s), " + bytes
                     + " tensor bytes" + (c.indexFile() == null ? "" : ", index and shards agree");
         }
         return given + ": " + report.format() + ", " + report.tensors() + " tensors in " + report.files()
@@ -269,9 +282,9 @@ final class Describe {
     }
 
     /** The {@code verify --json} object of a successful verify. */
-    static Map<String, Object> verifyJson(Path given, VerifyReport report) {
+    static Map<String, Object> verifyJson(Weights w, Path given, VerifyReport report) {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("format", report.format());
+        m.put("format", formatName(w));
         m.put("path", given.toString());
         m.put("tensors", (long) report.tensors());
         m.put("files", (long) report.files());

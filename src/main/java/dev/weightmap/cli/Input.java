@@ -2,12 +2,11 @@
 package dev.weightmap.cli;
 
 import dev.weightmap.OpenOptions;
+import dev.weightmap.WeightmapException;
 import dev.weightmap.Weights;
-import dev.weightmap.spi.WeightsFormat;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ServiceLoader;
 
 /**
  * The one way every command opens its input: {@link Weights#open(Path, OpenOptions)}, so {@code inspect},
@@ -25,10 +24,6 @@ final class Input {
      */
     static final OpenOptions OPTIONS = OpenOptions.defaults().withSafe(false);
 
-    /** Whether the library registers formats (false until every reader implements {@code Weights}). */
-    private static final boolean LIBRARY_FORMATS =
-            ServiceLoader.load(WeightsFormat.class, Input.class.getClassLoader()).findFirst().isPresent();
-
     /** Opens any input with {@link #OPTIONS}. */
     static Weights open(Path path) throws IOException {
         return open(path, OPTIONS);
@@ -36,8 +31,16 @@ final class Input {
 
     /** Opens any input with the given options. */
     static Weights open(Path path, OpenOptions options) throws IOException {
-        if (!LIBRARY_FORMATS) {
-            return Adapters.open(path, options);
+        if (!options.safe() && java.nio.file.Files.isDirectory(path)) {
+            // huggingface_hub 2.0's folder rule for safe=false: safetensors first, pickle files only when that
+            // gives no single checkpoint (kept here until the opener's folder selection does it itself)
+            try {
+                return Weights.open(path, options.withSafe(true));
+            } catch (WeightmapException e) {
+                if (!e.code().equals("NO_CHECKPOINT")) {
+                    throw e;
+                }
+            }
         }
         return Weights.open(path, options);
     }

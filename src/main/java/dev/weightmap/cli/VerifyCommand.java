@@ -47,10 +47,10 @@ final class VerifyCommand implements Command {
         boolean json = a.flag("--json");
         String format = null;
         try (Weights w = Input.open(p)) {
-            format = w.format();
+            format = Describe.formatName(w);
             VerifyReport report = w.verify();
             String summary = Describe.verifySummary(w, p, report);
-            Map<String, Object> out = Describe.verifyJson(p, report);
+            Map<String, Object> out = Describe.verifyJson(w, p, report);
             if (manifest != null) {
                 Manifest m = Manifest.read(Path.of(manifest));
                 long total = 0;

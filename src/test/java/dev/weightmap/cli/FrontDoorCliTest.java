@@ -318,6 +318,19 @@ class FrontDoorCliTest {
             assertThat(run("inspect", blob.toString()).out()).as(key)
                     .isEqualTo(ta.out().replace(named.toString(), blob.toString()));
         }
+        // an index file under another name (its shards beside it)
+        Path ck = copyFolder("hub/b_sharded/safetensors", tmp.resolve("ck"));
+        Path index = ck.resolve("model.safetensors.index.json");
+        Path renamed = Files.copy(index, ck.resolve("7d41e0"));
+        Map<String, Object> viaName = run("inspect", "--json", index.toString()).json();
+        Map<String, Object> viaBlob = run("inspect", "--json", renamed.toString()).json();
+        assertThat(viaBlob.get("tensors")).isEqualTo(viaName.get("tensors"));
+        assertThat(viaBlob.get("files")).isEqualTo(viaName.get("files"));
+        assertThat(viaBlob.get("index")).isEqualTo(renamed.toString());
+        assertThat(run("hash", "--per-tensor", renamed.toString()).out())
+                .isEqualTo(run("hash", "--per-tensor", index.toString()).out());
+        Result v = run("verify", renamed.toString());
+        assertThat(v.code()).as(v.err()).isZero();
         // the writing commands too
         Path blob = tmp.resolve("blobs0").resolve("3f9c2a");
         Files.copy(input("torch/module_state_dict.pt"), blob, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
