@@ -15,4 +15,10 @@ module dev.weightmap {
     exports dev.weightmap.checksum;
 
     uses dev.weightmap.spi.WeightsFormat;
+
+    provides dev.weightmap.spi.WeightsFormat with
+            dev.weightmap.safetensors.SafetensorsFormat,
+            dev.weightmap.dduf.DdufFormat,
+            dev.weightmap.torch.TorchFormat,
+            dev.weightmap.shard.ShardedFormat;
 }

@@ -48,6 +48,16 @@ final class Opener {
         if (options == null) {
             options = OpenOptions.defaults();
         }
+        WeightsFormat f = detect(path);
+        try {
+            return f.open(path, options);
+        } catch (WeightmapException e) {
+            throw e.inFile(path.toString());
+        }
+    }
+
+    /** The format that claims {@code path} most strongly; throws when none does. */
+    static WeightsFormat detect(Path path) throws IOException {
         BasicFileAttributes a;
         try {
             a = Files.readAttributes(path, BasicFileAttributes.class);
@@ -55,20 +65,14 @@ final class Opener {
             throw new NoSuchFileException(path.toString(), null, "no such file or folder: " + path);
         }
         if (a.isDirectory()) {
-            return pick(path, Probe.ofFolder(path)).open(path, options);
+            return pick(path, Probe.ofFolder(path));
         }
         if (!a.isRegularFile()) {
             throw new WeightmapException(WeightmapException.Common.NOT_A_REGULAR_FILE, path.toString(), null, path
                     + ": not a regular file (" + kind(path) + ")", null);
         }
-        WeightsFormat f;
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            f = pick(path, Probe.ofFile(path, ch));
-        }
-        try {
-            return f.open(path, options);
-        } catch (WeightmapException e) {
-            throw e.inFile(path.toString());
+            return pick(path, Probe.ofFile(path, ch));
         }
     }
 

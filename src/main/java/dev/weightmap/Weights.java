@@ -71,6 +71,24 @@ public interface Weights extends AutoCloseable {
     }
 
     /**
+     * The format {@link #open(Path, OpenOptions)} would use for {@code path}, without opening it: detection by
+     * content, the name breaking ties (a file named {@code *.safetensors} whose header is damaged is still
+     * {@code safetensors}, so opening it reports the precise safetensors error).
+     *
+     * @param path a file of any name, a folder or an index file
+     * @return the format name ({@link #SAFETENSORS}, {@link #DDUF}, {@link #TORCH}, {@link #SHARDED}, or another
+     *         registered format's name)
+     * @throws java.nio.file.NoSuchFileException when the path does not exist
+     * @throws WeightmapException                {@code UNKNOWN_FORMAT} when no format claims it,
+     *                                           {@code UNSUPPORTED_FORMAT} for a known format not read yet (GGUF),
+     *                                           {@code NOT_A_REGULAR_FILE} for devices, FIFOs and sockets
+     * @throws IOException                       when the file cannot be read
+     */
+    static String detect(Path path) throws IOException {
+        return Opener.detect(path).name();
+    }
+
+    /**
      * The file this reader was opened from (the index file or folder for a sharded checkpoint).
      *
      * @return the path, or null for an in-memory image

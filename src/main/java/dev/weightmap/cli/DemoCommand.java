@@ -63,8 +63,8 @@ final class DemoCommand implements Command {
             cli.out().printf("opened zero-copy in %.1f µs (mapped, header parsed and validated; a cold JVM, see"
                     + " benchmarks/README.md for steady-state numbers); SIMD code paths: %s%n%n", openNanos / 1000.0,
                     dev.weightmap.internal.simd.Simd.describe());
-            try (CliFormat.Opened table = new SafetensorsFormat().open(file)) {
-                table.printTable(cli.out());
+            try (dev.weightmap.Weights table = Input.open(file)) {
+                Describe.printTable(table, file, cli.out());
             }
             cli.out().println();
             Tensor emb = f.tensor("model.embed_tokens.weight");

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.cli;
 
+import dev.weightmap.Weights;
 import dev.weightmap.checksum.ChecksumAlgorithm;
-import dev.weightmap.internal.io.AtomicFile;
+import dev.weightmap.checksum.Manifest;
 import dev.weightmap.internal.json.JsonWriter;
+import dev.weightmap.tensor.Tensor;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -61,16 +61,20 @@ final class HashCommand implements Command {
                 throw new UsageException("--manifest takes exactly one PATH");
             }
             Path p = Path.of(paths.get(0));
-            Map<String, Object> m = ChecksumManifest.build(cli, algo, p, threads);
-            byte[] json = (JsonWriter.python(2).write(m) + "\n").getBytes(StandardCharsets.UTF_8);
-            AtomicFile.write(Path.of(manifest), ch -> {
-                ByteBuffer bb = ByteBuffer.wrap(json);
-                while (bb.hasRemaining()) {
-                    ch.write(bb);
+            Manifest m;
+            try (Weights w = Input.open(p)) {
+                Cli.Progress tp = cli.progress("hashing " + p, tensorBytes(w.tensors()));
+                Cli.Progress fp = cli.progress("hashing files of " + p, sizeOf(w.files()));
+                try {
+                    m = Manifest.create(w, algo, threads, tp::add, fp::add);
+                } finally {
+                    tp.done();
+                    fp.done();
                 }
-            });
-            cli.out().println("wrote " + manifest + ": " + ((Map<?, ?>) m.get("tensors")).size() + " tensors, "
-                    + ((Map<?, ?>) m.get("files")).size() + " files (" + algo.cliName() + ")");
+            }
+            m.write(Path.of(manifest));
+            cli.out().println("wrote " + manifest + ": " + m.tensors().size() + " tensors, " + m.files().size()
+                    + " files (" + algo.cliName() + ")");
             return 0;
         }
         boolean json = a.flag("--json");
@@ -85,7 +89,13 @@ final class HashCommand implements Command {
                     }
                 }
             }
-            fileHashes = ChecksumManifest.hashFiles(cli, algo, all, threads);
+            Cli.Progress progress = cli.progress("hashing " + (all.size() == 1 ? all.get(0) : all.size() + " files"),
+                    sizeOf(all));
+            try {
+                fileHashes = Manifest.hashFiles(algo, all, threads, progress::add);
+            } finally {
+                progress.done();
+            }
         }
         for (String ps : paths) {
             Path p = Path.of(ps);
@@ -96,8 +106,13 @@ final class HashCommand implements Command {
             m.put("algo", algo.cliName());
             if (a.flag("--per-tensor")) {
                 Map<String, String> hashes;
-                try (CliFormat.Opened o = Formats.open(p)) {
-                    hashes = ChecksumManifest.hashTensors(cli, algo, o, threads, ps);
+                try (Weights w = Input.open(p)) {
+                    Cli.Progress progress = cli.progress("hashing " + ps, tensorBytes(w.tensors()));
+                    try {
+                        hashes = Manifest.hashTensors(algo, w.tensors(), threads, progress::add);
+                    } finally {
+                        progress.done();
+                    }
                 }
                 if (json) {
                     m.put("tensors", hashes);
@@ -109,7 +124,7 @@ final class HashCommand implements Command {
             } else {
                 Map<String, String> files = new LinkedHashMap<>();
                 for (Path f : filesOf(p)) {
-                    files.put(f.toString(), fileHashes.get(f));
+                    files.put(Input.display(p, f), fileHashes.get(f));
                 }
                 if (json) {
                     m.put("files", files);
@@ -127,9 +142,31 @@ final class HashCommand implements Command {
         if (!Files.isDirectory(p)) {
             return List.of(p);
         }
-        try (CliFormat.Opened o = Formats.open(p)) {
-            return new ArrayList<>(o.files());
+        try (Weights w = Input.open(p)) {
+            return new ArrayList<>(w.files());
         }
+    }
+
+    /** The total size of files (0 for a file that cannot be sized: hashing reports it). */
+    static long sizeOf(List<Path> files) {
+        long total = 0;
+        for (Path f : files) {
+            try {
+                total += Files.size(f);
+            } catch (IOException e) {
+                // hashing it fails with the real error
+            }
+        }
+        return total;
+    }
+
+    /** The logical bytes of some tensors. */
+    static long tensorBytes(Map<String, Tensor> tensors) {
+        long total = 0;
+        for (Tensor t : tensors.values()) {
+            total += t.byteLength();
+        }
+        return total;
     }
 
     static ChecksumAlgorithm algorithm(String name) {

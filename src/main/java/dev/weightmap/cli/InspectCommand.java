@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.cli;
 
+import dev.weightmap.Weights;
 import dev.weightmap.internal.json.JsonWriter;
 
 import java.nio.file.Path;
@@ -24,20 +25,21 @@ final class InspectCommand implements Command {
         return """
                 weightmap inspect [--json] PATH
                   Opens PATH zero-copy and lists its tensors: name, dtype, shape, absolute byte offset, length
-                  and alignment. PATH: .safetensors, .dduf, .bin/.pt/.pth/.ckpt, a sharded checkpoint folder or
-                  its .index.json.
-                  --json   one JSON object: {"format":…,"tensors":[{"name","dtype","shape","offset","length",…}]}""";
+                  and alignment. PATH: a safetensors, DDUF or PyTorch file (of any name: the format is detected
+                  from the content), a checkpoint folder or its .index.json.
+                  --json   one JSON object: {"format":…,…,"tensors":[{"name","dtype","shape","offset","length",
+                           "alignment", then the format's extras (entry, file, stride, storage …)}]}""";
     }
 
     @Override
     public int run(Cli cli, List<String> argv) throws Exception {
         Args a = new Args(argv, Set.of("--json"), Set.of());
         Path p = Path.of(a.positionals(1, "one PATH").get(0));
-        try (CliFormat.Opened o = Formats.open(p)) {
+        try (Weights w = Input.open(p)) {
             if (a.flag("--json")) {
-                cli.out().println(JsonWriter.compact().write(o.inspectJson()));
+                cli.out().println(JsonWriter.compact().write(Describe.inspectJson(w, p)));
             } else {
-                o.printTable(cli.out());
+                Describe.printTable(w, p, cli.out());
             }
         }
         return 0;

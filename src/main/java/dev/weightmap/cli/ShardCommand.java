@@ -1,17 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.cli;
 
-import dev.weightmap.shard.Checkpoint;
-import dev.weightmap.shard.Checkpoints;
+import dev.weightmap.WeightmapException;
+import dev.weightmap.Weights;
+import dev.weightmap.shard.Conversion;
 import dev.weightmap.shard.SaveOptions;
-import dev.weightmap.shard.StateDicts;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
 
 /** {@code weightmap shard IN OUTDIR [--max-shard-size 5GB] [--pattern P] [--format safetensors|torch]}. */
@@ -48,14 +46,8 @@ final class ShardCommand implements Command {
         };
         Path in = Path.of(pos.get(0));
         Path out = Path.of(pos.get(1));
-        try (Checkpoint c = Checkpoints.open(in)) {
-            Map<String, String> metadata = new LinkedHashMap<>();
-            c.metadata().forEach((k, v) -> {
-                if (v instanceof String s && !k.equals("format") && !k.equals("total_size")) {
-                    metadata.put(k, s);
-                }
-            });
-            SaveOptions.Builder b = SaveOptions.builder().format(format).metadata(metadata)
+        try (Weights w = Input.open(in)) {
+            SaveOptions.Builder b = SaveOptions.builder().format(format).metadata(Conversion.carriedMetadata(w))
                     .maxShardSize(a.option("--max-shard-size", "5GB"));
             String pattern = a.option("--pattern", null);
             if (pattern != null) {
@@ -63,17 +55,19 @@ final class ShardCommand implements Command {
             }
             SaveOptions opts = b.build();
             Files.createDirectories(out);
-            StateDicts.save(c.tensors(), out, opts);
+            Conversion.save(w, out, opts);
         }
-        try (Checkpoint written = Checkpoints.open(out, dev.weightmap.shard.LoadOptions.defaults()
-                .withSafe(format == SaveOptions.Format.SAFETENSORS)
+        try (Weights written = Input.open(out, Input.OPTIONS.withSafe(format == SaveOptions.Format.SAFETENSORS)
                 .withFilenamePattern(a.option("--pattern", null)))) {
-            cli.out().printf("wrote %s: %d tensors in %d file(s)%s%n", out, written.size(), written.files().size(),
-                    written.indexFile() == null ? "" : " + " + written.indexFile().getFileName());
-            for (Path f : written.files()) {
+            List<Path> files = written.files();
+            boolean indexed = !files.isEmpty() && files.get(0).getFileName().toString().endsWith(".index.json");
+            List<Path> shards = indexed ? files.subList(1, files.size()) : files;
+            cli.out().printf("wrote %s: %d tensors in %d file(s)%s%n", out, written.tensorNames().size(), shards.size(),
+                    indexed ? " + " + files.get(0).getFileName() : "");
+            for (Path f : shards) {
                 cli.out().printf("  %s  %d bytes%n", f.getFileName(), Files.size(f));
             }
-        } catch (dev.weightmap.shard.CheckpointException | UnsupportedOperationException otherFilesInTheWay) {
+        } catch (WeightmapException | UnsupportedOperationException otherFilesInTheWay) {
             cli.out().printf("wrote %s%n", out);
         }
         return 0;

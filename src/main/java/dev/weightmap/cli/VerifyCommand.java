@@ -1,11 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.cli;
 
+import dev.weightmap.VerifyReport;
+import dev.weightmap.WeightmapException;
+import dev.weightmap.Weights;
+import dev.weightmap.checksum.Manifest;
+import dev.weightmap.internal.json.JsonWriter;
+
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
-/** {@code weightmap verify PATH}. */
+/** {@code weightmap verify [--json] [--manifest M.json] [--threads N] PATH}. */
 final class VerifyCommand implements Command {
     @Override
     public String name() {
@@ -20,25 +28,71 @@ final class VerifyCommand implements Command {
     @Override
     public String usage() {
         return """
-                weightmap verify [--manifest M.json] [--threads N] PATH
+                weightmap verify [--json] [--manifest M.json] [--threads N] PATH
                   Validates PATH completely: headers, offsets, archive structure, CRCs, index agreement.
                   Prints "OK …" and exits 0, or prints "error: REASON: message" on stderr and exits 1.
+                  --json             print one JSON object instead: {"format","path","tensors","files","bytes",
+                                     "checksums","checks","ok":true} (with --manifest also "manifest"); on failure
+                                     {"path","ok":false,"reason","message"} on stdout, and the error line
                   --manifest M.json  also re-hash every tensor and file (all cores) against a manifest from
                                      weightmap hash --manifest; differences fail with CHECKSUM_MISMATCH""";
     }
 
     @Override
     public int run(Cli cli, List<String> argv) throws Exception {
-        Args a = new Args(argv, Set.of(), Set.of("--manifest", "--threads"));
+        Args a = new Args(argv, Set.of("--json"), Set.of("--manifest", "--threads"));
         Path p = Path.of(a.positionals(1, "one PATH").get(0));
         String manifest = a.option("--manifest", null);
         int threads = HashCommand.threads(a.option("--threads", null));
-        try (CliFormat.Opened o = Formats.open(p)) {
-            String summary = o.verify();
+        boolean json = a.flag("--json");
+        String format = null;
+        try (Weights w = Input.open(p)) {
+            format = Describe.formatName(w);
+            VerifyReport report = w.verify();
+            String summary = Describe.verifySummary(w, p, report);
+            Map<String, Object> out = Describe.verifyJson(w, p, report);
             if (manifest != null) {
-                summary += "; " + ChecksumManifest.verify(cli, o, p, Path.of(manifest), threads);
+                Manifest m = Manifest.read(Path.of(manifest));
+                long total = 0;
+                for (dev.weightmap.tensor.Tensor t : w.tensors().values()) {
+                    total += t.byteLength();
+                }
+                Cli.Progress tp = cli.progress("hashing " + p, total);
+                Cli.Progress fp = cli.progress("hashing files of " + p, HashCommand.sizeOf(w.files()));
+                Manifest.Verification v;
+                try {
+                    v = m.verify(w.tensors(), w.path(), p.toString(), threads, tp::add, fp::add);
+                } finally {
+                    tp.done();
+                    fp.done();
+                }
+                summary += "; manifest " + manifest + ": " + v.tensors() + " tensors, " + v.files() + " files match ("
+                        + v.algorithm().cliName() + ")";
+                Map<String, Object> mj = new LinkedHashMap<>();
+                mj.put("path", manifest);
+                mj.put("algo", v.algorithm().cliName());
+                mj.put("tensors", (long) v.tensors());
+                mj.put("files", (long) v.files());
+                out.remove("ok");
+                out.put("manifest", mj);
+                out.put("ok", true);
             }
-            cli.out().println("OK " + summary);
+            cli.out().println(json ? JsonWriter.compact().write(out) : "OK " + summary);
+        } catch (UsageException e) {
+            throw e;
+        } catch (Exception | Error e) {
+            if (json) {
+                Map<String, Object> out = new LinkedHashMap<>();
+                if (format != null) {
+                    out.put("format", format);
+                }
+                out.put("path", p.toString());
+                out.put("ok", false);
+                out.put("reason", WeightmapException.reasonOf(e));
+                out.put("message", e.getMessage() == null ? e.toString() : e.getMessage());
+                cli.out().println(JsonWriter.compact().write(out));
+            }
+            throw e;
         }
         return 0;
     }

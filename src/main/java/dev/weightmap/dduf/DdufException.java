@@ -16,7 +16,9 @@ public class DdufException extends WeightmapException {
         /** Exporting failed (hub's {@code DDUFExportError}). */
         DDUF_EXPORT,
         /** An entry name breaks the naming rules (hub's {@code DDUFInvalidEntryNameError}). */
-        DDUF_INVALID_ENTRY_NAME
+        DDUF_INVALID_ENTRY_NAME,
+        /** A tensor asked for by name ({@code entry::tensor}) does not exist. */
+        TENSOR_NOT_FOUND
     }
 
     /**

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.dduf;
 
-import dev.weightmap.internal.io.MappedFile;
+import dev.weightmap.OpenOptions;
+import dev.weightmap.TensorLocation;
+import dev.weightmap.VerifyReport;
+import dev.weightmap.Weights;
+import dev.weightmap.internal.io.SharedMapping;
 import dev.weightmap.internal.json.JsonException;
 import dev.weightmap.internal.json.JsonReader;
 import dev.weightmap.internal.zip.ZipArchive;
@@ -10,6 +14,7 @@ import dev.weightmap.internal.zip.ZipEntry;
 import dev.weightmap.internal.zip.ZipFormatException;
 import dev.weightmap.safetensors.SafetensorsException;
 import dev.weightmap.safetensors.SafetensorsFile;
+import dev.weightmap.tensor.Tensor;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -37,17 +42,28 @@ import java.util.Map;
  * equal to size, names valid (hub's rules plus: no absolute names, no {@code .}/{@code ..}, no duplicates), a root
  * {@code model_index.json} holding a JSON object, every folder a key of it and holding a config file. Failures
  * raise {@link DdufCorruptedFileException} whose message names the file, the entry and the rule.
+ *
+ * <p>As {@link Weights}: format {@code dduf}; the tensors are those of its {@code .safetensors} entries, named
+ * {@code entry::tensor}, entries in central-directory order and each entry's tensors in data order (the entries'
+ * safetensors headers are parsed on the first tensor access, so opening stays cheap); {@link #metadata()} is
+ * {@code model_index.json}; {@link #verify()} recomputes the CRC-32 of every entry and parses every safetensors
+ * entry header. {@link #close()} marks the archive closed at once and unmaps it when no
+ * {@linkplain #retain() lease} is held.
  */
-public final class DdufFile implements AutoCloseable {
-    private final MappedFile mapping;
+public final class DdufFile implements Weights {
+    /** Separates the entry name from the tensor name in {@link #tensorNames()}. */
+    public static final String SEPARATOR = "::";
+
+    private final SharedMapping mapping;
     private final MemorySegment segment;
     private final String displayName;
     private final Path path;
     private final Map<String, DdufEntry> entries;
     private final Map<String, Object> modelIndex;
     private final ZipArchive zip;
+    private volatile Parsed parsed;
 
-    private DdufFile(MappedFile mapping, MemorySegment segment, String displayName, Path path) {
+    private DdufFile(SharedMapping mapping, MemorySegment segment, String displayName, Path path) {
         this.mapping = mapping;
         this.segment = segment;
         this.displayName = displayName;
@@ -108,10 +124,29 @@ public final class DdufFile implements AutoCloseable {
      * @throws DdufCorruptedFileException        when it is not a valid DDUF archive
      */
     public static DdufFile open(Path file) throws IOException {
-        MappedFile m = MappedFile.open(file);
+        return open(file, SharedMapping.owned(file.toString()));
+    }
+
+    /**
+     * Maps and validates a DDUF archive with {@link Weights#open(Path, OpenOptions)}'s options (the arena; a
+     * file-owned shared arena when {@link OpenOptions#arena()} is null).
+     *
+     * @param file    the archive
+     * @param options the options
+     * @return the opened archive
+     * @throws java.nio.file.NoSuchFileException when the file does not exist
+     * @throws DdufCorruptedFileException        when it is not a valid DDUF archive
+     * @throws IOException                       when the file cannot be read or mapped
+     */
+    public static DdufFile open(Path file, OpenOptions options) throws IOException {
+        return open(file, options.arena() == null ? SharedMapping.owned(file.toString())
+                : SharedMapping.external(file.toString(), options.arena()));
+    }
+
+    private static DdufFile open(Path file, SharedMapping m) throws IOException {
         try {
-            return new DdufFile(m, m.segment(), file.toString(), file);
-        } catch (RuntimeException e) {
+            return new DdufFile(m, m.map(file, null), file.toString(), file);
+        } catch (IOException | RuntimeException | Error e) {
             m.close();
             throw e;
         }
@@ -127,7 +162,7 @@ public final class DdufFile implements AutoCloseable {
      * @throws DdufCorruptedFileException        when it is not a valid DDUF archive
      */
     public static DdufFile open(Path file, Arena arena) throws IOException {
-        return new DdufFile(null, MappedFile.map(file, arena), file.toString(), file);
+        return open(file, SharedMapping.external(file.toString(), arena));
     }
 
     /**
@@ -137,21 +172,24 @@ public final class DdufFile implements AutoCloseable {
      * @throws DdufCorruptedFileException when it is not a valid DDUF archive
      */
     public static DdufFile parse(MemorySegment image, String displayName) {
-        return new DdufFile(null, image, displayName, null);
+        return new DdufFile(SharedMapping.none(displayName), image, displayName, null);
     }
 
     /** Every entry, by name, in central-directory order. */
     public Map<String, DdufEntry> entries() {
+        mapping.ensureOpen();
         return entries;
     }
 
     /** The parsed {@code model_index.json} object. */
     public Map<String, Object> modelIndex() {
+        mapping.ensureOpen();
         return modelIndex;
     }
 
     /** The archive's bytes (the whole mapping). */
     public MemorySegment segment() {
+        mapping.ensureOpen();
         return segment;
     }
 
@@ -175,10 +213,12 @@ public final class DdufFile implements AutoCloseable {
      * into 64 MiB pieces whose CRCs are combined) and parses
      * the header of every {@code .safetensors} entry.
      *
-     * @return the number of data bytes checked
+     * @return the report: {@code bytes} the entry data bytes checked, {@code checksums} the number of entries
      * @throws DdufCorruptedFileException naming the first entry (in archive order) that fails
      */
-    public long verify() {
+    @Override
+    public VerifyReport verify() {
+        mapping.ensureOpen();
         List<DdufEntry> list = new ArrayList<>(entries.values());
         long[] computed = ZipCrc.crc32Parallel(list.stream().map(DdufEntry::segment).toList());
         long total = 0;
@@ -200,7 +240,8 @@ public final class DdufFile implements AutoCloseable {
                 }
             }
         }
-        return total;
+        return new VerifyReport(DDUF, tensorNames().size(), 1, total, list.size(),
+                List.of("CRC-32 of every entry matches", "every safetensors entry header is valid"));
     }
 
     private static String at(String where, String entry) {
@@ -213,14 +254,180 @@ public final class DdufFile implements AutoCloseable {
     }
 
     /**
-     * Unmaps the archive when {@link #open(Path)} mapped it (segments handed out become inaccessible); idempotent.
-     * Does nothing for {@link #open(Path, Arena)} and {@link #parse(MemorySegment, String)}.
+     * Marks the archive closed (library methods then throw {@link dev.weightmap.WeightsClosedException}) and
+     * unmaps it, when {@link #open(Path)} mapped it, once no lease is held (segments handed out then become
+     * inaccessible); idempotent. Unmaps nothing for {@link #open(Path, Arena)} and
+     * {@link #parse(MemorySegment, String)}.
      */
     @Override
     public void close() {
-        if (mapping != null) {
-            mapping.close();
+        mapping.close();
+    }
+
+    // ---------------------------------------------------------------- Weights
+
+    /** The safetensors entries, parsed on first use. */
+    private record Parsed(Map<String, SafetensorsFile> files, List<String> names, Map<String, Tensor> tensors) {
+    }
+
+    private Parsed parsed() {
+        mapping.ensureOpen();
+        Parsed p = parsed;
+        if (p == null) {
+            synchronized (this) {
+                p = parsed;
+                if (p == null) {
+                    p = parse();
+                    parsed = p;
+                }
+            }
         }
+        return p;
+    }
+
+    private Parsed parse() {
+        Map<String, SafetensorsFile> files = new LinkedHashMap<>();
+        List<String> names = new ArrayList<>();
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        for (DdufEntry e : entries.values()) {
+            if (!e.name().endsWith(".safetensors")) {
+                continue;
+            }
+            SafetensorsFile st;
+            try {
+                st = e.openSafetensors();
+            } catch (SafetensorsException x) {
+                throw new DdufCorruptedFileException(displayName + ": entry '" + e.name() + "': invalid safetensors: "
+                        + x.getMessage(), x);
+            }
+            files.put(e.name(), st);
+            for (Map.Entry<String, Tensor> t : st.tensors().entrySet()) {
+                String n = e.name() + SEPARATOR + t.getKey();
+                names.add(n);
+                tensors.put(n, t.getValue());
+            }
+        }
+        return new Parsed(Collections.unmodifiableMap(files), List.copyOf(names), Collections.unmodifiableMap(tensors));
+    }
+
+    /**
+     * The safetensors view of every {@code .safetensors} entry, in central-directory order (parsed on first use).
+     *
+     * @return entry name to view
+     * @throws DdufCorruptedFileException when an entry's safetensors header is invalid
+     */
+    public Map<String, SafetensorsFile> safetensorsEntries() {
+        return parsed().files();
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @return {@code "dduf"}
+     */
+    @Override
+    public String format() {
+        return DDUF;
+    }
+
+    /**
+     * {@inheritDoc} {@code entry::tensor}, entries in central-directory order, tensors in each entry's data order.
+     *
+     * @return the names
+     * @throws DdufCorruptedFileException when an entry's safetensors header is invalid
+     */
+    @Override
+    public List<String> tensorNames() {
+        return parsed().names();
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @param name {@code entry::tensor}
+     * @return the tensor, a slice of the archive's mapping
+     * @throws DdufException when there is no such tensor ({@code TENSOR_NOT_FOUND}) or an entry's safetensors
+     *                       header is invalid ({@code DDUF_CORRUPTED})
+     */
+    @Override
+    public Tensor tensor(String name) {
+        Tensor t = parsed().tensors().get(name);
+        if (t == null) {
+            throw new DdufException(DdufException.Reason.TENSOR_NOT_FOUND, displayName + ": tensor `"
+                    + name + "` not found (tensors are named entry" + SEPARATOR + "tensor)", null);
+        }
+        return t;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @return the tensors by {@code entry::tensor} name
+     */
+    @Override
+    public Map<String, Tensor> tensors() {
+        return parsed().tensors();
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @return {@code model_index.json}
+     */
+    @Override
+    public Map<String, Object> metadata() {
+        return modelIndex();
+    }
+
+    /**
+     * {@inheritDoc} Offsets are absolute in the archive (entry offset plus the tensor's offset in the entry);
+     * the extra {@code entry} names the entry.
+     *
+     * @return the locations
+     */
+    @Override
+    public List<TensorLocation> locations() {
+        Parsed p = parsed();
+        List<TensorLocation> out = new ArrayList<>(p.names().size());
+        p.files().forEach((entry, st) -> {
+            for (TensorLocation l : st.locations(path, entries.get(entry).offset())) {
+                Map<String, Object> extras = new LinkedHashMap<>();
+                extras.put("entry", entry);
+                out.add(new TensorLocation(entry + SEPARATOR + l.name(), l.dtype(), l.shape(), path, l.offset(),
+                        l.length(), l.alignment(), extras));
+            }
+        });
+        return List.copyOf(out);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @return the archive, or an empty list for a parsed image
+     */
+    @Override
+    public List<Path> files() {
+        return path == null ? List.of() : List.of(path);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @return the lease
+     */
+    @Override
+    public Lease retain() {
+        return mapping.retain();
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @return true while open
+     */
+    @Override
+    public boolean isOpen() {
+        return mapping.isOpen();
     }
 
     @Override

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.safetensors;
 
-import dev.weightmap.internal.io.MappedFile;
+import dev.weightmap.OpenOptions;
+import dev.weightmap.TensorLocation;
+import dev.weightmap.VerifyReport;
+import dev.weightmap.Weights;
+import dev.weightmap.internal.io.SharedMapping;
 import dev.weightmap.safetensors.SafetensorsException.Reason;
 import dev.weightmap.tensor.DType;
 import dev.weightmap.tensor.Tensor;
@@ -22,13 +26,18 @@ import java.util.Set;
  * A safetensors file opened zero-copy: the file is memory-mapped and only its header is parsed (and fully
  * validated); every tensor is a view over its own byte range of the mapping.
  *
- * <p>Instances from {@link #open(Path)} own the mapping: {@link #close()} unmaps it, after which any access to
- * a tensor obtained from this file, from any thread, throws {@link IllegalStateException}. Instances from
- * {@link #parse(MemorySegment, String)} view a caller's segment and close nothing. Instances are safe for
- * concurrent readers.
+ * <p>Instances from {@link #open(Path)} own the mapping: {@link #close()} marks the file closed (library methods
+ * then throw {@link dev.weightmap.WeightsClosedException}) and unmaps it once every {@linkplain #retain() lease} is
+ * released, after which any access to a tensor obtained from this file, from any thread, throws
+ * {@link IllegalStateException}. Instances from {@link #parse(MemorySegment, String)} view a caller's segment and
+ * unmap nothing. Instances are safe for concurrent readers.
+ *
+ * <p>As {@link Weights}: format {@code safetensors}; {@link #tensorNames()} in data (offset) order;
+ * {@link #metadata()} the {@code __metadata__} strings; {@link #verify()} reports the structure checked on open
+ * (the format records no checksums).
  */
-public final class SafetensorsFile implements AutoCloseable {
-    private final MappedFile mapping; // null when parsing a caller's segment or mapping into a caller's arena
+public final class SafetensorsFile implements Weights {
+    private final SharedMapping mapping;
     private final Path path;
     private final MemorySegment segment;
     private final String displayName;
@@ -37,7 +46,7 @@ public final class SafetensorsFile implements AutoCloseable {
     private final Tensor[] tensors;
     private volatile List<String> sortedNames;
 
-    private SafetensorsFile(MappedFile mapping, MemorySegment segment, String displayName, HeaderParser.Header header,
+    private SafetensorsFile(SharedMapping mapping, MemorySegment segment, String displayName, HeaderParser.Header header,
                             Path path) {
         this.mapping = mapping;
         this.path = path;
@@ -60,11 +69,38 @@ public final class SafetensorsFile implements AutoCloseable {
 
     /** Like {@link #open(Path)} with a custom limit on the header length. */
     public static SafetensorsFile open(Path file, long maxHeaderLength) throws IOException {
+        return open(file, SharedMapping.owned(file.toString()), maxHeaderLength);
+    }
+
+    /**
+     * Opens {@code file} with {@link Weights#open(Path, OpenOptions)}'s options: the header limit and the arena
+     * ({@link OpenOptions#arena()}, or a file-owned shared arena when null).
+     *
+     * @param file    the file
+     * @param options the options
+     * @return the opened file
+     * @throws java.nio.file.NoSuchFileException when the file does not exist
+     * @throws SafetensorsException              when the file is not valid safetensors
+     * @throws IOException                       when the file cannot be read or mapped
+     */
+    public static SafetensorsFile open(Path file, OpenOptions options) throws IOException {
+        String name = file.toString();
+        SharedMapping m = options.arena() == null ? SharedMapping.owned(name)
+                : SharedMapping.external(name, options.arena());
+        return open(file, m, options.maxHeaderBytes());
+    }
+
+    private static SafetensorsFile open(Path file, SharedMapping m, long maxHeaderLength) throws IOException {
         String name = file.toString();
         HeaderParser.Header[] header = new HeaderParser.Header[1];
-        MappedFile m = MappedFile.open(file,
-                (ch, seg) -> header[0] = HeaderParser.parse(seg, ch, name, maxHeaderLength));
-        return new SafetensorsFile(m, m.segment(), name, header[0], file);
+        try {
+            MemorySegment seg = m.map(file,
+                    (ch, s) -> header[0] = HeaderParser.parse(s, ch, name, maxHeaderLength));
+            return new SafetensorsFile(m, seg, name, header[0], file);
+        } catch (IOException | RuntimeException | Error e) {
+            m.close();
+            throw e;
+        }
     }
 
     /**
@@ -77,11 +113,7 @@ public final class SafetensorsFile implements AutoCloseable {
      * @throws SafetensorsException              when the file is not valid safetensors
      */
     public static SafetensorsFile open(Path file, java.lang.foreign.Arena arena) throws IOException {
-        String name = file.toString();
-        HeaderParser.Header[] header = new HeaderParser.Header[1];
-        MemorySegment seg = MappedFile.map(file, arena,
-                (ch, s) -> header[0] = HeaderParser.parse(s, ch, name, HeaderParser.DEFAULT_MAX_HEADER));
-        return new SafetensorsFile(null, seg, name, header[0], file);
+        return open(file, SharedMapping.external(file.toString(), arena), HeaderParser.DEFAULT_MAX_HEADER);
     }
 
     /**
@@ -96,7 +128,8 @@ public final class SafetensorsFile implements AutoCloseable {
 
     /** Like {@link #parse(MemorySegment, String)} with a custom limit on the header length. */
     public static SafetensorsFile parse(MemorySegment image, String displayName, long maxHeaderLength) {
-        return new SafetensorsFile(null, image, displayName, HeaderParser.parse(image, displayName, maxHeaderLength), null);
+        return new SafetensorsFile(SharedMapping.none(displayName), image, displayName,
+                HeaderParser.parse(image, displayName, maxHeaderLength), null);
     }
 
     /** The file path or display name used in messages. */
@@ -111,6 +144,7 @@ public final class SafetensorsFile implements AutoCloseable {
 
     /** The whole file's bytes. */
     public MemorySegment segment() {
+        mapping.ensureOpen();
         return segment;
     }
 
@@ -125,7 +159,9 @@ public final class SafetensorsFile implements AutoCloseable {
     }
 
     /** The {@code __metadata__} strings (empty when absent). */
+    @Override
     public Map<String, String> metadata() {
+        mapping.ensureOpen();
         return header.metadata();
     }
 
@@ -137,6 +173,7 @@ public final class SafetensorsFile implements AutoCloseable {
      * @throws IllegalStateException when first called after the file was closed
      */
     public List<String> names() {
+        mapping.ensureOpen();
         List<String> l = nameList;
         if (l == null) {
             l = List.of(header.names().toArray());
@@ -166,11 +203,14 @@ public final class SafetensorsFile implements AutoCloseable {
     }
 
     /** Whether a tensor of that name exists. */
+    @Override
     public boolean contains(String name) {
+        mapping.ensureOpen();
         return header.names().indexOf(name) >= 0;
     }
 
     private int indexOf(String name) {
+        mapping.ensureOpen();
         int i = header.names().indexOf(name);
         if (i < 0) {
             throw new SafetensorsException(Reason.TENSOR_NOT_FOUND, displayName + ": tensor `" + name + "` not found");
@@ -191,6 +231,7 @@ public final class SafetensorsFile implements AutoCloseable {
 
     /** Every header entry, in data order. */
     public List<TensorInfo> infos() {
+        mapping.ensureOpen();
         List<TensorInfo> out = new ArrayList<>(size());
         for (int i = 0; i < size(); i++) {
             out.add(info(i));
@@ -203,6 +244,7 @@ public final class SafetensorsFile implements AutoCloseable {
      *
      * @throws SafetensorsException with reason TENSOR_NOT_FOUND
      */
+    @Override
     public Tensor tensor(String name) {
         return tensor(indexOf(name));
     }
@@ -219,7 +261,9 @@ public final class SafetensorsFile implements AutoCloseable {
     }
 
     /** All tensors as an unmodifiable map in data order (tensors are created on first access). */
+    @Override
     public Map<String, Tensor> tensors() {
+        mapping.ensureOpen();
         return new AbstractMap<>() {
             @Override
             public Set<Entry<String, Tensor>> entrySet() {
@@ -277,17 +321,101 @@ public final class SafetensorsFile implements AutoCloseable {
         return Slicing.slice(tensor(name), name, displayName, indexes);
     }
 
-    /** Whether the mapping is open (always true for parsed images). */
+    /** Whether the file is open ({@link #close()} not yet called). */
+    @Override
     public boolean isOpen() {
-        return mapping == null || mapping.isOpen();
+        return mapping.isOpen();
     }
 
-    /** Unmaps the file (nothing for parsed images). Idempotent. */
+    /**
+     * Marks the file closed and unmaps it once no lease is held (nothing is unmapped for parsed images or a
+     * caller's arena). Idempotent.
+     */
     @Override
     public void close() {
-        if (mapping != null) {
-            mapping.close();
+        mapping.close();
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @return {@code "safetensors"}
+     */
+    @Override
+    public String format() {
+        return SAFETENSORS;
+    }
+
+    /**
+     * {@inheritDoc} Data (offset) order, as {@link #names()}.
+     *
+     * @return the names
+     */
+    @Override
+    public List<String> tensorNames() {
+        return names();
+    }
+
+    /**
+     * {@inheritDoc} A safetensors file records no checksums: the report lists the structural checks made when the
+     * file was opened (the header, every tensor's range, no gaps or overlaps).
+     *
+     * @return the report ({@code checksums} 0)
+     */
+    @Override
+    public VerifyReport verify() {
+        mapping.ensureOpen();
+        return new VerifyReport(SAFETENSORS, size(), 1, segment.byteSize(), 0,
+                List.of("header valid", "tensor ranges cover the data section without gaps or overlaps"));
+    }
+
+    /**
+     * {@inheritDoc} Offsets are absolute in the file (for a parsed image: in the image).
+     *
+     * @return one location per tensor, in data order
+     */
+    @Override
+    public List<TensorLocation> locations() {
+        return locations(path, 0);
+    }
+
+    /**
+     * The locations of every tensor when this image starts at {@code base} in {@code file} (a DDUF entry).
+     *
+     * @param file the file holding the image
+     * @param base the image's offset in that file
+     * @return one location per tensor, in data order, with no extras
+     */
+    public List<TensorLocation> locations(Path file, long base) {
+        mapping.ensureOpen();
+        List<TensorLocation> out = new ArrayList<>(size());
+        for (int i = 0; i < size(); i++) {
+            TensorInfo t = info(i);
+            long off = base + t.absoluteOffset(dataStart);
+            out.add(new TensorLocation(t.name(), t.dtype(), t.shape(), file, off, t.length(),
+                    TensorLocation.alignmentOf(off), Map.of()));
         }
+        return List.copyOf(out);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @return the file, or an empty list for a parsed image
+     */
+    @Override
+    public List<Path> files() {
+        return path == null ? List.of() : List.of(path);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @return the lease
+     */
+    @Override
+    public Lease retain() {
+        return mapping.retain();
     }
 
     @Override

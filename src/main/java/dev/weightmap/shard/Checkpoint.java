@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.shard;
 
+import dev.weightmap.TensorLocation;
+import dev.weightmap.VerifyReport;
+import dev.weightmap.Weights;
+import dev.weightmap.internal.io.SharedMapping;
 import dev.weightmap.tensor.Tensor;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -15,7 +21,14 @@ import java.util.TreeSet;
 
 /**
  * An opened checkpoint: one file, or every shard of a sharded checkpoint, each mapped once. {@link #tensors()} is
- * a zero-copy name -> tensor map over all of them. Closing unmaps every file; tensors must not be used after.
+ * a zero-copy name -> tensor map over all of them. Every file is mapped into one shared arena the checkpoint owns:
+ * {@link #close()} marks it closed at once (library methods then throw {@link dev.weightmap.WeightsClosedException})
+ * and unmaps every file in one step once no {@linkplain #retain() lease} is held; tensors must not be used after.
+ *
+ * <p>As {@link Weights}: format {@code sharded} when opened through an index (or a folder holding one), else the
+ * single file's format; {@link #tensorNames()} in index order (the file's own order for one file);
+ * {@link #metadata()} the index's {@code metadata} object; {@link #verify()} runs {@link #verifyIndex()} and
+ * verifies every shard; {@link #files()} lists the index first, then the shards.
  *
  * <pre>{@code
  * try (Checkpoint ckpt = Checkpoints.open(dir, LoadOptions.defaults())) {
@@ -24,7 +37,8 @@ import java.util.TreeSet;
  * }
  * }</pre>
  */
-public final class Checkpoint implements AutoCloseable {
+public final class Checkpoint implements Weights {
+    private final SharedMapping mapping;
     private final Path indexFile;
     private final Map<String, Object> metadata;
     private final Map<String, Tensor> tensors;
@@ -33,8 +47,12 @@ public final class Checkpoint implements AutoCloseable {
     private final List<AutoCloseable> resources;
     private final Map<Path, Map<String, Tensor>> fileContents;
 
-    Checkpoint(Path indexFile, Map<String, Object> metadata, Map<String, Tensor> tensors, Map<String, Path> fileOf,
-               List<Path> files, List<AutoCloseable> resources, Map<Path, Map<String, Tensor>> fileContents) {
+    private volatile List<String> names;
+
+    Checkpoint(SharedMapping mapping, Path indexFile, Map<String, Object> metadata, Map<String, Tensor> tensors,
+               Map<String, Path> fileOf, List<Path> files, List<AutoCloseable> resources,
+               Map<Path, Map<String, Tensor>> fileContents) {
+        this.mapping = mapping;
         this.fileContents = fileContents;
         this.indexFile = indexFile;
         this.metadata = Collections.unmodifiableMap(metadata);
@@ -45,7 +63,9 @@ public final class Checkpoint implements AutoCloseable {
     }
 
     /** Every tensor by name: index order for a sharded checkpoint, the file's data order for one file. */
+    @Override
     public Map<String, Tensor> tensors() {
+        mapping.ensureOpen();
         return tensors;
     }
 
@@ -54,7 +74,9 @@ public final class Checkpoint implements AutoCloseable {
      *
      * @throws CheckpointException {@code INDEX_MISMATCH} when there is no such tensor
      */
+    @Override
     public Tensor tensor(String name) {
+        mapping.ensureOpen();
         Tensor t = tensors.get(name);
         if (t == null) {
             throw new CheckpointException(CheckpointException.Reason.INDEX_MISMATCH, "No tensor named '" + name
@@ -65,6 +87,7 @@ public final class Checkpoint implements AutoCloseable {
 
     /** Tensor names, in {@link #tensors()} order. */
     public List<String> names() {
+        mapping.ensureOpen();
         return new ArrayList<>(tensors.keySet());
     }
 
@@ -74,7 +97,9 @@ public final class Checkpoint implements AutoCloseable {
     }
 
     /** Whether there is a tensor {@code name}. */
+    @Override
     public boolean contains(String name) {
+        mapping.ensureOpen();
         return tensors.containsKey(name);
     }
 
@@ -82,18 +107,42 @@ public final class Checkpoint implements AutoCloseable {
      * The index's {@code metadata} object for a sharded checkpoint ({@code total_size} is a Long), or the single
      * file's {@code __metadata__} strings.
      */
+    @Override
     public Map<String, Object> metadata() {
+        mapping.ensureOpen();
         return metadata;
     }
 
     /** The file holding tensor {@code name}, or null when there is no such tensor. */
     public Path fileOf(String name) {
+        mapping.ensureOpen();
         return fileOf.get(name);
     }
 
-    /** The data files (shards in index order, or the one file). */
-    public List<Path> files() {
+    /**
+     * The data files (shards in index order, or the one file). Before {@link Weights#files()}, this was
+     * {@code files()}.
+     *
+     * @return the data files
+     */
+    public List<Path> dataFiles() {
         return files;
+    }
+
+    /**
+     * {@inheritDoc} The index file first (when there is one), then {@link #dataFiles()}.
+     *
+     * @return the files
+     */
+    @Override
+    public List<Path> files() {
+        if (indexFile == null) {
+            return files;
+        }
+        List<Path> all = new ArrayList<>(files.size() + 1);
+        all.add(indexFile);
+        all.addAll(files);
+        return List.copyOf(all);
     }
 
     /** The index file, or null for a single-file checkpoint. */
@@ -109,6 +158,7 @@ public final class Checkpoint implements AutoCloseable {
      * @throws CheckpointException {@code INDEX_MISMATCH} naming the index, the shard and the tensor or both sizes
      */
     public void verifyIndex() {
+        mapping.ensureOpen();
         if (indexFile == null) {
             return;
         }
@@ -224,9 +274,22 @@ public final class Checkpoint implements AutoCloseable {
         return sb.toString();
     }
 
-    /** Unmaps every file; idempotent. */
+    /**
+     * Marks the checkpoint closed and unmaps every file (one arena) once no lease is held; idempotent.
+     */
     @Override
     public void close() {
+        if (!mapping.isOpen()) {
+            return;
+        }
+        try {
+            closeReaders();
+        } finally {
+            mapping.close();
+        }
+    }
+
+    private void closeReaders() {
         RuntimeException first = null;
         for (AutoCloseable r : resources) {
             try {
@@ -240,6 +303,160 @@ public final class Checkpoint implements AutoCloseable {
         if (first != null) {
             throw first;
         }
+    }
+
+    // ---------------------------------------------------------------- Weights
+
+    /**
+     * {@inheritDoc}
+     *
+     * @return the index file, or the single file
+     */
+    @Override
+    public Path path() {
+        return indexFile != null ? indexFile : files.get(0);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @return the path as a string
+     */
+    @Override
+    public String displayName() {
+        return path().toString();
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @return {@code "sharded"} when opened through an index, else the single file's format
+     */
+    @Override
+    public String format() {
+        if (indexFile != null) {
+            return SHARDED;
+        }
+        Weights w = readers().get(files.get(0));
+        return w == null ? SHARDED : w.format();
+    }
+
+    /**
+     * {@inheritDoc} Index order (the file's own order for a single file).
+     *
+     * @return the names
+     */
+    @Override
+    public List<String> tensorNames() {
+        mapping.ensureOpen();
+        List<String> n = names;
+        if (n == null) {
+            n = List.copyOf(tensors.keySet());
+            names = n;
+        }
+        return n;
+    }
+
+    /** The shard readers by file. */
+    private Map<Path, Weights> readers() {
+        Map<Path, Weights> out = new LinkedHashMap<>();
+        for (AutoCloseable r : resources) {
+            if (r instanceof Weights w && !w.files().isEmpty()) {
+                out.put(w.files().get(0), w);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * {@inheritDoc} For a sharded checkpoint: {@link #verifyIndex()}, then every shard's own verify (record
+     * CRC-32s of torch shards).
+     *
+     * @return the report
+     * @throws CheckpointException {@code INDEX_MISMATCH} when index and shards disagree
+     * @throws IOException         when a shard cannot be read
+     */
+    @Override
+    public VerifyReport verify() throws IOException {
+        verifyIndex();
+        Map<Path, Weights> readers = readers();
+        if (indexFile == null && readers.size() == 1) {
+            return readers.values().iterator().next().verify();
+        }
+        long bytes = 0;
+        int checksums = 0;
+        Set<String> checks = new LinkedHashSet<>();
+        checks.add("every indexed tensor is in its shard, every shard tensor is indexed");
+        if (metadata.get("total_size") != null) {
+            checks.add("total_size matches the tensors' storages");
+        }
+        for (Weights w : readers.values()) {
+            VerifyReport r = w.verify();
+            bytes += r.bytes();
+            checksums += r.checksums();
+            for (String c : r.checks()) {
+                checks.add(r.format() + " shards: " + c);
+            }
+        }
+        return new VerifyReport(format(), tensors.size(), files().size(), bytes, checksums, List.copyOf(checks));
+    }
+
+    /**
+     * {@inheritDoc} Offsets are absolute in each shard; the extra {@code file} (a sharded checkpoint only) is the
+     * shard's file name, followed by the shard format's own extras.
+     *
+     * @return the locations, in index order
+     */
+    @Override
+    public List<TensorLocation> locations() {
+        mapping.ensureOpen();
+        Map<Path, Map<String, TensorLocation>> byFile = new LinkedHashMap<>();
+        readers().forEach((file, w) -> {
+            Map<String, TensorLocation> m = new LinkedHashMap<>();
+            for (TensorLocation l : w.locations()) {
+                m.put(l.name(), l);
+            }
+            byFile.put(file, m);
+        });
+        List<TensorLocation> out = new ArrayList<>(tensors.size());
+        for (String name : tensors.keySet()) {
+            Path file = fileOf.get(name);
+            TensorLocation l = byFile.getOrDefault(file, Map.of()).get(name);
+            if (l == null) {
+                Tensor t = tensors.get(name);
+                l = new TensorLocation(name, t.dtype(), t.shape(), file, -1, t.byteLength(), 0, Map.of());
+            }
+            if (indexFile == null) {
+                out.add(l);
+                continue;
+            }
+            Map<String, Object> extras = new LinkedHashMap<>();
+            extras.put("file", file.getFileName().toString());
+            extras.putAll(l.extras());
+            out.add(new TensorLocation(name, l.dtype(), l.shape(), file, l.offset(), l.length(), l.alignment(),
+                    extras));
+        }
+        return List.copyOf(out);
+    }
+
+    /**
+     * {@inheritDoc} One lease covers every shard (they share one arena).
+     *
+     * @return the lease
+     */
+    @Override
+    public Lease retain() {
+        return mapping.retain();
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @return true while open
+     */
+    @Override
+    public boolean isOpen() {
+        return mapping.isOpen();
     }
 
     @Override

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.shard;
 
+import dev.weightmap.OpenOptions;
+import dev.weightmap.Weights;
+import dev.weightmap.internal.io.SharedMapping;
 import dev.weightmap.internal.json.JsonException;
 import dev.weightmap.internal.json.JsonReader;
 import dev.weightmap.safetensors.SafetensorsFile;
 import dev.weightmap.tensor.Tensor;
+import dev.weightmap.torch.TorchCheckpoint;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -56,10 +60,8 @@ public final class Checkpoints {
         }
         if (!Files.isDirectory(fileOrDir)) {
             String name = fileOrDir.getFileName().toString();
-            if (name.endsWith(".index.json")) {
-                String single = name.substring(0, name.length() - ".index.json".length());
-                int dot = single.lastIndexOf('.');
-                return openSharded(fileOrDir, dot <= 0 ? "" : single.substring(dot));
+            if (name.endsWith(".index.json") || Weights.SHARDED.equals(Weights.detect(fileOrDir))) {
+                return openIndex(fileOrDir); // also an index under another name (a hub cache blob)
             }
             return loadStateDictFromFile(fileOrDir);
         }
@@ -95,30 +97,54 @@ public final class Checkpoints {
     }
 
     /**
-     * Opens one checkpoint file (hub's {@code load_state_dict_from_file}): {@code .safetensors} zero-copy (its
-     * {@code format} metadata, when there is metadata, must be {@code pt} or {@code mlx}); anything else as a torch
-     * checkpoint through the torch reader (pickle is never executed).
+     * Opens a checkpoint through its index file; the shards' expected extension comes from the index's name
+     * ({@code model.safetensors.index.json}: {@code .safetensors}), any extension for an index of another name.
+     */
+    static Checkpoint openIndex(Path index) throws IOException {
+        String name = index.getFileName().toString();
+        String ext = "";
+        if (name.endsWith(".index.json")) {
+            String single = name.substring(0, name.length() - ".index.json".length());
+            int dot = single.lastIndexOf('.');
+            ext = dot <= 0 ? "" : single.substring(dot);
+        }
+        return openSharded(index, ext);
+    }
+
+    /**
+     * Opens one checkpoint file (hub's {@code load_state_dict_from_file}): a safetensors file zero-copy (its
+     * {@code format} metadata, when there is metadata, must be {@code pt} or {@code mlx}); a torch checkpoint
+     * through the torch reader (pickle is never executed). The format is detected by content as
+     * {@link Weights#open(Path)} detects it, whatever the file's name.
      *
      * @throws NoSuchFileException when {@code file} is not a regular file
-     * @throws CheckpointException {@code UNSUPPORTED_FORMAT} for other {@code format} metadata
+     * @throws CheckpointException {@code UNSUPPORTED_FORMAT} for other {@code format} metadata, or for a file
+     *                             of another format (a DDUF archive, an index file)
      */
     public static Checkpoint loadStateDictFromFile(Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new NoSuchFileException(file.toString(), null, "No checkpoint file found at '" + file
                     + "'. Please verify the path is correct and the file has been properly downloaded.");
         }
+        String format = Weights.detect(file);
+        if (!Weights.SAFETENSORS.equals(format) && !Weights.TORCH.equals(format)) {
+            throw new CheckpointException(CheckpointException.Reason.UNSUPPORTED_FORMAT, "'" + file + "' is a "
+                    + format + " file, not a single checkpoint file (safetensors or torch); open it with"
+                    + " Weights.open");
+        }
         List<AutoCloseable> resources = new ArrayList<>();
+        SharedMapping mapping = SharedMapping.owned(file.toString());
         try {
             Map<String, Tensor> tensors;
             Map<String, Object> metadata;
-            if (file.getFileName().toString().endsWith(".safetensors")) {
-                SafetensorsFile f = SafetensorsFile.open(file);
+            if (Weights.SAFETENSORS.equals(format)) {
+                SafetensorsFile f = SafetensorsFile.open(file, OpenOptions.defaults().withArena(mapping.arena()));
                 resources.add(f);
                 checkFormat(f, file);
                 tensors = new LinkedHashMap<>(f.tensors());
                 metadata = new LinkedHashMap<>(f.metadata());
             } else {
-                TorchBridge.Opened t = TorchBridge.open(file);
+                TorchCheckpoint t = TorchCheckpoint.open(file, mapping.arena());
                 resources.add(t);
                 tensors = new LinkedHashMap<>(t.stateDict());
                 metadata = new LinkedHashMap<>();
@@ -127,9 +153,11 @@ public final class Checkpoints {
             for (String n : tensors.keySet()) {
                 fileOf.put(n, file);
             }
-            return new Checkpoint(null, metadata, tensors, fileOf, List.of(file), resources, Map.of(file, tensors));
+            return new Checkpoint(mapping, null, metadata, tensors, fileOf, List.of(file), resources,
+                    Map.of(file, tensors));
         } catch (IOException | RuntimeException | Error e) {
             closeAll(resources, e);
+            mapping.close();
             throw e;
         }
     }
@@ -202,6 +230,7 @@ public final class Checkpoints {
         Index index = readIndex(indexPath, expectedExtension);
         Path dir = indexPath.toAbsolutePath().getParent();
         List<AutoCloseable> resources = new ArrayList<>();
+        SharedMapping mapping = SharedMapping.owned(indexPath.toString());
         try {
             Map<String, Map<String, Tensor>> shardTensors = new LinkedHashMap<>();
             Map<String, Path> shardPaths = new LinkedHashMap<>();
@@ -213,12 +242,12 @@ public final class Checkpoints {
                 }
                 shardPaths.put(shard, p);
                 if (shard.endsWith(".safetensors")) {
-                    SafetensorsFile f = SafetensorsFile.open(p);
+                    SafetensorsFile f = SafetensorsFile.open(p, OpenOptions.defaults().withArena(mapping.arena()));
                     resources.add(f);
                     checkFormat(f, p);
                     shardTensors.put(shard, f.tensors());
                 } else {
-                    TorchBridge.Opened t = TorchBridge.open(p);
+                    TorchCheckpoint t = TorchCheckpoint.open(p, mapping.arena());
                     resources.add(t);
                     shardTensors.put(shard, t.stateDict());
                 }
@@ -237,10 +266,11 @@ public final class Checkpoints {
             }
             Map<Path, Map<String, Tensor>> contents = new LinkedHashMap<>();
             shardTensors.forEach((shard, m) -> contents.put(shardPaths.get(shard), m));
-            return new Checkpoint(indexPath, index.metadata(), tensors, fileOf, new ArrayList<>(shardPaths.values()),
+            return new Checkpoint(mapping, indexPath, index.metadata(), tensors, fileOf, new ArrayList<>(shardPaths.values()),
                     resources, contents);
         } catch (IOException | RuntimeException | Error e) {
             closeAll(resources, e);
+            mapping.close();
             throw e;
         }
     }

@@ -3,8 +3,12 @@ package dev.weightmap.spi;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -20,6 +24,7 @@ public final class Probe {
     private final long size;
     private final byte[] head;
     private final FileChannel channel;
+    private List<String> zipNames;
 
     /**
      * A probe of a folder.
@@ -148,5 +153,113 @@ public final class Probe {
         byte[] out = new byte[b.position()];
         b.flip().get(out);
         return out;
+    }
+
+    /** At most this many bytes of a central directory are read by {@link #zipNames()}. */
+    public static final int MAX_CENTRAL_DIRECTORY = 1 << 20;
+    /** At most this many names are returned by {@link #zipNames()}. */
+    public static final int MAX_ZIP_NAMES = 16384;
+
+    /**
+     * Whether the file looks like a ZIP archive: a local header signature ({@code PK\3\4}) at offset 0, or an
+     * end-of-central-directory record in its last 64 KiB.
+     *
+     * @return true for a ZIP archive
+     * @throws IOException when reading fails
+     */
+    public boolean isZip() throws IOException {
+        if (directory) {
+            return false;
+        }
+        if (headByte(0) == 'P' && headByte(1) == 'K' && headByte(2) == 3 && headByte(3) == 4) {
+            return true;
+        }
+        return !zipNames().isEmpty();
+    }
+
+    /**
+     * The entry names of a ZIP archive's central directory, in directory order, read with bounded positional reads
+     * (the end record in the last 64 KiB, ZIP64 end records, at most {@link #MAX_CENTRAL_DIRECTORY} bytes of the
+     * directory and {@link #MAX_ZIP_NAMES} names). Cached.
+     *
+     * @return the names, or an empty list when the file is no ZIP archive (or the records are damaged)
+     * @throws IOException when reading fails
+     */
+    public List<String> zipNames() throws IOException {
+        if (zipNames == null) {
+            zipNames = readZipNames();
+        }
+        return zipNames;
+    }
+
+    private List<String> readZipNames() throws IOException {
+        if (directory || size < 22) {
+            return List.of();
+        }
+        int tailLength = (int) Math.min(size, 22 + 65535);
+        long tailStart = size - tailLength;
+        ByteBuffer tail = ByteBuffer.wrap(read(tailStart, tailLength)).order(ByteOrder.LITTLE_ENDIAN);
+        int eocd = -1;
+        for (int i = tail.limit() - 22; i >= 0; i--) {
+            if (tail.getInt(i) == 0x06054b50) {
+                eocd = i;
+                break;
+            }
+        }
+        if (eocd < 0) {
+            return List.of();
+        }
+        long entries = tail.getShort(eocd + 10) & 0xFFFFL;
+        long cdSize = tail.getInt(eocd + 12) & 0xFFFFFFFFL;
+        long cdOffset = tail.getInt(eocd + 16) & 0xFFFFFFFFL;
+        if (entries == 0xFFFF || cdSize == 0xFFFFFFFFL || cdOffset == 0xFFFFFFFFL) {
+            long locator = tailStart + eocd - 20;
+            ByteBuffer loc = ByteBuffer.wrap(read(locator, 20)).order(ByteOrder.LITTLE_ENDIAN);
+            if (loc.limit() < 20 || loc.getInt(0) != 0x07064b50) {
+                return List.of();
+            }
+            long end64 = loc.getLong(8);
+            ByteBuffer e64 = ByteBuffer.wrap(read(end64, 56)).order(ByteOrder.LITTLE_ENDIAN);
+            if (e64.limit() < 56 || e64.getInt(0) != 0x06064b50) {
+                return List.of();
+            }
+            entries = e64.getLong(32);
+            cdSize = e64.getLong(40);
+            cdOffset = e64.getLong(48);
+        }
+        if (cdOffset < 0 || cdSize < 0 || cdOffset >= size) {
+            return List.of();
+        }
+        ByteBuffer cd = ByteBuffer.wrap(read(cdOffset, (int) Math.min(cdSize, MAX_CENTRAL_DIRECTORY)))
+                .order(ByteOrder.LITTLE_ENDIAN);
+        List<String> names = new ArrayList<>();
+        int p = 0;
+        while (names.size() < Math.min(entries, MAX_ZIP_NAMES) && p + 46 <= cd.limit() && cd.getInt(p) == 0x02014b50) {
+            int nameLength = cd.getShort(p + 28) & 0xFFFF;
+            int extra = cd.getShort(p + 30) & 0xFFFF;
+            int comment = cd.getShort(p + 32) & 0xFFFF;
+            if (p + 46 + nameLength > cd.limit()) {
+                break;
+            }
+            names.add(new String(cd.array(), p + 46, nameLength, StandardCharsets.UTF_8));
+            p += 46 + nameLength + extra + comment;
+        }
+        return List.copyOf(names);
+    }
+
+    /**
+     * Whether the file starts, after JSON whitespace, with {@code c}.
+     *
+     * @param c an ASCII character
+     * @return true when the first non-whitespace byte of {@link #head()} is {@code c}
+     */
+    public boolean startsWithJson(char c) {
+        for (byte b : head) {
+            if (b == ' ' || b == '\t' || b == '\n' || b == '\r') {
+                continue;
+            }
+            return b == c;
+        }
+        return false;
     }
 }

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.torch;
 
-import dev.weightmap.internal.io.MappedFile;
+import dev.weightmap.OpenOptions;
+import dev.weightmap.TensorLocation;
+import dev.weightmap.VerifyReport;
+import dev.weightmap.Weights;
+import dev.weightmap.internal.io.SharedMapping;
 import dev.weightmap.tensor.DType;
 import dev.weightmap.tensor.Tensor;
 import dev.weightmap.torch.PickleMachine.StorageRef;
@@ -10,6 +14,7 @@ import dev.weightmap.torch.TorchCheckpointException.Reason;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.math.BigInteger;
@@ -17,7 +22,6 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -49,8 +53,13 @@ import java.util.Set;
  *     Tensor w = ckpt.stateDict().get("embed.weight");
  * }
  * }</pre>
+ *
+ * <p>As {@link Weights}: format {@code torch}; {@link #tensorNames()} as {@link #entries()} (pickle order);
+ * {@link #metadata()} the root dict's attributes ({@link #rootAttributes()}, keys as strings); {@link #verify()}
+ * checks the record CRC-32s. {@link #close()} marks the checkpoint closed at once and unmaps it when no
+ * {@linkplain #retain() lease} is held.
  */
-public final class TorchCheckpoint implements AutoCloseable {
+public final class TorchCheckpoint implements Weights {
 
     /** The container format. */
     public enum Format {
@@ -105,7 +114,11 @@ public final class TorchCheckpoint implements AutoCloseable {
     private static final int MAX_DEPTH = 1000;
     private static final BigInteger LEGACY_MAGIC = new BigInteger("1950a86a20f9469cfc6c", 16);
 
-    private final MappedFile mapping;
+    /** The pickled legacy magic number: LONG1 ({@code 0x8a}), 10 bytes, 0x1950a86a20f9469cfc6c little-endian. */
+    private static final byte[] LEGACY_MAGIC_PICKLE = {(byte) 0x8a, 0x0a, 0x6c, (byte) 0xfc, (byte) 0x9c, 0x46,
+        (byte) 0xf9, 0x20, 0x6a, (byte) 0xa8, 0x50, 0x19};
+
+    private final SharedMapping mapping;
     private final MemorySegment image;
     private final String displayName;
     private final Path path;
@@ -120,8 +133,10 @@ public final class TorchCheckpoint implements AutoCloseable {
     private final Map<TensorRef, String> storageKeys = new IdentityHashMap<>();
     private Object root;
     private Map<String, TensorEntry> entries;
+    private volatile List<String> names;
+    private volatile Map<String, Tensor> stateDict;
 
-    private TorchCheckpoint(MappedFile mapping, MemorySegment image, String displayName, Path path,
+    private TorchCheckpoint(SharedMapping mapping, MemorySegment image, String displayName, Path path,
                             FileChannel headers) throws IOException {
         this.mapping = mapping;
         this.image = image;
@@ -169,19 +184,80 @@ public final class TorchCheckpoint implements AutoCloseable {
      * @throws TorchCheckpointException          when the file is invalid, unsafe or unsupported
      */
     public static TorchCheckpoint open(Path file) throws IOException {
-        MappedFile m = MappedFile.open(file);
-        try (FileChannel headers = FileChannel.open(file, StandardOpenOption.READ)) {
-            return new TorchCheckpoint(m, m.segment(), file.toString(), file, headers);
+        return open(file, SharedMapping.owned(file.toString()));
+    }
+
+    /**
+     * Maps and reads a checkpoint into the caller's {@code arena}: the mapping lives as long as the arena, and
+     * {@link #close()} does not unmap it (it only marks the checkpoint closed).
+     *
+     * @param file  the checkpoint
+     * @param arena the caller's arena
+     * @return the checkpoint
+     * @throws java.nio.file.NoSuchFileException when the file does not exist
+     * @throws TorchCheckpointException          when the file is invalid, unsafe or unsupported
+     * @throws IOException                       when the file cannot be read or mapped
+     */
+    public static TorchCheckpoint open(Path file, Arena arena) throws IOException {
+        return open(file, SharedMapping.external(file.toString(), arena));
+    }
+
+    /**
+     * Maps and reads a checkpoint with {@link Weights#open(Path, OpenOptions)}'s options (the arena; a
+     * checkpoint-owned shared arena when {@link OpenOptions#arena()} is null).
+     *
+     * @param file    the checkpoint
+     * @param options the options
+     * @return the checkpoint
+     * @throws java.nio.file.NoSuchFileException when the file does not exist
+     * @throws TorchCheckpointException          when the file is invalid, unsafe or unsupported
+     * @throws IOException                       when the file cannot be read or mapped
+     */
+    public static TorchCheckpoint open(Path file, OpenOptions options) throws IOException {
+        return options.arena() == null ? open(file) : open(file, options.arena());
+    }
+
+    private static TorchCheckpoint open(Path file, SharedMapping m) throws IOException {
+        TorchCheckpoint[] out = new TorchCheckpoint[1];
+        try {
+            m.map(file, (ch, seg) -> out[0] = new TorchCheckpoint(m, seg, file.toString(), file, ch));
+            return out[0];
         } catch (IOException | RuntimeException | Error e) {
             m.close();
             throw e;
         }
     }
 
+    /**
+     * Whether {@code head} (a file's first bytes) starts like a legacy checkpoint: a pickle protocol opcode
+     * (2 to 5, with an optional FRAME) and the pickled legacy magic number.
+     *
+     * @param head the first bytes (at least 14 are needed)
+     * @return true when they match
+     */
+    public static boolean looksLegacy(byte[] head) {
+        if (head.length < 2 || (head[0] & 0xFF) != 0x80 || head[1] < 2 || head[1] > 5) {
+            return false;
+        }
+        int at = 2;
+        if (head.length > at && (head[at] & 0xFF) == 0x95) {
+            at += 9; // FRAME and its 8-byte length (protocol 4 and later)
+        }
+        if (head.length < at + LEGACY_MAGIC_PICKLE.length) {
+            return false;
+        }
+        for (int i = 0; i < LEGACY_MAGIC_PICKLE.length; i++) {
+            if (head[at + i] != LEGACY_MAGIC_PICKLE[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Reads a checkpoint held in {@code image} (not owned: closing does not release it). */
     public static TorchCheckpoint parse(MemorySegment image, String displayName) {
         try {
-            return new TorchCheckpoint(null, image, displayName, null, null);
+            return new TorchCheckpoint(SharedMapping.none(displayName), image, displayName, null, null);
         } catch (IOException e) {
             throw new UncheckedIOException(e); // no channel: cannot happen
         }
@@ -525,8 +601,12 @@ public final class TorchCheckpoint implements AutoCloseable {
 
     // ---------------------------------------------------------------- accessors
 
-    /** The container format. */
-    public Format format() {
+    /**
+     * The container format (zip or legacy). Named {@code format()} before {@link Weights#format()} took the name.
+     *
+     * @return the container
+     */
+    public Format container() {
         return format;
     }
 
@@ -547,11 +627,13 @@ public final class TorchCheckpoint implements AutoCloseable {
 
     /** The zip records in central-directory order (empty for the legacy format). */
     public List<Record> records() {
+        mapping.ensureOpen();
         return records;
     }
 
     /** Storages by key, in the order the pickle first names them. */
     public Map<String, Storage> storages() {
+        mapping.ensureOpen();
         return storages;
     }
 
@@ -567,6 +649,7 @@ public final class TorchCheckpoint implements AutoCloseable {
 
     /** The whole file image. */
     public MemorySegment segment() {
+        mapping.ensureOpen();
         return image;
     }
 
@@ -577,6 +660,7 @@ public final class TorchCheckpoint implements AutoCloseable {
      * shares stay shared.
      */
     public synchronized Object root() {
+        mapping.ensureOpen();
         if (root == null && rawRoot != null) {
             root = convert(rawRoot, new IdentityHashMap<>(), 0);
         }
@@ -589,6 +673,7 @@ public final class TorchCheckpoint implements AutoCloseable {
      */
     @SuppressWarnings("unchecked")
     public Map<Object, Object> rootAttributes() {
+        mapping.ensureOpen();
         Object a = attributes.get(rawRoot);
         return a == null ? Map.of() : (Map<Object, Object>) convert(a, new IdentityHashMap<>(), 0);
     }
@@ -643,6 +728,7 @@ public final class TorchCheckpoint implements AutoCloseable {
      * @throws TorchCheckpointException (UNSUPPORTED) when two paths flatten to the same name
      */
     public synchronized Map<String, TensorEntry> entries() {
+        mapping.ensureOpen();
         if (entries == null) {
             Map<String, TensorEntry> out = new LinkedHashMap<>();
             for (Map.Entry<List<Object>, TensorRef> e : tensorPaths) {
@@ -665,11 +751,17 @@ public final class TorchCheckpoint implements AutoCloseable {
 
     /** The tensors by name (see {@link #entries()} for the naming rule). */
     public Map<String, Tensor> stateDict() {
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        for (TensorEntry e : entries().values()) {
-            out.put(e.name(), e.tensor());
+        mapping.ensureOpen();
+        Map<String, Tensor> sd = stateDict;
+        if (sd == null) {
+            Map<String, Tensor> out = new LinkedHashMap<>();
+            for (TensorEntry e : entries().values()) {
+                out.put(e.name(), e.tensor());
+            }
+            sd = Collections.unmodifiableMap(out);
+            stateDict = sd;
         }
-        return Collections.unmodifiableMap(out);
+        return sd;
     }
 
     /**
@@ -677,7 +769,12 @@ public final class TorchCheckpoint implements AutoCloseable {
      *
      * @throws TorchCheckpointException (TENSOR_NOT_FOUND) when there is none
      */
+    @Override
     public Tensor tensor(String name) {
+        Tensor t = stateDict().get(name);
+        if (t != null) {
+            return t;
+        }
         TensorEntry e = entries().get(name);
         if (e == null) {
             throw new TorchCheckpointException(Reason.TENSOR_NOT_FOUND, displayName + ": no tensor named '" + name + "'");
@@ -689,10 +786,12 @@ public final class TorchCheckpoint implements AutoCloseable {
      * Full validation beyond what {@link #open} checks: the CRC-32 of every zip record that records one (torch can
      * write zeros, which are skipped; CRCs are never enforced on open).
      *
-     * @return the number of records whose CRC-32 was checked
+     * @return the report; {@code checksums} is the number of records whose CRC-32 was checked
      * @throws TorchCheckpointException (CORRUPT_ARCHIVE) naming the first record whose bytes do not match
      */
-    public int verify() {
+    @Override
+    public VerifyReport verify() {
+        mapping.ensureOpen();
         int checked = 0;
         for (Record r : records) {
             if (r.crc32() == 0) {
@@ -717,14 +816,127 @@ public final class TorchCheckpoint implements AutoCloseable {
             }
             checked++;
         }
-        return checked;
+        List<String> checks = format == Format.ZIP
+                ? List.of("pickle and storages valid", "CRC-32 of every record that records one matches")
+                : List.of("pickle and storages valid (the legacy format records no checksums)");
+        return new VerifyReport(TORCH, entries().size(), 1, image.byteSize(), checked, checks);
     }
 
-    /** Unmaps the file (when opened with {@link #open}); afterwards tensor accesses throw IllegalStateException. */
+    /**
+     * Marks the checkpoint closed (library methods then throw {@link dev.weightmap.WeightsClosedException}) and,
+     * when {@link #open(Path)} mapped it, unmaps it once no lease is held; afterwards tensor accesses throw
+     * IllegalStateException. Idempotent.
+     */
     @Override
     public void close() {
-        if (mapping != null) {
-            mapping.close();
+        mapping.close();
+    }
+
+    // ---------------------------------------------------------------- Weights
+
+    /**
+     * {@inheritDoc}
+     *
+     * @return {@code "torch"}
+     */
+    @Override
+    public String format() {
+        return TORCH;
+    }
+
+    /**
+     * {@inheritDoc} Pickle order, as {@link #entries()}.
+     *
+     * @return the names
+     */
+    @Override
+    public List<String> tensorNames() {
+        mapping.ensureOpen();
+        List<String> n = names;
+        if (n == null) {
+            n = List.copyOf(entries().keySet());
+            names = n;
         }
+        return n;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @return {@link #stateDict()}
+     */
+    @Override
+    public Map<String, Tensor> tensors() {
+        return stateDict();
+    }
+
+    /**
+     * {@inheritDoc} The root dict's attributes ({@link #rootAttributes()}, for example {@code _metadata}), keys
+     * turned into strings.
+     *
+     * @return the attributes (empty when the pickle set none)
+     */
+    @Override
+    public Map<String, Object> metadata() {
+        Map<String, Object> out = new LinkedHashMap<>();
+        rootAttributes().forEach((k, v) -> out.put(String.valueOf(k), v));
+        return Collections.unmodifiableMap(out);
+    }
+
+    /**
+     * {@inheritDoc} Offsets are absolute in the file ({@link TensorEntry#fileOffset()}); extras
+     * {@code torch_dtype}, {@code stride}, {@code storage_offset}, {@code storage}, {@code contiguous} and
+     * {@code parameter} (only when true).
+     *
+     * @return the locations
+     */
+    @Override
+    public List<TensorLocation> locations() {
+        List<TensorLocation> out = new ArrayList<>();
+        for (TensorEntry t : entries().values()) {
+            Tensor x = t.tensor();
+            Map<String, Object> extras = new LinkedHashMap<>();
+            extras.put("torch_dtype", t.torchDtype());
+            extras.put("stride", x.strides());
+            extras.put("storage_offset", x.storageOffset());
+            extras.put("storage", t.storageKey());
+            extras.put("contiguous", x.isContiguous());
+            if (t.parameter()) {
+                extras.put("parameter", true);
+            }
+            out.add(new TensorLocation(t.name(), x.dtype(), x.shape(), path, t.fileOffset(), x.byteLength(),
+                    TensorLocation.alignmentOf(t.fileOffset()), extras));
+        }
+        return List.copyOf(out);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @return the file, or an empty list for a parsed image
+     */
+    @Override
+    public List<Path> files() {
+        return path == null ? List.of() : List.of(path);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @return the lease
+     */
+    @Override
+    public Lease retain() {
+        return mapping.retain();
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @return true while open
+     */
+    @Override
+    public boolean isOpen() {
+        return mapping.isOpen();
     }
 }

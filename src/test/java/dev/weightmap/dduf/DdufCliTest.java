@@ -62,7 +62,10 @@ class DdufCliTest {
         for (int i = 0; i < tensors.size(); i++) {
             Map<String, Object> t = (Map<String, Object>) tensors.get(i);
             Map<String, Object> x = (Map<String, Object>) expTensors.get(i);
-            assertThat(t.keySet()).containsExactly("entry", "name", "dtype", "shape", "offset", "length");
+            // the one tensor schema: the common fields first, then the DDUF extra (alignment added in issue 10)
+            assertThat(t.keySet()).containsExactly("name", "dtype", "shape", "offset", "length", "alignment", "entry");
+            long off = ((Number) t.get("offset")).longValue();
+            assertThat(t.get("alignment")).isEqualTo(off == 0 ? 4096L : Math.min(4096L, Long.lowestOneBit(off)));
             assertThat(t.get("entry")).isEqualTo(x.get("entry"));
             assertThat(t.get("name")).isEqualTo(x.get("name"));
             assertThat(t.get("offset")).isEqualTo(x.get("archive_offset"));

@@ -260,15 +260,21 @@ class DdufValidationTest {
         try {
             java.nio.file.Files.write(f, base().build());
             DdufEntry e;
+            java.lang.foreign.MemorySegment[] seg = new java.lang.foreign.MemorySegment[1];
             try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
                 DdufFile d = DdufFile.open(f, arena);
                 e = d.entries().get("vae/config.json");
                 assertThat(e.readText()).isEqualTo("{}");
-                assertThat(d.verify()).isPositive();
-                d.close(); // does not unmap: the arena owns the mapping
-                assertThat(e.readText()).isEqualTo("{}");
+                assertThat(d.verify().bytes()).isPositive();
+                java.lang.foreign.MemorySegment raw = e.segment();
+                d.close(); // does not unmap: the arena owns the mapping; library methods refuse to work
+                assertThat(raw.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0)).isEqualTo((byte) '{');
+                assertThatThrownBy(e::readText).isInstanceOf(dev.weightmap.WeightsClosedException.class)
+                        .hasMessageContaining(f.toString());
+                seg[0] = raw;
             }
-            assertThatThrownBy(e::readText).isInstanceOf(IllegalStateException.class);
+            assertThatThrownBy(() -> seg[0].get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0))
+                    .isInstanceOf(IllegalStateException.class);
             assertThatThrownBy(() -> DdufFile.open(f.resolveSibling("none.dduf"), java.lang.foreign.Arena.global()))
                     .isInstanceOf(java.nio.file.NoSuchFileException.class);
         } finally {

@@ -247,8 +247,10 @@ class FixturesTest {
                 assertThat(sha256(heap.tensor(n))).isEqualTo(a.getLast());
             }
         }
-        heap.close(); // does nothing to a caller's segment
-        assertThat(heap.isOpen()).isTrue();
+        heap.close(); // marks the view closed; does nothing to a caller's segment
+        assertThat(heap.isOpen()).isFalse();
+        org.assertj.core.api.Assertions.assertThatThrownBy(heap::names)
+                .isInstanceOf(dev.weightmap.WeightsClosedException.class).hasMessageContaining("heap");
         assertThat(bytes[0]).isEqualTo(MemorySegment.ofArray(bytes).get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0));
     }
 }

@@ -73,7 +73,7 @@ class LoadTest {
         StateDicts.save(values(), tmp, SaveOptions.builder().maxShardSize(8).build());
         try (Checkpoint c = Checkpoints.open(tmp)) {
             assertThat(c.isSharded()).isTrue();
-            assertThat(c.files()).hasSize(3);
+            assertThat(c.dataFiles()).hasSize(3);
             Map<String, Tensor> model = model();
             LoadResult r = c.loadInto(model, true);
             assertThat(r.allMatched()).isTrue();
@@ -400,7 +400,7 @@ class LoadTest {
             Fixtures.copy("safetensors/sharded/" + f, sharded);
         }
         try (Checkpoint c = Checkpoints.open(sharded)) {
-            assertThat(c.files()).hasSize(3);
+            assertThat(c.dataFiles()).hasSize(3);
             long total = c.tensors().values().stream().mapToLong(Tensor::byteLength).sum();
             assertThat(c.metadata().get("total_size")).isEqualTo(total);
         }

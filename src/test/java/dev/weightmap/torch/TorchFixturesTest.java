@@ -76,7 +76,7 @@ class TorchFixturesTest {
     private void check(String dir, Map<String, Object> f) throws IOException {
         Path p = fixture(dir + "/" + f.get("file"));
         try (TorchCheckpoint ckpt = TorchCheckpoint.open(p)) {
-            assertThat(ckpt.format().name().toLowerCase()).isEqualTo(f.get("format"));
+            assertThat(ckpt.container().name().toLowerCase()).isEqualTo(f.get("format"));
             if ("zip".equals(f.get("format"))) {
                 assertThat(ckpt.zipPrefix()).isEqualTo(f.get("zip_prefix"));
                 for (Map<String, Object> r : (List<Map<String, Object>>) f.get("records")) {

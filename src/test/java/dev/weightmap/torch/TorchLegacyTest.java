@@ -57,7 +57,7 @@ class TorchLegacyTest {
     void legacyStreamWithAStorageView() {
         byte[] bytes = legacy(true, 6, 6, true);
         TorchCheckpoint c = TorchCheckpoint.parse(MemorySegment.ofArray(bytes), "legacy.pt");
-        assertThat(c.format()).isEqualTo(TorchCheckpoint.Format.LEGACY);
+        assertThat(c.container()).isEqualTo(TorchCheckpoint.Format.LEGACY);
         assertThat(c.tensor("w").getFloat(1, 2)).isEqualTo(5f);
         // view storage '8' = elements 2..4 of '7'; tensor v = view[1:3] = elements 3, 4
         assertThat(c.tensor("v").getFloat(0)).isEqualTo(3f);

@@ -231,7 +231,7 @@ class TorchWriterTest {
             for (TorchCheckpoint.Record r : c.records()) {
                 assertThat(r.dataOffset() % 64).isZero();
             }
-            assertThat(c.verify()).isEqualTo(c.records().stream().filter(r -> r.length() > 0).count());
+            assertThat((long) c.verify().checksums()).isEqualTo(c.records().stream().filter(r -> r.length() > 0).count());
             try (ZipFile z = new ZipFile(p.toFile())) { // java.util.zip reads the ZIP64 extras too
                 assertThat(z.size()).isEqualTo(c.records().size());
                 assertThat(z.getEntry("z64/data/0").getSize()).isEqualTo(c.storages().get("0").segment().byteSize());

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.weightmap.cli;
+
+import dev.weightmap.OpenOptions;
+import dev.weightmap.WeightmapException;
+import dev.weightmap.Weights;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * The one way every command opens its input: {@link Weights#open(Path, OpenOptions)}, so {@code inspect},
+ * {@code verify}, {@code hash}, {@code shard} and {@code convert} accept exactly the same inputs (a file of any
+ * name, a folder, an index file) and fail the same way.
+ */
+final class Input {
+    private Input() {
+    }
+
+    /**
+     * The CLI's options: huggingface_hub's {@code safe=false} folder rule (safetensors first, {@code .bin} files
+     * when that gives no single checkpoint). weightmap never executes pickle code, so a torch checkpoint is as safe
+     * to read as a safetensors file.
+     */
+    static final OpenOptions OPTIONS = OpenOptions.defaults().withSafe(false);
+
+    /** Opens any input with {@link #OPTIONS}. */
+    static Weights open(Path path) throws IOException {
+        return open(path, OPTIONS);
+    }
+
+    /** Opens any input with the given options. */
+    static Weights open(Path path, OpenOptions options) throws IOException {
+        if (!options.safe() && java.nio.file.Files.isDirectory(path)) {
+            // huggingface_hub 2.0's folder rule for safe=false: safetensors first, pickle files only when that
+            // gives no single checkpoint (kept here until the opener's folder selection does it itself)
+            try {
+                return Weights.open(path, options.withSafe(true));
+            } catch (WeightmapException e) {
+                if (!e.code().equals("NO_CHECKPOINT")) {
+                    throw e;
+                }
+            }
+        }
+        return Weights.open(path, options);
+    }
+
+    /**
+     * How a file of an input is printed: as the input was given. A single-file input prints as given; a file
+     * of a folder or next to an index prints as the input's folder (as given) joined with its relative name.
+     */
+    static String display(Path given, Path file) {
+        Path abs = file.toAbsolutePath().normalize();
+        Path givenAbs = given.toAbsolutePath().normalize();
+        if (abs.equals(givenAbs)) {
+            return given.toString();
+        }
+        boolean folder = java.nio.file.Files.isDirectory(given);
+        Path base = folder ? given : given.getParent();
+        Path baseAbs = folder ? givenAbs : givenAbs.getParent();
+        if (baseAbs == null || !abs.startsWith(baseAbs)) {
+            return file.toString();
+        }
+        Path rel = baseAbs.relativize(abs);
+        return base == null ? rel.toString() : base.resolve(rel).toString();
+    }
+}

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.weightmap.shard;
+
+import dev.weightmap.OpenOptions;
+import dev.weightmap.Weights;
+import dev.weightmap.spi.Probe;
+import dev.weightmap.spi.WeightsFormat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+/**
+ * Sharded checkpoints for {@link Weights#open(Path, OpenOptions)}: a folder (huggingface_hub's selection rules, see
+ * {@link Checkpoints#open(Path, LoadOptions)}) or an index file: a JSON object with a {@code weight_map} key. A
+ * {@code .index.json} name alone is a weak claim.
+ */
+public final class ShardedFormat implements WeightsFormat {
+    /** How far into a JSON file {@code "weight_map"} is looked for. */
+    private static final int SCAN = 1 << 20;
+
+    /** The service-loader constructor. */
+    public ShardedFormat() {
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @return {@code "sharded"}
+     */
+    @Override
+    public String name() {
+        return Weights.SHARDED;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @param probe the input
+     * @return {@link #CONTENT} for a folder or an index file, {@link #NAME} for an {@code .index.json} name
+     * @throws IOException when reading fails
+     */
+    @Override
+    public int detect(Probe probe) throws IOException {
+        if (probe.isDirectory()) {
+            return CONTENT_WEAK;
+        }
+        if (probe.startsWithJson('{') && hasWeightMap(probe)) {
+            return CONTENT;
+        }
+        return probe.fileName().endsWith(".index.json") ? NAME : NONE;
+    }
+
+    private static boolean hasWeightMap(Probe p) throws IOException {
+        byte[] b = p.headLength() < p.size() ? p.read(0, SCAN) : p.head();
+        String text = new String(b, StandardCharsets.UTF_8);
+        int i = -1;
+        while ((i = text.indexOf("\"weight_map\"", i + 1)) >= 0) {
+            int j = i + "\"weight_map\"".length();
+            while (j < text.length() && Character.isWhitespace(text.charAt(j))) {
+                j++;
+            }
+            if (j < text.length() && text.charAt(j) == ':') {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @param path    the folder or index file
+     * @param options the {@code safe} switch and filename pattern (folders)
+     * @return a {@link Checkpoint}
+     * @throws IOException when a file cannot be read
+     */
+    @Override
+    public Weights open(Path path, OpenOptions options) throws IOException {
+        LoadOptions lo = LoadOptions.defaults().withSafe(options.safe())
+                .withFilenamePattern(options.filenamePattern());
+        if (probeIsIndex(path)) {
+            return Checkpoints.openIndex(path);
+        }
+        return Checkpoints.open(path, lo);
+    }
+
+    private static boolean probeIsIndex(Path path) {
+        return !java.nio.file.Files.isDirectory(path);
+    }
+}
