@@ -112,8 +112,9 @@ class PlanningTest {
         assertThatThrownBy(() -> ShardSize.parse("inf KB")).hasMessageContaining("cannot convert float infinity");
         assertThatThrownBy(() -> ShardSize.parse("nanGB")).hasMessageContaining("cannot convert float NaN to integer");
         assertThatThrownBy(() -> ShardSize.parse("1e30TB")).hasMessageContaining("does not fit a 64-bit integer");
-        assertThatThrownBy(() -> ShardSize.parse("5")).hasMessageStartingWith(
-                "Unit '5' not supported. Supported units are TB, GB, MB, KB. Got '5'.");
+        assertThat(ShardSize.parse("5")).isEqualTo(5); // issue 11: a bare number is bytes (hub's int form)
+        assertThatThrownBy(() -> ShardSize.parse("-5")).hasMessageStartingWith(
+                "Unit '-5' not supported. Supported units are TB, GB, MB, KB. Got '-5'.");
         assertThatThrownBy(() -> ShardSize.parse("5g")).hasMessageStartingWith("Unit '5G' not supported");
     }
 
