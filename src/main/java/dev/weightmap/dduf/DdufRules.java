@@ -59,8 +59,15 @@ final class DdufRules {
         };
     }
 
-    /** hub's rules, then ours: no absolute names (leading '/', drive letter), no '.' or '..' components. */
+    /**
+     * Ours first (no NUL: Python's zipfile cuts a name at its first NUL, so hub would see another name), then
+     * hub's rules, then ours: no absolute names (leading '/', drive letter), no '.' or '..' components.
+     */
     static String entryName(String name) {
+        if (name.indexOf('\0') >= 0) {
+            throw new DdufInvalidEntryNameException("Entry names must not contain NUL characters (Python's zipfile"
+                    + " reads the name only up to the first one). Got " + name.replace("\0", "\\0") + ".");
+        }
         String s = hubEntryName(name);
         if (name.startsWith("/") || (name.length() >= 2 && name.charAt(1) == ':' && isAsciiLetter(name.charAt(0)))) {
             throw new DdufInvalidEntryNameException("Entry names must be relative paths. Got " + name + ".");

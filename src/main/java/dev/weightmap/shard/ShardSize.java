@@ -11,7 +11,10 @@ import java.util.regex.Pattern;
  * <p>Accepted: a number in Python {@code float()} syntax (decimals, exponents, underscores between digits, a
  * sign), optional spaces, then a unit, case-insensitive: decimal {@code KB MB GB TB} (10^3 .. 10^12, as hub) or
  * binary {@code KiB MiB GiB TiB} (2^10 .. 2^40, a weightmap extension). The value is {@code (long) (number *
- * unit)}, truncated toward zero like Python's {@code int()}. Error messages repeat hub's where hub has one.
+ * unit)}, truncated toward zero like Python's {@code int()}. A bare non-negative integer ({@code "9000"},
+ * digits with single underscores) is a number of bytes, as an {@code int max_shard_size} is for hub (hub's
+ * {@code parse_size_to_int} itself refuses it with {@code Unit '00' not supported}; a weightmap extension).
+ * Error messages repeat hub's where hub has one.
  */
 public final class ShardSize {
     /** hub's default {@code max_shard_size}: {@code "5GB"} = 5,000,000,000 bytes. */
@@ -20,6 +23,7 @@ public final class ShardSize {
     // Python float() literal grammar (after strip): sign, digits with single underscores, fraction, exponent;
     // or inf / infinity / nan in any case.
     private static final String DIGITS = "[0-9](?:_?[0-9])*";
+    private static final Pattern BARE_INTEGER = Pattern.compile(DIGITS);
     private static final Pattern PY_FLOAT = Pattern.compile("[+-]?(?:(?:(?:" + DIGITS + ")?\\." + DIGITS + "|"
             + DIGITS + "\\.?)(?:[eE][+-]?" + DIGITS + ")?|(?i:inf|infinity|nan))");
 
@@ -39,6 +43,14 @@ public final class ShardSize {
             throw new CheckpointException(CheckpointException.Reason.INVALID_SIZE, "size string is null");
         }
         String s = size.strip();
+        if (BARE_INTEGER.matcher(s).matches()) {
+            try {
+                return Long.parseLong(s.replace("_", ""));
+            } catch (NumberFormatException e) {
+                throw new CheckpointException(CheckpointException.Reason.INVALID_SIZE, "Size '" + s
+                        + "' bytes does not fit a 64-bit integer");
+            }
+        }
         String upper = s.toUpperCase(Locale.ROOT);
         double multiplier;
         String value;

@@ -36,6 +36,7 @@ public final class Tensor {
     private final long[] strides;
     private final long storageOffset;
     private final long numel;
+    private final long startByte;
 
     private Tensor(MemorySegment storage, DType dtype, long[] shape, long[] strides, long storageOffset) {
         if (storage == null || dtype == null || shape == null || strides == null) {
@@ -68,7 +69,28 @@ public final class Tensor {
             }
             dtype.byteLength(storageOffset); // offset on a byte boundary
         }
-        long end = Math.addExact(dataStartByte(), spanBytes());
+        try {
+            dtype.byteLength(numel); // every later byteLength() is then exact
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " of " + dtype + " has " + numel
+                    + " elements, more bytes than a 64-bit count holds");
+        }
+        long start;
+        try {
+            start = dtype.isSubByte() ? dtype.byteLength(storageOffset)
+                    : Math.multiplyExact(storageOffset, (long) dtype.byteSize());
+        } catch (ArithmeticException e) {
+            start = -1;
+        }
+        if (numel == 0) {
+            // an empty view touches no byte: any offset is valid (torch accepts 2^63 - 1), its data is empty
+            start = start < 0 || start > storage.byteSize() ? storage.byteSize() : start;
+        } else if (start < 0) {
+            throw new IllegalArgumentException("storage offset " + storageOffset + " of " + dtype
+                    + " overflows a 64-bit byte offset");
+        }
+        this.startByte = start;
+        long end = Math.addExact(start, spanBytes());
         if (end > storage.byteSize()) {
             throw new IllegalArgumentException("view of " + end + " bytes (shape " + Arrays.toString(shape)
                     + ", strides " + Arrays.toString(strides) + ", offset " + storageOffset + ", " + dtype
@@ -187,9 +209,12 @@ public final class Tensor {
         return true;
     }
 
-    /** Byte offset of the first element within the storage. */
+    /**
+     * Byte offset of the first element within the storage. An empty tensor whose storage offset lies beyond its
+     * storage (valid: it touches no byte) reports the storage's end.
+     */
     public long dataStartByte() {
-        return dtype.isSubByte() ? dtype.byteLength(storageOffset) : storageOffset * dtype.byteSize();
+        return startByte;
     }
 
     /** Number of storage bytes between the first and one past the last element this view can touch. */

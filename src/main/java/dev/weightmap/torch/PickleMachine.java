@@ -19,7 +19,6 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -31,9 +30,11 @@ import java.util.Set;
  * executed. Everything is bounded (stack, memo, strings, object count), so hostile bytes end in a
  * {@link TorchCheckpointException}, never in an unchecked exception or an out-of-memory error.
  *
- * <p>Values: {@link LinkedHashMap} (dict, OrderedDict), {@link ArrayList} (list), unmodifiable list (tuple),
+ * <p>Values: {@link PyDict} (dict, OrderedDict), {@link ArrayList} (list), unmodifiable list (tuple),
  * {@link Long}/{@link BigInteger}, {@link Double}, {@link String}, {@code byte[]}, {@link Boolean}, null,
- * {@link LinkedHashSet} (set) and {@link TensorRef} (a tensor to be resolved against its storage later).
+ * {@link PyDict.PySet} (set) and {@link TensorRef} (a tensor to be resolved against its storage later). Dict
+ * keys and set items are hashed through {@link PyDict.Key}: bounded in size (memo-shared tuples counted with
+ * every repetition) and immune to hash flooding.
  */
 final class PickleMachine {
 
@@ -429,8 +430,8 @@ final class PickleMachine {
                 case 0x8e -> push(bytes(i64())); // BINBYTES8
                 case ')' -> push(tuple());
                 case ']' -> push(new ArrayList<>());
-                case '}' -> push(new LinkedHashMap<>());
-                case 0x8f -> push(new LinkedHashSet<>()); // EMPTY_SET
+                case '}' -> push(new PyDict());
+                case 0x8f -> push(new PyDict.PySet()); // EMPTY_SET
                 case 't' -> push(tuple(popMark()));
                 case 0x85 -> push(tuple(pop()));
                 case 0x86 -> {
@@ -467,7 +468,7 @@ final class PickleMachine {
                     if (items.length % 2 != 0) {
                         throw invalid("SETITEMS with an odd number of items");
                     }
-                    Map<Object, Object> d = dict(peek());
+                    PyDict d = dict(peek());
                     for (int i = 0; i < items.length; i += 2) {
                         put(d, items[i], items[i + 1]);
                     }
@@ -475,14 +476,11 @@ final class PickleMachine {
                 case 0x90 -> { // ADDITEMS
                     Object[] items = popMark();
                     Object s = peek();
-                    if (!(s instanceof LinkedHashSet<?>)) {
+                    if (!(s instanceof PyDict.PySet set)) {
                         throw invalid("ADDITEMS on a " + typeName(s));
                     }
-                    @SuppressWarnings("unchecked")
-                    Set<Object> set = (Set<Object>) s;
                     for (Object o : items) {
-                        set.add(hashable(o));
-                        count();
+                        add(set, o);
                     }
                 }
                 case '0' -> pop(); // POP
@@ -581,44 +579,40 @@ final class PickleMachine {
         throw invalid("APPEND on a " + typeName(o) + ", not a list");
     }
 
-    @SuppressWarnings("unchecked")
-    private Map<Object, Object> dict(Object o) {
-        if (o instanceof LinkedHashMap<?, ?>) {
-            return (Map<Object, Object>) o;
+    private PyDict dict(Object o) {
+        if (o instanceof PyDict d) {
+            return d;
         }
         throw invalid("SETITEM on a " + typeName(o) + ", not a dict");
     }
 
-    private void put(Map<Object, Object> d, Object k, Object v) {
-        d.put(hashable(k), v);
-        count();
+    /** Adds a dict item; the key's canonical size is charged to the object budget. */
+    private void put(PyDict d, Object k, Object v) {
+        int cost;
+        try {
+            cost = d.putKey(k, v);
+        } catch (PyDict.KeyException e) {
+            throw e.overBudget ? limit(e.getMessage()) : unsupported(e.getMessage());
+        }
+        charge(cost);
     }
 
-    /** Dict keys and set items: scalars or (nested, bounded) tuples of scalars. */
-    private Object hashable(Object k) {
-        if (!isHashable(k, 0)) {
-            throw unsupported("unsupported dict key or set item of type " + typeName(k));
+    /** Adds a set item; the item's canonical size is charged to the object budget. */
+    private void add(PyDict.PySet s, Object item) {
+        int cost;
+        try {
+            cost = s.addItem(item);
+        } catch (PyDict.KeyException e) {
+            throw e.overBudget ? limit(e.getMessage()) : unsupported(e.getMessage());
         }
-        return k;
+        charge(cost);
     }
 
-    /** Dict keys are hashed on every SETITEM: a bounded tuple size keeps hostile keys from costing O(n) each. */
-    private static final int MAX_KEY_TUPLE = 64;
-
-    private static boolean isHashable(Object k, int depth) {
-        if (k == null || k instanceof String || k instanceof Long || k instanceof BigInteger || k instanceof Double
-                || k instanceof Boolean) {
-            return true;
+    private void charge(long n) {
+        objects += n;
+        if (objects > limits.maxObjects()) {
+            throw limit("more than " + limits.maxObjects() + " objects");
         }
-        if (depth < 8 && k instanceof List<?> l && !(k instanceof ArrayList<?>) && l.size() <= MAX_KEY_TUPLE) {
-            for (Object o : l) {
-                if (!isHashable(o, depth + 1)) {
-                    return false;
-                }
-            }
-            return true;
-        }
-        return false;
     }
 
     static String typeName(Object o) {
@@ -702,7 +696,7 @@ final class PickleMachine {
         List<?> a = args(rawArgs, g);
         switch (g.kind()) {
             case ORDERED_DICT, COUNTER -> {
-                LinkedHashMap<Object, Object> d = new LinkedHashMap<>();
+                PyDict d = new PyDict();
                 if (a.size() == 1 && a.get(0) instanceof List<?> pairs) {
                     for (Object p : pairs) {
                         if (!(p instanceof List<?> kv) || kv.size() != 2) {
@@ -782,11 +776,10 @@ final class PickleMachine {
                 throw unsupported("_codecs.encode is only supported as (str, 'latin1')");
             }
             case SET -> {
-                LinkedHashSet<Object> s = new LinkedHashSet<>();
+                PyDict.PySet s = new PyDict.PySet();
                 if (a.size() == 1 && a.get(0) instanceof List<?> items) {
                     for (Object o : items) {
-                        s.add(hashable(o));
-                        count();
+                        add(s, o);
                     }
                 } else if (!a.isEmpty()) {
                     throw invalid("builtins.set needs one iterable");
@@ -816,9 +809,9 @@ final class PickleMachine {
                 if (!a.isEmpty()) {
                     throw invalid("NEWOBJ " + g.qualified() + " with arguments");
                 }
-                yield new LinkedHashMap<>();
+                yield new PyDict();
             }
-            case SET -> new LinkedHashSet<>();
+            case SET -> new PyDict.PySet();
             case PARAMETER_CLASS -> {
                 if (a.isEmpty() || !(a.get(0) instanceof TensorRef t)) {
                     throw invalid("Parameter needs a tensor");
@@ -830,7 +823,7 @@ final class PickleMachine {
     }
 
     private void build(Object target, Object state) {
-        if (target instanceof LinkedHashMap<?, ?>) {
+        if (target instanceof PyDict) {
             Object dictState = state;
             if (state instanceof List<?> l && !(state instanceof ArrayList<?>) && l.size() == 2) {
                 dictState = l.get(0) != null ? l.get(0) : l.get(1);

@@ -28,7 +28,6 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -129,7 +128,7 @@ public final class TorchCheckpoint implements Weights {
     private final Map<String, Storage> storages;
     private final Object rawRoot;
     private final Map<Object, Object> attributes;
-    private final List<Map.Entry<List<Object>, TensorRef>> tensorPaths;
+    private final List<Map.Entry<String, TensorRef>> tensorPaths;
     private final Map<TensorRef, String> storageKeys = new IdentityHashMap<>();
     private Object root;
     private Map<String, TensorEntry> entries;
@@ -455,24 +454,46 @@ public final class TorchCheckpoint implements Weights {
 
     // ---------------------------------------------------------------- tensors
 
-    private List<Map.Entry<List<Object>, TensorRef>> walk(Object rootValue) {
-        List<Map.Entry<List<Object>, TensorRef>> out = new ArrayList<>();
-        walk(rootValue, new ArrayList<>(), Collections.newSetFromMap(new IdentityHashMap<>()), out, new long[1]);
+    /** Most tensor paths a checkpoint may flatten to (tied weights count once per path). */
+    public static final int MAX_TENSOR_PATHS = 1 << 21;
+    /**
+     * Most characters all flattened tensor names may hold together (the names are built while walking, so this
+     * bounds their memory; a state dict of 200,000 tensors with 100-character names needs 60 % of it).
+     */
+    public static final long MAX_TENSOR_NAME_CHARS = 1L << 25;
+    /** Most objects the walk of the object graph may visit (paths through shared objects count every time). */
+    static final long MAX_VISITS = 1L << 24;
+
+    /**
+     * Every tensor path of the object graph with its flattened name. Objects the memo shares are walked once per
+     * path, so the walk is bounded by {@link #MAX_VISITS}, {@link #MAX_TENSOR_PATHS} and
+     * {@link #MAX_TENSOR_NAME_CHARS} (nested dicts sharing their children reach 2^59 paths from a few kB).
+     */
+    private List<Map.Entry<String, TensorRef>> walk(Object rootValue) {
+        List<Map.Entry<String, TensorRef>> out = new ArrayList<>();
+        walk(rootValue, new StringBuilder(), 0, Collections.newSetFromMap(new IdentityHashMap<>()), out, new long[2]);
         return out;
     }
 
-    private void walk(Object v, List<Object> path, Set<Object> onPath, List<Map.Entry<List<Object>, TensorRef>> out,
-                      long[] visits) {
-        if (++visits[0] > (1L << 24)) {
+    private void walk(Object v, StringBuilder path, int depth, Set<Object> onPath,
+                      List<Map.Entry<String, TensorRef>> out, long[] work) {
+        if (++work[0] > MAX_VISITS) {
             throw new TorchCheckpointException(Reason.LIMIT_EXCEEDED, displayName
-                    + ": the object graph has too many paths (more than 2^24)");
+                    + ": the object graph has too many paths (more than " + MAX_VISITS + " visits)");
         }
-        if (path.size() > MAX_DEPTH) {
+        if (depth > MAX_DEPTH) {
             throw new TorchCheckpointException(Reason.LIMIT_EXCEEDED, displayName + ": objects nested deeper than "
                     + MAX_DEPTH);
         }
         if (v instanceof TensorRef t) {
-            out.add(Map.entry(List.copyOf(path), t));
+            work[1] += path.length();
+            if (out.size() >= MAX_TENSOR_PATHS || work[1] > MAX_TENSOR_NAME_CHARS) {
+                throw new TorchCheckpointException(Reason.LIMIT_EXCEEDED, displayName + ": the object graph"
+                        + " flattens to more than " + (out.size() >= MAX_TENSOR_PATHS ? MAX_TENSOR_PATHS
+                        + " tensor paths" : MAX_TENSOR_NAME_CHARS + " characters of tensor names")
+                        + " (objects shared through the pickle memo count once per path)");
+            }
+            out.add(Map.entry(path.toString(), t));
             return;
         }
         if (!(v instanceof Map<?, ?>) && !(v instanceof List<?>)) {
@@ -481,44 +502,71 @@ public final class TorchCheckpoint implements Weights {
         if (!onPath.add(v)) {
             return; // a cycle
         }
+        int mark = path.length();
         if (v instanceof Map<?, ?> m) {
             for (Map.Entry<?, ?> e : m.entrySet()) {
-                path.add(e.getKey() == null ? "None" : e.getKey());
-                walk(e.getValue(), path, onPath, out, visits);
-                path.removeLast();
+                appendPart(path, mark, e.getKey() == null ? "None" : e.getKey());
+                walk(e.getValue(), path, depth + 1, onPath, out, work);
+                path.setLength(mark);
             }
         } else {
             List<?> l = (List<?>) v;
             for (int i = 0; i < l.size(); i++) {
-                path.add((long) i);
-                walk(l.get(i), path, onPath, out, visits);
-                path.removeLast();
+                appendPart(path, mark, (long) i);
+                walk(l.get(i), path, depth + 1, onPath, out, work);
+                path.setLength(mark);
             }
         }
         onPath.remove(v);
     }
 
-    private static String joinPath(List<Object> path) {
-        StringBuilder sb = new StringBuilder();
-        for (Object o : path) {
-            if (!sb.isEmpty()) {
-                sb.append('/');
-            }
-            sb.append(o instanceof Boolean b ? (b ? "True" : "False") : String.valueOf(o));
+    /**
+     * Appends one path component: {@code /} first unless the path is still empty, booleans as Python prints them,
+     * anything else (tuple keys included) as {@link String#valueOf} prints it. The length is checked before the
+     * text is built: a tuple key repeating one memo-shared long string is short in the file, not in the name.
+     */
+    private void appendPart(StringBuilder path, int mark, Object o) {
+        if (mark > 0) {
+            path.append('/');
         }
-        return sb.toString();
+        if ((long) path.length() + partLength(o, 0) > MAX_TENSOR_NAME_CHARS) {
+            throw new TorchCheckpointException(Reason.LIMIT_EXCEEDED, displayName + ": a tensor path longer than "
+                    + MAX_TENSOR_NAME_CHARS + " characters");
+        }
+        path.append(o instanceof Boolean b ? (b ? "True" : "False") : String.valueOf(o));
+    }
+
+    /** The length of {@link #appendPart}'s text for {@code o}, saturating at {@code Long.MAX_VALUE / 2}. */
+    private static long partLength(Object o, int depth) {
+        if (o instanceof Boolean b) {
+            return b ? 4 : 5; // "True"/"False" (in tuple keys Java prints "true"/"false": the same lengths)
+        }
+        if (o instanceof String s) {
+            return s.length();
+        }
+        if (o instanceof List<?> l) {
+            long n = 2;
+            for (int i = 0; i < l.size(); i++) {
+                n += partLength(l.get(i), depth + 1) + (i > 0 ? 2 : 0);
+                if (n > Long.MAX_VALUE / 4) {
+                    return Long.MAX_VALUE / 2;
+                }
+            }
+            return n;
+        }
+        return String.valueOf(o).length(); // numbers, None: short
     }
 
     private void resolveTensors() {
         Map<TensorRef, String> names = new IdentityHashMap<>();
-        for (Map.Entry<List<Object>, TensorRef> e : tensorPaths) {
-            names.putIfAbsent(e.getValue(), joinPath(e.getKey()));
+        for (Map.Entry<String, TensorRef> e : tensorPaths) {
+            names.putIfAbsent(e.getValue(), e.getKey());
         }
         Map<String, MemorySegment> segs = new HashMap<>();
         for (Storage s : storages.values()) {
             segs.put(s.key(), s.segment());
         }
-        for (Map.Entry<List<Object>, TensorRef> e : tensorPaths) {
+        for (Map.Entry<String, TensorRef> e : tensorPaths) {
             TensorRef t = e.getValue();
             if (t.tensor == null) {
                 t.tensor = build(t, names.get(t), segs);
@@ -696,19 +744,17 @@ public final class TorchCheckpoint implements Weights {
         if (d != null) {
             return d;
         }
-        if (v instanceof Map<?, ?> m) {
-            Map<Object, Object> out = new LinkedHashMap<>();
-            Map<Object, Object> view = Collections.unmodifiableMap(out);
-            done.put(v, view);
+        if (v instanceof PyDict m) {
+            PyDict out = new PyDict(); // keys were checked once: same canonical keys, same order
+            done.put(v, out);
             for (Map.Entry<?, ?> e : m.entrySet()) {
-                out.put(e.getKey(), convert(e.getValue(), done, depth + 1));
+                out.putKey(e.getKey(), convert(e.getValue(), done, depth + 1));
             }
-            return view;
+            return out;
         }
         if (v instanceof Set<?> s) {
-            Set<Object> out = Collections.unmodifiableSet(new LinkedHashSet<>(s));
-            done.put(v, out);
-            return out;
+            done.put(v, s); // a PySet: read-only, holding only scalars and tuples
+            return s;
         }
         List<?> l = (List<?>) v;
         List<Object> out = new ArrayList<>(l.size());
@@ -731,8 +777,8 @@ public final class TorchCheckpoint implements Weights {
         mapping.ensureOpen();
         if (entries == null) {
             Map<String, TensorEntry> out = new LinkedHashMap<>();
-            for (Map.Entry<List<Object>, TensorRef> e : tensorPaths) {
-                String name = joinPath(e.getKey());
+            for (Map.Entry<String, TensorRef> e : tensorPaths) {
+                String name = e.getKey();
                 TensorRef t = e.getValue();
                 String key = storageKeys.get(t);
                 Storage s = storages.get(key);

@@ -119,6 +119,7 @@ public final class TorchCheckpoints {
     private static List<Entry> plan(Map<String, Tensor> tensors) {
         Map<StorageId, StoragePlan> byStorage = new LinkedHashMap<>();
         List<Object[]> pending = new ArrayList<>();
+        int keys = 0;
         for (Map.Entry<String, Tensor> me : tensors.entrySet()) {
             String name = me.getKey();
             Tensor t = me.getValue();
@@ -131,10 +132,13 @@ public final class TorchCheckpoints {
                 throw new TorchCheckpointException(Reason.INVALID_TENSOR, "tensor '" + name + "': dtype " + d
                         + " has no torch equivalent");
             }
-            StoragePlan sp = byStorage.get(t.storageId());
+            StoragePlan sp = t.numel() == 0 ? null : byStorage.get(t.storageId());
             if (sp == null) {
-                sp = new StoragePlan(Integer.toString(byStorage.size()), t.storage(), d, td);
-                byStorage.put(t.storageId(), sp);
+                // an empty tensor touches no byte, so it never aliases: it gets an empty storage of its own
+                sp = new StoragePlan(Integer.toString(keys++), t.storage(), d, td);
+                if (t.numel() > 0) {
+                    byStorage.put(t.storageId(), sp);
+                }
             } else if (sp.dtype != d) {
                 throw new TorchCheckpointException(Reason.INVALID_TENSOR, "tensor '" + name + "': cannot save tensors"
                         + " that view the same storage as different dtypes (" + sp.dtype + " and " + d + ")");

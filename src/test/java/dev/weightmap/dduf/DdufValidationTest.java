@@ -85,6 +85,20 @@ class DdufValidationTest {
                 .cause().isExactlyInstanceOf(DdufInvalidEntryNameException.class);
     }
 
+    /** Issue 11: Python's zipfile cuts a name at NUL, so "notes\0.txt" would be another entry for hub. */
+    @ParameterizedTest
+    @ValueSource(strings = {"notes\0.txt", "vae/a\0b.json", "\0.txt"})
+    void namesWithNulAreRefusedEvenAsExtraEntries(String name) {
+        RawZip r = base().add(name, "{}");
+        assertThatThrownBy(() -> Dduf.validateEntryName(name))
+                .isInstanceOf(DdufInvalidEntryNameException.class)
+                .hasMessageContaining("must not contain NUL").hasMessageContaining(name.replace("\0", "\\0"));
+        assertThatThrownBy(() -> parse(r.build()))
+                .isExactlyInstanceOf(DdufCorruptedFileException.class)
+                .hasMessageContaining("must not contain NUL")
+                .cause().isExactlyInstanceOf(DdufInvalidEntryNameException.class);
+    }
+
     @Test
     void ourStricterNameMessages() {
         assertThatThrownBy(() -> Dduf.validateEntryName("../x.json"))

@@ -64,6 +64,10 @@ class PlanningTest {
                 assertThat(ShardSize.parse(s)).isEqualTo(5L << 30); // DECISIONS 10: binary units accepted
                 return;
             }
+            if (s.equals("100")) {
+                assertThat(ShardSize.parse(s)).isEqualTo(100); // a bare number is bytes, as hub's int max_shard_size
+                return;
+            }
             String hub = ((String) msg).substring("ValueError: ".length());
             assertThatThrownBy(() -> ShardSize.parse(s)).isInstanceOf(CheckpointException.class)
                     .hasMessageStartingWith(hub)
@@ -76,6 +80,11 @@ class PlanningTest {
     @Test
     void parseSizeToInt() {
         assertThat(ShardSize.parse("1KB")).isEqualTo(1000);
+        assertThat(ShardSize.parse("9000")).isEqualTo(9000); // issue 11: was "Unit '00' not supported"
+        assertThat(ShardSize.parse(" 1_000 ")).isEqualTo(1000);
+        assertThat(ShardSize.parse("0")).isZero();
+        assertThatThrownBy(() -> ShardSize.parse("99999999999999999999"))
+                .isInstanceOf(CheckpointException.class).hasMessageContaining("does not fit");
         assertThat(ShardSize.parse("2MB")).isEqualTo(2_000_000);
         assertThat(ShardSize.parse("3GB")).isEqualTo(3_000_000_000L);
         assertThat(ShardSize.parse(" 10 KB ")).isEqualTo(10_000);
@@ -103,8 +112,9 @@ class PlanningTest {
         assertThatThrownBy(() -> ShardSize.parse("inf KB")).hasMessageContaining("cannot convert float infinity");
         assertThatThrownBy(() -> ShardSize.parse("nanGB")).hasMessageContaining("cannot convert float NaN to integer");
         assertThatThrownBy(() -> ShardSize.parse("1e30TB")).hasMessageContaining("does not fit a 64-bit integer");
-        assertThatThrownBy(() -> ShardSize.parse("5")).hasMessageStartingWith(
-                "Unit '5' not supported. Supported units are TB, GB, MB, KB. Got '5'.");
+        assertThat(ShardSize.parse("5")).isEqualTo(5); // issue 11: a bare number is bytes (hub's int form)
+        assertThatThrownBy(() -> ShardSize.parse("-5")).hasMessageStartingWith(
+                "Unit '-5' not supported. Supported units are TB, GB, MB, KB. Got '-5'.");
         assertThatThrownBy(() -> ShardSize.parse("5g")).hasMessageStartingWith("Unit '5G' not supported");
     }
 

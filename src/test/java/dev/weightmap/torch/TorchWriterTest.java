@@ -221,6 +221,25 @@ class TorchWriterTest {
         assertThat(d.toFile().list()).isEmpty();
     }
 
+    /** Issue 11: an empty U8 view and a BOOL tensor over one storage; empty tensors never alias. */
+    @Test
+    void emptyTensorsNeverAliasOtherDtypes(@TempDir Path d) throws IOException {
+        MemorySegment seg = MemorySegment.ofArray(new byte[] {1, 0, 1, 1});
+        Map<String, Tensor> sd = new LinkedHashMap<>();
+        sd.put("empty", Tensor.of(seg, DType.U8, new long[] {0}, new long[] {1}, 0));
+        sd.put("mask", Tensor.of(seg, DType.BOOL, 4));
+        sd.put("empty2", Tensor.of(seg, DType.I64, new long[] {0, 5}, new long[] {5, 1}, 0));
+        Path p = d.resolve("e.bin");
+        TorchCheckpoints.save(sd, p);
+        try (TorchCheckpoint c = TorchCheckpoint.open(p)) {
+            assertThat(c.tensor("empty").numel()).isZero();
+            assertThat(c.tensor("empty").dtype()).isEqualTo(DType.U8);
+            assertThat(c.tensor("empty2").shape()).containsExactly(0, 5);
+            assertThat(c.tensor("mask").data().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE))
+                    .containsExactly(1, 0, 1, 1);
+        }
+    }
+
     @Test
     void zip64ExtraFieldsRoundTrip(@TempDir Path d) throws IOException {
         Path p = d.resolve("z64.pt");
