@@ -106,15 +106,18 @@ class ConcurrentCloseTest {
         SafetensorsFile f = SafetensorsFile.open(p);
         java.nio.channels.Pipe pipe = java.nio.channels.Pipe.open();
         ConcurrentLinkedQueue<Throwable> seen = new ConcurrentLinkedQueue<>();
+        Tensor t = f.tensor("w");
         Thread writer = new Thread(() -> {
             try {
-                f.tensor("w").writeTo(pipe.sink()); // blocks: nobody reads the pipe
+                t.writeTo(pipe.sink()); // blocks: nobody reads the pipe
             } catch (Throwable e) {
                 seen.add(e);
             }
         });
         writer.start();
-        Thread.sleep(200);
+        // one byte read proves the writer is inside its single 4 MiB write (a fixed sleep raced on a loaded machine)
+        assertThat(pipe.source().read(java.nio.ByteBuffer.allocate(1))).isEqualTo(1);
+        Thread.sleep(50);
         Thread closer = new Thread(f::close);
         closer.start();
         closer.join(300);
