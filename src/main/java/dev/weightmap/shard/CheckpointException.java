@@ -18,6 +18,11 @@ public class CheckpointException extends dev.weightmap.WeightmapException {
         SHARED_TENSORS,
         /** User metadata sets a reserved key. */
         INVALID_METADATA,
+        /**
+         * {@code safe = true} refused a pickle checkpoint: a torch file, or a filename pattern that does not
+         * describe safetensors files (huggingface_hub 2.0's {@code safe} rule).
+         */
+        PICKLE_REFUSED,
         /** The folder does not contain a valid checkpoint. */
         NO_CHECKPOINT,
         /** The index file is invalid (JSON, structure, or an unsafe shard name). */

@@ -131,11 +131,12 @@ class LoadTest {
         StateDicts.save(values(), tmp, SaveOptions.builder().filenamePattern("model.variant{suffix}.safetensors").build());
         assertThatThrownBy(() -> Checkpoints.open(tmp)).isInstanceOf(CheckpointException.class)
                 .hasMessageContaining("does not contain a valid checkpoint");
-        // safe=false with only safetensors files: no .bin -> error (no safetensors fallback for single files)
+        // safe=false with only one safetensors file: it is loaded (hub 2.0 tries safetensors first)
         Path only = Files.createDirectory(tmp.resolve("only"));
         StateDicts.save(values(), only, SaveOptions.defaults());
-        assertThatThrownBy(() -> Checkpoints.open(only, LoadOptions.defaults().withSafe(false)))
-                .isInstanceOf(CheckpointException.class).hasMessageContaining("does not contain a valid checkpoint");
+        try (Checkpoint c = Checkpoints.open(only, LoadOptions.defaults().withSafe(false))) {
+            assertThat(c.size()).isEqualTo(5);
+        }
     }
 
     // hub test 30
@@ -245,13 +246,14 @@ class LoadTest {
                 .withFilenamePattern("model.variant{suffix}.safetensors"))) {
             assertThat(c.indexFile().getFileName().toString()).isEqualTo("model.variant.safetensors.index.json");
         }
-        // explicit .bin pattern wins over safe=true
+        // explicit .bin pattern: used with safe=false, refused with safe=true (hub 2.0)
         index("model.variant.bin.index.json", "v.bin");
-        for (boolean safe : new boolean[] {true, false}) {
-            assertThatThrownBy(() -> Checkpoints.open(tmp, LoadOptions.defaults().withSafe(safe)
-                    .withFilenamePattern("model.variant{suffix}.bin")))
-                    .isInstanceOf(NoSuchFileException.class).hasMessageContaining("v.bin");
-        }
+        assertThatThrownBy(() -> Checkpoints.open(tmp, LoadOptions.defaults().withSafe(false)
+                .withFilenamePattern("model.variant{suffix}.bin")))
+                .isInstanceOf(NoSuchFileException.class).hasMessageContaining("v.bin");
+        assertThatThrownBy(() -> Checkpoints.open(tmp, LoadOptions.defaults().withSafe(true)
+                .withFilenamePattern("model.variant{suffix}.bin")))
+                .isInstanceOf(CheckpointException.class).hasMessageContaining("does not describe safetensors files");
     }
 
     // hub test 33
@@ -368,7 +370,7 @@ class LoadTest {
             assertThat(c.size()).isEqualTo(5);
         }
         Files.write(tmp.resolve("pytorch_model.bin"), new byte[] {1, 2, 3});
-        assertThatThrownBy(() -> Checkpoints.loadStateDictFromFile(tmp.resolve("pytorch_model.bin")))
+        assertThatThrownBy(() -> Checkpoints.loadStateDictFromFile(tmp.resolve("pytorch_model.bin"), false))
                 .isInstanceOf(dev.weightmap.torch.TorchCheckpointException.class);
     }
 
