@@ -169,6 +169,17 @@ public interface Weights extends AutoCloseable {
     List<TensorLocation> locations();
 
     /**
+     * What opening noticed that is not an error but that a careful caller wants to know, for example hub 2.0's
+     * {@code Shard files contain tensors absent from the index: ['x']} for a sharded checkpoint. The
+     * {@code weightmap verify} command prints each as a {@code warning:} line.
+     *
+     * @return the warnings, in the order they were found; empty for most readers
+     */
+    default List<String> warnings() {
+        return List.of();
+    }
+
+    /**
      * The files that make up this reader (the index first for a sharded checkpoint).
      *
      * @return the files, as given

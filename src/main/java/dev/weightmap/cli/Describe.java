@@ -291,6 +291,7 @@ final class Describe {
         m.put("bytes", report.bytes());
         m.put("checksums", (long) report.checksums());
         m.put("checks", new ArrayList<Object>(report.checks()));
+        m.put("warnings", new ArrayList<Object>(w.warnings()));
         m.put("ok", true);
         return m;
     }

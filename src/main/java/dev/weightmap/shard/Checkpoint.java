@@ -46,13 +46,17 @@ public final class Checkpoint implements Weights {
     private final List<Path> files;
     private final List<AutoCloseable> resources;
     private final Map<Path, Map<String, Tensor>> fileContents;
+    private final Set<String> unindexed;
+    private final List<String> warnings;
 
     private volatile List<String> names;
 
     Checkpoint(SharedMapping mapping, Path indexFile, Map<String, Object> metadata, Map<String, Tensor> tensors,
                Map<String, Path> fileOf, List<Path> files, List<AutoCloseable> resources,
-               Map<Path, Map<String, Tensor>> fileContents) {
+               Map<Path, Map<String, Tensor>> fileContents, Set<String> unindexed, List<String> warnings) {
         this.mapping = mapping;
+        this.unindexed = Set.copyOf(unindexed);
+        this.warnings = List.copyOf(warnings);
         this.fileContents = fileContents;
         this.indexFile = indexFile;
         this.metadata = Collections.unmodifiableMap(metadata);
@@ -62,7 +66,10 @@ public final class Checkpoint implements Weights {
         this.resources = resources;
     }
 
-    /** Every tensor by name: index order for a sharded checkpoint, the file's data order for one file. */
+    /**
+     * Every tensor by name: for a sharded checkpoint, index order, then the tensors a shard holds that the index
+     * does not list (shard order; see {@link #warnings()}); the file's data order for one file.
+     */
     @Override
     public Map<String, Tensor> tensors() {
         mapping.ensureOpen();
@@ -152,8 +159,10 @@ public final class Checkpoint implements Weights {
 
     /**
      * Checks that the index and the shards agree beyond what opening checked (every indexed tensor is in its
-     * shard): no shard holds a tensor the index does not list, and the index's {@code total_size}, when present,
-     * equals the bytes of the distinct storages of the indexed tensors. Does nothing for a single file.
+     * shard): no shard holds a tensor the index places in another shard, and the index's {@code total_size},
+     * when present, equals the bytes of the distinct storages of the indexed tensors. A tensor the index does not
+     * list at all is not an error (hub 2.0 loads it and warns: see {@link #warnings()}). Does nothing for a
+     * single file.
      *
      * @throws CheckpointException {@code INDEX_MISMATCH} naming the index, the shard and the tensor or both sizes
      */
@@ -176,8 +185,9 @@ public final class Checkpoint implements Weights {
         if (declared != null) {
             java.util.Set<Object> seen = new java.util.HashSet<>();
             long total = 0;
-            for (Tensor t : tensors.values()) {
-                if (seen.add(StateDicts.storageId(t))) {
+            for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+                Tensor t = e.getValue();
+                if (!unindexed.contains(e.getKey()) && seen.add(StateDicts.storageId(t))) {
                     total += t.storageSize();
                 }
             }
@@ -186,6 +196,18 @@ public final class Checkpoint implements Weights {
                         + "' declares total_size " + declared + " but its tensors' storages hold " + total + " bytes");
             }
         }
+    }
+
+    /**
+     * {@inheritDoc} For a sharded checkpoint: hub 2.0's {@code Shard files contain tensors absent from the index:
+     * [...]} when a shard holds tensors the index does not list. Those tensors are loaded anyway, as hub loads
+     * them: they are in {@link #tensors()} and {@link #loadInto} copies them.
+     *
+     * @return the warnings, empty when there is nothing to report
+     */
+    @Override
+    public List<String> warnings() {
+        return warnings;
     }
 
     /** Whether this checkpoint was opened through an index. */
@@ -260,7 +282,7 @@ public final class Checkpoint implements Weights {
         for (String k : common) {
             tensors.get(k).copyTo(target.get(k).data());
         }
-        return new LoadResult(missing, unexpected);
+        return new LoadResult(missing, unexpected, warnings);
     }
 
     private static String quoted(List<String> keys) {

@@ -230,12 +230,27 @@ public final class Checkpoints {
                 fileOf.put(n, file);
             }
             return new Checkpoint(mapping, null, metadata, tensors, fileOf, List.of(file), resources,
-                    Map.of(file, tensors));
+                    Map.of(file, tensors), java.util.Set.of(), List.of());
         } catch (IOException | RuntimeException | Error e) {
             closeAll(resources, e);
             mapping.close();
             throw e;
         }
+    }
+
+    /**
+     * hub 2.0's warning for shard tensors the index does not list ({@code Shard files contain tensors absent from
+     * the index: ['a', 'b']}: names sorted, in Python's list notation), followed by the index file.
+     */
+    static String unindexedWarning(java.util.SortedSet<String> names, Path index) {
+        StringBuilder sb = new StringBuilder("Shard files contain tensors absent from the index: [");
+        for (String n : names) {
+            if (sb.charAt(sb.length() - 1) != '[') {
+                sb.append(", ");
+            }
+            sb.append('\'').append(n).append('\'');
+        }
+        return sb.append("] (index file '").append(index).append("')").toString();
     }
 
     /** hub's {@code safe=True} refusal of a pickle file, naming it. */
@@ -354,10 +369,32 @@ public final class Checkpoints {
                 tensors.put(e.getKey(), t);
                 fileOf.put(e.getKey(), shardPaths.get(e.getValue()));
             }
+            // hub 2.0: what the shards hold is loaded, even a tensor the index does not list (with a warning)
+            Map<String, String> unindexed = new LinkedHashMap<>();
+            for (Map.Entry<String, Map<String, Tensor>> e : shardTensors.entrySet()) {
+                for (Map.Entry<String, Tensor> t : e.getValue().entrySet()) {
+                    String name = t.getKey();
+                    if (index.weightMap().containsKey(name)) {
+                        continue;
+                    }
+                    String other = unindexed.putIfAbsent(name, e.getKey());
+                    if (other != null) {
+                        throw new CheckpointException(CheckpointException.Reason.INDEX_MISMATCH, "Tensor '" + name
+                                + "', which index file '" + indexPath + "' does not list, is in both shard '" + other
+                                + "' and shard '" + e.getKey() + "'");
+                    }
+                    tensors.put(name, t.getValue());
+                    fileOf.put(name, shardPaths.get(e.getKey()));
+                }
+            }
+            List<String> warnings = new ArrayList<>();
+            if (!unindexed.isEmpty()) {
+                warnings.add(unindexedWarning(new java.util.TreeSet<>(unindexed.keySet()), indexPath));
+            }
             Map<Path, Map<String, Tensor>> contents = new LinkedHashMap<>();
             shardTensors.forEach((shard, m) -> contents.put(shardPaths.get(shard), m));
             return new Checkpoint(mapping, indexPath, index.metadata(), tensors, fileOf, new ArrayList<>(shardPaths.values()),
-                    resources, contents);
+                    resources, contents, unindexed.keySet(), warnings);
         } catch (IOException | RuntimeException | Error e) {
             closeAll(resources, e);
             mapping.close();

@@ -254,6 +254,117 @@ class Hub2RulesTest {
             "extra_in_shard/strict_model_without_extra", "extra_in_shard/strict", "ghost_in_index/lenient",
             "ghost_in_index/strict", "misplaced_in_index/lenient");
 
+    /** {@code run2}'s model: {@code w} and {@code extra}, two zero F32 tensors of shape [2]. */
+    static Map<String, Tensor> model(boolean withExtra) {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        m.put("w", full(0));
+        if (withExtra) {
+            m.put("extra", full(0));
+        }
+        return m;
+    }
+
+    static void extraInShard(Path d) throws IOException {
+        Map<String, Tensor> sd = new LinkedHashMap<>();
+        sd.put("w", full(6));
+        sd.put("extra", full(7));
+        Safetensors.save(sd, Map.of("format", "pt"), d.resolve("model-00001-of-00001.safetensors"));
+        index(d, "model.safetensors.index.json", Map.of("w", "model-00001-of-00001.safetensors"));
+    }
+
+    @ParameterizedTest
+    @MethodSource("extraCases")
+    void shardTensorAbsentFromTheIndexIsLoadedWithAWarning(String key) throws IOException {
+        Path d = Files.createDirectory(tmp.resolve("d"));
+        extraInShard(d);
+        Map<String, Object> r = recorded(key);
+        boolean strict = key.contains("strict");
+        boolean withExtra = !key.endsWith("model_without_extra");
+        String hubWarning = asStrings(r.get("warnings")).get(0);
+        try (Checkpoint c = Checkpoints.open(d)) {
+            assertThat(c.warnings()).singleElement().asString().startsWith(hubWarning)
+                    .endsWith("(index file '" + d.resolve("model.safetensors.index.json") + "')");
+            assertThat(c.tensorNames()).containsExactly("w", "extra");
+            assertThat(c.fileOf("extra")).isEqualTo(d.resolve("model-00001-of-00001.safetensors"));
+            c.verify(); // not an error: verify passes
+            Map<String, Tensor> m = model(withExtra);
+            if (r.containsKey("error")) {
+                Throwable e = catchThrowable(() -> c.loadInto(m, strict));
+                assertThat(e).isInstanceOf(CheckpointException.class);
+                assertThat(((CheckpointException) e).reason()).isEqualTo(CheckpointException.Reason.KEY_MISMATCH);
+                // hub names the model class (M); ours names the map's class
+                assertThat(e.getMessage().substring(e.getMessage().indexOf('\n')))
+                        .isEqualTo(((String) r.get("message")).substring(((String) r.get("message")).indexOf('\n')));
+                return;
+            }
+            LoadResult result = c.loadInto(m, strict);
+            assertThat(result.missingKeys()).containsExactlyElementsOf(asStrings(r.get("missing")));
+            assertThat(result.unexpectedKeys()).containsExactlyElementsOf(asStrings(r.get("unexpected")));
+            assertThat(result.warnings()).isEqualTo(c.warnings());
+            assertThat((double) m.get("w").getFloat(0)).isEqualTo(((Number) r.get("w")).doubleValue());
+            if (withExtra) {
+                assertThat((double) m.get("extra").getFloat(1)).isEqualTo(((Number) r.get("extra")).doubleValue());
+            }
+        }
+    }
+
+    static List<String> extraCases() {
+        return LOAD_CASES.stream().filter(k -> k.startsWith("extra_in_shard/")).toList();
+    }
+
+    /**
+     * An index entry that no shard holds, or that names the wrong shard: hub loads what the shards hold (the
+     * ghost is a missing key, the misplaced tensor loads silently). weightmap refuses such an index at open time
+     * ({@code INDEX_MISMATCH}): the index is what tools use to fetch single shards, so a wrong entry is a defect
+     * to fix, not to load around.
+     */
+    @Test
+    void indexEntriesNoShardBacksAreRefused() throws IOException {
+        assertThat(recorded("ghost_in_index/lenient").get("missing")).isEqualTo(List.of("extra"));
+        assertThat(recorded("misplaced_in_index/lenient")).doesNotContainKey("error");
+        assertThat(recorded("ghost_in_index/strict")).containsEntry("error", "RuntimeError");
+        Path ghost = Files.createDirectory(tmp.resolve("ghost"));
+        st(ghost.resolve("model-00001-of-00001.safetensors"), 6);
+        index(ghost, "model.safetensors.index.json", Map.of("w", "model-00001-of-00001.safetensors",
+                "extra", "model-00001-of-00001.safetensors"));
+        Path misplaced = Files.createDirectory(tmp.resolve("misplaced"));
+        st(misplaced.resolve("model-00001-of-00002.safetensors"), 6);
+        st(misplaced.resolve("model-00002-of-00002.safetensors"), 7, "extra");
+        index(misplaced, "model.safetensors.index.json", Map.of("w", "model-00002-of-00002.safetensors",
+                "extra", "model-00001-of-00002.safetensors"));
+        for (Path d : List.of(ghost, misplaced)) {
+            Throwable e = catchThrowable(() -> Checkpoints.open(d).close());
+            assertThat(e).isInstanceOf(CheckpointException.class).hasMessageContaining("which does not contain it");
+            assertThat(((CheckpointException) e).reason()).isEqualTo(CheckpointException.Reason.INDEX_MISMATCH);
+        }
+    }
+
+    @Test
+    void anUnlistedTensorInTwoShardsIsAmbiguous() throws IOException {
+        Path d = Files.createDirectory(tmp.resolve("d"));
+        st(d.resolve("model-00001-of-00002.safetensors"), 6);
+        Map<String, Tensor> two = new LinkedHashMap<>();
+        two.put("x", full(1));
+        Safetensors.save(two, Map.of("format", "pt"), d.resolve("model-00002-of-00002.safetensors"));
+        Map<String, Tensor> one = new LinkedHashMap<>();
+        one.put("w", full(6));
+        one.put("x", full(2));
+        Safetensors.save(one, Map.of("format", "pt"), d.resolve("model-00001-of-00002.safetensors"));
+        Map<String, String> wm = new LinkedHashMap<>();
+        wm.put("w", "model-00001-of-00002.safetensors");
+        wm.put("y", "model-00002-of-00002.safetensors");
+        index(d, "model.safetensors.index.json", wm);
+        Throwable e = catchThrowable(() -> Checkpoints.open(d).close());
+        // 'y' is missing from its shard first: make the index valid for y by adding y to shard 2
+        assertThat(e).isInstanceOf(CheckpointException.class);
+        two.put("y", full(3));
+        Safetensors.save(two, Map.of("format", "pt"), d.resolve("model-00002-of-00002.safetensors"));
+        e = catchThrowable(() -> Checkpoints.open(d).close());
+        assertThat(e).isInstanceOf(CheckpointException.class).hasMessageContaining("Tensor 'x', which index file")
+                .hasMessageContaining("is in both shard 'model-00001-of-00002.safetensors' and shard"
+                        + " 'model-00002-of-00002.safetensors'");
+    }
+
     @SuppressWarnings("unchecked")
     static Map<String, Object> recorded(String key) {
         Object r = recorded.get(key);
