@@ -5,6 +5,7 @@ import dev.weightmap.TensorLocation;
 import dev.weightmap.VerifyReport;
 import dev.weightmap.Weights;
 import dev.weightmap.internal.io.SharedMapping;
+import dev.weightmap.tensor.Casts;
 import dev.weightmap.tensor.Tensor;
 
 import java.io.IOException;
@@ -225,13 +226,22 @@ public final class Checkpoint implements Weights {
 
     /**
      * Copies every checkpoint tensor whose name is in {@code target} into that destination tensor (contiguous,
-     * writable, same dtype and shape). Keys are compared once, globally, over every shard; in strict mode any
-     * missing or unexpected key fails before anything is copied, with hub's message
+     * writable, same shape). Keys are compared once, globally, over every shard; in strict mode any missing or
+     * unexpected key fails before anything is copied, with hub's message
      * ({@code Error(s) in loading state_dict for X\nMissing key(s): "a","b".}). Unlike hub, strict loading of a
      * valid multi-shard checkpoint succeeds.
      *
-     * @throws CheckpointException {@code KEY_MISMATCH} (strict), {@code SHAPE_MISMATCH} (checked for every pair
-     *                             before the first copy)
+     * <p>Like torch's {@code load_state_dict} (which copies with {@code param.copy_(input)}), a destination of
+     * another dtype receives the values converted by {@link Casts#copy} with torch's rules: F32 into a BF16 or F16
+     * model rounds to nearest even (on the Vector API where it is present), BF16/F16 into F32 is exact, integers
+     * widen or wrap as torch's do. A different shape is still an error.
+     *
+     * @param target the destination tensors by name
+     * @param strict whether missing or unexpected keys are an error
+     * @return the keys that did not match, and the checkpoint's {@linkplain #warnings() warnings}
+     * @throws CheckpointException {@code KEY_MISMATCH} (strict), {@code SHAPE_MISMATCH} for a different shape, a
+     *                             non-contiguous destination or a dtype pair {@link Casts#supports} rejects (all
+     *                             checked for every pair before the first copy)
      */
     public LoadResult loadInto(Map<String, Tensor> target, boolean strict) {
         return loadInto(target, strict, target.getClass().getSimpleName());
@@ -270,9 +280,10 @@ public final class Checkpoint implements Weights {
                         + ": copying a param with shape " + Arrays.toString(src.shape()) + " from checkpoint, the"
                         + " shape in current model is " + Arrays.toString(dst.shape()) + ".");
             }
-            if (src.dtype() != dst.dtype()) {
+            if (!Casts.supports(src.dtype(), dst.dtype())) {
                 throw new CheckpointException(CheckpointException.Reason.SHAPE_MISMATCH, "dtype mismatch for " + k
-                        + ": the checkpoint has " + src.dtype() + ", the destination is " + dst.dtype() + ".");
+                        + ": the checkpoint has " + src.dtype() + ", the destination is " + dst.dtype()
+                        + ", and there is no conversion between them.");
             }
             if (!dst.isContiguous()) {
                 throw new CheckpointException(CheckpointException.Reason.SHAPE_MISMATCH, "destination tensor " + k
@@ -280,7 +291,7 @@ public final class Checkpoint implements Weights {
             }
         }
         for (String k : common) {
-            tensors.get(k).copyTo(target.get(k).data());
+            Casts.copy(tensors.get(k), target.get(k));
         }
         return new LoadResult(missing, unexpected, warnings);
     }

@@ -246,6 +246,7 @@ class Hub2RulesTest {
         covered.addAll(List.of("load_state_dict_from_file_bin/safe", "load_state_dict_from_file_bin/unsafe",
                 "load_state_dict_from_file_bin/default"));
         covered.addAll(LOAD_CASES);
+        covered.addAll(List.of("load_casts", "load_shape_mismatch"));
         assertThat(covered).containsExactlyInAnyOrderElementsOf(recorded.keySet());
     }
 
@@ -363,6 +364,71 @@ class Hub2RulesTest {
         assertThat(e).isInstanceOf(CheckpointException.class).hasMessageContaining("Tensor 'x', which index file")
                 .hasMessageContaining("is in both shard 'model-00001-of-00002.safetensors' and shard"
                         + " 'model-00002-of-00002.safetensors'");
+    }
+
+    static byte[] hex(String h) {
+        return java.util.HexFormat.of().parseHex(h);
+    }
+
+    static DType dtypeOf(String name) {
+        return switch (name) {
+            case "f32" -> DType.F32;
+            case "bf16" -> DType.BF16;
+            case "f16" -> DType.F16;
+            case "i32" -> DType.I32;
+            case "i64" -> DType.I64;
+            case "i8" -> DType.I8;
+            default -> throw new IllegalArgumentException(name);
+        };
+    }
+
+    /**
+     * torch's {@code load_state_dict} converts into a destination of another dtype ({@code param.copy_}):
+     * {@code loadInto} gives the same bytes for each recorded pair (F32 → BF16/F16 rounding, BF16/F16 → F32,
+     * integer widening and wrapping), where it used to fail with {@code SHAPE_MISMATCH}.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void loadIntoConvertsDtypesAsTorchDoes() throws IOException {
+        Map<String, Object> cases = recorded("load_casts");
+        Map<String, Tensor> file = new LinkedHashMap<>();
+        Map<String, Tensor> model = new LinkedHashMap<>();
+        Map<String, byte[]> expected = new LinkedHashMap<>();
+        for (Map.Entry<String, Object> e : cases.entrySet()) {
+            String[] pair = e.getKey().split("_to_");
+            Map<String, Object> c = (Map<String, Object>) e.getValue();
+            byte[] src = hex((String) c.get("source"));
+            byte[] want = hex((String) c.get("loaded"));
+            file.put(e.getKey(), Tensor.of(MemorySegment.ofArray(src), dtypeOf(pair[0]), 3));
+            model.put(e.getKey(), Tensor.of(MemorySegment.ofArray(new byte[want.length]), dtypeOf(pair[1]), 3));
+            expected.put(e.getKey(), want);
+        }
+        Path d = Files.createDirectory(tmp.resolve("d"));
+        Safetensors.save(file, Map.of("format", "pt"), d.resolve("model.safetensors"));
+        try (Checkpoint c = Checkpoints.open(d)) {
+            assertThat(c.loadInto(model, true).allMatched()).isTrue();
+        }
+        for (Map.Entry<String, byte[]> e : expected.entrySet()) {
+            assertThat(model.get(e.getKey()).data().toArray(ValueLayout.JAVA_BYTE)).as(e.getKey())
+                    .isEqualTo(e.getValue());
+        }
+    }
+
+    /** A different shape stays an error (torch raises it even when not strict), with torch's words. */
+    @Test
+    void loadIntoShapeMismatchKeepsItsReason() throws IOException {
+        Path d = Files.createDirectory(tmp.resolve("d"));
+        Safetensors.save(Map.of("w", Tensor.ofFloats(new float[] {1, 1, 1}, 3)), Map.of("format", "pt"),
+                d.resolve("model.safetensors"));
+        String hub = (String) recorded("load_shape_mismatch").get("message");
+        Map<String, Tensor> model = Map.of("w", Tensor.of(MemorySegment.ofArray(new byte[4]), DType.BF16, 2));
+        try (Checkpoint c = Checkpoints.open(d)) {
+            Throwable e = catchThrowable(() -> c.loadInto(model, false));
+            assertThat(e).isInstanceOf(CheckpointException.class);
+            assertThat(((CheckpointException) e).reason()).isEqualTo(CheckpointException.Reason.SHAPE_MISMATCH);
+            assertThat(e.getMessage()).isEqualTo(hub.substring(hub.indexOf("size mismatch"))
+                    .replace("torch.Size(", "").replace("])", "]"));
+        }
     }
 
     @SuppressWarnings("unchecked")

@@ -191,12 +191,17 @@ class LoadTest {
             assertThatThrownBy(() -> c.loadInto(model, false)).isInstanceOf(CheckpointException.class)
                     .hasMessage("size mismatch for layer_2: copying a param with shape [1] from checkpoint, the shape"
                             + " in current model is [2].");
-            model.put("layer_2", Tensor.of(MemorySegment.ofArray(new byte[2]), DType.F16, 1));
+            // F32 into F16 converts (torch's copy_); into a complex dtype there is no conversion
+            model.put("layer_2", Tensor.of(MemorySegment.ofArray(new byte[8]), DType.C64, 1));
             assertThatThrownBy(() -> c.loadInto(model, false)).isInstanceOf(CheckpointException.class)
-                    .hasMessage("dtype mismatch for layer_2: the checkpoint has F32, the destination is F16.")
+                    .hasMessage("dtype mismatch for layer_2: the checkpoint has F32, the destination is C64, and there"
+                            + " is no conversion between them.")
                     .extracting(e -> ((CheckpointException) e).reason())
                     .isEqualTo(CheckpointException.Reason.SHAPE_MISMATCH);
             assertThat(model.get("layer_1").toFloatArray()).containsExactly(0); // checked before copying
+            model.put("layer_2", Tensor.of(MemorySegment.ofArray(new byte[2]), DType.F16, 1));
+            assertThat(c.loadInto(model, false).allMatched()).isTrue();
+            assertThat(model.get("layer_2").toFloatArray()).containsExactly(10);
         }
     }
 
