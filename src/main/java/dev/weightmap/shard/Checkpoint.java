@@ -51,6 +51,8 @@ public final class Checkpoint implements Weights {
     private final List<String> warnings;
 
     private volatile List<String> names;
+    /** Set once, before the checkpoint is handed out, when it was selected from a folder. */
+    private volatile boolean openedAsFolder;
 
     Checkpoint(SharedMapping mapping, Path indexFile, Map<String, Object> metadata, Map<String, Tensor> tensors,
                Map<String, Path> fileOf, List<Path> files, List<AutoCloseable> resources,
@@ -211,6 +213,12 @@ public final class Checkpoint implements Weights {
         return warnings;
     }
 
+    /** Marks a checkpoint selected from a folder (see {@link #format()}); called before it is handed out. */
+    Checkpoint selectedFromFolder() {
+        openedAsFolder = true;
+        return this;
+    }
+
     /** Whether this checkpoint was opened through an index. */
     public boolean isSharded() {
         return indexFile != null;
@@ -361,13 +369,18 @@ public final class Checkpoint implements Weights {
     }
 
     /**
-     * {@inheritDoc}
+     * {@inheritDoc} The format of the input that was opened, so that it always equals
+     * {@link Weights#detect(Path)} of that input: {@code "sharded"} for a checkpoint opened through a folder or an
+     * index file, even when the folder holds a single file (a folder is a checkpoint input, whatever it
+     * selects: the CLI prints it the same way); the file's own format ({@code "safetensors"}, {@code "torch"})
+     * for a checkpoint opened from one file ({@link Checkpoints#loadStateDictFromFile(Path, boolean)}, or
+     * {@link Checkpoints#open(Path, LoadOptions)} of a file). {@link #isSharded()} says whether there is an index.
      *
-     * @return {@code "sharded"} when opened through an index, else the single file's format
+     * @return the format name
      */
     @Override
     public String format() {
-        if (indexFile != null) {
+        if (indexFile != null || openedAsFolder) {
             return SHARDED;
         }
         Weights w = readers().get(files.get(0));

@@ -115,7 +115,7 @@ public final class Checkpoints {
                     + "' does not contain a valid checkpoint. Expected either a sharded checkpoint with an index"
                     + " file, or a single model file.");
         }
-        return loadStateDictFromFile(found.get(0), safe);
+        return loadStateDictFromFile(found.get(0), safe).selectedFromFolder();
     }
 
     /** hub's {@code _is_safetensors}: the name ends in {@code .safetensors}, ignoring case. */

@@ -379,6 +379,31 @@ class LoadTest {
                 .isInstanceOf(dev.weightmap.torch.TorchCheckpointException.class);
     }
 
+    /** format() is the opened input's: a folder is "sharded" even with one file in it, as Weights.detect says. */
+    @Test
+    void formatOfAFolderHoldingOneFile() throws IOException {
+        StateDicts.save(values(), tmp, SaveOptions.defaults());
+        Path file = tmp.resolve("model.safetensors");
+        try (dev.weightmap.Weights w = dev.weightmap.Weights.open(tmp);
+             Checkpoint viaCheckpoints = Checkpoints.open(tmp);
+             Checkpoint ofFile = Checkpoints.open(file);
+             Checkpoint loaded = Checkpoints.loadStateDictFromFile(file)) {
+            assertThat(w).isInstanceOf(Checkpoint.class);
+            assertThat(w.format()).isEqualTo("sharded").isEqualTo(dev.weightmap.Weights.detect(tmp));
+            assertThat(viaCheckpoints.format()).isEqualTo("sharded");
+            assertThat(viaCheckpoints.isSharded()).isFalse(); // no index
+            assertThat(ofFile.format()).isEqualTo("safetensors").isEqualTo(dev.weightmap.Weights.detect(file));
+            assertThat(loaded.format()).isEqualTo("safetensors");
+        }
+        Path torch = Files.createDirectory(tmp.resolve("torch"));
+        StateDicts.save(values(), torch, SaveOptions.builder().format(SaveOptions.Format.TORCH).build());
+        try (Checkpoint c = Checkpoints.open(torch, LoadOptions.defaults().withSafe(false));
+             Checkpoint f = Checkpoints.loadStateDictFromFile(torch.resolve("pytorch_model.bin"), false)) {
+            assertThat(c.format()).isEqualTo("sharded");
+            assertThat(f.format()).isEqualTo("torch");
+        }
+    }
+
     @Test
     void closeUnmapsEveryShard() throws IOException {
         StateDicts.save(values(), tmp, SaveOptions.builder().maxShardSize(8).build());
