@@ -95,13 +95,21 @@ public final class Checkpoint implements Weights {
         return t;
     }
 
-    /** Tensor names, in {@link #tensors()} order. */
+    /**
+     * Tensor names, in {@link #tensors()} order.
+     *
+     * @return a new mutable list
+     */
     public List<String> names() {
         mapping.ensureOpen();
         return new ArrayList<>(tensors.keySet());
     }
 
-    /** Number of tensors. */
+    /**
+     * Number of tensors.
+     *
+     * @return the count
+     */
     public int size() {
         return tensors.size();
     }
@@ -123,7 +131,12 @@ public final class Checkpoint implements Weights {
         return metadata;
     }
 
-    /** The file holding tensor {@code name}, or null when there is no such tensor. */
+    /**
+     * The file holding a tensor.
+     *
+     * @param name the tensor's name
+     * @return the file, or null when there is no such tensor
+     */
     public Path fileOf(String name) {
         mapping.ensureOpen();
         return fileOf.get(name);
@@ -155,7 +168,11 @@ public final class Checkpoint implements Weights {
         return List.copyOf(all);
     }
 
-    /** The index file, or null for a single-file checkpoint. */
+    /**
+     * The index file.
+     *
+     * @return the index file, or null for a single-file checkpoint
+     */
     public Path indexFile() {
         return indexFile;
     }
@@ -219,7 +236,11 @@ public final class Checkpoint implements Weights {
         return this;
     }
 
-    /** Whether this checkpoint was opened through an index. */
+    /**
+     * Whether this checkpoint was opened through an index.
+     *
+     * @return true when there is an index file
+     */
     public boolean isSharded() {
         return indexFile != null;
     }
@@ -227,6 +248,10 @@ public final class Checkpoint implements Weights {
     /**
      * Copies the checkpoint's tensors into {@code model.stateDict()} (see {@link #loadInto(Map, boolean)}); the
      * strict error names the model's class as hub does.
+     *
+     * @param model  the model whose state dict receives the tensors
+     * @param strict whether missing or unexpected keys are an error
+     * @return the keys that did not match, and the checkpoint's warnings
      */
     public LoadResult loadInto(StateDictProvider model, boolean strict) {
         return loadInto(model.stateDict(), strict, model.getClass().getSimpleName());

@@ -14,7 +14,11 @@ public final class LoadOptions {
         this.filenamePattern = filenamePattern;
     }
 
-    /** {@code safe = true}, no explicit pattern. */
+    /**
+     * {@code safe = true} (hub's default), no explicit pattern.
+     *
+     * @return the default options
+     */
     public static LoadOptions defaults() {
         return new LoadOptions(true, null);
     }
@@ -48,12 +52,20 @@ public final class LoadOptions {
         return new LoadOptions(safe, pattern);
     }
 
-    /** Whether single files are looked up as safetensors. */
+    /**
+     * The {@code safe} switch (see {@link #withSafe(boolean)}).
+     *
+     * @return the switch
+     */
     public boolean safe() {
         return safe;
     }
 
-    /** The explicit pattern, or null. */
+    /**
+     * The explicit pattern.
+     *
+     * @return the pattern, or null
+     */
     public String filenamePattern() {
         return filenamePattern;
     }
