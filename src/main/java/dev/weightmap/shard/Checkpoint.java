@@ -227,6 +227,7 @@ public final class Checkpoint implements Weights {
      */
     @Override
     public List<String> warnings() {
+        mapping.ensureOpen();
         return warnings;
     }
 

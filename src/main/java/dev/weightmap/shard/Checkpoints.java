@@ -256,7 +256,7 @@ public final class Checkpoints {
     /** hub's {@code safe=True} refusal of a pickle file, naming it. */
     private static CheckpointException pickleRefused(Path file) {
         return new CheckpointException(CheckpointException.Reason.PICKLE_REFUSED, "Cannot load '" + file + "' as"
-                + " safetensors: it is a pickle (torch) checkpoint. If this is intended, pass `safe=false` to allow it"
+                + " safetensors: it is a pickle (torch) checkpoint. If this is intended, pass `safe=False` to allow it"
                 + " (weightmap reads pickle checkpoints without executing code).");
     }
 

@@ -309,6 +309,17 @@ class Hub2RulesTest {
         }
     }
 
+    @Test
+    void warningsOfAClosedCheckpointThrow() throws IOException {
+        Path d = Files.createDirectory(tmp.resolve("d"));
+        extraInShard(d);
+        Checkpoint c = Checkpoints.open(d);
+        assertThat(c.warnings()).hasSize(1);
+        c.close();
+        assertThat(catchThrowable(c::warnings)).isInstanceOf(dev.weightmap.WeightsClosedException.class)
+                .hasMessageContaining("model.safetensors.index.json");
+    }
+
     static List<String> extraCases() {
         return LOAD_CASES.stream().filter(k -> k.startsWith("extra_in_shard/")).toList();
     }
@@ -481,7 +492,7 @@ class Hub2RulesTest {
         } else if (hubMessage.startsWith("Cannot load '")) {
             assertThat(reason).as(key).isEqualTo(CheckpointException.Reason.PICKLE_REFUSED);
             String head = hubMessage.substring(0, hubMessage.indexOf(" as safetensors") + " as safetensors".length());
-            assertThat(ours).startsWith(head).contains("pass `safe=false` to allow it");
+            assertThat(ours).startsWith(head).contains("pass `safe=False` to allow it");
         } else if (hubMessage.startsWith("The safetensors archive passed at")) {
             assertThat(reason).as(key).isEqualTo(CheckpointException.Reason.UNSUPPORTED_FORMAT);
             assertThat(ours).isEqualTo(hubMessage);
