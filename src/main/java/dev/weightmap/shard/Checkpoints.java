@@ -111,9 +111,24 @@ public final class Checkpoints {
             found = entriesEndingWith(fileOrDir, ".bin");
         }
         if (found.size() != 1) {
+            String hint = "";
+            if (safe) { // hub's message, plus what safe=false would consider
+                List<String> pickles = new ArrayList<>();
+                for (Path p : entriesEndingWith(fileOrDir, ".bin")) {
+                    pickles.add(p.getFileName().toString());
+                }
+                if (Files.isRegularFile(fileOrDir.resolve(FilenamePattern.of(FilenamePattern.PYTORCH).index()))) {
+                    pickles.add(0, FilenamePattern.of(FilenamePattern.PYTORCH).index());
+                }
+                if (!pickles.isEmpty()) {
+                    hint = " It holds pickle checkpoint files (" + String.join(", ", pickles.subList(0,
+                            Math.min(3, pickles.size()))) + (pickles.size() > 3 ? ", ..." : "") + "), which"
+                            + " `safe=True` does not consider: pass `safe=False` to load them.";
+                }
+            }
             throw new CheckpointException(CheckpointException.Reason.NO_CHECKPOINT, "Directory '" + fileOrDir
                     + "' does not contain a valid checkpoint. Expected either a sharded checkpoint with an index"
-                    + " file, or a single model file.");
+                    + " file, or a single model file." + hint);
         }
         return loadStateDictFromFile(found.get(0), safe).selectedFromFolder();
     }
