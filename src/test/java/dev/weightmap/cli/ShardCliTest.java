@@ -110,6 +110,10 @@ class ShardCliTest {
         assertThat(extraJson.get("warnings")).isEqualTo(List.of("Shard files contain tensors absent from the index:"
                 + " ['lm_head.weight'] (index file '" + index + "')"));
         assertThat(extraJson.get("ok")).isEqualTo(true);
+        Result inspected = run("inspect", dir.toString());
+        assertThat(inspected.code()).isZero();
+        assertThat(inspected.err()).startsWith("warning: Shard files contain tensors absent from the index:");
+        assertThat(inspected.out()).contains("lm_head.weight");
         Files.writeString(index, text.replace("\"step\": \"model-00003-of-00003.safetensors\"",
                 "\"step\": \"../model-00003-of-00003.safetensors\""));
         assertThat(run("verify", dir.toString()).err()).startsWith("error: INVALID_INDEX: Invalid shard filename");
