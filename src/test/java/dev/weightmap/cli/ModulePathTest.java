@@ -19,8 +19,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * The {@code dev.weightmap} module starts without {@code jdk.incubator.vector} ({@code requires static}): the CLI
  * run as a module in a fresh JVM, on a runtime that has the incubator module but does not add it, and on a
- * jlinked {@code java.base}-only image, prints exactly what it prints with the module added, and never loads a
- * Vector API class.
+ * jlinked {@code java.base}-only image, prints exactly what it prints with the module added ({@code inspect},
+ * {@code hash}; {@code demo} runs the BF16/F16 conversions), reports scalar code paths and never loads a Vector
+ * API class.
  */
 class ModulePathTest {
     @TempDir
@@ -83,6 +84,9 @@ class ModulePathTest {
         Run hashed = cli(javaHome, List.of(), hash);
         assertScalar(hashed);
         assertThat(hashed.out()).isEqualTo(withModule.out());
+        Run demo = cli(javaHome, List.of(), "demo"); // BF16/F16 -> F32 conversions, Simd.describe()
+        assertScalar(demo);
+        assertThat(demo.out()).contains("SIMD code paths: scalar").contains("(BF16)[0, 0:4] = ");
     }
 
     @Test
@@ -110,5 +114,8 @@ class ModulePathTest {
         Run reference = cli(Path.of(System.getProperty("java.home")), List.of("--add-modules", "jdk.incubator.vector"),
                 "hash", "--per-tensor", "--algo", "xxh3-64", f.toString());
         assertThat(hashed.out()).isEqualTo(reference.out());
+        Run demo = cli(image, List.of(), "demo");
+        assertScalar(demo);
+        assertThat(demo.out()).contains("SIMD code paths: scalar");
     }
 }
