@@ -43,9 +43,10 @@ public final class OpenOptions {
      * considered (a filename pattern that does not describe safetensors files is refused with
      * {@code PICKLE_REFUSED}, and so is a pickle file selected under a safetensors name); with {@code false}
      * the folder is searched for {@code model.safetensors.index.json}, then {@code pytorch_model.bin.index.json},
-     * then exactly one {@code *.safetensors} file, then exactly one {@code *.bin} file (safetensors before pickle
-     * at each step, so a lone {@code model.safetensors} loads either way). A file or index file named
-     * directly opens what it names whatever the switch says. weightmap never executes pickle code either way.
+     * then exactly one {@code *.safetensors} file, then exactly one {@code *.bin} file (so a lone
+     * {@code model.safetensors}, or one next to a {@code pytorch_model.bin}, loads either way). A file or index
+     * file named directly opens what it names whatever the switch says. weightmap never executes pickle code
+     * either way.
      *
      * @param safe the switch
      * @return a copy with the switch set
