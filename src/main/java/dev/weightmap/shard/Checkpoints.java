@@ -268,6 +268,15 @@ public final class Checkpoints {
         return sb.append("] (index file '").append(index).append("')").toString();
     }
 
+    /** Whether the content of {@code p} is a safetensors file (false for any other or unknown content). */
+    private static boolean holdsSafetensors(Path p) throws IOException {
+        try {
+            return Weights.SAFETENSORS.equals(Weights.detect(p));
+        } catch (dev.weightmap.WeightmapException e) {
+            return false; // not safetensors: the torch reader reports what is wrong with it
+        }
+    }
+
     /** hub's {@code safe=True} refusal of a pickle file, naming it. */
     private static CheckpointException pickleRefused(Path file) {
         return new CheckpointException(CheckpointException.Reason.PICKLE_REFUSED, "Cannot load '" + file + "' as"
@@ -354,12 +363,11 @@ public final class Checkpoints {
                             + indexPath + "' is missing");
                 }
                 shardPaths.put(shard, p);
-                boolean asSafetensors = shard.endsWith(".safetensors");
+                // a shard named .safetensors is read as safetensors whatever it holds (as hub does); another name
+                // by content, so safetensors bytes under a .bin name are no pickle
+                boolean asSafetensors = shard.endsWith(".safetensors") || holdsSafetensors(p);
                 if (!asSafetensors && safe) {
-                    if (!Weights.SAFETENSORS.equals(Weights.detect(p))) {
-                        throw pickleRefused(p);
-                    }
-                    asSafetensors = true;
+                    throw pickleRefused(p);
                 }
                 if (asSafetensors) {
                     SafetensorsFile f = SafetensorsFile.open(p, OpenOptions.defaults().withArena(mapping.arena()));

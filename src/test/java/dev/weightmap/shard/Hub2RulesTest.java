@@ -166,6 +166,35 @@ class Hub2RulesTest {
                 + " consider: pass `safe=False` to load them.");
     }
 
+    /**
+     * An index file named directly: through {@code Checkpoints.open} (hub's API, {@code safe=true} by default)
+     * pickle shards are refused as hub's {@code _load_sharded_checkpoint} refuses them with {@code safe=True};
+     * {@code Weights.open} of a named index opens what it names.
+     */
+    @Test
+    void namedBinIndexFollowsSafe() throws IOException {
+        Path d = Files.createDirectory(tmp.resolve("d"));
+        binIndex(d);
+        Path index = d.resolve("pytorch_model.bin.index.json");
+        Throwable e = catchThrowable(() -> Checkpoints.open(index).close());
+        assertThat(e).isInstanceOf(CheckpointException.class)
+                .hasMessageStartingWith("Cannot load '" + d.resolve("pytorch_model-00001-of-00001.bin") + "' as"
+                        + " safetensors");
+        assertThat(((CheckpointException) e).reason()).isEqualTo(CheckpointException.Reason.PICKLE_REFUSED);
+        try (Checkpoint c = Checkpoints.open(index, LoadOptions.defaults().withSafe(false));
+             dev.weightmap.Weights w = dev.weightmap.Weights.open(index)) {
+            assertThat(c.tensor("w").getFloat(0)).isEqualTo(5f);
+            assertThat(w.tensor("w").getFloat(0)).isEqualTo(5f);
+        }
+        // a shard named .bin that holds safetensors bytes is no pickle: opened by content either way
+        st(d.resolve("pytorch_model-00001-of-00001.bin"), 8);
+        for (boolean safe : new boolean[] {true, false}) {
+            try (Checkpoint c = Checkpoints.open(index, LoadOptions.defaults().withSafe(safe))) {
+                assertThat(c.tensor("w").getFloat(0)).isEqualTo(8f);
+            }
+        }
+    }
+
     static List<String> patternCases() {
         return List.of("pattern_bin/safe", "pattern_bin/unsafe", "pattern_pt/safe", "pattern_upper_safetensors/safe");
     }
