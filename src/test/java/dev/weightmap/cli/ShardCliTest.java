@@ -119,6 +119,35 @@ class ShardCliTest {
         assertThat(run("verify", dir.toString()).err()).startsWith("error: INVALID_INDEX: Invalid shard filename");
     }
 
+    /**
+     * The CLI's folder rule is huggingface_hub 2.0's {@code safe=false}: a lone {@code model.safetensors} loads, a
+     * {@code model.safetensors} next to a {@code pytorch_model.bin} loads the safetensors file, and a
+     * {@code pytorch_model.bin.index.json} wins over a single {@code model.safetensors} (hub2_rules.out.json:
+     * {@code only_safetensors/unsafe}, {@code safetensors_and_bin/unsafe},
+     * {@code bin_index_and_single_safetensors/unsafe}).
+     */
+    @Test
+    void folderSelectionIsHub2Unsafe() throws IOException {
+        Path dir = tmp.resolve("f");
+        copy("hub/a_unsharded/safetensors/model.safetensors", dir);
+        Result one = run("inspect", "--json", dir.toString());
+        assertThat(one.code()).as(one.err()).isZero();
+        assertThat((List<?>) ((Map<?, ?>) JsonReader.parse(one.out().strip().getBytes(StandardCharsets.UTF_8)))
+                .get("files")).isEqualTo(List.of(dir.resolve("model.safetensors").toString()));
+        copy("hub/a_unsharded/bin/pytorch_model.bin", dir);
+        Result both = run("inspect", "--json", dir.toString());
+        assertThat(both.code()).as(both.err()).isZero();
+        assertThat(both.out()).isEqualTo(one.out());
+        for (String f : List.of("pytorch_model-00001-of-00003.bin", "pytorch_model-00002-of-00003.bin",
+                "pytorch_model-00003-of-00003.bin", "pytorch_model.bin.index.json")) {
+            copy("hub/b_sharded/bin/" + f, dir);
+        }
+        Result index = run("inspect", "--json", dir.toString());
+        assertThat(index.code()).as(index.err()).isZero();
+        assertThat(((Map<?, ?>) JsonReader.parse(index.out().strip().getBytes(StandardCharsets.UTF_8))).get("index"))
+                .isEqualTo(dir.resolve("pytorch_model.bin.index.json").toString());
+    }
+
     @Test
     void shardToTorchFormat() throws IOException {
         Path in = copy("hub/a_unsharded/safetensors/model.safetensors", tmp.resolve("in"));
