@@ -73,7 +73,8 @@ final class Cli {
             case OFF -> false;
             case AUTO -> terminal;
         };
-        return new Progress(err, label, totalBytes, enabled, progressMode == ProgressMode.ON ? 0 : AUTO_DELAY_NANOS);
+        return new Progress(err, label, totalBytes, enabled, progressMode == ProgressMode.ON ? 0 : AUTO_DELAY_NANOS,
+                enabled && terminal ? Terminal.columns(Terminal.STDERR) : Terminal.DEFAULT_COLUMNS);
     }
 
     /**
@@ -84,7 +85,7 @@ final class Cli {
     static final class Progress implements AutoCloseable {
         private static final long REDRAW_NANOS = 100_000_000L;
         private static final long SAMPLE_MILLIS = 200;
-        private static final int MAX_LABEL = 40;
+        private static final int MIN_LABEL = 16;
 
         private final PrintStream err;
         private final String label;
@@ -92,29 +93,39 @@ final class Cli {
         private final boolean enabled;
         private final long start = System.nanoTime();
         private final long delay;
+        private final int width;
         private long lastDraw;
         private long done;
         private int drawnWidth;
         private boolean finished;
         private Thread sampler;
 
-        Progress(PrintStream err, String label, long total, boolean enabled, long delayNanos) {
+        Progress(PrintStream err, String label, long total, boolean enabled, long delayNanos, int width) {
             this.err = err;
-            this.label = shorten(label);
+            this.label = label;
+            this.width = width;
             this.total = total;
             this.enabled = enabled;
             this.delay = delayNanos;
         }
 
-        /** A label of at most 40 characters: its first word, then the end of the rest ("hashing …/model.bin"). */
-        static String shorten(String label) {
-            if (label.length() <= MAX_LABEL) {
+        /**
+         * {@code label} in at most {@code max} characters: its first word, then the end of the rest, preferring the
+         * last path element ("hashing model.bin", "hashing …/model.bin", "hashing …del.bin").
+         */
+        static String shorten(String label, int max) {
+            if (label.length() <= max) {
                 return label;
             }
             int sp = label.indexOf(' ');
-            String head = sp > 0 && sp < MAX_LABEL / 2 ? label.substring(0, sp + 1) : "";
-            int keep = MAX_LABEL - head.length() - 1;
-            return head + "…" + label.substring(label.length() - keep);
+            String head = sp > 0 && sp < max / 2 ? label.substring(0, sp + 1) : "";
+            int keep = Math.max(0, max - head.length() - 1);
+            String rest = label.substring(head.length());
+            int slash = rest.lastIndexOf('/', rest.length() - 2);
+            if (slash >= 0 && rest.length() - slash <= keep) {
+                return head + "…" + rest.substring(slash);
+            }
+            return head + "…" + rest.substring(rest.length() - Math.min(keep, rest.length()));
         }
 
         /** Records that {@code bytes} more bytes are done. */
@@ -167,33 +178,38 @@ final class Cli {
                 return;
             }
             lastDraw = now;
-            String line = line(now - start);
+            String line = line(now - start, done);
             int pad = Math.max(0, drawnWidth - line.length());
             err.print("\r" + line + " ".repeat(pad));
             err.flush();
             drawnWidth = line.length();
         }
 
-        private String line(long elapsedNanos) {
+        /**
+         * The progress line after {@code elapsedNanos} with {@code done} bytes done (without the carriage return): the
+         * label, shortened so the line fits {@code width - 1} columns, then the counts.
+         */
+        String line(long elapsedNanos, long done) {
             double seconds = elapsedNanos / 1e9;
-            StringBuilder sb = new StringBuilder(label).append("  ");
+            StringBuilder sb = new StringBuilder();
             if (total < 0) {
                 if (done > 0) {
-                    sb.append(bytes(done)).append("  ");
+                    sb.append("  ").append(bytes(done));
                 }
-                return sb.append(duration(seconds)).toString();
-            }
-            long shown = Math.min(done, total);
-            sb.append(bytes(shown)).append(" / ").append(bytes(total));
-            sb.append(String.format(java.util.Locale.ROOT, "  %3d%%", total == 0 ? 100 : (int) (shown * 100 / total)));
-            double rate = seconds > 0 ? shown / seconds : 0;
-            if (rate > 0) {
-                sb.append("  ").append(bytes((long) rate)).append("/s");
-                if (shown < total) {
-                    sb.append("  ETA ").append(duration((total - shown) / rate));
+                sb.append("  ").append(duration(seconds));
+            } else {
+                long shown = Math.min(done, total);
+                sb.append("  ").append(bytes(shown)).append(" / ").append(bytes(total));
+                sb.append(String.format(java.util.Locale.ROOT, "  %3d%%", total == 0 ? 100 : (int) (shown * 100 / total)));
+                double rate = seconds > 0 ? shown / seconds : 0;
+                if (rate > 0) {
+                    sb.append("  ").append(bytes((long) rate)).append("/s");
+                    if (shown < total) {
+                        sb.append("  ETA ").append(duration((total - shown) / rate));
+                    }
                 }
             }
-            return sb.toString();
+            return shorten(label, Math.max(MIN_LABEL, width - 1 - sb.length())) + sb;
         }
 
         /** A byte count in binary units with three significant digits, e.g. {@code 812 MiB}, {@code 1.25 GiB}. */
@@ -212,7 +228,7 @@ final class Cli {
             return String.format(java.util.Locale.ROOT, f, v, units[u]);
         }
 
-        /** A duration as {@code 42s}, {@code 3m07s} or {@code 2h05m}. */
+        /** A duration as {@code 42s}, {@code 3m07s}, {@code 2h05m} or {@code >99h}. */
         static String duration(double seconds) {
             long s = (long) Math.ceil(seconds);
             if (s < 60) {
@@ -221,7 +237,10 @@ final class Cli {
             if (s < 3600) {
                 return String.format(java.util.Locale.ROOT, "%dm%02ds", s / 60, s % 60);
             }
-            return String.format(java.util.Locale.ROOT, "%dh%02dm", s / 3600, (s % 3600) / 60);
+            if (s < 100 * 3600) {
+                return String.format(java.util.Locale.ROOT, "%dh%02dm", s / 3600, (s % 3600) / 60);
+            }
+            return ">99h";
         }
 
         /**

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.cli;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
@@ -19,7 +20,11 @@ final class Terminal {
     /** The standard error descriptor. */
     static final int STDERR = 2;
 
+    /** The width assumed when a terminal's cannot be asked for. */
+    static final int DEFAULT_COLUMNS = 80;
+
     private static final MethodHandle ISATTY = lookup();
+    private static final MethodHandle IOCTL = ioctl();
 
     private Terminal() {
     }
@@ -34,6 +39,56 @@ final class Terminal {
             return linker.downcallHandle(isatty.get(), FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
         } catch (RuntimeException | LinkageError e) { // IllegalCallerException without native access, and the like
             return null;
+        }
+    }
+
+    /** {@code ioctl(int, unsigned long, struct winsize *)}, on Linux and macOS; null elsewhere or on failure. */
+    private static MethodHandle ioctl() {
+        try {
+            if (winsizeRequest() == 0) {
+                return null;
+            }
+            Linker linker = Linker.nativeLinker();
+            Optional<MemorySegment> ioctl = linker.defaultLookup().find("ioctl");
+            if (ioctl.isEmpty()) {
+                return null;
+            }
+            return linker.downcallHandle(ioctl.get(), FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+                    ValueLayout.JAVA_LONG, ValueLayout.ADDRESS), Linker.Option.firstVariadicArg(2));
+        } catch (RuntimeException | LinkageError e) {
+            return null;
+        }
+    }
+
+    /** TIOCGWINSZ of this operating system, or 0 when unknown. */
+    private static long winsizeRequest() {
+        String os = System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT);
+        if (os.contains("linux")) {
+            return 0x5413L;
+        }
+        if (os.contains("mac") || os.contains("darwin")) {
+            return 0x40087468L;
+        }
+        return 0;
+    }
+
+    /**
+     * The width in columns of the terminal {@code fd} refers to ({@code ioctl(TIOCGWINSZ)}), or
+     * {@link #DEFAULT_COLUMNS} when it is not a terminal or cannot be asked.
+     */
+    static int columns(int fd) {
+        if (IOCTL == null) {
+            return DEFAULT_COLUMNS;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment winsize = arena.allocate(8, 2); // unsigned short ws_row, ws_col, ws_xpixel, ws_ypixel
+            if ((int) IOCTL.invokeExact(fd, winsizeRequest(), winsize) != 0) {
+                return DEFAULT_COLUMNS;
+            }
+            int cols = Short.toUnsignedInt(winsize.get(ValueLayout.JAVA_SHORT, 2));
+            return cols >= 20 ? cols : DEFAULT_COLUMNS;
+        } catch (Throwable e) {
+            return DEFAULT_COLUMNS;
         }
     }
 

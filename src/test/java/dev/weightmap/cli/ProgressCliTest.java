@@ -149,11 +149,25 @@ class ProgressCliTest {
         assertThat(Cli.Progress.bytes(5L << 30)).isEqualTo("5.00 GiB");
         assertThat(Cli.Progress.bytes(Long.MAX_VALUE)).isEqualTo("8.00 EiB");
         assertThat(Cli.Progress.duration(0.2)).isEqualTo("1s");
-        assertThat(Cli.Progress.shorten("hashing /a/very/long/path/to/some/checkpoint/model.safetensors"))
-                .isEqualTo("hashing …me/checkpoint/model.safetensors").hasSize(40);
-        assertThat(Cli.Progress.shorten("hashing model.bin")).isEqualTo("hashing model.bin");
+        assertThat(Cli.Progress.shorten("hashing /a/very/long/path/to/some/checkpoint/model.safetensors", 28))
+                .isEqualTo("hashing …/model.safetensors").hasSizeLessThanOrEqualTo(28);
+        assertThat(Cli.Progress.shorten("hashing /a/b/model-00001-of-00004.safetensors", 28))
+                .isEqualTo("hashing …f-00004.safetensors").hasSize(28);
+        assertThat(Cli.Progress.shorten("hashing model.bin", 28)).isEqualTo("hashing model.bin");
+        Cli.Progress wide = new Cli.Progress(new PrintStream(new ByteArrayOutputStream()), "hashing /data/" + "x".repeat(99),
+                1023L << 30, true, 0, 80);
+        assertThat(wide.line(1000_000_000_000L, 1000L << 20))
+                .isEqualTo("hashing …" + "x".repeat(21) + "  1000 MiB / 1023 GiB    0%  1.00 MiB/s  ETA >99h")
+                .hasSize(79);
+        assertThat(wide.line(1_000_000_000L, 1000L << 30)).as("fits 79 columns").hasSizeLessThanOrEqualTo(79);
+        Cli.Progress wider = new Cli.Progress(new PrintStream(new ByteArrayOutputStream()),
+                "hashing /data/model-00001-of-00004.safetensors", 1023L << 30, true, 0, 200);
+        assertThat(wider.line(1_000_000_000L, 1L << 30)).as("a wide terminal shows the whole label")
+                .startsWith("hashing /data/model-00001-of-00004.safetensors  1.00 GiB / 1023 GiB");
         assertThat(Cli.Progress.duration(187)).isEqualTo("3m07s");
         assertThat(Cli.Progress.duration(7500)).isEqualTo("2h05m");
+        assertThat(Cli.Progress.duration(99 * 3600 + 3599)).isEqualTo("99h59m");
+        assertThat(Cli.Progress.duration(100 * 3600)).isEqualTo(">99h");
     }
 
     /** In a child JVM with stderr a pipe, {@code isatty(2)} says no and the default shows nothing. */
@@ -163,20 +177,23 @@ class ProgressCliTest {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(out.strip()).as(err).isEqualTo("stderr-terminal=false");
+        assertThat(out.strip()).as(err).isEqualTo("stderr-terminal=false\nstderr-columns=" + Terminal.DEFAULT_COLUMNS);
     }
 
-    /** Under {@code script}, which gives the child a pseudo-terminal, {@code isatty(2)} says yes. */
+    /**
+     * Under {@code script}, which gives the child a pseudo-terminal (here 123 columns wide), {@code isatty(2)} says
+     * yes and {@code ioctl(TIOCGWINSZ)} gives the width.
+     */
     @Test
     void aPseudoTerminalIsATerminal() throws Exception {
         Path script = Path.of("/usr/bin/script");
         assumeTrue(Files.isExecutable(script), "util-linux script(1) is not installed: no pseudo-terminal to test with");
         String cmd = String.join(" ", javaCommand(TerminalProbe.class.getName()).stream().map(s -> "'" + s + "'").toList());
-        Process p = new ProcessBuilder(script.toString(), "-qec", cmd, "/dev/null")
+        Process p = new ProcessBuilder(script.toString(), "-qec", "stty cols 123 rows 40 && " + cmd, "/dev/null")
                 .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile())).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(out).contains("stderr-terminal=true");
+        assertThat(out).contains("stderr-terminal=true").contains("stderr-columns=123");
     }
 
     static List<String> javaCommand(String mainClass) {
