@@ -128,6 +128,11 @@ final class Cli {
             return head + "…" + rest.substring(rest.length() - Math.min(keep, rest.length()));
         }
 
+        /** Whether this progress is shown at all (else every call is a no-op). */
+        boolean enabled() {
+            return enabled;
+        }
+
         /** Records that {@code bytes} more bytes are done. */
         synchronized void add(long bytes) {
             update(done + bytes);

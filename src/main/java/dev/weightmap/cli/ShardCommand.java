@@ -56,7 +56,9 @@ final class ShardCommand implements Command {
             SaveOptions opts = b.build();
             Files.createDirectories(out);
             try (Cli.Progress progress = cli.progress("sharding " + in.getFileName(), HashCommand.tensorBytes(w.tensors()))) {
-                progress.sample(new WrittenBytes(out));
+                if (progress.enabled()) {
+                    progress.sample(new WrittenBytes(out));
+                }
                 Conversion.save(w, out, opts);
             }
         }

@@ -166,6 +166,17 @@ class LauncherTest {
     }
 
     @Test
+    void aSymbolicLinkToTheScriptFindsTheJarNextToTheScript(@TempDir Path elsewhere) throws Exception {
+        Path link = Files.createSymbolicLink(elsewhere.resolve("weightmap"), layout.resolve("repo/bin/weightmap"));
+        Map<String, String> env = new java.util.HashMap<>(env(elsewhere.resolve("cache")));
+        env.put("WEIGHTMAP_AOT", "0");
+        Run r = launch(link, env, "--version");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).isEqualTo(inProcess("--version"));
+        assertThat(elsewhere.resolve("cache")).as("WEIGHTMAP_AOT=0 writes no cache").doesNotExist();
+    }
+
+    @Test
     void anUnwritableCacheFolderOnlyMeansNoCache() throws Exception {
         Path script = layout.resolve("repo/bin/weightmap");
         Path notAFolder = Files.writeString(layout.resolve("cache-is-a-file"), "x");
