@@ -54,22 +54,33 @@ class LauncherTest {
         writeJar(Path.of("target/classes"), target.resolve("weightmap.jar"));
     }
 
-    /** The CLI jar as Maven builds it: the classes and a manifest naming the main class. */
-    static void writeJar(Path classes, Path jar) throws IOException {
-        Manifest m = new Manifest();
-        m.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
-        m.getMainAttributes().put(Attributes.Name.MAIN_CLASS, Main.class.getName());
-        m.getMainAttributes().putValue("Enable-Native-Access", "ALL-UNNAMED");
-        List<Path> files;
-        try (Stream<Path> s = Files.walk(classes)) {
-            files = s.filter(Files::isRegularFile).sorted().toList();
-        }
-        try (OutputStream os = Files.newOutputStream(jar); JarOutputStream jos = new JarOutputStream(os, m)) {
-            for (Path f : files) {
+    /** The CLI jar as Maven builds it: the classes and a manifest naming the main class (plus one-byte entries). */
+    static void writeJar(Path classes, Path jar, String... extraEntries) throws IOException {
+        try (OutputStream os = Files.newOutputStream(jar); JarOutputStream jos = new JarOutputStream(os, jarManifest())) {
+            for (Path f : classFiles(classes)) {
                 jos.putNextEntry(new JarEntry(classes.relativize(f).toString().replace('\\', '/')));
                 Files.copy(f, jos);
                 jos.closeEntry();
             }
+            for (String e : extraEntries) {
+                jos.putNextEntry(new JarEntry(e));
+                jos.write(1);
+                jos.closeEntry();
+            }
+        }
+    }
+
+    static Manifest jarManifest() {
+        Manifest m = new Manifest();
+        m.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        m.getMainAttributes().put(Attributes.Name.MAIN_CLASS, Main.class.getName());
+        m.getMainAttributes().putValue("Enable-Native-Access", "ALL-UNNAMED");
+        return m;
+    }
+
+    static List<Path> classFiles(Path classes) throws IOException {
+        try (Stream<Path> s = Files.walk(classes)) {
+            return s.filter(Files::isRegularFile).sorted().toList();
         }
     }
 
@@ -163,6 +174,29 @@ class LauncherTest {
         Run r = launch(script, env, "--version");
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).isEqualTo(inProcess("--version"));
+    }
+
+    @Test
+    void aRebuiltJarGetsANewCacheAndTheOldOneIsRemoved(@TempDir Path repo) throws Exception {
+        Path script = Files.copy(SCRIPT, Files.createDirectories(repo.resolve("bin")).resolve("weightmap"));
+        Path jar = Files.copy(layout.resolve("repo/target/weightmap.jar"),
+                Files.createDirectories(repo.resolve("target")).resolve("weightmap.jar"));
+        Path cache = repo.resolve("cache");
+        assertThat(launch(script, env(cache), "--version").code()).isZero();
+        List<String> before = cacheFiles(cache);
+        assertThat(before).hasSize(1);
+        writeJar(Path.of("target/classes"), jar, "build-marker.txt"); // another build: other bytes
+        Run r = launch(script, env(cache), "--version");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).isEqualTo(inProcess("--version"));
+        List<String> after = cacheFiles(cache);
+        assertThat(after).hasSize(1).doesNotContainAnyElementsOf(before);
+    }
+
+    static List<String> cacheFiles(Path cache) throws IOException {
+        try (Stream<Path> s = Files.list(cache.resolve("weightmap"))) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
     }
 
     @Test
