@@ -170,7 +170,7 @@ class LauncherTest {
         Path home = Path.of(System.getProperty("java.home"));
         // the running JDK's folder stands for the system's JVM folder
         Map<String, String> env = Map.of("PATH", path(oldJavaBin()), "HOME", layout.toString(),
-                "XDG_CACHE_HOME", cache.toString(), "WEIGHTMAP_JDK_DIRS", home.getParent() + "/*");
+                "XDG_CACHE_HOME", cache.toString(), "WEIGHTMAP_JDK_DIRS", home.getParent() + "/*", "WEIGHTMAP_AOT", "0");
         Run r = launch(script, env, "--version");
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).isEqualTo(inProcess("--version"));
