@@ -52,6 +52,9 @@ final class ConvertCommand implements Command {
         long maxShard = size == null ? -1 : ShardSize.parse(size);
         try (Weights w = Input.open(in)) {
             Cli.Progress progress = cli.progress("converting " + in.getFileName(), HashCommand.tensorBytes(w.tensors()));
+            if (progress.enabled()) {
+                progress.sample(new WrittenBytes(out.getParent()));
+            }
             Conversion.Result r;
             try {
                 r = maxShard < 0 ? Conversion.convert(w, out) : Conversion.convert(w, out, maxShard);

@@ -64,9 +64,9 @@ final class ExportDdufCommand implements Command {
                 total += Files.size(e.file());
             }
         }
-        Cli.Progress progress = cli.progress("export-dduf", total);
-        Dduf.exportEntries(out, entries, progress::update);
-        progress.done();
+        try (Cli.Progress progress = cli.progress("writing " + out.getFileName(), total)) {
+            Dduf.exportEntries(out, entries, progress::update);
+        }
         cli.out().println("wrote " + out + ": " + entries.size() + " entries, " + Files.size(out) + " bytes");
         return 0;
     }

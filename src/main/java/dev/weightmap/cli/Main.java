@@ -28,19 +28,31 @@ public final class Main {
     private Main() {
     }
 
-    /** Entry point. */
+    /**
+     * Entry point.
+     *
+     * @param args the command line
+     */
     public static void main(String[] args) {
-        boolean terminal = System.console() != null && System.console().isTerminal();
-        int code = run(args, System.out, System.err, terminal);
+        int code = run(args, System.out, System.err, Terminal.stderrIsTerminal());
         System.out.flush();
         System.exit(code);
     }
 
-    /** Runs the CLI with the given streams and returns the exit code (for embedding and tests). */
+    /**
+     * Runs the CLI with the given streams and returns the exit code (for embedding and tests).
+     *
+     * @param argv     the command line
+     * @param out      standard output
+     * @param err      standard error
+     * @param terminal whether {@code err} is a terminal: progress is then shown unless {@code --no-progress}
+     * @return the exit code: 0 success, 1 failure, 2 usage error
+     */
     public static int run(String[] argv, PrintStream out, PrintStream err, boolean terminal) {
         Cli cli = new Cli(out, err, terminal);
         List<String> args = new ArrayList<>(Arrays.asList(argv));
         cli.setDebug(args.remove("--debug"));
+        cli.setProgressMode(progressMode(args));
         if (args.isEmpty() || args.get(0).equals("--help") || args.get(0).equals("-h") || args.get(0).equals("help")) {
             if (args.size() > 1) {
                 Command c = find(args.get(1));
@@ -81,6 +93,25 @@ public final class Main {
         }
     }
 
+    /**
+     * Removes {@code --progress} and {@code --no-progress} (before any {@code --}) from {@code args}; the last one
+     * given decides.
+     */
+    private static Cli.ProgressMode progressMode(List<String> args) {
+        Cli.ProgressMode mode = Cli.ProgressMode.AUTO;
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            if (a.equals("--")) {
+                break;
+            }
+            if (a.equals("--progress") || a.equals("--no-progress")) {
+                mode = a.equals("--progress") ? Cli.ProgressMode.ON : Cli.ProgressMode.OFF;
+                args.remove(i--);
+            }
+        }
+        return mode;
+    }
+
     /** The REASON word of the {@code error:} line for an exception. */
     static String reason(Throwable e) {
         return dev.weightmap.WeightmapException.reasonOf(e);
@@ -107,11 +138,15 @@ public final class Main {
     static String usage() {
         StringBuilder sb = new StringBuilder();
         sb.append("weightmap ").append(VERSION).append(": zero-copy safetensors, DDUF and PyTorch checkpoints\n\n");
-        sb.append("usage: weightmap [--debug] COMMAND [ARGS]\n       weightmap --version\n       weightmap COMMAND --help\n\ncommands:\n");
+        sb.append("usage: weightmap [--debug] [--progress|--no-progress] COMMAND [ARGS]\n       weightmap --version\n"
+                + "       weightmap COMMAND --help\n\ncommands:\n");
         for (Command c : COMMANDS) {
             sb.append(String.format("  %-12s %s%n", c.name(), c.summary()));
         }
-        sb.append("\nexit codes: 0 ok, 1 failure (\"error: REASON: message\" on stderr), 2 usage error");
+        sb.append("\noptions:\n  --debug        print the stack trace of a failure");
+        sb.append("\n  --progress     always show progress on stderr (bytes done / total, rate, time left)");
+        sb.append("\n  --no-progress  never show it (the default shows it when stderr is a terminal)");
+        sb.append("\n\nexit codes: 0 ok, 1 failure (\"error: REASON: message\" on stderr), 2 usage error");
         return sb.toString();
     }
 }

@@ -55,7 +55,12 @@ final class ShardCommand implements Command {
             }
             SaveOptions opts = b.build();
             Files.createDirectories(out);
-            Conversion.save(w, out, opts);
+            try (Cli.Progress progress = cli.progress("sharding " + in.getFileName(), HashCommand.tensorBytes(w.tensors()))) {
+                if (progress.enabled()) {
+                    progress.sample(new WrittenBytes(out));
+                }
+                Conversion.save(w, out, opts);
+            }
         }
         try (Weights written = Input.open(out, Input.OPTIONS.withSafe(format == SaveOptions.Format.SAFETENSORS)
                 .withFilenamePattern(a.option("--pattern", null)))) {

@@ -51,7 +51,13 @@ final class VerifyCommand implements Command {
         String format = null;
         try (Weights w = Input.open(p)) {
             format = Describe.formatName(w);
-            VerifyReport report = w.verify();
+            VerifyReport report;
+            // the formats' verify() reports no byte counts: the line shows the input's size and the time taken
+            try (Cli.Progress vp = cli.progress("verifying " + p + " (" + Cli.Progress.bytes(HashCommand.sizeOf(w.files()))
+                    + ")", -1)) {
+                vp.sample(() -> 0);
+                report = w.verify();
+            }
             String summary = Describe.verifySummary(w, p, report);
             Map<String, Object> out = Describe.verifyJson(w, p, report);
             if (manifest != null) {
