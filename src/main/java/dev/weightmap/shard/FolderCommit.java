@@ -231,6 +231,9 @@ final class FolderCommit {
             AtomicFile.write(target, ch -> copy(src, ch));
             return;
         }
+        if (exists(target) && Files.isSameFile(src, target)) {
+            return; // placed already (an interrupted save being finished)
+        }
         Path tmp = dir.resolve(TempFiles.newName(true));
         boolean done = false;
         try {
@@ -244,8 +247,8 @@ final class FolderCommit {
             }
             done = true;
         } finally {
-            if (!done) {
-                Files.deleteIfExists(tmp);
+            if (!done || exists(tmp)) {
+                Files.deleteIfExists(tmp); // rename(2) leaves both names when they are links of one file
             }
         }
     }
