@@ -402,6 +402,20 @@ final class FolderCommit {
                 return false;
             }
         }
+        // the interrupted save was past its commit: files of the pattern the index does not name are old ones it
+        // had not deleted yet (as hub, any such file; a one-file checkpoint needs them gone for the glob rule)
+        int dot = single.lastIndexOf('.');
+        FilenamePattern pattern;
+        try {
+            pattern = FilenamePattern.of(dot <= 0 ? single + "{suffix}"
+                    : single.substring(0, dot) + "{suffix}" + single.substring(dot));
+        } catch (CheckpointException notOurs) {
+            return false;
+        }
+        Set<String> keep = new LinkedHashSet<>(refs);
+        keep.add(name);
+        keep.add(single);
+        StateDicts.deleteStaleFiles(dir, pattern, keep);
         if (refs.size() == 1 && finals.contains(single)) {
             // a one-file checkpoint saved through the index: back to the single file
             place(dir.resolve(refs.iterator().next()), dir, single);

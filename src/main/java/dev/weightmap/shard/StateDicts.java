@@ -391,6 +391,7 @@ public final class StateDicts {
         }
         for (Path p : victims) {
             try {
+                FsSteps.step("delete stale " + p.getFileName());
                 Files.deleteIfExists(p);
             } catch (IOException ignored) {
                 // like hub: a file that cannot be removed is left behind

@@ -66,7 +66,6 @@ class CrashConsistencyTest {
     Path tmp;
 
     private final AtomicInteger trialNo = new AtomicInteger();
-    private int survived;
 
     @Test
     void everyStepOfASaveOverSameShardNamesLeavesOldOrNew() throws Exception {
@@ -83,8 +82,9 @@ class CrashConsistencyTest {
 
     @Test
     void killsAtRandomInstantsLeaveOldOrNew() throws Exception {
-        Seeded.named("CrashConsistencyTest.kills").tries(KILLS, g -> killTrial(g));
-        System.out.println("CrashConsistencyTest: " + KILLS + " kill -9 trials, " + survived + " killed mid-save,"
+        Seeded seeded = Seeded.named("CrashConsistencyTest.kills");
+        seeded.tries(KILLS, g -> seeded.tally("outcome", killTrial(g)));
+        System.out.println("CrashConsistencyTest: " + KILLS + " kill -9 trials, " + killed + " killed mid-save,"
                 + " every one old or new");
     }
 
@@ -107,19 +107,31 @@ class CrashConsistencyTest {
         assertThat(outcomes).contains("old", "new");
     }
 
-    private void killTrial(Gen g) throws Exception {
+    /** Kills one save at a random instant between its start and a little after its usual end. */
+    private String killTrial(Gen g) throws Exception {
         Scenario s = g.pick(SCENARIOS);
+        long micros = saveMicros.computeIfAbsent(s, k -> {
+            try {
+                Child whole = run(copy(template(k.old())), k.fresh(), 0, -1, false);
+                assertThat(whole.exit()).as(whole.out()).isZero();
+                return Math.max(1000, whole.saveMicros());
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        });
         Path dir = copy(template(s.old()));
-        long delayMicros = g.longIn(0, 60_000);
-        Child c = run(dir, s.fresh(), 0, delayMicros, false);
-        if (c.exit() != 0) {
-            survived++;
-        }
+        Child c = run(dir, s.fresh(), 0, g.longIn(0, micros * 5 / 4), false);
         String seen = check(dir, s);
         if (c.exit() == 0) {
             assertThat(seen).isEqualTo("new");
+            return "completed";
         }
+        killed++;
+        return "killed, " + seen;
     }
+
+    private final Map<Scenario, Long> saveMicros = new LinkedHashMap<>();
+    private int killed;
 
     // ---------------------------------------------------------------------------------------------- in process
 
@@ -264,7 +276,7 @@ class CrashConsistencyTest {
         return dir;
     }
 
-    record Child(int exit, String out) {
+    record Child(int exit, String out, long saveMicros) {
     }
 
     /** Runs one save; halts at step {@code haltAt} (0: never), or is killed {@code killAfterMicros} after ready. */
@@ -283,11 +295,18 @@ class CrashConsistencyTest {
         cmd.addAll(List.of(CrashSaveChild.class.getName(), dir.toString(), v.spec()));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         StringBuilder out = new StringBuilder();
+        long ready = 0;
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
                 StandardCharsets.UTF_8))) {
             String line;
             while ((line = r.readLine()) != null) {
                 out.append(line).append('\n');
+                if (line.equals("ready")) {
+                    ready = System.nanoTime();
+                }
+                if (line.equals("done")) {
+                    ready = System.nanoTime() - ready;
+                }
                 if (killAfterMicros >= 0 && line.equals("ready")) {
                     TimeUnit.MICROSECONDS.sleep(killAfterMicros);
                     p.destroyForcibly(); // SIGKILL
@@ -299,6 +318,6 @@ class CrashConsistencyTest {
             p.destroyForcibly();
             fail("the save did not end: " + out);
         }
-        return new Child(p.exitValue(), out.toString());
+        return new Child(p.exitValue(), out.toString(), ready / 1000);
     }
 }
