@@ -142,6 +142,32 @@ class FolderSaveTest {
         assertThat(missing.err()).startsWith("error: ");
     }
 
+    @Test
+    void convertCountsOnlyTheFilesItWrote() throws IOException {
+        Path in = saved(new Version(1, 6, 64, 1 << 20, false)).resolve("model.safetensors");
+        Path out = Files.createDirectories(tmp.resolve("out"));
+        for (String n : List.of("config.json", "model.fp16.safetensors", "model.safetensors.backup",
+                "pytorch_model.bin", "model-00001-of-00002.safetensors", "model.safetensors.index.json")) {
+            Files.write(out.resolve(n), new byte[1000]);
+        }
+        Run r = cli("convert", in.toString(), out.resolve("model.safetensors").toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        long size = Files.size(out.resolve("model.safetensors"));
+        assertThat(r.out()).contains(": 1 file(s), " + size + " bytes");
+        // the old checkpoint of the same pattern is gone, everything else stays
+        assertThat(names(out)).containsExactly("config.json", "model.fp16.safetensors", "model.safetensors",
+                "model.safetensors.backup", "pytorch_model.bin");
+
+        Run sharded = cli("convert", in.toString(), out.resolve("model.safetensors").toString(),
+                "--max-shard-size", "600");
+        assertThat(sharded.code()).as(sharded.err()).isZero();
+        long total = 0;
+        for (String n : List.of(SHARDS.get(0), SHARDS.get(1), SHARDS.get(2), "model.safetensors.index.json")) {
+            total += Files.size(out.resolve(n));
+        }
+        assertThat(sharded.out()).contains(": 4 file(s), " + total + " bytes");
+    }
+
     // ------------------------------------------------------------------------------------------ not files
 
     @Test
