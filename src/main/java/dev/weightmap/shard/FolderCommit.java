@@ -95,7 +95,9 @@ final class FolderCommit {
             return;
         }
         Path hidden = null;
+        Path fLink = null;
         if (sharded && !oldIndexed && mainProcess && exists(fPath)) {
+            fLink = Files.isSymbolicLink(fPath) ? Files.readSymbolicLink(fPath) : null;
             hidden = indexOldSingleFile(dir, pattern);
         }
         // the commit point: the index now names the staged files
@@ -103,7 +105,7 @@ final class FolderCommit {
             writeIndex(xPath, index.text(n -> prefix + n));
         } catch (IOException | RuntimeException | Error e) {
             if (hidden != null) {
-                undoIndexedSingleFile(dir, pattern, hidden, e);
+                undoIndexedSingleFile(dir, pattern, hidden, fLink, e);
             }
             throw e;
         }
@@ -134,7 +136,8 @@ final class FolderCommit {
             place(staging.resolve(n), dir, n);
         }
         AtomicFile.forceDirectory(dir);
-        if (sharded) {
+        if (sharded || !mainProcess) {
+            // a process that is not the main one leaves the old files, so one new file keeps an index naming it
             writeIndex(xPath, index.text(UnaryOperator.identity()));
         } else {
             delete(xPath);
@@ -175,7 +178,7 @@ final class FolderCommit {
             return null;
         }
         Path hidden = createStaging(dir);
-        link(fPath, hidden.resolve(f));
+        link(fPath.toRealPath(), hidden.resolve(f)); // a link F: the file it names (a relative link would move)
         AtomicFile.forceDirectory(hidden);
         String prefix = hidden.getFileName() + "/";
         Map<String, Object> md = new LinkedHashMap<>();
@@ -198,9 +201,16 @@ final class FolderCommit {
     }
 
     /** Puts the old single file back after a failed commit (best effort: the index form is a valid old state). */
-    private static void undoIndexedSingleFile(Path dir, FilenamePattern pattern, Path hidden, Throwable primary) {
+    private static void undoIndexedSingleFile(Path dir, FilenamePattern pattern, Path hidden, Path fLink,
+                                              Throwable primary) {
         try {
-            place(hidden.resolve(pattern.single()), dir, pattern.single());
+            Path fPath = dir.resolve(pattern.single());
+            if (fLink != null) {
+                FsSteps.step("symlink " + fPath.getFileName());
+                Files.createSymbolicLink(fPath, fLink);
+            } else {
+                place(hidden.resolve(pattern.single()), dir, pattern.single());
+            }
             AtomicFile.forceDirectory(dir);
             delete(dir.resolve(pattern.index()));
             AtomicFile.forceDirectory(dir);

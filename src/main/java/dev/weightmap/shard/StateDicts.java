@@ -15,6 +15,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -62,9 +63,13 @@ public final class StateDicts {
      * are skipped as hub skips strings. One shard is named {@code pattern} with an empty suffix, several get
      * {@code -00001-of-0000N}.
      *
+     * @param <T>             the value type
+     * @param stateDict       the values by name
      * @param storageSize     bytes of a value's storage
      * @param storageId       identity of a value's storage, or null for "never shared"
      * @param filenamePattern a pattern with exactly one {@code {suffix}}
+     * @param maxShardSize    the largest shard in bytes
+     * @return the plan
      * @throws CheckpointException {@code INVALID_PATTERN} for a pattern without {@code {suffix}} or with other
      *                             placeholders
      */
@@ -77,12 +82,23 @@ public final class StateDicts {
     /**
      * hub's {@code split_torch_state_dict_into_shards}: {@link #split(Map, ToLongFunction, Function, String, long)}
      * with {@link Tensor#storageSize()} and {@link #storageId(Tensor)}.
+     *
+     * @param stateDict       the tensors by name
+     * @param filenamePattern a pattern with exactly one {@code {suffix}}
+     * @param maxShardSize    the largest shard in bytes
+     * @return the plan
      */
     public static StateDictSplit split(Map<String, Tensor> stateDict, String filenamePattern, long maxShardSize) {
         return split(stateDict, Tensor::storageSize, StateDicts::storageId, filenamePattern, maxShardSize);
     }
 
-    /** {@link #split(Map, String, long)} with the default pattern {@code model{suffix}.safetensors}. */
+    /**
+     * {@link #split(Map, String, long)} with the default pattern {@code model{suffix}.safetensors}.
+     *
+     * @param stateDict    the tensors by name
+     * @param maxShardSize the largest shard in bytes
+     * @return the plan
+     */
     public static StateDictSplit split(Map<String, Tensor> stateDict, long maxShardSize) {
         return split(stateDict, FilenamePattern.SAFETENSORS, maxShardSize);
     }
@@ -90,6 +106,9 @@ public final class StateDicts {
     /**
      * hub's {@code get_torch_storage_id}: the tensor's {@link Tensor#storageId()}, except that every zero-byte
      * storage has one common id (hub's {@code (cpu, 0, 0)}), so all empty tensors follow the first one's shard.
+     *
+     * @param tensor a tensor
+     * @return its storage's identity
      */
     public static Object storageId(Tensor tensor) {
         return tensor.storageSize() == 0 ? EMPTY_STORAGE : tensor.storageId();
@@ -148,8 +167,9 @@ public final class StateDicts {
      *       of the file it replaces, and renamed over its final name; then {@code X} is replaced by the final
      *       index (sharded), or removed (one file: {@code F} already holds it); the staging folder is removed;
      *       last (main process only) stale files matching the pattern (escaped, whole name) are deleted, as hub
-     *       does. A process that is not the main process deletes no old file at all (hub's rule), so a
-     *       leftover {@code F} may then still be what transformers loads.</li>
+     *       does. A process that is not the main process deletes no old file at all (hub's rule): a single
+     *       new file then keeps an index naming it (so the old shards left beside it do not matter), and an old
+     *       {@code F} left beside new shards is still what transformers loads.</li>
      * </ol>
      * Every step is ordered by forcing files and folders ({@code fsync}). A crash leaves only temporary names
      * (prefix {@code .weightmap-tmp-}, with the writer's pid and start time); the next save into the folder, or
@@ -283,8 +303,8 @@ public final class StateDicts {
         for (String n : files.keySet()) {
             written.add(dir.resolve(n));
         }
-        if (sharded) {
-            written.add(dir.resolve(pattern.index()));
+        if (sharded || Files.exists(dir.resolve(pattern.index()), LinkOption.NOFOLLOW_LINKS)) {
+            written.add(dir.resolve(pattern.index())); // also the index naming one file (not the main process)
         }
         // the new checkpoint is complete: remove stale files of the same pattern (main process only)
         if (options.isMainProcess()) {

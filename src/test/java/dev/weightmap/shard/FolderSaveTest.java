@@ -225,6 +225,54 @@ class FolderSaveTest {
         assertThat(names(dir).stream().filter(n -> n.startsWith(".weightmap-tmp-"))).isEmpty();
     }
 
+    @Test
+    void anOldSingleFileThatIsALinkStaysLoadableThroughoutAndIsRestoredAfterAFailure() throws IOException {
+        Version single = new Version(1, 6, 64, 1 << 20, false);
+        Path dir = saved(single);
+        Path blobs = Files.createDirectories(tmp.resolve("blobs"));
+        Files.move(dir.resolve("model.safetensors"), blobs.resolve("sha"));
+        Files.createSymbolicLink(dir.resolve("model.safetensors"), Path.of("../blobs/sha"));
+        byte[] blob = Files.readAllBytes(blobs.resolve("sha"));
+        dev.weightmap.internal.io.FsSteps.writeFault = target -> {
+            if (target.getFileName().toString().endsWith(".index.json")
+                    && Files.exists(target.getParent().resolve("model.safetensors.index.json"))) {
+                throw new IOException("No space left on device"); // the commit, not the old file's own index
+            }
+        };
+        try {
+            assertThatThrownBy(() -> StateDicts.save(NEW.stateDict(), dir, NEW.options()))
+                    .hasMessageContaining("no space left on device");
+        } finally {
+            dev.weightmap.internal.io.FsSteps.writeFault = null;
+        }
+        assertThat(Files.isSymbolicLink(dir.resolve("model.safetensors"))).isTrue();
+        assertThat(Files.readSymbolicLink(dir.resolve("model.safetensors"))).isEqualTo(Path.of("../blobs/sha"));
+        assertThat(names(dir)).containsExactly("model.safetensors");
+        assertThat(isVersion(dir, single)).isTrue();
+
+        StateDicts.save(NEW.stateDict(), dir, NEW.options());
+        assertThat(isVersion(dir, NEW)).isTrue();
+        assertThat(names(dir)).containsExactly(SHARDS.get(0), SHARDS.get(1), SHARDS.get(2),
+                "model.safetensors.index.json");
+        assertThat(Files.readAllBytes(blobs.resolve("sha"))).isEqualTo(blob); // the blob is never written
+    }
+
+    @Test
+    void aSingleFileSavedByAnotherProcessThanTheMainOneKeepsAnIndexNamingIt() throws IOException {
+        Path dir = saved(OLD);
+        Version single = new Version(2, 6, 64, 1 << 20, false);
+        List<Path> written = StateDicts.save(single.stateDict(), dir, SaveOptions.builder().maxShardSize(1 << 20)
+                .isMainProcess(false).build());
+        assertThat(written).containsExactly(dir.resolve("model.safetensors"),
+                dir.resolve("model.safetensors.index.json"));
+        assertThat(names(dir)).containsExactly(SHARDS.get(0), SHARDS.get(1), SHARDS.get(2), "model.safetensors",
+                "model.safetensors.index.json"); // the old shards stay (hub's rule), unused
+        assertThat(isVersion(dir, single)).isTrue(); // the index rule
+        try (Checkpoint c = Checkpoints.loadStateDictFromFile(dir.resolve("model.safetensors"))) {
+            assertThat(bytesOf(c.tensors())).isEqualTo(bytesOf(single.stateDict())); // the single-file rule
+        }
+    }
+
     // ------------------------------------------------------------------------------------------ modes
 
     @Test
