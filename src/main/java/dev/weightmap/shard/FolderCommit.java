@@ -130,8 +130,8 @@ final class FolderCommit {
                 }
             }
         }
-        AtomicFile.forceDirectory(dir);
-        // final names: each replaced atomically while the index still names the staged copy
+        // final names: each replaced atomically while the index still names the staged copy (the deletions above
+        // need no ordering against these; one folder force below covers both before the final index)
         for (String n : names) {
             place(staging.resolve(n), dir, n);
         }

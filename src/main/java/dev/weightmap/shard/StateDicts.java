@@ -297,8 +297,7 @@ public final class StateDicts {
                 TempFiles.deleteTree(staging);
             }
         }
-        TempFiles.deleteTree(staging);
-        AtomicFile.forceDirectory(dir);
+        TempFiles.deleteTree(staging); // not forced: after a power loss it is a stale folder no index names
         List<Path> written = new ArrayList<>();
         for (String n : files.keySet()) {
             written.add(dir.resolve(n));
