@@ -6,15 +6,12 @@ import dev.weightmap.WeightmapException;
 import dev.weightmap.Weights;
 
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * Converting an opened checkpoint of any format into safetensors or PyTorch files, sharded or not: what

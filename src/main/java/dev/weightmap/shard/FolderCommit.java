@@ -178,7 +178,12 @@ final class FolderCommit {
             return null;
         }
         Path hidden = createStaging(dir);
-        link(fPath.toRealPath(), hidden.resolve(f)); // a link F: the file it names (a relative link would move)
+        try {
+            link(fPath.toRealPath(), hidden.resolve(f)); // a link F: the file it names (a relative one would move)
+        } catch (IOException | RuntimeException | Error e) {
+            TempFiles.deleteTree(hidden);
+            throw e;
+        }
         AtomicFile.forceDirectory(hidden);
         String prefix = hidden.getFileName() + "/";
         Map<String, Object> md = new LinkedHashMap<>();
@@ -423,6 +428,7 @@ final class FolderCommit {
             return false;
         }
         Set<String> keep = new LinkedHashSet<>(refs);
+        keep.addAll(finals);
         keep.add(name);
         keep.add(single);
         StateDicts.deleteStaleFiles(dir, pattern, keep);
