@@ -44,7 +44,10 @@ class CrashConsistencyTest {
     private static final boolean FULL = Boolean.getBoolean("weightmap.faults.full");
     private static final int KILLS = Integer.getInteger("weightmap.faults.trials", FULL ? 200 : 3);
 
-    record Scenario(String name, Version old, Version fresh) {
+    record Scenario(String name, Version old, Version fresh, boolean linked) {
+        Scenario(String name, Version old, Version fresh) {
+            this(name, old, fresh, false);
+        }
     }
 
     static final List<Scenario> SCENARIOS = List.of(
@@ -56,7 +59,10 @@ class CrashConsistencyTest {
             new Scenario("single to single", v(1, 6, 1 << 20, false), v(2, 8, 1 << 20, false)),
             new Scenario("more tensors, same names", v(1, 6, 600, false), v(2, 7, 700, false)),
             new Scenario("torch, same shard names", v(1, 4, 600, true), v(2, 4, 600, true)),
-            new Scenario("torch, single to sharded", v(1, 4, 1 << 20, true), v(2, 4, 600, true)));
+            new Scenario("torch, single to sharded", v(1, 4, 1 << 20, true), v(2, 4, 600, true)),
+            // shards that are links into a blob folder (as in hub's cache): written through
+            new Scenario("linked shards, same names", v(1, 6, 600, false), v(2, 6, 600, false), true),
+            new Scenario("linked single file to sharded", v(1, 6, 1 << 20, false), v(2, 6, 600, false), true));
 
     private static Version v(int seed, int tensors, long maxShard, boolean torch) {
         return new Version(seed, tensors, 64, maxShard, torch);
@@ -89,7 +95,7 @@ class CrashConsistencyTest {
     }
 
     private void everyStep(Scenario s) throws Exception {
-        Path template = template(s.old());
+        Path template = template(s);
         Path probe = copy(template);
         Child full = run(probe, s.fresh(), 0, -1, true);
         assertThat(full.exit()).as(s.name() + ": the whole save: " + full.out()).isZero();
@@ -112,14 +118,14 @@ class CrashConsistencyTest {
         Scenario s = g.pick(SCENARIOS);
         long micros = saveMicros.computeIfAbsent(s, k -> {
             try {
-                Child whole = run(copy(template(k.old())), k.fresh(), 0, -1, false);
+                Child whole = run(copy(template(k)), k.fresh(), 0, -1, false);
                 assertThat(whole.exit()).as(whole.out()).isZero();
                 return Math.max(1000, whole.saveMicros());
             } catch (Exception e) {
                 throw new AssertionError(e);
             }
         });
-        Path dir = copy(template(s.old()));
+        Path dir = copy(template(s));
         Child c = run(dir, s.fresh(), 0, g.longIn(0, micros * 5 / 4), false);
         String seen = check(dir, s);
         if (c.exit() == 0) {
@@ -138,7 +144,7 @@ class CrashConsistencyTest {
     @Test
     void fullDiskWritingTheIndexOfAnInPlaceReshardKeepsTheOldCheckpoint() throws Exception {
         for (Scenario s : List.of(SCENARIOS.get(0), SCENARIOS.get(1), SCENARIOS.get(3), SCENARIOS.get(4))) {
-            Path dir = copy(template(s.old()));
+            Path dir = copy(template(s));
             FsSteps.writeFault = target -> {
                 if (target.getFileName().toString().endsWith(".index.json")) {
                     throw new IOException("No space left on device");
@@ -154,14 +160,14 @@ class CrashConsistencyTest {
             }
             assertThat(check(dir, s)).as(s.name()).isEqualTo("old");
             assertThat(tempNames(dir)).as(s.name()).isEmpty();
-            assertThat(names(dir)).as(s.name()).isEqualTo(names(template(s.old())));
+            assertThat(names(dir)).as(s.name()).isEqualTo(names(template(s)));
         }
     }
 
     @Test
     void fullDiskWritingAShardKeepsTheOldCheckpoint() throws Exception {
         Scenario s = SCENARIOS.get(0);
-        Path dir = copy(template(s.old()));
+        Path dir = copy(template(s));
         FsSteps.writeFault = target -> {
             if (target.getFileName().toString().equals("model-00002-of-00003.safetensors")) {
                 throw new IOException("No space left on device");
@@ -256,14 +262,25 @@ class CrashConsistencyTest {
 
     // ---------------------------------------------------------------------------------------------- processes
 
-    private final Map<Version, Path> templates = new LinkedHashMap<>();
+    private final Map<String, Path> templates = new LinkedHashMap<>();
 
-    private Path template(Version v) throws IOException {
-        Path t = templates.get(v);
+    /** The old checkpoint of a scenario; a linked one has its files in a sibling blob folder, named by links. */
+    private Path template(Scenario s) throws IOException {
+        String key = s.old().spec() + (s.linked() ? ":linked" : "");
+        Path t = templates.get(key);
         if (t == null) {
             t = Files.createDirectory(tmp.resolve("template-" + templates.size()));
-            StateDicts.save(v.stateDict(), t, v.options());
-            templates.put(v, t);
+            StateDicts.save(s.old().stateDict(), t, s.old().options());
+            if (s.linked()) {
+                Path blobs = Files.createDirectory(tmp.resolve(t.getFileName() + "-blobs"));
+                for (String n : names(t)) {
+                    if (!n.endsWith(".index.json")) {
+                        Files.move(t.resolve(n), blobs.resolve(n));
+                        Files.createSymbolicLink(t.resolve(n), Path.of("..", blobs.getFileName().toString(), n));
+                    }
+                }
+            }
+            templates.put(key, t);
         }
         return t;
     }
@@ -271,7 +288,14 @@ class CrashConsistencyTest {
     private Path copy(Path template) throws IOException {
         Path dir = Files.createDirectory(tmp.resolve("trial-" + trialNo.incrementAndGet()));
         for (String n : names(template)) {
-            Files.copy(template.resolve(n), dir.resolve(n));
+            Path src = template.resolve(n);
+            if (Files.isSymbolicLink(src)) {
+                Path blobs = Files.createDirectories(tmp.resolve(dir.getFileName() + "-blobs"));
+                Files.copy(src, blobs.resolve(n)); // the file the link names
+                Files.createSymbolicLink(dir.resolve(n), Path.of("..", blobs.getFileName().toString(), n));
+            } else {
+                Files.copy(src, dir.resolve(n));
+            }
         }
         return dir;
     }
