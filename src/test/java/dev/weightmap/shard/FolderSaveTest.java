@@ -168,6 +168,43 @@ class FolderSaveTest {
         assertThat(sharded.out()).contains(": 4 file(s), " + total + " bytes");
     }
 
+    @Test
+    void aRealFullDiskDuringAnInPlaceReshardKeepsTheOldCheckpoint() throws Exception {
+        Path mnt = Files.createDirectories(tmp.resolve("small-disk"));
+        assumeTrue(run("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", mnt.toString()) == 0,
+                "mounting a small tmpfs needs root");
+        try {
+            Path dir = Files.createDirectory(mnt.resolve("ckpt"));
+            StateDicts.save(OLD.stateDict(), dir, OLD.options());
+            List<String> before = names(dir);
+            // fill the disk, then free three pages: room for the three new shards, none for the index
+            Path filler = mnt.resolve("filler");
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(filler,
+                    java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE)) {
+                java.nio.ByteBuffer page = java.nio.ByteBuffer.allocate(4096);
+                try {
+                    while (true) {
+                        page.clear();
+                        ch.write(page);
+                    }
+                } catch (IOException full) {
+                    assertThat(full.getMessage()).containsIgnoringCase("space");
+                }
+                ch.truncate(Math.max(0, ch.size() - 3 * 4096L));
+            }
+            assertThatThrownBy(() -> StateDicts.save(NEW.stateDict(), dir, NEW.options()))
+                    .isInstanceOf(IOException.class).hasMessageContaining("no space left on device writing "
+                            + dir.resolve("model.safetensors.index.json")); // the commit point
+            assertThat(isVersion(dir, OLD)).isTrue();
+            assertThat(names(dir)).isEqualTo(before);
+            Files.delete(filler);
+            StateDicts.save(NEW.stateDict(), dir, NEW.options()); // room again: the save goes through
+            assertThat(isVersion(dir, NEW)).isTrue();
+        } finally {
+            run("umount", mnt.toString());
+        }
+    }
+
     // ------------------------------------------------------------------------------------------ not files
 
     @Test
