@@ -344,6 +344,26 @@ class FolderSaveTest {
                         .as(n).isEqualTo("rw-------");
             }
         }
+        // the single-file writers of the CLI: a manifest and a DDUF archive
+        Path st = saved(new Version(3, 2, 64, 1 << 20, false)).resolve("model.safetensors");
+        Path pipe = Files.createDirectories(tmp.resolve("pipe/unet"));
+        Files.writeString(pipe.getParent().resolve("model_index.json"), "{\"_class_name\": \"P\", \"unet\": [\"d\", \"U\"]}");
+        Files.writeString(pipe.resolve("config.json"), "{}");
+        Files.copy(st, pipe.resolve("diffusion_pytorch_model.safetensors"));
+        Path outs = Files.createDirectories(tmp.resolve("umask-cli"));
+        String cp = Path.of("target/classes").toAbsolutePath() + java.io.File.pathSeparator
+                + Path.of("target/test-classes").toAbsolutePath();
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String cli = "\"$0\" -XX:TieredStopAtLevel=1 -cp \"$1\" " + Main.class.getName();
+        int code = run("sh", "-c", "umask 077 && " + cli + " hash --manifest \"$2/m.json\" \"$3\" && " + cli
+                + " export-dduf \"$4\" \"$2/p.dduf\"", java, cp, outs.toString(), st.toString(),
+                pipe.getParent().toString());
+        assertThat(code).isZero();
+        assertThat(names(outs)).containsExactly("m.json", "p.dduf");
+        for (String n : names(outs)) {
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(outs.resolve(n))))
+                    .as(n).isEqualTo("rw-------");
+        }
         Path dir = saved(NEW); // this process's umask (022 or so) gives group/other read
         String mode = PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve(SHARDS.get(0))));
         assertThat(mode).startsWith("rw-");
