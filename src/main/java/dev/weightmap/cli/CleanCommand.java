@@ -67,9 +67,10 @@ final class CleanCommand implements Command {
         for (Path p : r.removed()) {
             cli.out().printf("%s %s%n", dryRun ? "would remove" : "removed", p.getFileName());
         }
+        int n = r.removed().size();
         cli.out().printf("%s: %s %d temporary entr%s, %d bytes; kept %d (their writer is running, or an index"
-                + " names them)%n", dir, dryRun ? "would remove" : "removed", r.removed().size(), r.removed().size() == 1 ? "y" : "ies",
-                r.bytes(), r.kept().size());
+                + " names them)%n", dir, dryRun ? "would remove" : "removed", n, n == 1 ? "y" : "ies", r.bytes(),
+                r.kept().size());
         return 0;
     }
 }

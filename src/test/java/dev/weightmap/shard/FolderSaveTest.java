@@ -12,6 +12,8 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -45,7 +47,7 @@ class FolderSaveTest {
     private static Map<String, String> bytesOf(Map<String, Tensor> tensors) {
         Map<String, String> out = new java.util.TreeMap<>();
         tensors.forEach((n, t) -> out.put(n, java.util.HexFormat.of().formatHex(
-                t.contiguous(java.lang.foreign.Arena.ofAuto()).data().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE))));
+                t.contiguous(Arena.ofAuto()).data().toArray(ValueLayout.JAVA_BYTE))));
         return out;
     }
 
@@ -106,7 +108,8 @@ class FolderSaveTest {
         Run dry = cli("clean", dir.toString(), "--dry-run", "--json");
         assertThat(dry.code()).as(dry.err()).isZero();
         @SuppressWarnings("unchecked")
-        Map<String, Object> j = (Map<String, Object>) JsonReader.parse(dry.out().trim().getBytes(StandardCharsets.UTF_8));
+        Map<String, Object> j = (Map<String, Object>) JsonReader.parse(dry.out().trim()
+                .getBytes(StandardCharsets.UTF_8));
         assertThat(j).containsEntry("removed", 2L).containsEntry("bytes", 150L).containsEntry("kept", 2L)
                 .containsEntry("dry_run", true).containsEntry("path", dir.toString());
         assertThat(names(dir)).isEqualTo(before);
@@ -347,7 +350,8 @@ class FolderSaveTest {
         // the single-file writers of the CLI: a manifest and a DDUF archive
         Path st = saved(new Version(3, 2, 64, 1 << 20, false)).resolve("model.safetensors");
         Path pipe = Files.createDirectories(tmp.resolve("pipe/unet"));
-        Files.writeString(pipe.getParent().resolve("model_index.json"), "{\"_class_name\": \"P\", \"unet\": [\"d\", \"U\"]}");
+        Files.writeString(pipe.getParent().resolve("model_index.json"),
+                "{\"_class_name\": \"P\", \"unet\": [\"d\", \"U\"]}");
         Files.writeString(pipe.resolve("config.json"), "{}");
         Files.copy(st, pipe.resolve("diffusion_pytorch_model.safetensors"));
         Path outs = Files.createDirectories(tmp.resolve("umask-cli"));
