@@ -22,7 +22,8 @@ public final class Main {
             new ShardCommand(),
             new ConvertCommand(),
             new DemoCommand(),
-            new ExportDdufCommand()
+            new ExportDdufCommand(),
+            new CleanCommand()
     );
 
     private Main() {

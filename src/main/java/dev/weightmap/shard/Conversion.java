@@ -6,15 +6,12 @@ import dev.weightmap.WeightmapException;
 import dev.weightmap.Weights;
 
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * Converting an opened checkpoint of any format into safetensors or PyTorch files, sharded or not: what
@@ -202,27 +199,7 @@ public final class Conversion {
      * @throws IOException when writing fails
      */
     public static Result save(Weights in, Path directory, SaveOptions options) throws IOException {
-        StateDicts.save(in.tensors(), directory, options);
-        FilenamePattern pattern = FilenamePattern.of(options.filenamePattern());
-        Pattern written = pattern.staleFileRegex(); // save removed every other file of the pattern
-        List<Path> files = new ArrayList<>();
-        Path index = null;
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(directory)) {
-            for (Path p : ds) {
-                String n = p.getFileName().toString();
-                if (written.matcher(n).matches() && Files.isRegularFile(p)) {
-                    if (n.equals(pattern.index())) {
-                        index = p;
-                    } else {
-                        files.add(p);
-                    }
-                }
-            }
-        }
-        files.sort(null);
-        if (index != null) {
-            files.add(index);
-        }
+        List<Path> files = StateDicts.save(in.tensors(), directory, options);
         long bytes = 0;
         for (Path f : files) {
             bytes += Files.size(f);

@@ -3,21 +3,21 @@ package dev.weightmap.shard;
 
 import dev.weightmap.internal.io.AtomicFile;
 import dev.weightmap.internal.io.DeferredForce;
+import dev.weightmap.internal.io.FsSteps;
+import dev.weightmap.internal.io.TempFiles;
 import dev.weightmap.internal.json.JsonWriter;
 import dev.weightmap.safetensors.Safetensors;
 import dev.weightmap.tensor.StorageAliasing;
 import dev.weightmap.tensor.Tensor;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -26,9 +26,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 import java.util.function.ToLongFunction;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 
 /**
@@ -63,9 +63,13 @@ public final class StateDicts {
      * are skipped as hub skips strings. One shard is named {@code pattern} with an empty suffix, several get
      * {@code -00001-of-0000N}.
      *
+     * @param <T>             the value type
+     * @param stateDict       the values by name
      * @param storageSize     bytes of a value's storage
      * @param storageId       identity of a value's storage, or null for "never shared"
      * @param filenamePattern a pattern with exactly one {@code {suffix}}
+     * @param maxShardSize    the largest shard in bytes
+     * @return the plan
      * @throws CheckpointException {@code INVALID_PATTERN} for a pattern without {@code {suffix}} or with other
      *                             placeholders
      */
@@ -78,12 +82,23 @@ public final class StateDicts {
     /**
      * hub's {@code split_torch_state_dict_into_shards}: {@link #split(Map, ToLongFunction, Function, String, long)}
      * with {@link Tensor#storageSize()} and {@link #storageId(Tensor)}.
+     *
+     * @param stateDict       the tensors by name
+     * @param filenamePattern a pattern with exactly one {@code {suffix}}
+     * @param maxShardSize    the largest shard in bytes
+     * @return the plan
      */
     public static StateDictSplit split(Map<String, Tensor> stateDict, String filenamePattern, long maxShardSize) {
         return split(stateDict, Tensor::storageSize, StateDicts::storageId, filenamePattern, maxShardSize);
     }
 
-    /** {@link #split(Map, String, long)} with the default pattern {@code model{suffix}.safetensors}. */
+    /**
+     * {@link #split(Map, String, long)} with the default pattern {@code model{suffix}.safetensors}.
+     *
+     * @param stateDict    the tensors by name
+     * @param maxShardSize the largest shard in bytes
+     * @return the plan
+     */
     public static StateDictSplit split(Map<String, Tensor> stateDict, long maxShardSize) {
         return split(stateDict, FilenamePattern.SAFETENSORS, maxShardSize);
     }
@@ -91,6 +106,9 @@ public final class StateDicts {
     /**
      * hub's {@code get_torch_storage_id}: the tensor's {@link Tensor#storageId()}, except that every zero-byte
      * storage has one common id (hub's {@code (cpu, 0, 0)}), so all empty tensors follow the first one's shard.
+     *
+     * @param tensor a tensor
+     * @return its storage's identity
      */
     public static Object storageId(Tensor tensor) {
         return tensor.storageSize() == 0 ? EMPTY_STORAGE : tensor.storageId();
@@ -100,9 +118,16 @@ public final class StateDicts {
 
     /**
      * hub's {@code save_torch_model}: saves {@code model.stateDict()} with {@link #save}.
+     *
+     * @param model     supplies the state dict
+     * @param directory an existing folder
+     * @param options   the save options
+     * @return the files written, as {@link #save}
+     * @throws IOException when writing fails
      */
-    public static void saveModel(StateDictProvider model, Path directory, SaveOptions options) throws IOException {
-        save(model.stateDict(), directory, options);
+    public static List<Path> saveModel(StateDictProvider model, Path directory, SaveOptions options)
+            throws IOException {
+        return save(model.stateDict(), directory, options);
     }
 
     /**
@@ -113,17 +138,64 @@ public final class StateDicts {
      *       keeping the lexicographically first name not in {@code sharedTensorsToDiscard}; the removed names
      *       are recorded as {@code removed -> kept} metadata. Any other overlap is refused
      *       ({@code SHARED_TENSORS}). A view overlapping nothing is saved as its own bytes.</li>
-     *   <li>every file is first written under a temporary name; only when all shards are complete are they
-     *       renamed into place, the index last; then (main process only) stale files matching the pattern
-     *       (escaped, whole name) are deleted. After a failure the earlier checkpoint is untouched.</li>
      *   <li>the caller's map is never modified; an empty map writes an empty single file.</li>
      * </ul>
      *
+     * <p><b>Crash consistency.</b> After a {@code kill -9}, a power loss or a failure (a full disk included) at
+     * any instant, the folder holds the complete old checkpoint or the complete new one, and every loader sees the
+     * same one: hub 2.0 and weightmap (the index {@code X} = {@code model.safetensors.index.json} when it exists,
+     * else the one visible {@code *.safetensors}) and transformers (the single file {@code F} =
+     * {@code model.safetensors} when it exists, else {@code X}). The index is the commit point, and it may name
+     * shards inside a hidden folder of the checkpoint folder (all three read index entries as relative paths), so
+     * the new shards never need to take their final names, which may be the old ones, before the commit:
+     * <ol>
+     *   <li>Targets that exist and are not regular files (a folder, device, FIFO or socket at a shard, index or
+     *       single-file name) are refused with {@code NOT_A_REGULAR_FILE} before anything is written. Interrupted
+     *       saves of writers that are gone are finished and their temporary entries removed (as
+     *       {@link #cleanTemporaryFiles}).</li>
+     *   <li>Every new file is written, forced, into a staging folder {@code .weightmap-tmp-<pid>-<start>-<random>}
+     *       inside the target folder, under its final name; the staging folder is forced.</li>
+     *   <li>Old single file, new single file: the staged file is renamed over {@code F}; that rename is the
+     *       commit.</li>
+     *   <li>Otherwise the commit is the atomic replacement of {@code X} by an index naming the staged files
+     *       ({@code .weightmap-tmp-…/model-00001-of-00003.safetensors}). When the old checkpoint is a single file,
+     *       it is first moved behind an index of its own (a hard link in a second hidden folder, {@code X} naming
+     *       it, {@code F} removed), so that both rules keep seeing the old tensors until the commit. A failure
+     *       before the commit (a full disk writing {@code X}) removes what was staged and puts {@code F} back.</li>
+     *   <li>After the commit: the old files the old index named (and an old {@code F}) are deleted; each new file
+     *       is hard-linked (copied where the file system has no hard links) to a temporary name, given the mode
+     *       of the file it replaces, and renamed over its final name; then {@code X} is replaced by the final
+     *       index (sharded), or removed (one file: {@code F} already holds it); the staging folder is removed;
+     *       last (main process only) stale files matching the pattern (escaped, whole name) are deleted, as hub
+     *       does. A process that is not the main process deletes no old file at all (hub's rule): a single
+     *       new file then keeps an index naming it (so the old shards left beside it do not matter), and an old
+     *       {@code F} left beside new shards is still what transformers loads.</li>
+     * </ol>
+     * Every step is ordered by forcing files and folders ({@code fsync}). A crash leaves only temporary names
+     * (prefix {@code .weightmap-tmp-}, with the writer's pid and start time); the next save into the folder, or
+     * {@code weightmap clean}, finishes a committed save whose writer is gone (the staged files are put at their
+     * final names and the index rewritten) and removes the rest. Entries of a live writer are never touched, so
+     * two processes must not save the same pattern into one folder at once. A reader that opens the folder while a
+     * save is in progress may see files of both versions when shard names are reused (a reader that read the old
+     * index before the commit and opens a shard after it); crash consistency is about what stays on disk.
+     *
+     * <p><b>Files.</b> New files get mode {@code 0666} filtered by the umask; a replaced file's mode (and, where
+     * allowed, owner and group) is kept. A shard, index or single-file name that is a symbolic link to a regular
+     * file is written through: the file it names is replaced by a copy (atomically, in its own folder), the link
+     * stays; a link to anything else, or a dangling one, is refused ({@code NOT_A_REGULAR_FILE}).
+     *
+     * @param stateDict the tensors by name
+     * @param directory an existing folder
+     * @param options   the save options
+     * @return the files of the new checkpoint: the shards in order, then the index when there is one
      * @throws NoSuchFileException when the folder does not exist
      * @throws CheckpointException {@code SHARED_TENSORS}, {@code NON_CONTIGUOUS}
+     * @throws dev.weightmap.WeightmapException {@code NOT_A_REGULAR_FILE} for a target that is not a file
+     * @throws IOException         when writing fails (the message names the target)
      * @throws UnsupportedOperationException for the torch format when the torch writer is not available
      */
-    public static void save(Map<String, Tensor> stateDict, Path directory, SaveOptions options) throws IOException {
+    public static List<Path> save(Map<String, Tensor> stateDict, Path directory, SaveOptions options)
+            throws IOException {
         if (!Files.isDirectory(directory)) {
             throw new NoSuchFileException(directory.toString(), null, "save directory does not exist");
         }
@@ -175,14 +247,14 @@ public final class StateDicts {
             fileMetadata.putAll(userAndRemoved);
         }
 
-        // 1. write every shard into a staging folder inside the target folder (same file system, and the final
-        //    file names, which torch uses inside its archive)
-        Path staging = directory.resolve(".weightmap-staging-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
-        Files.createDirectory(staging);
+        Path dir = directory.toAbsolutePath();
+        FolderCommit.checkTargets(dir, pattern, files.keySet());
+        FolderCommit.recover(dir, false);
+        Path staging = FolderCommit.createStaging(dir);
+        FolderCommit.Committed committed = new FolderCommit.Committed();
         try {
-            List<String> staged = new ArrayList<>();
-            // the staging folder already makes the set atomic: a safetensors shard is written straight to its
-            // staged name and forced in the background while the next one is written
+            // every new file goes to the staging folder under its final name (torch uses it inside its archive);
+            // a safetensors shard is forced in the background while the next one is written
             try (DeferredForce forces = new DeferredForce()) {
                 for (Map.Entry<String, List<String>> f : files.entrySet()) {
                     Map<String, Tensor> shard = new LinkedHashMap<>();
@@ -190,12 +262,21 @@ public final class StateDicts {
                         shard.put(name, tensors.get(name));
                     }
                     Path tmp = staging.resolve(f.getKey());
-                    staged.add(f.getKey());
                     if (safetensors) {
-                        FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                        FsSteps.step("create " + staging.getFileName() + "/" + f.getKey());
+                        FileChannel ch;
+                        try {
+                            ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                        } catch (IOException e) {
+                            throw AtomicFile.named(e, tmp, dir.resolve(f.getKey()));
+                        }
                         try {
                             Safetensors.write(shard, fileMetadata, ch);
-                        } catch (IOException | RuntimeException | Error e) {
+                            FsSteps.afterContent(dir.resolve(f.getKey()));
+                        } catch (IOException e) {
+                            ch.close();
+                            throw AtomicFile.named(e, tmp, dir.resolve(f.getKey()));
+                        } catch (RuntimeException | Error e) {
                             ch.close();
                             throw e;
                         }
@@ -206,30 +287,78 @@ public final class StateDicts {
                 }
                 forces.awaitAll();
             }
-            // 2. every shard is complete: move them into place, then write the index last
-            for (String name : staged) {
-                move(staging.resolve(name), directory.resolve(name));
-            }
-            if (sharded) {
-                byte[] json = indexJson(split, userAndRemoved).getBytes(StandardCharsets.US_ASCII);
-                AtomicFile.write(directory.resolve(pattern.index()), ch -> {
-                    ByteBuffer b = ByteBuffer.wrap(json);
-                    while (b.hasRemaining()) {
-                        ch.write(b);
-                    }
-                });
-            }
+            AtomicFile.forceDirectory(staging);
+            Map<String, String> where = split.tensorToFilename();
+            FolderCommit.commit(dir, staging, pattern, new ArrayList<>(files.keySet()), sharded,
+                    rename -> indexJson(split.totalSize(), where, rename, userAndRemoved)
+                            .getBytes(StandardCharsets.US_ASCII), options.isMainProcess(), committed);
         } finally {
-            deleteTree(staging);
+            if (!committed.get()) {
+                TempFiles.deleteTree(staging);
+            }
         }
-        // 3. the new checkpoint is complete: remove stale files of the same pattern (main process only)
+        TempFiles.deleteTree(staging); // not forced: after a power loss it is a stale folder no index names
+        List<Path> written = new ArrayList<>();
+        for (String n : files.keySet()) {
+            written.add(dir.resolve(n));
+        }
+        if (sharded || Files.exists(dir.resolve(pattern.index()), LinkOption.NOFOLLOW_LINKS)) {
+            written.add(dir.resolve(pattern.index())); // also the index naming one file (not the main process)
+        }
+        // the new checkpoint is complete: remove stale files of the same pattern (main process only)
         if (options.isMainProcess()) {
             Set<String> keep = new LinkedHashSet<>(files.keySet());
             if (sharded) {
                 keep.add(pattern.index());
             }
-            deleteStaleFiles(directory, pattern, keep);
+            deleteStaleFiles(dir, pattern, keep);
         }
+        return written;
+    }
+
+    /**
+     * What {@link #cleanTemporaryFiles} did.
+     *
+     * @param removed  the temporary files and folders removed (or, for a dry run, that would be)
+     * @param bytes    the bytes freed by removing them
+     * @param kept     temporary entries kept: their writer is alive, or an index names them
+     * @param finished index files of committed saves that were finished (their staged files put in place)
+     */
+    public record CleanResult(List<Path> removed, long bytes, List<Path> kept, List<Path> finished) {
+        /**
+         * A result.
+         *
+         * @param removed  the entries removed
+         * @param bytes    the bytes freed
+         * @param kept     the entries kept
+         * @param finished the indexes of finished saves
+         */
+        public CleanResult {
+            removed = List.copyOf(removed);
+            kept = List.copyOf(kept);
+            finished = List.copyOf(finished);
+        }
+    }
+
+    /**
+     * Recovers a folder after interrupted writes: finishes the committed saves whose writer is gone (an index that
+     * names files in a staging folder: they are put at their final names and the index rewritten, see
+     * {@link #save}) and removes every temporary file and folder ({@code .weightmap-tmp-<pid>-<start>-<random>},
+     * and the older {@code .weightmap-staging-*} and {@code .NAME.<n>.tmp} names once 15 minutes old) whose
+     * writer is gone. Entries of a live writer are kept. {@link #save} does this itself before writing.
+     *
+     * @param directory the folder
+     * @param dryRun    only report what would be removed (nothing is changed)
+     * @return what was (or would be) removed and kept
+     * @throws NoSuchFileException when the folder does not exist
+     * @throws IOException         when the folder cannot be read or an entry cannot be removed
+     */
+    public static CleanResult cleanTemporaryFiles(Path directory, boolean dryRun) throws IOException {
+        if (!Files.isDirectory(directory)) {
+            throw new NoSuchFileException(directory.toString(), null, "not a folder");
+        }
+        FolderCommit.Recovery r = FolderCommit.recover(directory.toAbsolutePath(), dryRun);
+        return new CleanResult(r.removed(), r.bytes(), r.kept(), r.finished());
     }
 
     /** Identity of one tensor object (so two distinct tensors never count as one storage). */
@@ -245,34 +374,21 @@ public final class StateDicts {
         }
     }
 
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
-            for (Path p : ds) {
-                Files.deleteIfExists(p);
-            }
-        }
-        Files.deleteIfExists(dir);
-    }
-
-    private static void move(Path from, Path to) throws IOException {
-        try {
-            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
-        }
-    }
-
     /** The index text, byte-identical to hub's {@code json.dump(index, f, indent=2)}. */
     static String indexJson(StateDictSplit split, Map<String, String> userAndRemoved) {
+        return indexJson(split.totalSize(), split.tensorToFilename(), UnaryOperator.identity(), userAndRemoved);
+    }
+
+    private static String indexJson(long totalSize, Map<String, String> tensorToFilename,
+                                    UnaryOperator<String> where, Map<String, String> userAndRemoved) {
         Map<String, Object> metadata = new LinkedHashMap<>();
-        metadata.put("total_size", split.totalSize());
+        metadata.put("total_size", totalSize);
         metadata.putAll(userAndRemoved);
+        Map<String, Object> weightMap = new LinkedHashMap<>();
+        tensorToFilename.forEach((k, v) -> weightMap.put(k, where.apply(v)));
         Map<String, Object> index = new LinkedHashMap<>();
         index.put("metadata", metadata);
-        index.put("weight_map", split.tensorToFilename());
+        index.put("weight_map", weightMap);
         return JsonWriter.python(2).write(index);
     }
 
@@ -294,6 +410,7 @@ public final class StateDicts {
         }
         for (Path p : victims) {
             try {
+                FsSteps.step("delete stale " + p.getFileName());
                 Files.deleteIfExists(p);
             } catch (IOException ignored) {
                 // like hub: a file that cannot be removed is left behind

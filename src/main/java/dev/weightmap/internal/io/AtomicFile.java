@@ -52,7 +52,12 @@ public final class AtomicFile {
     /** Writes the content of a file through a channel positioned at 0. */
     @FunctionalInterface
     public interface Body {
-        /** Writes the whole content. */
+        /**
+         * Writes the whole content.
+         *
+         * @param out the temporary file, positioned at 0
+         * @throws IOException when writing fails
+         */
         void write(FileChannel out) throws IOException;
     }
 

@@ -64,7 +64,13 @@ public final class FsSteps {
         return STEPS.get();
     }
 
-    static void afterContent(Path target) throws IOException {
+    /**
+     * Calls the injected write fault, if any, for {@code target} (after its content went to a temporary name).
+     *
+     * @param target the final name being written
+     * @throws IOException the injected failure
+     */
+    public static void afterContent(Path target) throws IOException {
         WriteFault f = writeFault;
         if (f != null) {
             f.afterContent(target);

@@ -148,23 +148,52 @@ public final class TempFiles {
     }
 
     /**
-     * Removes the stale temporary <em>files</em> directly inside {@code dir} (never folders: a staging folder may
-     * hold a committed checkpoint, see {@code StateDicts}). Failures are ignored: this is housekeeping done on
-     * the way to another write.
+     * Removes the stale temporary entries directly inside {@code dir}: files, and folders that no index file of
+     * the folder ({@code *.index.json}) mentions by name (a staging folder an index names holds a committed
+     * checkpoint: a checkpoint save, or {@code weightmap clean}, finishes it; see {@code StateDicts.save}).
+     * Failures are ignored: this is housekeeping done on the way to another write.
      *
      * @param dir a folder
      */
     public static void removeStaleFiles(Path dir) {
         try {
-            for (Path p : staleEntries(dir)) {
+            List<Path> stale = staleEntries(dir);
+            if (stale.isEmpty()) {
+                return;
+            }
+            Optional<String> indexes = null;
+            for (Path p : stale) {
                 if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
                     FsSteps.step("delete stale " + p.getFileName());
                     Files.deleteIfExists(p);
+                } else if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                    if (indexes == null) {
+                        indexes = indexTexts(dir);
+                    }
+                    if (indexes.isPresent() && !indexes.get().contains(p.getFileName().toString())) {
+                        deleteTree(p);
+                    }
                 }
             }
         } catch (IOException | RuntimeException ignored) {
             // housekeeping only
         }
+    }
+
+    /** The text of every index file of {@code dir}; empty (keep every folder) when one is over 64 MB. */
+    private static Optional<String> indexTexts(Path dir) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, p -> p.getFileName().toString()
+                .endsWith(".index.json"))) {
+            for (Path p : ds) {
+                if (Files.size(p) > (64L << 20)) {
+                    return Optional.empty();
+                }
+                sb.append(new String(Files.readAllBytes(p), java.nio.charset.StandardCharsets.ISO_8859_1))
+                        .append('\n');
+            }
+        }
+        return Optional.of(sb.toString());
     }
 
     /**

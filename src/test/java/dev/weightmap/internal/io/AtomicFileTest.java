@@ -140,4 +140,19 @@ class AtomicFileTest {
         assertThat(mine).exists();
         assertThat(foreign).exists();
     }
+
+    @Test
+    void staleStagingFoldersAreRemovedByTheNextWriteUnlessAnIndexNamesThem() throws IOException {
+        Path dead = Files.createDirectory(dir.resolve(TempFiles.PREFIX + "999999999-1-abc"));
+        Files.writeString(dead.resolve("model-00001-of-00002.safetensors"), "left by a kill -9");
+        Path named = Files.createDirectory(dir.resolve(TempFiles.PREFIX + "999999999-1-def"));
+        Files.writeString(named.resolve("model-00001-of-00001.safetensors"), "a committed checkpoint");
+        Files.writeString(dir.resolve("model.safetensors.index.json"), "{\"weight_map\": {\"w\": \""
+                + named.getFileName() + "/model-00001-of-00001.safetensors\"}}");
+        Path mine = Files.createDirectory(dir.resolve(TempFiles.newName(false)));
+        write(dir.resolve("a.safetensors"), "x");
+        assertThat(dead).doesNotExist();
+        assertThat(named.resolve("model-00001-of-00001.safetensors")).exists();
+        assertThat(mine).exists();
+    }
 }
