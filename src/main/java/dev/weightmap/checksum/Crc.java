@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.checksum;
 
+import dev.weightmap.internal.io.FileStreamer;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.zip.CRC32;
@@ -71,6 +72,12 @@ public final class Crc {
 
     /** Feeds a segment of any size and kind into a JDK checksum. */
     static void update(Checksum c, MemorySegment s) {
+        if (FileStreamer.isMapped(s)) {
+            // the CRC intrinsics crash the JVM on a truncated mapping and keep its arena acquired for the whole
+            // call: feed them chunks read into a private buffer instead (see FileStreamer)
+            FileStreamer.readSegment(s, chunk -> c.update(chunk.asByteBuffer()));
+            return;
+        }
         long len = s.byteSize();
         for (long off = 0; off < len; off += SLICE) {
             MemorySegment part = s.asSlice(off, Math.min(SLICE, len - off));
