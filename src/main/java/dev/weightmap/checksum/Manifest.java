@@ -10,7 +10,6 @@ import dev.weightmap.internal.json.JsonWriter;
 import dev.weightmap.tensor.Tensor;
 
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -77,7 +77,16 @@ public final class FileStreamer {
      * @throws IOException         when its attributes cannot be read
      */
     public static BasicFileAttributes requireRegularFile(Path file) throws IOException {
-        BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+        BasicFileAttributes a;
+        try {
+            a = Files.readAttributes(file, BasicFileAttributes.class);
+        } catch (NoSuchFileException e) {
+            if (file.toString().indexOf('\uFFFD') >= 0) { // a name given as text that was not valid UTF-8
+                throw new NoSuchFileException(file.toString(), null, "no such file (the name was not valid"
+                        + " UTF-8 and its bad bytes were replaced by U+FFFD before it got here)");
+            }
+            throw e;
+        }
         if (!a.isRegularFile()) {
             throw notRegular(file, a.isDirectory() ? "a directory" : kind(file));
         }
@@ -214,8 +223,8 @@ public final class FileStreamer {
      */
     public static WeightmapException fileChanged(String name, long at, long end) {
         return new WeightmapException(WeightmapException.Common.FILE_CHANGED, name, null, name
-                + ": the file changed while it was read: it ends at byte " + at + ", expected " + end
-                + " bytes (truncated or replaced by another program?)", null);
+                + ": the file changed while it was read: it ended before byte " + at + " of the " + end
+                + " expected (truncated by another program?)", null);
     }
 
     /**
