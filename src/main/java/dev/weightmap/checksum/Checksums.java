@@ -34,6 +34,13 @@ import java.util.zip.Checksum;
  *
  * <p>Multi-threaded methods read the segments from helper threads, so segments of confined arenas are hashed
  * on the calling thread only.
+ *
+ * <p>Files are read by positional reads, never through a mapping; a segment that is a memory mapping (a tensor
+ * of an opened file) is read chunk by chunk into a private buffer, from its file where it is still the file
+ * mapped. So a file truncated by another program while it is hashed fails with a
+ * {@link dev.weightmap.WeightmapException} of reason {@code FILE_CHANGED} naming it (the CRC intrinsics and the
+ * vector XXH3 kernel would crash the JVM over the vanished pages), and closing the reader while threads hash its
+ * tensors returns at once and makes them fail with {@link dev.weightmap.WeightsClosedException}.
  */
 public final class Checksums {
     private Checksums() {

@@ -131,6 +131,22 @@ class TruncatedReadTest {
                     }
                     return null;
                 });
+                reads.put(n + ".writeTo-file", () -> io(() -> {
+                    try (FileChannel out = FileChannel.open(file.resolveSibling(n + ".raw"), StandardOpenOption.CREATE,
+                            StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+                        t.writeTo(out);
+                    }
+                }));
+                reads.put(n + ".save", () -> io(() -> Safetensors.save(Map.of("x", t), Map.of(),
+                        file.resolveSibling(n + "-copy.safetensors"))));
+                reads.put(n + ".export-dduf", () -> io(() -> Dduf.exportEntries(file.resolveSibling(n + ".dduf"),
+                        List.of(Dduf.entry("model_index.json", "{}".getBytes(StandardCharsets.UTF_8)),
+                                Dduf.entry("x.safetensors", t.data())))));
+                reads.put(n + ".cast", () -> {
+                    dev.weightmap.tensor.Casts.copy(t, Tensor.of(Arena.ofAuto().allocate(t.numel() * 4), DType.F32,
+                            t.numel()));
+                    return null;
+                });
                 for (ChecksumAlgorithm a : ChecksumAlgorithm.values()) {
                     reads.put(n + ".hash-" + a.cliName(), () -> Checksums.hexOfTensor(a, t));
                 }
@@ -148,6 +164,20 @@ class TruncatedReadTest {
                 System.out.println("READ " + e.getKey() + " " + outcome);
             }
         }
+    }
+
+    @FunctionalInterface
+    private interface IoAction {
+        void run() throws IOException;
+    }
+
+    private static Object io(IoAction a) {
+        try {
+            a.run();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return null;
     }
 
     private record Run(int exit, String out, String err, List<Path> hsErr) {
@@ -235,7 +265,7 @@ class TruncatedReadTest {
         assertThat(r.hsErr()).as(r.err()).isEmpty();
         assertThat(r.exit()).as(r.out() + r.err()).isZero();
         List<String> reads = r.out().lines().filter(l -> l.startsWith("READ ")).toList();
-        assertThat(reads).as(r.out()).hasSize(2 * (5 + ChecksumAlgorithm.values().length));
+        assertThat(reads).as(r.out()).hasSize(2 * (9 + ChecksumAlgorithm.values().length));
         Path cut = st.resolveSibling("cut.safetensors");
         assertThat(reads).as(r.out()).allSatisfy(l -> assertThat(l).endsWith(" FILE_CHANGED " + cut));
     }
