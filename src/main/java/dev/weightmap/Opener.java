@@ -52,6 +52,8 @@ final class Opener {
             return f.open(path, options);
         } catch (WeightmapException e) {
             throw e.inFile(path.toString());
+        } catch (InternalError e) { // a read of the mapping while another program truncated the file
+            throw dev.weightmap.internal.io.FileStreamer.faulted(path.toString(), e);
         }
     }
 

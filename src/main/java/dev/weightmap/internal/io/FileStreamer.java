@@ -289,6 +289,23 @@ public final class FileStreamer {
     }
 
     /**
+     * The {@code FILE_CHANGED} exception for the JDK's error on a read of a mapping whose file was truncated.
+     *
+     * @param name  the mapped file
+     * @param fault the JDK's error
+     * @return the exception to throw
+     * @throws InternalError {@code fault} itself when it is not a fault of a memory access
+     */
+    public static WeightmapException faulted(String name, InternalError fault) {
+        if (fault.getMessage() == null || !fault.getMessage().contains("unsafe memory access")) {
+            throw fault;
+        }
+        return new WeightmapException(WeightmapException.Common.FILE_CHANGED, name, null, name
+                + ": the file changed while it was read through its memory mapping (truncated by another"
+                + " program?): " + fault.getMessage(), fault);
+    }
+
+    /**
      * The file a mapped segment was read from, for messages.
      *
      * @param seg a segment
@@ -310,11 +327,8 @@ public final class FileStreamer {
      * @return the exception to throw
      */
     public static RuntimeException translate(Throwable failure, MemorySegment seg, String name) {
-        if (failure instanceof InternalError && isMapped(seg)) {
-            String n = name != null ? name : nameOf(seg);
-            return new WeightmapException(WeightmapException.Common.FILE_CHANGED, n, null, n
-                    + ": the file changed while it was read through its memory mapping (truncated by another"
-                    + " program?): " + failure.getMessage(), failure);
+        if (failure instanceof InternalError ie && isMapped(seg)) {
+            return faulted(name != null ? name : nameOf(seg), ie);
         }
         if (failure instanceof IllegalStateException ise && !(failure instanceof WeightsClosedException)
                 && !seg.scope().isAlive()) {
