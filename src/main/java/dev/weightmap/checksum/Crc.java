@@ -24,6 +24,8 @@ public final class Crc {
     static final int POLY_CRC32C = 0x82F63B78;
     /** Largest slice handed to the JDK as one ByteBuffer. */
     static final long SLICE = 1L << 30;
+    /** Largest slice of native memory handed to the JDK at once (it keeps the arena acquired meanwhile). */
+    static final long NATIVE_SLICE = 4L << 20;
     /** Smallest chunk worth a thread of its own. */
     static final long MIN_PARALLEL_CHUNK = 8L << 20;
 
@@ -79,8 +81,10 @@ public final class Crc {
             return;
         }
         long len = s.byteSize();
-        for (long off = 0; off < len; off += SLICE) {
-            MemorySegment part = s.asSlice(off, Math.min(SLICE, len - off));
+        // native memory of a shared arena stays acquired while the intrinsic runs: small slices let its close in
+        long slice = s.isNative() ? NATIVE_SLICE : SLICE;
+        for (long off = 0; off < len; off += slice) {
+            MemorySegment part = s.asSlice(off, Math.min(slice, len - off));
             ByteBuffer bb;
             try {
                 bb = part.asByteBuffer();

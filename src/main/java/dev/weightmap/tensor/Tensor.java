@@ -376,7 +376,8 @@ public final class Tensor {
     }
 
     /**
-     * A read-only little-endian {@link ByteBuffer} over this contiguous tensor's bytes (zero-copy).
+     * A read-only little-endian {@link ByteBuffer} over this contiguous tensor's bytes (zero-copy). For a tensor of
+     * a mapped file it is a view of the mapping, with the hazard described at {@link #data()}.
      *
      * @throws IllegalStateException when the tensor is not contiguous or larger than 2 GB
      */
