@@ -99,6 +99,10 @@ class NonRegularInputTest {
         Path status = Path.of("/proc/self/status");
         assumeTrue(Files.isRegularFile(status), "no /proc file system");
         assertRefused(status);
+        Path sys = Path.of("/sys/kernel/uevent_seqnum"); // sysfs: reports 4096 bytes whatever it holds
+        if (Files.isRegularFile(sys)) {
+            assertThat(run("hash", sys.toString()).err()).contains("NOT_A_REGULAR_FILE", "sysfs");
+        }
     }
 
     @Test

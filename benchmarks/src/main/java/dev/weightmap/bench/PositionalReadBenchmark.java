@@ -4,6 +4,7 @@ package dev.weightmap.bench;
 import dev.weightmap.Weights;
 import dev.weightmap.checksum.ChecksumAlgorithm;
 import dev.weightmap.checksum.Checksums;
+import dev.weightmap.checksum.Hasher;
 import dev.weightmap.safetensors.Safetensors;
 import dev.weightmap.tensor.DType;
 import dev.weightmap.tensor.Tensor;
@@ -42,6 +43,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code tensorRead}: {@code Checksums.hexOfTensor} of a 256 MiB tensor of an open {@link Weights}: the
  *       library reads the tensor's bytes from its file.</li>
  *   <li>{@code tensorMapping}: the kernel straight over the same tensor's (already faulted-in) mapping.</li>
+ *   <li>{@code fileReadChunk}: positional reads into a buffer of 256 KiB, 1 MiB or 4 MiB, one thread.</li>
  * </ul>
  */
 @State(Scope.Benchmark)
@@ -106,6 +108,44 @@ public class PositionalReadBenchmark {
             MemorySegment m = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
             return Checksums.hex(a, MemorySegment.ofAddress(m.address()).reinterpret(m.byteSize()));
         }
+    }
+
+    /** The buffer size for {@link #fileReadChunk}: what {@code FileStreamer.CHUNK} (1 MiB) was chosen from. */
+    @State(Scope.Benchmark)
+    public static class Chunk {
+        @Param({"256", "1024", "4096"})
+        public int kib;
+
+        MemorySegment buffer;
+        private Arena arena;
+
+        @Setup(Level.Trial)
+        public void setup() {
+            arena = Arena.ofShared();
+            buffer = arena.allocate((long) kib << 10, 64);
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            arena.close();
+        }
+    }
+
+    /** Positional reads into a buffer of {@code kib} KiB, each chunk fed to a hasher (what hexOfFile does). */
+    @Benchmark
+    public String fileReadChunk(Chunk c) throws IOException {
+        Hasher h = Checksums.newHasher(a);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            java.nio.ByteBuffer bb = c.buffer.asByteBuffer();
+            long size = ch.size();
+            for (long pos = 0; pos < size; ) {
+                bb.clear();
+                int n = ch.read(bb, pos);
+                h.update(c.buffer.asSlice(0, n));
+                pos += n;
+            }
+        }
+        return h.hex();
     }
 
     @Benchmark

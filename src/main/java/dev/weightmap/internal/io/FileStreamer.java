@@ -90,7 +90,9 @@ public final class FileStreamer {
         if (!a.isRegularFile()) {
             throw notRegular(file, a.isDirectory() ? "a directory" : kind(file));
         }
-        String type = fileSystemType(file);
+        // pseudo files report size 0 (proc, debugfs, cgroup) or one page (sysfs); only then is the file system
+        // looked up, which costs a scan of the mount table
+        String type = a.size() == 0 || a.size() == 4096 ? fileSystemType(file) : null;
         if (type != null && PSEUDO_FILE_SYSTEMS.contains(type)) {
             throw notRegular(file, "a file of the " + type + " pseudo file system, whose size is not its content");
         }
