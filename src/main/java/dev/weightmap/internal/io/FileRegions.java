@@ -115,6 +115,11 @@ public final class FileRegions {
         }
         FileChannel ch = null;
         try {
+            // look before opening: a FIFO put in the file's place would block the open forever
+            BasicFileAttributes before = Files.readAttributes(r.path(), BasicFileAttributes.class);
+            if (!before.isRegularFile() || !r.fileKey().equals(before.fileKey())) {
+                return null;
+            }
             ch = FileChannel.open(r.path(), StandardOpenOption.READ);
             Object key = Files.readAttributes(r.path(), BasicFileAttributes.class).fileKey();
             if (!r.fileKey().equals(key) || ch.size() < r.size()) {
@@ -151,7 +156,8 @@ public final class FileRegions {
             return false;
         }
         try (s) {
-            transferFully(s.channel(), s.offset(), seg.byteSize(), out, "a mapped segment");
+            Path p = pathOf(seg);
+            transferFully(s.channel(), s.offset(), seg.byteSize(), out, p == null ? "a mapped segment" : p.toString());
         }
         return true;
     }
