@@ -131,7 +131,7 @@ public final class Checksums {
             long len = ch.size();
             if (a != ChecksumAlgorithm.CRC32 && a != ChecksumAlgorithm.CRC32C) {
                 Hasher h = newHasher(a);
-                FileStreamer.stream(ch, name, 0, len, chunk -> {
+                FileStreamer.streamAhead(ch, name, 0, len, chunk -> {
                     h.update(chunk);
                     p.accept(chunk.byteSize());
                 });
@@ -150,10 +150,15 @@ public final class Checksums {
                     long n = Math.max(0, Math.min(step, len - from));
                     Checksum c = castagnoli ? new CRC32C() : new CRC32();
                     try {
-                        FileStreamer.stream(ch, name, from, n, chunk -> {
+                        FileStreamer.Sink sink = chunk -> {
                             c.update(chunk.asByteBuffer());
                             p.accept(chunk.byteSize());
-                        });
+                        };
+                        if (ranges == 1) {
+                            FileStreamer.streamAhead(ch, name, from, n, sink);
+                        } else {
+                            FileStreamer.stream(ch, name, from, n, sink);
+                        }
                     } catch (IOException e) {
                         throw new UncheckedIOException(e);
                     }

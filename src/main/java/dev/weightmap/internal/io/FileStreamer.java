@@ -15,6 +15,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Set;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
@@ -211,6 +214,90 @@ public final class FileStreamer {
             ChunkHook h = hook;
             if (h != null) {
                 h.afterChunk(name, offset + done);
+            }
+        }
+    }
+
+    /**
+     * {@link #stream(FileChannel, String, long, long, Sink)} with the next chunk read while the sink takes the
+     * current one: a second thread does the positional reads into one of two buffers, so copying from the page
+     * cache overlaps with the sink's work (a hash) instead of adding to it. Ranges of up to two chunks are
+     * streamed on the calling thread.
+     *
+     * @param ch     the file
+     * @param name   the file's name, for messages
+     * @param offset where to start
+     * @param length how many bytes
+     * @param sink   takes the chunks in order, on the calling thread
+     * @throws WeightmapException {@code FILE_CHANGED} when the file ends before {@code offset + length}
+     * @throws IOException        when a read or the sink fails
+     */
+    public static void streamAhead(FileChannel ch, String name, long offset, long length, Sink sink)
+            throws IOException {
+        if (length <= 2L * CHUNK) {
+            stream(ch, name, offset, length, sink);
+            return;
+        }
+        long chunks = (length + CHUNK - 1) / CHUNK;
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment[] buf = {arena.allocate(CHUNK, 64), arena.allocate(CHUNK, 64)};
+            Semaphore[] free = {new Semaphore(1), new Semaphore(1)};
+            Semaphore[] full = {new Semaphore(0), new Semaphore(0)};
+            long[] lens = new long[2];
+            AtomicReference<Throwable> failed = new AtomicReference<>();
+            AtomicBoolean stop = new AtomicBoolean();
+            Thread reader = Thread.ofPlatform().daemon().name("weightmap-read-ahead").start(() -> {
+                try {
+                    for (long k = 0; k < chunks; k++) {
+                        int i = (int) (k & 1);
+                        free[i].acquireUninterruptibly();
+                        if (stop.get()) {
+                            return;
+                        }
+                        long n = Math.min(CHUNK, length - k * CHUNK);
+                        stream(ch, name, offset + k * CHUNK, n, buf[i], chunk -> { });
+                        lens[i] = n; // published to the consumer by the release below
+                        full[i].release();
+                    }
+                } catch (Throwable t) {
+                    failed.set(t);
+                    full[0].release();
+                    full[1].release();
+                }
+            });
+            try {
+                for (long k = 0; k < chunks; k++) {
+                    int i = (int) (k & 1);
+                    full[i].acquireUninterruptibly();
+                    Throwable t = failed.get();
+                    if (t instanceof IOException io) {
+                        throw io;
+                    } else if (t instanceof RuntimeException re) {
+                        throw re;
+                    } else if (t instanceof Error err) {
+                        throw err;
+                    } else if (t != null) {
+                        throw new IOException(t);
+                    }
+                    sink.accept(buf[i].asSlice(0, lens[i]));
+                    free[i].release();
+                }
+            } finally {
+                stop.set(true);
+                free[0].release();
+                free[1].release();
+                boolean interrupted = false;
+                while (true) {
+                    try {
+                        reader.join();
+                        break;
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
             }
         }
     }
