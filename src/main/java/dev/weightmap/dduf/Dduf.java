@@ -223,9 +223,11 @@ public final class Dduf {
 
     /**
      * Writes a DDUF archive from a folder: regular files (symbolic links followed) at the root and one folder
-     * deep whose extension is allowed, hidden files and folders skipped, in sorted name order.
+     * deep whose extension is allowed, hidden files and folders skipped, in sorted name order. A file whose name is
+     * not valid UTF-8 is refused, never stored under a decoded (replaced) name.
      *
      * @throws NoSuchFileException when the folder does not exist
+     * @throws DdufExportException when a file's name is not valid UTF-8
      */
     public static void exportFolder(Path dduf, Path folder) throws IOException {
         exportEntries(dduf, folderEntries(folder), null);
