@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -53,6 +52,8 @@ final class Opener {
             return f.open(path, options);
         } catch (WeightmapException e) {
             throw e.inFile(path.toString());
+        } catch (InternalError e) { // a read of the mapping while another program truncated the file
+            throw dev.weightmap.internal.io.FileStreamer.faulted(path.toString(), e);
         }
     }
 
@@ -67,10 +68,7 @@ final class Opener {
         if (a.isDirectory()) {
             return pick(path, Probe.ofFolder(path));
         }
-        if (!a.isRegularFile()) {
-            throw new WeightmapException(WeightmapException.Common.NOT_A_REGULAR_FILE, path.toString(), null, path
-                    + ": not a regular file (" + kind(path) + ")", null);
-        }
+        dev.weightmap.internal.io.FileStreamer.requireRegularFile(path); // devices, FIFOs, sockets, /proc files
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             return pick(path, Probe.ofFile(path, ch));
         }
@@ -131,21 +129,5 @@ final class Opener {
             hex.append(String.format("%02x", h[i] & 0xFF));
         }
         return "binary data, " + p.size() + " bytes, starting " + hex;
-    }
-
-    private static String kind(Path path) {
-        try {
-            Object mode = Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-            int m = (Integer) mode & 0170000;
-            return switch (m) {
-                case 0010000 -> "a FIFO";
-                case 0020000 -> "a character device";
-                case 0060000 -> "a block device";
-                case 0140000 -> "a socket";
-                default -> "a special file";
-            };
-        } catch (IOException | UnsupportedOperationException | IllegalArgumentException | ClassCastException e) {
-            return "a special file";
-        }
     }
 }

@@ -153,7 +153,8 @@ public class WeightmapException extends RuntimeException {
     /**
      * The stable code for any failure, as the {@code weightmap} command prints it: a {@link WeightmapException}'s
      * or {@link WeightsClosedException}'s reason, {@code NOT_FOUND} for a missing file, {@code PERMISSION_DENIED},
-     * {@code CLOSED} for the JDK's exception on a closed segment, {@code IO_ERROR} for other I/O failures and {@code INTERNAL} for anything else (a bug).
+     * {@code CLOSED} for the JDK's exception on a closed segment, {@code FILE_CHANGED} for its error on a read of a
+     * truncated mapped file, {@code IO_ERROR} for other I/O failures and {@code INTERNAL} for anything else (a bug).
      *
      * @param failure any throwable
      * @return its code
@@ -164,6 +165,10 @@ public class WeightmapException extends RuntimeException {
         }
         if (failure instanceof WeightsClosedException c) {
             return c.reason().name();
+        }
+        if (failure instanceof InternalError && failure.getMessage() != null
+                && failure.getMessage().contains("unsafe memory access")) {
+            return Common.FILE_CHANGED.name(); // the JDK's error for a read of a mapped file that was truncated
         }
         if (failure instanceof IllegalStateException) {
             return Common.CLOSED.name(); // the JDK's exception for a segment whose arena is closed

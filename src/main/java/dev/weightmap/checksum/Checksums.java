@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.checksum;
 
-import dev.weightmap.internal.io.MappedFile;
+import dev.weightmap.internal.io.FileStreamer;
 import dev.weightmap.tensor.Tensor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -14,6 +15,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.LongConsumer;
+import java.util.zip.CRC32;
+import java.util.zip.CRC32C;
+import java.util.zip.Checksum;
 
 /**
  * Checksums and hashes of segments, tensors and files: CRC32, CRC32C, SHA-256, XXH64, XXH3-64 and XXH3-128
@@ -29,6 +34,13 @@ import java.util.Objects;
  *
  * <p>Multi-threaded methods read the segments from helper threads, so segments of confined arenas are hashed
  * on the calling thread only.
+ *
+ * <p>Files are read by positional reads, never through a mapping; a segment that is a memory mapping (a tensor
+ * of an opened file) is read chunk by chunk into a private buffer, from its file where it is still the file
+ * mapped. So a file truncated by another program while it is hashed fails with a
+ * {@link dev.weightmap.WeightmapException} of reason {@code FILE_CHANGED} naming it (the CRC intrinsics and the
+ * vector XXH3 kernel would crash the JVM over the vanished pages), and closing the reader while threads hash its
+ * tensors returns at once and makes them fail with {@link dev.weightmap.WeightsClosedException}.
  */
 public final class Checksums {
     private Checksums() {
@@ -93,10 +105,74 @@ public final class Checksums {
         return h.hex();
     }
 
-    /** The hex digest of a whole file, which is memory-mapped for the pass ({@code threads} as in hex). */
+    /**
+     * The hex digest of a whole regular file, read by positional reads ({@code threads} as in hex: a CRC is
+     * split into ranges read and checksummed by separate threads, then combined).
+     *
+     * @param a       the algorithm
+     * @param file    the file
+     * @param threads threads to use for a CRC, at least 1
+     * @return the hex digest
+     * @throws dev.weightmap.WeightmapException {@code NOT_A_REGULAR_FILE} for a FIFO, device, directory or
+     *                                          {@code /proc} file; {@code FILE_CHANGED} when the file shrinks
+     *                                          while it is read
+     * @throws IOException                      when it cannot be read
+     */
     public static String hexOfFile(ChecksumAlgorithm a, Path file, int threads) throws IOException {
-        try (MappedFile f = MappedFile.open(file)) {
-            return hex(a, f.segment(), threads);
+        return hexOfFile(a, file, threads, null);
+    }
+
+    /** {@link #hexOfFile(ChecksumAlgorithm, Path, int)}, telling {@code progress} (if not null) each chunk read. */
+    static String hexOfFile(ChecksumAlgorithm a, Path file, int threads, LongConsumer progress) throws IOException {
+        Objects.requireNonNull(a, "algorithm");
+        LongConsumer p = progress == null ? bytes -> { } : progress;
+        String name = file.toString();
+        try (FileChannel ch = FileStreamer.openRegular(file)) {
+            long len = ch.size();
+            if (a != ChecksumAlgorithm.CRC32 && a != ChecksumAlgorithm.CRC32C) {
+                Hasher h = newHasher(a);
+                FileStreamer.streamAhead(ch, name, 0, len, chunk -> {
+                    h.update(chunk);
+                    p.accept(chunk.byteSize());
+                });
+                return h.hex();
+            }
+            boolean castagnoli = a == ChecksumAlgorithm.CRC32C;
+            int ranges = (int) Math.max(1, Math.min(Math.max(1, threads), len / Crc.MIN_PARALLEL_CHUNK));
+            long per = (len + ranges - 1) / ranges;
+            per = (per + FileStreamer.CHUNK - 1) / FileStreamer.CHUNK * FileStreamer.CHUNK;
+            int[] crcs = new int[ranges];
+            long[] lens = new long[ranges];
+            long step = per;
+            try {
+                Parallel.forEach(ranges, ranges, i -> {
+                    long from = i * step;
+                    long n = Math.max(0, Math.min(step, len - from));
+                    Checksum c = castagnoli ? new CRC32C() : new CRC32();
+                    try {
+                        FileStreamer.Sink sink = chunk -> {
+                            c.update(chunk.asByteBuffer());
+                            p.accept(chunk.byteSize());
+                        };
+                        if (ranges == 1) {
+                            FileStreamer.streamAhead(ch, name, from, n, sink);
+                        } else {
+                            FileStreamer.stream(ch, name, from, n, sink);
+                        }
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                    crcs[i] = (int) c.getValue();
+                    lens[i] = n;
+                });
+            } catch (UncheckedIOException e) {
+                throw e.getCause();
+            }
+            int crc = crcs[0];
+            for (int i = 1; i < ranges; i++) {
+                crc = castagnoli ? Crc.combineCrc32c(crc, crcs[i], lens[i]) : Crc.combineCrc32(crc, crcs[i], lens[i]);
+            }
+            return String.format("%08x", crc);
         }
     }
 

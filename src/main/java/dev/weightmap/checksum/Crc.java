@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.checksum;
 
+import dev.weightmap.internal.io.FileStreamer;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.zip.CRC32;
@@ -23,6 +24,8 @@ public final class Crc {
     static final int POLY_CRC32C = 0x82F63B78;
     /** Largest slice handed to the JDK as one ByteBuffer. */
     static final long SLICE = 1L << 30;
+    /** Largest slice of native memory handed to the JDK at once (it keeps the arena acquired meanwhile). */
+    static final long NATIVE_SLICE = 4L << 20;
     /** Smallest chunk worth a thread of its own. */
     static final long MIN_PARALLEL_CHUNK = 8L << 20;
 
@@ -71,9 +74,17 @@ public final class Crc {
 
     /** Feeds a segment of any size and kind into a JDK checksum. */
     static void update(Checksum c, MemorySegment s) {
+        if (FileStreamer.isMapped(s)) {
+            // the CRC intrinsics crash the JVM on a truncated mapping and keep its arena acquired for the whole
+            // call: feed them chunks read into a private buffer instead (see FileStreamer)
+            FileStreamer.readSegment(s, chunk -> c.update(chunk.asByteBuffer()));
+            return;
+        }
         long len = s.byteSize();
-        for (long off = 0; off < len; off += SLICE) {
-            MemorySegment part = s.asSlice(off, Math.min(SLICE, len - off));
+        // native memory of a shared arena stays acquired while the intrinsic runs: small slices let its close in
+        long slice = s.isNative() ? NATIVE_SLICE : SLICE;
+        for (long off = 0; off < len; off += slice) {
+            MemorySegment part = s.asSlice(off, Math.min(slice, len - off));
             ByteBuffer bb;
             try {
                 bb = part.asByteBuffer();

@@ -4,14 +4,12 @@ package dev.weightmap.checksum;
 import dev.weightmap.WeightmapException;
 import dev.weightmap.Weights;
 import dev.weightmap.internal.io.AtomicFile;
-import dev.weightmap.internal.io.MappedFile;
 import dev.weightmap.internal.json.JsonException;
 import dev.weightmap.internal.json.JsonReader;
 import dev.weightmap.internal.json.JsonWriter;
 import dev.weightmap.tensor.Tensor;
 
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -54,8 +52,6 @@ import java.util.function.LongConsumer;
  * and the rule (the code {@code weightmap verify} has always printed for it).
  */
 public final class Manifest {
-    /** Slice hashed between two progress reports. */
-    private static final long SLICE = 256L << 20;
     private static final LongConsumer NO_PROGRESS = bytes -> { };
 
     private final ChecksumAlgorithm algorithm;
@@ -459,46 +455,21 @@ public final class Manifest {
     }
 
     /**
-     * A whole file's hex digest: the file is mapped for the pass, CRCs are chunked over the threads, and progress
-     * is reported every 256 MiB.
+     * A whole file's hex digest, read by positional reads (never through a mapping, so a file truncated meanwhile
+     * fails with {@code FILE_CHANGED} instead of crashing the JVM); CRCs split the file into ranges over the
+     * threads. Progress is reported for every chunk read.
      *
      * @param algorithm the algorithm
      * @param file      the file
      * @param threads   threads to use for the CRCs, at least 1
      * @param progress  hears the bytes hashed, in increments, or null
      * @return the hex digest
-     * @throws IOException when the file cannot be read
+     * @throws WeightmapException {@code NOT_A_REGULAR_FILE} for a FIFO, device, directory or {@code /proc} file;
+     *                            {@code FILE_CHANGED} when the file shrinks while it is read
+     * @throws IOException        when the file cannot be read
      */
     public static String hashFile(ChecksumAlgorithm algorithm, Path file, int threads, LongConsumer progress)
             throws IOException {
-        try (MappedFile f = MappedFile.open(file)) {
-            MemorySegment s = f.segment();
-            long len = s.byteSize();
-            if (progress == null || len <= SLICE) {
-                String hex = Checksums.hex(algorithm, s, threads);
-                if (progress != null) {
-                    progress.accept(len);
-                }
-                return hex;
-            }
-            if (algorithm == ChecksumAlgorithm.CRC32 || algorithm == ChecksumAlgorithm.CRC32C) {
-                boolean c32 = algorithm == ChecksumAlgorithm.CRC32;
-                int crc = 0;
-                for (long off = 0; off < len; off += SLICE) {
-                    MemorySegment part = s.asSlice(off, Math.min(SLICE, len - off));
-                    int c = c32 ? Crc.crc32(part, threads) : Crc.crc32c(part, threads);
-                    crc = c32 ? Crc.combineCrc32(crc, c, part.byteSize()) : Crc.combineCrc32c(crc, c, part.byteSize());
-                    progress.accept(part.byteSize());
-                }
-                return String.format("%08x", crc);
-            }
-            Hasher h = Checksums.newHasher(algorithm);
-            for (long off = 0; off < len; off += SLICE) {
-                MemorySegment part = s.asSlice(off, Math.min(SLICE, len - off));
-                h.update(part);
-                progress.accept(part.byteSize());
-            }
-            return h.hex();
-        }
+        return Checksums.hexOfFile(algorithm, file, threads, progress);
     }
 }

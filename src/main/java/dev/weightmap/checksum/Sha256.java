@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.checksum;
 
+import dev.weightmap.internal.io.FileStreamer;
 import java.lang.foreign.MemorySegment;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -26,6 +27,10 @@ final class Sha256 implements Hasher {
 
     @Override
     public void update(MemorySegment s) {
+        if (FileStreamer.isMapped(s)) { // a fault becomes FILE_CHANGED: see FileStreamer
+            FileStreamer.readSegment(s, this::update);
+            return;
+        }
         long len = s.byteSize();
         if (len == 0) {
             return;

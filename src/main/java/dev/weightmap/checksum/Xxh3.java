@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.checksum;
 
+import dev.weightmap.internal.io.FileStreamer;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -75,6 +76,11 @@ public final class Xxh3 {
 
     /** XXH3-64 with a seed ({@code XXH3_64bits_withSeed}). */
     public static long hash64(MemorySegment s, long seed) {
+        if (FileStreamer.isMapped(s)) { // never run the vector kernel over a mapping: see FileStreamer
+            Xxh3Hasher h = new Xxh3Hasher(false, seed);
+            h.update(s);
+            return h.value64();
+        }
         return hash64(Xxh3Kernels.forSegment(s), s, seed);
     }
 
@@ -85,6 +91,11 @@ public final class Xxh3 {
 
     /** XXH3-128 with a seed ({@code XXH3_128bits_withSeed}); returns {@code {low64, high64}}. */
     public static long[] hash128(MemorySegment s, long seed) {
+        if (FileStreamer.isMapped(s)) {
+            Xxh3Hasher h = new Xxh3Hasher(true, seed);
+            h.update(s);
+            return h.value128();
+        }
         return hash128(Xxh3Kernels.forSegment(s), s, seed);
     }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.checksum;
 
+import dev.weightmap.internal.io.FileStreamer;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 
@@ -39,6 +40,10 @@ final class Xxh3Hasher implements Hasher {
 
     @Override
     public void update(MemorySegment in) {
+        if (FileStreamer.isMapped(in)) { // chunks in a private buffer: no vector loads from a mapping
+            FileStreamer.readSegment(in, this::update);
+            return;
+        }
         long len = in.byteSize();
         if (len == 0) {
             return;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.checksum;
 
+import dev.weightmap.internal.io.FileStreamer;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
@@ -28,6 +29,11 @@ final class Xxh64 {
 
     /** XXH64 of the whole segment. */
     static long hash(MemorySegment s, long seed) {
+        if (FileStreamer.isMapped(s)) { // a fault becomes FILE_CHANGED: see FileStreamer
+            State st = new State(seed);
+            st.update(s);
+            return st.value();
+        }
         long len = s.byteSize();
         long off = 0;
         long h;
@@ -108,6 +114,10 @@ final class Xxh64 {
 
         @Override
         public void update(MemorySegment s) {
+            if (FileStreamer.isMapped(s)) {
+                FileStreamer.readSegment(s, this::update);
+                return;
+            }
             long len = s.byteSize();
             total += len;
             long off = 0;

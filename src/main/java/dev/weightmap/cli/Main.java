@@ -85,7 +85,7 @@ public final class Main {
             err.println("error: USAGE: " + e.getMessage());
             err.println("usage: " + firstLine(cmd.usage()));
             return 2;
-        } catch (Exception | OutOfMemoryError | StackOverflowError e) {
+        } catch (Exception | OutOfMemoryError | StackOverflowError | InternalError e) {
             err.println("error: " + reason(e) + ": " + oneLine(e.getMessage() == null ? e.toString() : e.getMessage()));
             if (cli.debug()) {
                 e.printStackTrace(err);

@@ -17,7 +17,6 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -94,6 +93,7 @@ public final class Dduf {
                 return bytes;
             }
             if (file != null) {
+                dev.weightmap.internal.io.FileStreamer.requireRegularFile(file); // never /dev/zero, a FIFO, /proc
                 return Files.readAllBytes(file);
             }
             if (segment != null) {
@@ -110,7 +110,7 @@ public final class Dduf {
             } else if (segment != null) {
                 zw.write(segment);
             } else if (file != null) {
-                try (FileChannel src = FileChannel.open(file, StandardOpenOption.READ)) {
+                try (FileChannel src = dev.weightmap.internal.io.FileStreamer.openRegular(file)) {
                     zw.transferFrom(src, 0, src.size());
                 }
             } else {
@@ -223,9 +223,11 @@ public final class Dduf {
 
     /**
      * Writes a DDUF archive from a folder: regular files (symbolic links followed) at the root and one folder
-     * deep whose extension is allowed, hidden files and folders skipped, in sorted name order.
+     * deep whose extension is allowed, hidden files and folders skipped, in sorted name order. A file whose name is
+     * not valid UTF-8 is refused, never stored under a decoded (replaced) name.
      *
      * @throws NoSuchFileException when the folder does not exist
+     * @throws DdufExportException when a file's name is not valid UTF-8
      */
     public static void exportFolder(Path dduf, Path folder) throws IOException {
         exportEntries(dduf, folderEntries(folder), null);
@@ -254,6 +256,7 @@ public final class Dduf {
                 }
                 if (Files.isRegularFile(p)) {
                     if (allowed(n)) {
+                        requireUtf8Name(folder, p);
                         names.add(n);
                         paths.add(p);
                     }
@@ -262,6 +265,8 @@ public final class Dduf {
                         for (Path q : sub) {
                             String m = q.getFileName().toString();
                             if (!m.startsWith(".") && Files.isRegularFile(q) && allowed(m)) {
+                                requireUtf8Name(folder, p);
+                                requireUtf8Name(folder, q);
                                 names.add(n + "/" + m);
                                 paths.add(q);
                             }
@@ -280,6 +285,18 @@ public final class Dduf {
             out.add(entry(names.get(i), paths.get(i)));
         }
         return out;
+    }
+
+    /**
+     * Refuses a file whose name is not valid UTF-8: DDUF entry names are UTF-8 text, and decoding such a name
+     * replaces its bad bytes, so the entry would silently get another name than the file.
+     */
+    private static void requireUtf8Name(Path folder, Path file) {
+        Path name = file.getFileName();
+        if (!name.equals(Path.of(name.toString()))) { // the decoded name encodes to other bytes than the file's
+            throw new DdufExportException(folder + ": Invalid entry name: the name of " + file + " is not valid"
+                    + " UTF-8 (its bad bytes are shown as U+FFFD): rename the file");
+        }
     }
 
     private static boolean allowed(String fileName) {

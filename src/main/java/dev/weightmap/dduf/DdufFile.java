@@ -234,6 +234,8 @@ public final class DdufFile implements Weights {
             if (e.name().endsWith(".safetensors")) {
                 try {
                     SafetensorsFile.parse(e.segment(), displayName + "::" + e.name());
+                } catch (InternalError x) {
+                    throw dev.weightmap.internal.io.FileStreamer.faulted(displayName, x);
                 } catch (SafetensorsException x) {
                     throw new DdufCorruptedFileException(displayName + ": entry '" + e.name()
                             + "': invalid safetensors: " + x.getMessage(), x);

@@ -62,6 +62,7 @@ public final class Casts {
      * @throws IllegalArgumentException when the element counts differ, {@code dst} is not contiguous or the
      *                                  conversion is not {@linkplain #supports supported}
      * @throws IllegalStateException    when either tensor's memory was closed
+     * @throws dev.weightmap.WeightmapException {@code FILE_CHANGED} when the source's mapped file was truncated
      */
     public static void copy(Tensor src, Tensor dst) {
         if (src.numel() != dst.numel()) {
@@ -78,13 +79,17 @@ public final class Casts {
             src.copyTo(dst.data());
             return;
         }
-        if (!src.isContiguous()) {
-            try (Arena arena = Arena.ofConfined()) {
-                convert(src.contiguous(arena).data(), src.dtype(), dst.data(), dst.dtype(), src.numel());
+        try {
+            if (!src.isContiguous()) {
+                try (Arena arena = Arena.ofConfined()) {
+                    convert(src.contiguous(arena).data(), src.dtype(), dst.data(), dst.dtype(), src.numel());
+                }
+                return;
             }
-            return;
+            convert(src.data(), src.dtype(), dst.data(), dst.dtype(), src.numel());
+        } catch (InternalError | IllegalStateException e) { // a truncated mapped source: FILE_CHANGED
+            throw dev.weightmap.internal.io.FileStreamer.translate(e, src.storage(), null);
         }
-        convert(src.data(), src.dtype(), dst.data(), dst.dtype(), src.numel());
     }
 
     /** Converts {@code n} contiguous elements. */

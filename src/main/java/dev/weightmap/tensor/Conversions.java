@@ -3,6 +3,7 @@ package dev.weightmap.tensor;
 
 import dev.weightmap.internal.simd.Simd;
 
+import dev.weightmap.internal.io.FileStreamer;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -18,19 +19,55 @@ class Conversions {
     static final Conversions IMPL = Simd.load("dev.weightmap.tensor.VectorConversions", Conversions.class, new Conversions());
 
     static void bf16ToF32(MemorySegment src, MemorySegment dst, long n) {
+        if (FileStreamer.isMapped(src)) {
+            staged(src, 2, dst, 4, n, IMPL::bf16);
+            return;
+        }
         IMPL.bf16(src, dst, n);
     }
 
     static void f16ToF32(MemorySegment src, MemorySegment dst, long n) {
+        if (FileStreamer.isMapped(src)) {
+            staged(src, 2, dst, 4, n, IMPL::f16);
+            return;
+        }
         IMPL.f16(src, dst, n);
     }
 
     static void f32ToBf16(MemorySegment src, MemorySegment dst, long n) {
+        if (FileStreamer.isMapped(src)) {
+            staged(src, 4, dst, 2, n, IMPL::toBf16);
+            return;
+        }
         IMPL.toBf16(src, dst, n);
     }
 
     static void f32ToF16(MemorySegment src, MemorySegment dst, long n) {
+        if (FileStreamer.isMapped(src)) {
+            staged(src, 4, dst, 2, n, IMPL::toF16);
+            return;
+        }
         IMPL.toF16(src, dst, n);
+    }
+
+    /** A bulk conversion of {@code n} elements. */
+    @FunctionalInterface
+    private interface Kernel {
+        void run(MemorySegment src, MemorySegment dst, long n);
+    }
+
+    /**
+     * Runs a kernel over a mapped source one chunk at a time, each chunk first read into a private buffer: vector
+     * loads from a mapping whose file was truncated crash the JVM, while the chunk reads fail typed
+     * ({@code FILE_CHANGED}, see {@link FileStreamer#readSegment}).
+     */
+    private static void staged(MemorySegment src, int inBytes, MemorySegment dst, int outBytes, long n, Kernel k) {
+        long[] done = {0};
+        FileStreamer.readSegment(src.asSlice(0, n * inBytes), chunk -> {
+            long m = chunk.byteSize() / inBytes; // chunks are whole elements: FileStreamer.CHUNK is a multiple of 4
+            k.run(chunk, dst.asSlice(done[0] * outBytes, m * outBytes), m);
+            done[0] += m;
+        });
     }
 
     void bf16(MemorySegment src, MemorySegment dst, long n) {

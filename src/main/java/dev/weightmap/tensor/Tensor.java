@@ -2,6 +2,7 @@
 package dev.weightmap.tensor;
 
 import dev.weightmap.internal.io.FileRegions;
+import dev.weightmap.internal.io.FileStreamer;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -252,7 +253,20 @@ public final class Tensor {
      * it does (take it before handing the memory over, release it when the native side is done); closing the
      * reader then marks it closed at once and unmaps only at the last release.
      *
-     * @return the slice
+     * <p><b>A mapped file must not shrink while it is read.</b> For a tensor of a memory-mapped file this segment
+     * is the mapping itself. If another program truncates the file meanwhile, the pages past the new end vanish:
+     * plain reads of the segment (and {@link MemorySegment#copy}) then throw the JDK's {@link InternalError} ("a
+     * fault occurred in an unsafe memory access operation"), and code the JIT turns into intrinsics or vector
+     * instructions ({@code CRC32.update(ByteBuffer)} over {@code data().asByteBuffer()}, Vector API loads) can
+     * crash the JVM with SIGBUS instead. The library methods of this class ({@link #copyTo}, {@link #writeTo},
+     * {@link #toFloatArray}, {@link #copyAsF32}, the element getters) and the checksum methods never crash: they
+     * throw a {@link dev.weightmap.WeightmapException} of reason {@code FILE_CHANGED} naming the file. Code that
+     * reads {@code data()} directly should either make sure the file is not modified while it is open (replace
+     * files by renaming a new one over them, which keeps the mapped one intact), copy the bytes out first with
+     * {@link #copyTo}, or catch {@link InternalError} around its own plain reads; it should not run intrinsics
+     * or vector kernels over a mapping that can be truncated.
+     *
+     * @return the bytes (for a mapped file: a slice of the mapping)
      * @throws IllegalStateException when the tensor is not contiguous (see {@link #contiguous(SegmentAllocator)})
      */
     public MemorySegment data() {
@@ -285,11 +299,15 @@ public final class Tensor {
         if (dst.byteSize() < len) {
             throw new IndexOutOfBoundsException("destination of " + dst.byteSize() + " bytes < " + len);
         }
-        if (isContiguous()) {
-            MemorySegment.copy(storage, dataStartByte(), dst, 0, len);
-            return;
+        try {
+            if (isContiguous()) {
+                MemorySegment.copy(storage, dataStartByte(), dst, 0, len);
+                return;
+            }
+            new Gather(this).copy(dst, 0);
+        } catch (InternalError | IllegalStateException e) {
+            throw FileStreamer.translate(e, storage, null);
         }
-        new Gather(this).copy(dst, 0);
     }
 
     /**
@@ -306,6 +324,8 @@ public final class Tensor {
             long chunk = Math.min(byteLength(), 1 << 20);
             MemorySegment buf = arena.allocate(Math.max(chunk, 64), 64);
             g.stream(buf, out);
+        } catch (InternalError | IllegalStateException e) {
+            throw FileStreamer.translate(e, storage, null);
         }
     }
 
@@ -317,6 +337,25 @@ public final class Tensor {
     public static void writeSegment(MemorySegment seg, WritableByteChannel out) throws IOException {
         if (FileRegions.transfer(seg, out)) {
             return; // a large slice of a mapped file written to a file: copied by the kernel
+        }
+        if (FileStreamer.isMapped(seg)) {
+            // chunks copied out of the mapping (or read from its file): a truncated file fails typed, never
+            // in the middle of a channel's write from the mapping
+            try {
+                FileStreamer.readSegment(seg, chunk -> {
+                    ByteBuffer bb = chunk.asByteBuffer();
+                    try {
+                        while (bb.hasRemaining()) {
+                            out.write(bb);
+                        }
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
+            } catch (java.io.UncheckedIOException e) {
+                throw e.getCause();
+            }
+            return;
         }
         long pos = 0;
         long size = seg.byteSize();
@@ -345,7 +384,8 @@ public final class Tensor {
     }
 
     /**
-     * A read-only little-endian {@link ByteBuffer} over this contiguous tensor's bytes (zero-copy).
+     * A read-only little-endian {@link ByteBuffer} over this contiguous tensor's bytes (zero-copy). For a tensor of
+     * a mapped file it is a view of the mapping, with the hazard described at {@link #data()}.
      *
      * <p><b>Lifetime.</b> The buffer is a view of the mapping, valid as {@link #data()} is: a direct buffer
      * handed to native code (an inference runtime's tensor-from-buffer call, for example) is read by that code
@@ -516,12 +556,17 @@ public final class Tensor {
 
     /** The element at {@code index} as a float (integers converted, narrow floats decoded, BOOL as 0/1). */
     public float getFloat(long... index) {
-        return (float) readDouble(byteOffsetOf(index));
+        return (float) getDouble(index);
     }
 
     /** The element at {@code index} as a double. */
     public double getDouble(long... index) {
-        return readDouble(byteOffsetOf(index));
+        long off = byteOffsetOf(index);
+        try {
+            return readDouble(off);
+        } catch (InternalError | IllegalStateException e) {
+            throw FileStreamer.translate(e, storage, null);
+        }
     }
 
     /**
@@ -529,17 +574,26 @@ public final class Tensor {
      * {@code Long.MAX_VALUE} come back as their two's-complement bits: use {@link Long#toUnsignedString}).
      */
     public long getLong(long... index) {
-        return readLong(byteOffsetOf(index));
+        long off = byteOffsetOf(index);
+        try {
+            return readLong(off);
+        } catch (InternalError | IllegalStateException e) {
+            throw FileStreamer.translate(e, storage, null);
+        }
     }
 
     /** The element at {@code index} of a complex tensor as {@code {real, imaginary}}. */
     public double[] getComplex(long... index) {
         long off = byteOffsetOf(index);
-        return switch (dtype) {
-            case C64 -> new double[] {storage.get(F32, off), storage.get(F32, off + 4)};
-            case C128 -> new double[] {storage.get(F64, off), storage.get(F64, off + 8)};
-            default -> new double[] {readDouble(off), 0};
-        };
+        try {
+            return switch (dtype) {
+                case C64 -> new double[] {storage.get(F32, off), storage.get(F32, off + 4)};
+                case C128 -> new double[] {storage.get(F64, off), storage.get(F64, off + 8)};
+                default -> new double[] {readDouble(off), 0};
+            };
+        } catch (InternalError | IllegalStateException e) {
+            throw FileStreamer.translate(e, storage, null);
+        }
     }
 
     long readLong(long off) {
@@ -588,6 +642,14 @@ public final class Tensor {
         if (dtype.isComplex() || dtype.isSubByte()) {
             throw new UnsupportedOperationException("toFloatArray of " + dtype + " tensor");
         }
+        try {
+            return floats();
+        } catch (InternalError | IllegalStateException e) {
+            throw FileStreamer.translate(e, storage, null);
+        }
+    }
+
+    private float[] floats() {
         float[] out = new float[(int) numel];
         if (isContiguous()) {
             MemorySegment d = data();
@@ -632,11 +694,15 @@ public final class Tensor {
         if (dst.byteSize() < n * 4) {
             throw new IndexOutOfBoundsException("destination of " + dst.byteSize() + " bytes < " + n * 4);
         }
-        switch (dtype) {
-            case F32 -> MemorySegment.copy(d, 0, dst, 0, n * 4);
-            case BF16 -> Conversions.bf16ToF32(d, dst, n);
-            case F16 -> Conversions.f16ToF32(d, dst, n);
-            default -> throw new UnsupportedOperationException("copyAsF32 of " + dtype);
+        try {
+            switch (dtype) {
+                case F32 -> MemorySegment.copy(d, 0, dst, 0, n * 4);
+                case BF16 -> Conversions.bf16ToF32(d, dst, n);
+                case F16 -> Conversions.f16ToF32(d, dst, n);
+                default -> throw new UnsupportedOperationException("copyAsF32 of " + dtype);
+            }
+        } catch (InternalError | IllegalStateException e) {
+            throw FileStreamer.translate(e, storage, null);
         }
     }
 

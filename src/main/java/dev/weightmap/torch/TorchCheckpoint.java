@@ -843,21 +843,11 @@ public final class TorchCheckpoint implements Weights {
             if (r.crc32() == 0) {
                 continue;
             }
-            java.util.zip.CRC32 crc = new java.util.zip.CRC32();
-            long p = 0;
-            while (p < r.length()) {
-                long n = Math.min(r.length() - p, 1L << 24);
-                MemorySegment chunk = image.asSlice(r.dataOffset() + p, n);
-                if (chunk.heapBase().isEmpty() || chunk.heapBase().get() instanceof byte[]) {
-                    crc.update(chunk.asByteBuffer());
-                } else {
-                    crc.update(chunk.toArray(ValueLayout.JAVA_BYTE));
-                }
-                p += n;
-            }
-            if ((int) crc.getValue() != r.crc32()) {
+            // Crc reads a mapping chunk by chunk into a private buffer: a truncated file fails FILE_CHANGED
+            int crc = dev.weightmap.checksum.Crc.crc32(image.asSlice(r.dataOffset(), r.length()));
+            if (crc != r.crc32()) {
                 throw new TorchCheckpointException(Reason.CORRUPT_ARCHIVE, displayName + ": record '" + r.name()
-                        + "': CRC-32 " + String.format("%08x", (int) crc.getValue()) + " does not match the recorded "
+                        + "': CRC-32 " + String.format("%08x", crc) + " does not match the recorded "
                         + String.format("%08x", r.crc32()));
             }
             checked++;

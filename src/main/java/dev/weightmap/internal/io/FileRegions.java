@@ -66,6 +66,24 @@ public final class FileRegions {
         }
     }
 
+    /**
+     * The file a segment was mapped from.
+     *
+     * @param seg any segment
+     * @return the path of the live registered mapping holding {@code seg}, or null
+     */
+    public static Path pathOf(MemorySegment seg) {
+        if (!seg.isNative() || !seg.isMapped()) {
+            return null;
+        }
+        Map.Entry<Long, Region> e = REGIONS.floorEntry(seg.address());
+        if (e == null) {
+            return null;
+        }
+        Region r = e.getValue();
+        return r.scope().isAlive() && seg.address() + seg.byteSize() <= r.base() + r.size() ? r.path() : null;
+    }
+
     /** A read channel on the file a segment was mapped from, and the segment's offset in that file. */
     public record Source(FileChannel channel, long offset) implements Closeable {
         @Override
@@ -97,6 +115,11 @@ public final class FileRegions {
         }
         FileChannel ch = null;
         try {
+            // look before opening: a FIFO put in the file's place would block the open forever
+            BasicFileAttributes before = Files.readAttributes(r.path(), BasicFileAttributes.class);
+            if (!before.isRegularFile() || !r.fileKey().equals(before.fileKey())) {
+                return null;
+            }
             ch = FileChannel.open(r.path(), StandardOpenOption.READ);
             Object key = Files.readAttributes(r.path(), BasicFileAttributes.class).fileKey();
             if (!r.fileKey().equals(key) || ch.size() < r.size()) {
@@ -121,7 +144,8 @@ public final class FileRegions {
      * at least {@link #MIN_TRANSFER} bytes of a registered mapping and its file is unchanged; returns false, having
      * written nothing, when that is not the case.
      *
-     * @throws IOException when the copy fails part way (for example the source was truncated)
+     * @throws IOException when the copy fails part way
+     * @throws dev.weightmap.WeightmapException {@code FILE_CHANGED} when the source turns out shorter
      */
     public static boolean transfer(MemorySegment seg, WritableByteChannel out) throws IOException {
         if (!(out instanceof FileChannel) || seg.byteSize() < MIN_TRANSFER) {
@@ -132,7 +156,8 @@ public final class FileRegions {
             return false;
         }
         try (s) {
-            transferFully(s.channel(), s.offset(), seg.byteSize(), out, "a mapped segment");
+            Path p = pathOf(seg);
+            transferFully(s.channel(), s.offset(), seg.byteSize(), out, p == null ? "a mapped segment" : p.toString());
         }
         return true;
     }
@@ -156,8 +181,9 @@ public final class FileRegions {
         while (done < length) {
             long t = src.transferTo(offset + done, length - done, out);
             if (t <= 0) {
-                throw new IOException("source shrank while copying " + what + " (" + done + " of " + length
-                        + " bytes copied)");
+                throw new dev.weightmap.WeightmapException(dev.weightmap.WeightmapException.Common.FILE_CHANGED,
+                        null, null, "the source file changed while copying " + what + ": it ended after " + done
+                        + " of " + length + " bytes (truncated by another program?)", null);
             }
             done += t;
         }

@@ -2,6 +2,7 @@
 package dev.weightmap.internal.zip;
 
 import dev.weightmap.internal.io.FileRegions;
+import dev.weightmap.internal.io.FileStreamer;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -230,35 +231,35 @@ public final class ZipWriter {
     }
 
     /**
-     * Copies {@code length} bytes of {@code src} from {@code offset} into the current entry (CRC computed over a
-     * mapping, bytes moved by the kernel).
+     * Copies {@code length} bytes of {@code src} from {@code offset} into the current entry (CRC computed over
+     * positional reads, bytes moved by the kernel).
+     *
+     * @throws dev.weightmap.WeightmapException {@code FILE_CHANGED} when {@code src} ends early
      */
     public void transferFrom(FileChannel src, long offset, long length) throws IOException {
-        copyFromFile(src, offset, length, null);
+        copyFromFile(src, offset, length);
     }
 
     /**
      * The current entry gets {@code length} bytes of {@code src} from {@code offset}, in 64 MiB pieces: the CRC-32
-     * over {@code mapped} (the same bytes, already mapped) or else over a fresh mapping of each piece, the bytes
-     * moved by the kernel.
+     * over positional reads of each piece (never over a mapping, which would crash the JVM if the source were
+     * truncated meanwhile), the bytes moved by the kernel.
      */
-    private void copyFromFile(FileChannel src, long offset, long length, MemorySegment mapped) throws IOException {
+    private void copyFromFile(FileChannel src, long offset, long length) throws IOException {
         EntryChannel e = requireEntry();
         final long chunk = 64L << 20;
-        for (long done = 0; done < length; done += chunk) {
-            long n = Math.min(chunk, length - done);
-            if (mapped != null) {
-                e.crc.update(mapped.asSlice(done, n).asByteBuffer());
-            } else {
-                try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
-                    e.crc.update(src.map(FileChannel.MapMode.READ_ONLY, offset + done, n, arena).asByteBuffer());
+        String what = "the source of entry '" + e.name + "'";
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(Math.max(1, Math.min(length, FileStreamer.CHUNK)), 64);
+            for (long done = 0; done < length; done += chunk) {
+                long n = Math.min(chunk, length - done);
+                FileStreamer.stream(src, what, offset + done, n, buf, c -> e.crc.update(c.asByteBuffer()));
+                FileRegions.transferFully(src, offset + done, n, out, "entry '" + e.name + "'");
+                position += n;
+                e.count += n;
+                if (progress != null) {
+                    progress.accept(position);
                 }
-            }
-            FileRegions.transferFully(src, offset + done, n, out, "entry '" + e.name + "'");
-            position += n;
-            e.count += n;
-            if (progress != null) {
-                progress.accept(position);
             }
         }
     }
@@ -270,7 +271,7 @@ public final class ZipWriter {
             FileRegions.Source s = FileRegions.open(data);
             if (s != null) { // a slice of a file mapped by this library: CRC over the mapping, bytes moved by the kernel
                 try (s) {
-                    copyFromFile(s.channel(), s.offset(), data.byteSize(), data);
+                    copyFromFile(s.channel(), s.offset(), data.byteSize());
                 }
                 return;
             }
@@ -407,7 +408,11 @@ public final class ZipWriter {
 
     /** CRC over a buffer's remaining bytes; heap buffers over non-byte arrays (segments of float[] ...) are copied in chunks. */
     static void updateCrc(CRC32 crc, ByteBuffer src) {
-        if (src.isDirect() || !src.hasArray() || isByteArrayBacked(src)) {
+        if (src.isDirect()) { // a mapping is read chunk by chunk into a private buffer: see FileStreamer
+            FileStreamer.readSegment(MemorySegment.ofBuffer(src.duplicate()), c -> crc.update(c.asByteBuffer()));
+            return;
+        }
+        if (!src.hasArray() || isByteArrayBacked(src)) {
             crc.update(src.duplicate());
             return;
         }
@@ -463,8 +468,26 @@ public final class ZipWriter {
                 throw new java.nio.channels.ClosedChannelException();
             }
             int n = src.remaining();
-            updateCrc(crc, src);
-            writeFully(src);
+            MemorySegment view = src.isDirect() ? MemorySegment.ofBuffer(src) : null;
+            if (view != null && FileStreamer.isMapped(view)) {
+                // from a mapping: CRC and write each chunk of a private copy, so a truncated source fails typed
+                try {
+                    FileStreamer.readSegment(view, c -> {
+                        crc.update(c.asByteBuffer());
+                        try {
+                            writeFully(c.asByteBuffer());
+                        } catch (IOException x) {
+                            throw new java.io.UncheckedIOException(x);
+                        }
+                    });
+                } catch (java.io.UncheckedIOException x) {
+                    throw x.getCause();
+                }
+                src.position(src.limit());
+            } else {
+                updateCrc(crc, src);
+                writeFully(src);
+            }
             count += n;
             if (progress != null) {
                 progress.accept(position);

@@ -1,0 +1,434 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.weightmap.internal.io;
+
+import dev.weightmap.WeightmapException;
+import dev.weightmap.WeightsClosedException;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Set;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+
+/**
+ * Streaming reads that a file changed under the reader cannot turn into a JVM crash.
+ *
+ * <p>A memory-mapped file that is truncated while mapped makes every access past its new end raise SIGBUS.
+ * The JDK turns that signal into an {@link InternalError} for {@link MemorySegment#copy} and plain segment reads,
+ * but not inside intrinsics and vector kernels (CRC32, CRC32C, the Vector API loads of XXH3, the F16/BF16
+ * conversions): there the JVM dies. So streaming work reads files with positional reads ({@link FileChannel#read}
+ * at known offsets) into a small reused direct buffer and hands each filled chunk to a consumer: a short read
+ * becomes {@code FILE_CHANGED} naming the file and the offset. Positional reads into a 1 MiB buffer measured as
+ * fast as or faster than hashing the mapping (see {@code benchmarks/README.md}).
+ *
+ * <p>{@link #readSegment} does the same for a segment that is (a slice of) a mapping: from the mapped file by
+ * positional reads when the file is still the one mapped, else one chunk at a time through
+ * {@link MemorySegment#copy}, with a fault translated to {@code FILE_CHANGED} and a closed mapping to
+ * {@link WeightsClosedException}. Either way no chunk keeps the mapping's arena acquired for long, so closing a
+ * reader is never held up by threads hashing its tensors.
+ */
+public final class FileStreamer {
+    /** Bytes read per positional read (and the largest buffer one stream allocates). */
+    public static final int CHUNK = 1 << 20;
+
+    /** File system types whose files report a size that is not their content (size 0, or 4096). */
+    private static final Set<String> PSEUDO_FILE_SYSTEMS = Set.of("proc", "sysfs", "debugfs", "tracefs",
+            "securityfs", "configfs", "cgroup", "cgroup2", "efivarfs", "fusectl", "bpf", "pstore");
+
+    /** Called after every chunk with the file's name and the end offset of the chunk (tests truncate there). */
+    @FunctionalInterface
+    interface ChunkHook {
+        void afterChunk(String name, long end) throws IOException;
+    }
+
+    static volatile ChunkHook hook;
+
+    /** A consumer of filled chunks. */
+    @FunctionalInterface
+    public interface Sink {
+        /**
+         * Takes one chunk; the segment is valid only during the call.
+         *
+         * @param chunk the bytes read, in a private buffer
+         * @throws IOException when the consumer fails
+         */
+        void accept(MemorySegment chunk) throws IOException;
+    }
+
+    private FileStreamer() {
+    }
+
+    /**
+     * Refuses anything but a regular file (links followed) without opening it: devices, FIFOs (opening one
+     * blocks), sockets, directories, and files of pseudo file systems such as {@code /proc} whose size says
+     * nothing about their content.
+     *
+     * @param file the path
+     * @return the file's attributes
+     * @throws NoSuchFileException when it does not exist
+     * @throws WeightmapException  {@code NOT_A_REGULAR_FILE} naming it otherwise
+     * @throws IOException         when its attributes cannot be read
+     */
+    public static BasicFileAttributes requireRegularFile(Path file) throws IOException {
+        BasicFileAttributes a;
+        try {
+            a = Files.readAttributes(file, BasicFileAttributes.class);
+        } catch (NoSuchFileException e) {
+            if (file.toString().indexOf('\uFFFD') >= 0) { // a name given as text that was not valid UTF-8
+                throw new NoSuchFileException(file.toString(), null, "no such file (the name was not valid"
+                        + " UTF-8 and its bad bytes were replaced by U+FFFD before it got here)");
+            }
+            throw e;
+        }
+        if (!a.isRegularFile()) {
+            throw notRegular(file, a.isDirectory() ? "a directory" : kind(file));
+        }
+        // pseudo files report size 0 (proc, debugfs, cgroup) or one page (sysfs); only then is the file system
+        // looked up, which costs a scan of the mount table
+        String type = a.size() == 0 || a.size() == 4096 ? fileSystemType(file) : null;
+        if (type != null && PSEUDO_FILE_SYSTEMS.contains(type)) {
+            throw notRegular(file, "a file of the " + type + " pseudo file system, whose size is not its content");
+        }
+        return a;
+    }
+
+    private static WeightmapException notRegular(Path file, String what) {
+        return new WeightmapException(WeightmapException.Common.NOT_A_REGULAR_FILE, file.toString(), null,
+                file + ": not a regular file (" + what + ")", null);
+    }
+
+    private static String fileSystemType(Path file) {
+        try {
+            FileStore s = Files.getFileStore(file);
+            return s.type();
+        } catch (IOException | SecurityException | UnsupportedOperationException e) {
+            return null;
+        }
+    }
+
+    /** What kind of special file {@code path} is, for messages. */
+    static String kind(Path path) {
+        try {
+            Object mode = Files.getAttribute(path, "unix:mode");
+            int m = (Integer) mode & 0170000;
+            return switch (m) {
+                case 0010000 -> "a FIFO";
+                case 0020000 -> "a character device";
+                case 0060000 -> "a block device";
+                case 0140000 -> "a socket";
+                case 0040000 -> "a directory";
+                default -> "a special file";
+            };
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException | ClassCastException e) {
+            return "a special file";
+        }
+    }
+
+    /**
+     * Opens a regular file for reading after {@link #requireRegularFile} accepted it.
+     *
+     * @param file the file
+     * @return the channel
+     * @throws WeightmapException {@code NOT_A_REGULAR_FILE}
+     * @throws IOException        when it cannot be opened
+     */
+    public static FileChannel openRegular(Path file) throws IOException {
+        requireRegularFile(file);
+        return FileChannel.open(file, StandardOpenOption.READ);
+    }
+
+    /**
+     * Streams a whole regular file, {@link #CHUNK} bytes at a time.
+     *
+     * @param file the file
+     * @param sink takes the chunks in order
+     * @return the bytes streamed (the file's size when it was opened)
+     * @throws WeightmapException {@code NOT_A_REGULAR_FILE}; {@code FILE_CHANGED} when the file ends early
+     * @throws IOException        when it cannot be read
+     */
+    public static long streamFile(Path file, Sink sink) throws IOException {
+        try (FileChannel ch = openRegular(file)) {
+            long size = ch.size();
+            stream(ch, file.toString(), 0, size, sink);
+            return size;
+        }
+    }
+
+    /**
+     * Streams {@code length} bytes of a file from {@code offset} through a buffer of its own.
+     *
+     * @param ch     the file
+     * @param name   the file's name, for messages
+     * @param offset where to start
+     * @param length how many bytes
+     * @param sink   takes the chunks in order
+     * @throws WeightmapException {@code FILE_CHANGED} when the file ends before {@code offset + length}
+     * @throws IOException        when a read or the sink fails
+     */
+    public static void stream(FileChannel ch, String name, long offset, long length, Sink sink) throws IOException {
+        if (length <= 0) {
+            return;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            stream(ch, name, offset, length, arena.allocate(Math.min(length, CHUNK), 64), sink);
+        }
+    }
+
+    /**
+     * Streams {@code length} bytes of a file from {@code offset} through the caller's buffer.
+     *
+     * @param ch     the file
+     * @param name   the file's name, for messages
+     * @param offset where to start
+     * @param length how many bytes
+     * @param buffer a native buffer (not a mapping) of at least one byte
+     * @param sink   takes the chunks in order
+     * @throws WeightmapException {@code FILE_CHANGED} when the file ends before {@code offset + length}
+     * @throws IOException        when a read or the sink fails
+     */
+    public static void stream(FileChannel ch, String name, long offset, long length, MemorySegment buffer, Sink sink)
+            throws IOException {
+        java.nio.ByteBuffer bb = buffer.asByteBuffer();
+        long done = 0;
+        while (done < length) {
+            int want = (int) Math.min(bb.capacity(), length - done);
+            bb.clear().limit(want);
+            while (bb.hasRemaining()) {
+                int r = ch.read(bb, offset + done + bb.position());
+                if (r < 0) {
+                    throw fileChanged(name, offset + done + bb.position(), offset + length);
+                }
+            }
+            done += want;
+            sink.accept(buffer.asSlice(0, want));
+            ChunkHook h = hook;
+            if (h != null) {
+                h.afterChunk(name, offset + done);
+            }
+        }
+    }
+
+    /**
+     * {@link #stream(FileChannel, String, long, long, Sink)} with the next chunk read while the sink takes the
+     * current one: a second thread does the positional reads into one of two buffers, so copying from the page
+     * cache overlaps with the sink's work (a hash) instead of adding to it. Ranges of up to two chunks are
+     * streamed on the calling thread.
+     *
+     * @param ch     the file
+     * @param name   the file's name, for messages
+     * @param offset where to start
+     * @param length how many bytes
+     * @param sink   takes the chunks in order, on the calling thread
+     * @throws WeightmapException {@code FILE_CHANGED} when the file ends before {@code offset + length}
+     * @throws IOException        when a read or the sink fails
+     */
+    public static void streamAhead(FileChannel ch, String name, long offset, long length, Sink sink)
+            throws IOException {
+        if (length <= 2L * CHUNK) {
+            stream(ch, name, offset, length, sink);
+            return;
+        }
+        long chunks = (length + CHUNK - 1) / CHUNK;
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment[] buf = {arena.allocate(CHUNK, 64), arena.allocate(CHUNK, 64)};
+            Semaphore[] free = {new Semaphore(1), new Semaphore(1)};
+            Semaphore[] full = {new Semaphore(0), new Semaphore(0)};
+            long[] lens = new long[2];
+            AtomicReference<Throwable> failed = new AtomicReference<>();
+            AtomicBoolean stop = new AtomicBoolean();
+            Thread reader = Thread.ofPlatform().daemon().name("weightmap-read-ahead").start(() -> {
+                try {
+                    for (long k = 0; k < chunks; k++) {
+                        int i = (int) (k & 1);
+                        free[i].acquireUninterruptibly();
+                        if (stop.get()) {
+                            return;
+                        }
+                        long n = Math.min(CHUNK, length - k * CHUNK);
+                        stream(ch, name, offset + k * CHUNK, n, buf[i], chunk -> { });
+                        lens[i] = n; // published to the consumer by the release below
+                        full[i].release();
+                    }
+                } catch (Throwable t) {
+                    failed.set(t);
+                    full[0].release();
+                    full[1].release();
+                }
+            });
+            try {
+                for (long k = 0; k < chunks; k++) {
+                    int i = (int) (k & 1);
+                    full[i].acquireUninterruptibly();
+                    Throwable t = failed.get();
+                    if (t instanceof IOException io) {
+                        throw io;
+                    } else if (t instanceof RuntimeException re) {
+                        throw re;
+                    } else if (t instanceof Error err) {
+                        throw err;
+                    } else if (t != null) {
+                        throw new IOException(t);
+                    }
+                    sink.accept(buf[i].asSlice(0, lens[i]));
+                    free[i].release();
+                }
+            } finally {
+                stop.set(true);
+                free[0].release();
+                free[1].release();
+                boolean interrupted = false;
+                while (true) {
+                    try {
+                        reader.join();
+                        break;
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
+
+    /**
+     * The exception for a file that ended before the expected end.
+     *
+     * @param name the file
+     * @param at   where it ended
+     * @param end  where it should have ended
+     * @return the exception, reason {@code FILE_CHANGED}
+     */
+    public static WeightmapException fileChanged(String name, long at, long end) {
+        return new WeightmapException(WeightmapException.Common.FILE_CHANGED, name, null, name
+                + ": the file changed while it was read: it ended before byte " + at + " of the " + end
+                + " expected (truncated by another program?)", null);
+    }
+
+    /**
+     * Whether {@code s} is (a slice of) a memory-mapped file, whose pages can vanish when the file is truncated.
+     *
+     * @param s any segment
+     * @return true for mapped segments
+     */
+    public static boolean isMapped(MemorySegment s) {
+        return s.isNative() && s.isMapped();
+    }
+
+    /**
+     * Hands {@code seg}'s bytes to {@code sink}: a segment that is not a mapping whole and as it is; a mapped one
+     * in chunks of at most {@link #CHUNK} bytes in a private buffer, read from the mapped file by positional
+     * reads when it is at least {@link FileRegions#MIN_TRANSFER} bytes and the file is still the one mapped,
+     * else copied from the mapping chunk by chunk.
+     *
+     * @param seg  the bytes
+     * @param sink takes them in order (never a mapping)
+     * @throws WeightmapException     {@code FILE_CHANGED} naming the file when it was truncated under the mapping;
+     *                                {@code IO_ERROR} when a read fails
+     * @throws WeightsClosedException when the mapping was closed
+     */
+    public static void readSegment(MemorySegment seg, Consumer<MemorySegment> sink) {
+        if (!isMapped(seg)) {
+            sink.accept(seg);
+            return;
+        }
+        long len = seg.byteSize();
+        if (len == 0) {
+            return;
+        }
+        String name = nameOf(seg);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(Math.min(len, CHUNK), 64);
+            FileRegions.Source src = len >= FileRegions.MIN_TRANSFER ? FileRegions.open(seg) : null;
+            if (src != null) {
+                try (src) {
+                    stream(src.channel(), name, src.offset(), len, buf, chunk -> {
+                        if (!seg.scope().isAlive()) {
+                            throw new WeightsClosedException(name);
+                        }
+                        sink.accept(chunk);
+                    });
+                } catch (IOException e) {
+                    throw new WeightmapException(WeightmapException.Common.IO_ERROR, name, null,
+                            name + ": read failed: " + e.getMessage(), e);
+                }
+                return;
+            }
+            for (long off = 0; off < len; off += buf.byteSize()) {
+                long n = Math.min(buf.byteSize(), len - off);
+                try {
+                    MemorySegment.copy(seg, off, buf, 0, n);
+                } catch (InternalError | IllegalStateException e) {
+                    throw translate(e, seg, name);
+                }
+                sink.accept(buf.asSlice(0, n));
+            }
+        }
+    }
+
+    /**
+     * The {@code FILE_CHANGED} exception for the JDK's error on a read of a mapping whose file was truncated.
+     *
+     * @param name  the mapped file
+     * @param fault the JDK's error
+     * @return the exception to throw
+     * @throws InternalError {@code fault} itself when it is not a fault of a memory access
+     */
+    public static WeightmapException faulted(String name, InternalError fault) {
+        if (fault.getMessage() == null || !fault.getMessage().contains("unsafe memory access")) {
+            throw fault;
+        }
+        return new WeightmapException(WeightmapException.Common.FILE_CHANGED, name, null, name
+                + ": the file changed while it was read through its memory mapping (truncated by another"
+                + " program?): " + fault.getMessage(), fault);
+    }
+
+    /**
+     * The file a mapped segment was read from, for messages.
+     *
+     * @param seg a segment
+     * @return its file's path, or a generic description when it is not a registered mapping
+     */
+    public static String nameOf(MemorySegment seg) {
+        Path p = FileRegions.pathOf(seg);
+        return p == null ? "a memory-mapped file" : p.toString();
+    }
+
+    /**
+     * Translates what the JDK throws for an access to a mapping that went away: an {@link InternalError} from
+     * a fault (the mapped file was truncated) to {@code FILE_CHANGED}, the {@link IllegalStateException} of a
+     * closed arena to {@link WeightsClosedException}. Anything else is returned as it is.
+     *
+     * @param failure what the access threw
+     * @param seg     the segment accessed
+     * @param name    the file's name (see {@link #nameOf}), or null to look it up
+     * @return the exception to throw
+     */
+    public static RuntimeException translate(Throwable failure, MemorySegment seg, String name) {
+        if (failure instanceof InternalError ie && isMapped(seg)) {
+            return faulted(name != null ? name : nameOf(seg), ie);
+        }
+        if (failure instanceof IllegalStateException ise && !(failure instanceof WeightsClosedException)
+                && !seg.scope().isAlive()) {
+            return new WeightsClosedException(name != null ? name : nameOf(seg), ise);
+        }
+        if (failure instanceof RuntimeException re) {
+            return re;
+        }
+        if (failure instanceof Error err) {
+            throw err;
+        }
+        return new IllegalStateException(failure);
+    }
+}
