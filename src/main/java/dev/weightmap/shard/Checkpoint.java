@@ -72,14 +72,14 @@ public final class Checkpoint implements Weights {
     /**
      * One tensor.
      *
-     * @throws CheckpointException {@code INDEX_MISMATCH} when there is no such tensor
+     * @throws CheckpointException {@code TENSOR_NOT_FOUND} when there is no such tensor
      */
     @Override
     public Tensor tensor(String name) {
         mapping.ensureOpen();
         Tensor t = tensors.get(name);
         if (t == null) {
-            throw new CheckpointException(CheckpointException.Reason.INDEX_MISMATCH, "No tensor named '" + name
+            throw new CheckpointException(CheckpointException.Reason.TENSOR_NOT_FOUND, "No tensor named '" + name
                     + "' in checkpoint " + (indexFile != null ? indexFile : files.get(0)));
         }
         return t;

@@ -1,0 +1,700 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.weightmap;
+
+import dev.weightmap.internal.json.JsonReader;
+import dev.weightmap.tensor.Tensor;
+import dev.weightmap.testing.Seeded;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.math.BigInteger;
+import java.net.URISyntaxException;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+/**
+ * The contract every {@link Weights} implementation keeps, in the manner of Lucene's {@code BaseDirectoryTestCase}:
+ * each format has one subclass that supplies inputs written by the real tools (copied with the tools'
+ * {@code expected.json} under {@code src/test/resources/contract/}) and says how to damage a copy; every test here
+ * runs against each of them.
+ *
+ * <p>What the contract is: names in the format's documented order; every tensor's dtype, shape and SHA-256 as the
+ * writing tool recorded; {@code tensors()} read-only and ordered as {@code tensorNames()}; an unknown name fails
+ * with {@code TENSOR_NOT_FOUND} naming it; metadata as the tool wrote it; {@code verify()} passes and counts the
+ * checksums the format records, a damaged copy fails typed; after {@code close()} every library method throws
+ * {@link WeightsClosedException} naming the file (identity accessors {@code path()}, {@code displayName()},
+ * {@code format()}, {@code files()}, {@code isOpen()} and {@code close()} keep working), readers racing a close
+ * see only typed failures, a lease keeps the memory mapped until released; detection by content, whatever the
+ * file is called; garbage fails with {@code UNKNOWN_FORMAT} naming the file and saying what it looks like.
+ */
+@ExtendWith(Seeded.Extension.class)
+abstract class WeightsContractTest {
+
+    /**
+     * One input of the suite and what the tool that wrote it recorded.
+     *
+     * @param id        a short label for messages
+     * @param path      the file, index file or folder to open
+     * @param options   the options to open it with
+     * @param tensors   every tensor, in the order {@link Weights#tensorNames()} documents for the format
+     * @param metadata  what {@link Weights#metadata()} must equal
+     * @param checksums how many recorded checksums {@link Weights#verify()} recomputes
+     */
+    record Fixture(String id, Path path, OpenOptions options, List<ExpectedTensor> tensors,
+                   Map<String, ?> metadata, int checksums) {
+        @Override
+        public String toString() {
+            return id;
+        }
+
+        List<String> names() {
+            return tensors.stream().map(ExpectedTensor::name).toList();
+        }
+    }
+
+    /**
+     * One tensor as the writing tool recorded it.
+     *
+     * @param name   its name
+     * @param dtype  the safetensors dtype name ({@code C128} for torch's complex128)
+     * @param shape  its shape
+     * @param sha256 SHA-256 of its logical bytes (row-major, contiguous, little-endian)
+     */
+    record ExpectedTensor(String name, String dtype, long[] shape, String sha256) {
+    }
+
+    @TempDir
+    Path tmp;
+
+    // ------------------------------------------------------------------ what each format supplies
+
+    /**
+     * The format every fixture opens as.
+     *
+     * @return the name {@link Weights#format()} reports
+     */
+    abstract String format();
+
+    /**
+     * The inputs, each with what its writer recorded.
+     *
+     * @return at least one fixture
+     * @throws IOException when a resource cannot be read
+     */
+    abstract List<Fixture> fixtures() throws IOException;
+
+    /**
+     * Makes a damaged copy of {@code f} in {@code dir}: a flipped byte inside a tensor for a format that records
+     * checksums, a truncated file for the others.
+     *
+     * @param f   the fixture
+     * @param dir an empty folder to write into
+     * @return the damaged input to open
+     * @throws IOException when copying fails
+     */
+    abstract Path corrupt(Fixture f, Path dir) throws IOException;
+
+    /**
+     * The reason codes the damaged copy of {@code f} may fail with (when opened, or else when verified).
+     *
+     * @param f the fixture
+     * @return the accepted codes
+     */
+    abstract Set<String> corruptionReasons(Fixture f);
+
+    /**
+     * File name endings that do not name this format (the empty string: no extension), for the detection tests.
+     *
+     * @return the endings
+     */
+    abstract List<String> wrongExtensions();
+
+    /**
+     * File name endings of this format: garbage named so must fail with one of the format's own typed errors.
+     *
+     * @return the endings
+     */
+    abstract List<String> ownExtensions();
+
+    /**
+     * Copies the input of {@code f} to {@code dir/name} (a folder is copied as a tree).
+     *
+     * @param f    the fixture
+     * @param dir  the folder to copy into
+     * @param name the new file name
+     * @return the path to open
+     * @throws IOException when copying fails
+     */
+    Path copyAs(Fixture f, Path dir, String name) throws IOException {
+        Path to = dir.resolve(name);
+        if (Files.isDirectory(f.path())) {
+            copyTree(f.path(), to);
+        } else {
+            Files.copy(f.path(), to);
+        }
+        return to;
+    }
+
+    /**
+     * What a GGUF file does today: {@code UNSUPPORTED_FORMAT} naming the file and saying GGUF is not supported yet.
+     * Override (or change) this one method when GGUF is read.
+     *
+     * @param gguf a real GGUF file (gguf-py's, no tensors)
+     * @throws IOException when the file cannot be read
+     */
+    void checkGguf(Path gguf) throws IOException {
+        Throwable t = catchThrowable(() -> Weights.open(gguf).close());
+        assertThat(t).isInstanceOf(WeightmapException.class);
+        assertThat(((WeightmapException) t).code()).isEqualTo("UNSUPPORTED_FORMAT");
+        assertThat(t.getMessage()).contains(gguf.toString()).containsIgnoringCase("GGUF");
+        assertThat(((WeightmapException) t).file()).isEqualTo(gguf.toString());
+    }
+
+    Weights open(Fixture f) throws IOException {
+        return Weights.open(f.path(), f.options());
+    }
+
+    // ------------------------------------------------------------------ names, tensors, metadata
+
+    @Test
+    void namesComeInTheDocumentedOrder() throws IOException {
+        for (Fixture f : fixtures()) {
+            try (Weights w = open(f)) {
+                assertThat(w.format()).as(f.id()).isEqualTo(format());
+                assertThat(w.tensorNames()).as(f.id()).containsExactlyElementsOf(f.names());
+                assertThat(List.copyOf(w.tensors().keySet())).as(f.id()).containsExactlyElementsOf(f.names());
+                assertThat(w.locations().stream().map(TensorLocation::name).toList()).as(f.id())
+                        .containsExactlyElementsOf(f.names());
+                assertThatThrownBy(() -> w.tensorNames().add("x")).isInstanceOf(UnsupportedOperationException.class);
+                assertThat(w.tensorNames()).as("stable").isEqualTo(w.tensorNames());
+            }
+        }
+    }
+
+    @Test
+    void everyTensorHasTheToolsDtypeShapeAndBytes() throws IOException {
+        for (Fixture f : fixtures()) {
+            try (Weights w = open(f)) {
+                Map<String, Tensor> all = w.tensors();
+                List<TensorLocation> locations = w.locations();
+                for (int i = 0; i < f.tensors().size(); i++) {
+                    ExpectedTensor e = f.tensors().get(i);
+                    String at = f.id() + " " + e.name();
+                    Tensor t = w.tensor(e.name());
+                    assertThat(w.contains(e.name())).as(at).isTrue();
+                    assertThat(t.dtype().headerName()).as(at).isEqualTo(e.dtype());
+                    assertThat(t.shape()).as(at).isEqualTo(e.shape());
+                    assertThat(sha256(t)).as(at).isEqualTo(e.sha256());
+                    assertThat(sha256(all.get(e.name()))).as(at).isEqualTo(e.sha256());
+                    TensorLocation l = locations.get(i);
+                    assertThat(l.dtype()).as(at).isEqualTo(t.dtype());
+                    assertThat(l.shape()).as(at).isEqualTo(e.shape());
+                    assertThat(l.length()).as(at).isEqualTo(t.byteLength());
+                    assertThat(l.offset()).as(at).isNotNegative();
+                }
+            }
+        }
+    }
+
+    @Test
+    void tensorsIsReadOnlyAndOrderedLikeTensorNames() throws IOException {
+        for (Fixture f : fixtures()) {
+            try (Weights w = open(f)) {
+                Map<String, Tensor> m = w.tensors();
+                assertThat(m).as(f.id()).hasSize(f.tensors().size());
+                assertThat(List.copyOf(m.keySet())).as(f.id()).isEqualTo(w.tensorNames());
+                List<String> iterated = new ArrayList<>();
+                m.forEach((k, v) -> iterated.add(k));
+                assertThat(iterated).as(f.id()).isEqualTo(w.tensorNames());
+                String first = f.names().get(0);
+                Tensor any = m.get(first);
+                assertThat(any).isNotNull();
+                assertReadOnly(f.id(), () -> m.put("x", any));
+                assertReadOnly(f.id(), () -> m.remove(first));
+                assertReadOnly(f.id(), () -> m.putAll(Map.of("x", any)));
+                assertReadOnly(f.id(), m::clear);
+                assertReadOnly(f.id(), () -> m.keySet().remove(first));
+                assertReadOnly(f.id(), () -> m.values().clear());
+                assertReadOnly(f.id(), () -> m.entrySet().iterator().next().setValue(any));
+                assertReadOnly(f.id(), () -> {
+                    Iterator<String> it = m.keySet().iterator();
+                    it.next();
+                    it.remove();
+                });
+                assertThat(m).as(f.id() + ": unchanged").hasSize(f.tensors().size()).containsKey(first);
+                assertThat(w.tensorNames()).as(f.id()).containsExactlyElementsOf(f.names());
+            }
+        }
+    }
+
+    @Test
+    void anUnknownNameIsTensorNotFoundNamingIt() throws IOException {
+        String missing = "no.such.tensor \u00e9";
+        for (Fixture f : fixtures()) {
+            try (Weights w = open(f)) {
+                assertThat(w.contains(missing)).as(f.id()).isFalse();
+                assertThat(w.tensors().get(missing)).as(f.id()).isNull();
+                assertThat(w.tensors().containsKey(missing)).as(f.id()).isFalse();
+                Throwable t = catchThrowable(() -> w.tensor(missing));
+                assertThat(t).as(f.id()).isInstanceOf(WeightmapException.class);
+                assertThat(((WeightmapException) t).code()).as(f.id()).isEqualTo("TENSOR_NOT_FOUND");
+                assertThat(WeightmapException.reasonOf(t)).isEqualTo("TENSOR_NOT_FOUND");
+                assertThat(t.getMessage()).as(f.id()).contains(missing).contains(w.displayName());
+            }
+        }
+    }
+
+    @Test
+    void metadataIsWhatTheToolWrote() throws IOException {
+        for (Fixture f : fixtures()) {
+            try (Weights w = open(f)) {
+                Map<String, ?> m = w.metadata();
+                assertThat(plain(m)).as(f.id()).isEqualTo(plain(f.metadata()));
+                assertReadOnly(f.id(), () -> put(m, "x"));
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ verify and damage
+
+    @Test
+    void verifyPassesAndReportsWhatTheFormatRecords() throws IOException {
+        for (Fixture f : fixtures()) {
+            try (Weights w = open(f)) {
+                VerifyReport r = w.verify();
+                assertThat(r.format()).as(f.id()).isEqualTo(format());
+                assertThat(r.tensors()).as(f.id()).isEqualTo(f.tensors().size());
+                assertThat(r.files()).as(f.id()).isEqualTo(w.files().size());
+                assertThat(r.checksums()).as(f.id()).isEqualTo(f.checksums());
+                assertThat(r.bytes()).as(f.id()).isPositive();
+                assertThat(r.checks()).as(f.id()).isNotEmpty();
+                if (f.checksums() > 0) {
+                    assertThat(String.join("; ", r.checks())).as(f.id()).containsIgnoringCase("CRC");
+                }
+            }
+        }
+    }
+
+    @Test
+    void aDamagedCopyFailsTyped() throws IOException {
+        for (Fixture f : fixtures()) {
+            Path dir = Files.createDirectories(tmp.resolve("damaged-" + f.id().replace('/', '_')));
+            Path bad = corrupt(f, dir);
+            Throwable t = catchThrowable(() -> {
+                try (Weights w = Weights.open(bad, f.options())) {
+                    w.verify();
+                }
+            });
+            assertThat(t).as(f.id() + ": open + verify of the damaged copy").isInstanceOf(WeightmapException.class);
+            WeightmapException e = (WeightmapException) t;
+            assertThat(e.code()).as(f.id() + ": " + e.getMessage()).isIn(corruptionReasons(f));
+            assertThat(e.getMessage()).as(f.id()).contains(dir.toString());
+        }
+    }
+
+    @Test
+    void garbageNamedLikeThisFormatFailsWithATypedError(Seeded seeded) {
+        seeded.tries(12, g -> {
+            byte[] b = g.bytes(g.pick(16, 300, 5000));
+            String ext = g.pick(ownExtensions());
+            Path p = Files.createTempFile(tmp, "garbage", ext);
+            Files.write(p, b);
+            Throwable t = catchThrowable(() -> {
+                try (Weights w = Weights.open(p)) {
+                    w.verify();
+                    for (String n : w.tensorNames()) {
+                        sha256(w.tensor(n));
+                    }
+                }
+            });
+            if (t != null) {
+                assertThat(t).as("%s bytes named %s", b.length, ext).isInstanceOf(WeightmapException.class);
+                assertThat(t.getMessage()).contains(p.getFileName().toString());
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------ close, races, leases
+
+    @Test
+    void afterCloseEveryLibraryMethodThrowsTypedNamingTheFile() throws IOException {
+        for (Fixture f : fixtures()) {
+            Weights w = open(f);
+            String first = f.names().get(0);
+            Tensor before = w.tensor(first);
+            Path path = w.path();
+            String name = w.displayName();
+            List<Path> files = w.files();
+            w.close();
+            assertThat(w.isOpen()).isFalse();
+            w.close(); // idempotent
+            assertThat(w.isOpen()).isFalse();
+            Map<String, Executable> calls = new LinkedHashMap<>();
+            calls.put("tensorNames", w::tensorNames);
+            calls.put("tensor", () -> w.tensor(first));
+            calls.put("tensor(missing)", () -> w.tensor("missing"));
+            calls.put("contains", () -> w.contains(first));
+            calls.put("tensors", w::tensors);
+            calls.put("metadata", w::metadata);
+            calls.put("verify", w::verify);
+            calls.put("locations", w::locations);
+            calls.put("retain", w::retain);
+            calls.forEach((method, call) -> {
+                Throwable t = catchThrowable(call::execute);
+                assertThat(t).as(f.id() + ": " + method + " after close").isInstanceOf(WeightsClosedException.class)
+                        .isInstanceOf(IllegalStateException.class);
+                assertThat(t.getMessage()).as(f.id() + ": " + method).contains(name);
+                assertThat(((WeightsClosedException) t).file()).isEqualTo(name);
+                assertThat(WeightmapException.reasonOf(t)).isEqualTo("CLOSED");
+            });
+            assertThat(w.path()).isEqualTo(path);
+            assertThat(w.displayName()).isEqualTo(name);
+            assertThat(w.format()).isEqualTo(format());
+            assertThat(w.files()).isEqualTo(files);
+            if (before.byteLength() > 0) {
+                assertThatThrownBy(() -> sha256(before)).as(f.id() + ": raw access after unmap")
+                        .isInstanceOf(IllegalStateException.class);
+            }
+        }
+    }
+
+    @Test
+    void readersRacingCloseSeeOnlyTypedFailures() throws Exception {
+        for (Fixture f : fixtures()) {
+            for (int round = 0; round < 3; round++) {
+                Weights w = open(f);
+                List<String> names = w.tensorNames();
+                int readers = 8;
+                CountDownLatch warmedUp = new CountDownLatch(readers);
+                ConcurrentLinkedQueue<Throwable> wrong = new ConcurrentLinkedQueue<>();
+                AtomicInteger closedSeen = new AtomicInteger();
+                List<Thread> threads = new ArrayList<>();
+                for (int r = 0; r < readers; r++) {
+                    int me = r;
+                    threads.add(Thread.ofPlatform().name("reader-" + r).start(() -> {
+                        boolean counted = false;
+                        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                        try {
+                            while (System.nanoTime() < deadline) {
+                                for (int i = 0; i < names.size(); i++) {
+                                    String n = names.get((i + me) % names.size());
+                                    Tensor t = w.tensor(n);
+                                    readAll(t);
+                                }
+                                if (!counted) {
+                                    counted = true;
+                                    warmedUp.countDown();
+                                }
+                            }
+                        } catch (IllegalStateException e) {
+                            closedSeen.incrementAndGet(); // WeightsClosedException, or the JDK's on raw access
+                        } catch (Throwable e) {
+                            wrong.add(e);
+                        } finally {
+                            if (!counted) {
+                                warmedUp.countDown();
+                            }
+                        }
+                    }));
+                }
+                assertThat(warmedUp.await(30, TimeUnit.SECONDS)).as("readers started").isTrue();
+                w.close();
+                for (Thread t : threads) {
+                    t.join(TimeUnit.SECONDS.toMillis(30));
+                    assertThat(t.isAlive()).as(f.id() + ": " + t.getName() + " finished").isFalse();
+                }
+                assertThat(wrong).as(f.id() + ": failures other than the closed ones").isEmpty();
+                assertThat(catchThrowable(() -> w.tensor(names.get(0)))).isInstanceOf(WeightsClosedException.class);
+            }
+        }
+    }
+
+    @Test
+    void aLeaseKeepsTheMappingsUntilReleased() throws IOException {
+        for (Fixture f : fixtures()) {
+            Weights w = open(f);
+            ExpectedTensor e = f.tensors().stream().filter(x -> !x.sha256().equals(EMPTY_SHA256)).findFirst()
+                    .orElseThrow();
+            Tensor t = w.tensor(e.name());
+            MemorySegment data = t.storage(); // raw memory, as a native consumer holds it
+            Weights.Lease lease = w.retain();
+            Weights.Lease second = w.retain();
+            w.close();
+            assertThat(w.isOpen()).isFalse();
+            assertThatThrownBy(() -> w.tensor(e.name())).isInstanceOf(WeightsClosedException.class);
+            assertThatThrownBy(w::retain).isInstanceOf(WeightsClosedException.class);
+            assertThat(sha256(t)).as(f.id() + ": readable while leased").isEqualTo(e.sha256());
+            data.get(ValueLayout.JAVA_BYTE, 0);
+            lease.close();
+            lease.close(); // idempotent: must not release the second lease's reference
+            assertThat(sha256(t)).as(f.id() + ": readable while the second lease is held").isEqualTo(e.sha256());
+            second.close();
+            assertThatThrownBy(() -> data.get(ValueLayout.JAVA_BYTE, 0)).as(f.id() + ": unmapped after release")
+                    .isInstanceOf(IllegalStateException.class);
+            assertThatThrownBy(() -> sha256(t)).isInstanceOf(IllegalStateException.class);
+        }
+    }
+
+    // ------------------------------------------------------------------ detection
+
+    @Test
+    void detectedByContentWhateverTheName() throws IOException {
+        for (Fixture f : fixtures()) {
+            for (String ext : wrongExtensions()) {
+                String name = "blob-" + Integer.toHexString(f.id().hashCode()) + ext;
+                Path dir = Files.createDirectories(tmp.resolve("renamed-" + f.id().replace('/', '_')
+                        + ext.replace('.', '_')));
+                Path copy = copyAs(f, dir, name);
+                String at = f.id() + " as " + copy.getFileName();
+                assertThat(Weights.detect(copy)).as(at).isEqualTo(format());
+                try (Weights w = Weights.open(copy, f.options())) {
+                    assertThat(w.format()).as(at).isEqualTo(format());
+                    if (Files.isDirectory(copy)) { // a folder's reader may report the index it found there
+                        assertThat(w.path()).as(at).satisfiesAnyOf(p -> assertThat(p).isEqualTo(copy),
+                                p -> assertThat(p.getParent()).isEqualTo(copy));
+                    } else {
+                        assertThat(w.path()).as(at).isEqualTo(copy);
+                    }
+                    assertThat(w.tensorNames()).as(at).containsExactlyElementsOf(f.names());
+                    for (ExpectedTensor e : f.tensors()) {
+                        assertThat(sha256(w.tensor(e.name()))).as(at + " " + e.name()).isEqualTo(e.sha256());
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void randomBytesAreUnknownFormat(Seeded seeded) {
+        seeded.tries(20, g -> {
+            byte[] b = g.bytes(g.pick(1, 7, 8, 64, 4096, 9000));
+            if (b.length == 0 || (b[0] == 'G' && b.length > 3 && b[1] == 'G')) {
+                return;
+            }
+            Path p = tmp.resolve("random-" + Integer.toHexString(java.util.Arrays.hashCode(b)));
+            Files.write(p, b);
+            WeightmapException e = unknown(p);
+            assertThat(e.getMessage()).containsAnyOf("binary data", "text", "JSON");
+        });
+    }
+
+    @Test
+    void anEmptyFileIsUnknownFormat() throws IOException {
+        Path p = Files.createFile(tmp.resolve("empty"));
+        assertThat(unknown(p).getMessage()).contains("an empty file");
+        Path q = Files.createFile(tmp.resolve("empty.txt"));
+        assertThat(unknown(q).getMessage()).contains("an empty file");
+    }
+
+    @Test
+    void aTextFileIsUnknownFormat() throws IOException {
+        Path p = tmp.resolve("notes");
+        Files.writeString(p, "These are not weights.\nJust a line of text, \u00fcnicode too.\n");
+        assertThat(unknown(p).getMessage()).contains("text");
+        Path lfs = tmp.resolve("model-lfs");
+        Files.writeString(lfs, "version https://git-lfs.github.com/spec/v1\noid sha256:0123\nsize 12\n");
+        assertThat(unknown(lfs).getMessage()).contains("Git LFS");
+        Path json = tmp.resolve("config");
+        Files.writeString(json, "{\"hidden_size\": 64}");
+        assertThat(unknown(json).getMessage()).contains("JSON");
+    }
+
+    @Test
+    void anHtmlPageIsUnknownFormat() throws IOException {
+        Path p = tmp.resolve("download");
+        Files.writeString(p, "\n<!DOCTYPE html>\n<html><head><title>404</title></head><body>Not found</body></html>\n");
+        assertThat(unknown(p).getMessage()).contains("HTML");
+        Path q = tmp.resolve("page.html");
+        Files.writeString(q, "<html><body>rate limited</body></html>");
+        assertThat(unknown(q).getMessage()).contains("HTML");
+    }
+
+    @Test
+    void aGgufFile() throws IOException {
+        Path copy = tmp.resolve("weights");
+        Files.copy(resource("zero_tensors.gguf"), copy);
+        checkGguf(copy);
+        checkGguf(resource("zero_tensors.gguf"));
+    }
+
+    /** Opens {@code p} and expects UNKNOWN_FORMAT naming it; also through {@link Weights#detect(Path)}. */
+    static WeightmapException unknown(Path p) throws IOException {
+        for (Executable call : List.<Executable>of(() -> Weights.open(p).close(), () -> Weights.detect(p))) {
+            Throwable t = catchThrowable(call::execute);
+            assertThat(t).as(p.getFileName().toString()).isInstanceOf(WeightmapException.class);
+            WeightmapException e = (WeightmapException) t;
+            assertThat(e.code()).as(e.getMessage()).isEqualTo("UNKNOWN_FORMAT");
+            assertThat(e.getMessage()).contains(p.toString());
+            assertThat(e.file()).isEqualTo(p.toString());
+        }
+        return (WeightmapException) catchThrowable(() -> Weights.detect(p));
+    }
+
+    // ------------------------------------------------------------------ helpers for the subclasses
+
+    /** SHA-256 of no bytes: a zero-size tensor's. */
+    static final String EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+    static Path resource(String rel) {
+        try {
+            var url = WeightsContractTest.class.getResource("/contract/" + rel);
+            if (url == null) {
+                throw new IllegalStateException("missing test resource contract/" + rel);
+            }
+            return Path.of(url.toURI());
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static Object json(Path p) throws IOException {
+        return JsonReader.parse(Files.readAllBytes(p));
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> map(Object o) {
+        return (Map<String, Object>) o;
+    }
+
+    @SuppressWarnings("unchecked")
+    static List<Map<String, Object>> maps(Object o) {
+        return (List<Map<String, Object>>) o;
+    }
+
+    static long[] longs(Object o) {
+        return ((List<?>) o).stream().mapToLong(x -> ((Number) x).longValue()).toArray();
+    }
+
+    static long number(Object o) {
+        return ((Number) o).longValue();
+    }
+
+    /** SHA-256 over a tensor's logical bytes (row-major, contiguous), as the fixtures record it. */
+    static String sha256(Tensor t) {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            try (OutputStream os = new DigestOutputStream(OutputStream.nullOutputStream(), md)) {
+                t.writeTo(Channels.newChannel(os));
+            }
+            return HexFormat.of().formatHex(md.digest());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Reads every byte of a tensor through its raw segment (what a consumer of {@code data()} does). */
+    static long readAll(Tensor t) {
+        MemorySegment s = t.data();
+        long sum = 0;
+        long n = s.byteSize();
+        long i = 0;
+        for (; i + 8 <= n; i += 8) {
+            sum += s.get(ValueLayout.JAVA_LONG_UNALIGNED, i);
+        }
+        for (; i < n; i++) {
+            sum += s.get(ValueLayout.JAVA_BYTE, i);
+        }
+        return sum;
+    }
+
+    /** A copy of {@code from} with the byte at {@code offset} inverted. */
+    static Path flipByte(Path from, Path to, long offset) throws IOException {
+        Files.copy(from, to);
+        try (FileChannel ch = FileChannel.open(to, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ByteBuffer b = ByteBuffer.allocate(1);
+            ch.read(b, offset);
+            b.flip();
+            b.put(0, (byte) ~b.get(0));
+            ch.write(b, offset);
+        }
+        return to;
+    }
+
+    /** A copy of {@code from} without its last {@code drop} bytes. */
+    static Path truncated(Path from, Path to, long drop) throws IOException {
+        Files.copy(from, to);
+        try (FileChannel ch = FileChannel.open(to, StandardOpenOption.WRITE)) {
+            ch.truncate(ch.size() - drop);
+        }
+        return to;
+    }
+
+    static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> all = Files.walk(from)) {
+            for (Path p : (Iterable<Path>) all::iterator) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target);
+                }
+            }
+        }
+    }
+
+    /** Values as JSON has them: maps with string keys in order, lists, strings, booleans, integers as longs. */
+    static Object plain(Object v) {
+        if (v instanceof Map<?, ?> m) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            m.forEach((k, x) -> out.put(String.valueOf(k), plain(x)));
+            return out;
+        }
+        if (v instanceof Collection<?> c) {
+            return c.stream().map(WeightsContractTest::plain).toList();
+        }
+        if (v instanceof BigInteger b && b.bitLength() < 64) {
+            return b.longValue();
+        }
+        if (v instanceof Integer || v instanceof Short || v instanceof Byte) {
+            return ((Number) v).longValue();
+        }
+        return v;
+    }
+
+    static String utf8(byte[] b) {
+        return new String(b, StandardCharsets.UTF_8);
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static void put(Map<String, ?> m, String key) {
+        ((Map) m).put(key, "v");
+    }
+
+    private static void assertReadOnly(String at, Executable call) {
+        assertThat(catchThrowable(call::execute)).as(at + ": a write through tensors()/metadata()")
+                .isInstanceOf(UnsupportedOperationException.class);
+    }
+}
