@@ -34,6 +34,11 @@ class ShardedFolderContractTest extends WeightsContractTest {
         return ShardedIndexContractTest.damageReasons(f);
     }
 
+    @Override
+    Path dataFile(Path copy) throws IOException {
+        return ShardedIndexContractTest.secondShard(copy);
+    }
+
     /** Folder names carry no format: a folder called {@code x.safetensors} is still a folder. */
     @Override
     List<String> wrongExtensions() {

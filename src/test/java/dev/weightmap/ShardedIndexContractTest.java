@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -87,6 +88,19 @@ class ShardedIndexContractTest extends WeightsContractTest {
             truncated(folder.resolve(shard), p, 1);
         }
         return Files.isDirectory(f.path()) ? copy : copy.resolve(f.path().getFileName().toString());
+    }
+
+    /** The second shard of the copied checkpoint. */
+    static Path secondShard(Path copy) throws IOException {
+        Path folder = Files.isDirectory(copy) ? copy : copy.getParent();
+        try (Stream<Path> files = Files.list(folder)) {
+            return files.filter(p -> p.getFileName().toString().contains("-00002-of-")).findFirst().orElseThrow();
+        }
+    }
+
+    @Override
+    Path dataFile(Path copy) throws IOException {
+        return secondShard(copy);
     }
 
     static Set<String> damageReasons(Fixture f) {

@@ -324,20 +324,97 @@ abstract class WeightsContractTest {
     }
 
     @Test
+    void aTruncatedCopyFailsTypedNamingTheFile(Seeded seeded) throws IOException {
+        List<Fixture> all = fixtures();
+        seeded.tries(12, g -> {
+            Fixture f = g.pick(all);
+            Path dir = Files.createTempDirectory(tmp, "cut");
+            Path copy = copyAs(f, dir, f.path().getFileName().toString());
+            Path victim = dataFile(copy);
+            long size = Files.size(victim);
+            long keep = g.pick(0L, 1L, 7L, 8L, 64L, size / 2, size - 22, size - 1, g.longIn(0, size - 1));
+            keep = Math.max(0, Math.min(size - 1, keep));
+            try (FileChannel ch = FileChannel.open(victim, StandardOpenOption.WRITE)) {
+                ch.truncate(keep);
+            }
+            seeded.tally("kept", keep == 0 ? "0" : keep == size - 1 ? "all but 1" : "some");
+            Throwable t = catchThrowable(() -> openReadAll(copy, f.options()));
+            assertThat(t).as("%s cut to %d of %d bytes", f.id(), keep, size).isInstanceOf(WeightmapException.class);
+            assertThat(t.getMessage()).as(f.id()).contains(dir.toString());
+        });
+    }
+
+    @Test
+    void flippedBytesFailTypedOrLeaveCheckedBytesIntact(Seeded seeded) throws IOException {
+        List<Fixture> all = fixtures();
+        seeded.tries(40, g -> {
+            Fixture f = g.pick(all);
+            Path dir = Files.createTempDirectory(tmp, "flip");
+            Path copy = copyAs(f, dir, f.path().getFileName().toString());
+            Path victim = dataFile(copy);
+            long size = Files.size(victim);
+            try (FileChannel ch = FileChannel.open(victim, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                for (int k = g.intIn(1, 3); k > 0; k--) {
+                    long at = switch (g.intIn(0, 2)) {
+                        case 0 -> g.longIn(0, Math.min(size, 1024) - 1);             // headers, pickle
+                        case 1 -> g.longIn(Math.max(0, size - 1024), size - 1);      // zip directories
+                        default -> g.longIn(0, size - 1);
+                    };
+                    ByteBuffer b = ByteBuffer.allocate(1);
+                    ch.read(b, at);
+                    b.put(0, (byte) (b.get(0) ^ (1 << g.intIn(0, 7))));
+                    b.rewind();
+                    ch.write(b, at);
+                }
+            }
+            Map<String, String> read = new LinkedHashMap<>();
+            Throwable t = catchThrowable(() -> read.putAll(openReadAll(copy, f.options())));
+            seeded.tally("outcome", t == null ? "read" : t instanceof WeightmapException e ? e.code() : t.toString());
+            if (t != null) {
+                assertThat(t).as(f.id()).isInstanceOf(WeightmapException.class);
+                assertThat(t.getMessage()).as(f.id()).contains(dir.toString());
+            } else if (f.checksums() > 0) { // verify() passed: what the checksums cover is unchanged
+                Map<String, String> expected = new LinkedHashMap<>();
+                f.tensors().forEach(e -> expected.put(e.name(), e.sha256()));
+                assertThat(read).as(f.id() + ": verified after a flip").containsExactlyEntriesOf(expected);
+            }
+        });
+    }
+
+    /**
+     * The file to damage in a copy made by {@link #copyAs}: the copy itself, unless the format spreads over
+     * several files.
+     *
+     * @param copy the copy
+     * @return the file to truncate or flip bytes in
+     * @throws IOException when listing a folder fails
+     */
+    Path dataFile(Path copy) throws IOException {
+        return copy;
+    }
+
+    /** Opens, verifies and reads every tensor's bytes: their SHA-256 by name. */
+    static Map<String, String> openReadAll(Path p, OpenOptions options) throws IOException {
+        try (Weights w = Weights.open(p, options)) {
+            w.verify();
+            w.metadata();
+            w.locations();
+            Map<String, String> out = new LinkedHashMap<>();
+            for (String n : w.tensorNames()) {
+                out.put(n, sha256(w.tensor(n)));
+            }
+            return out;
+        }
+    }
+
+    @Test
     void garbageNamedLikeThisFormatFailsWithATypedError(Seeded seeded) {
         seeded.tries(12, g -> {
             byte[] b = g.bytes(g.pick(16, 300, 5000));
             String ext = g.pick(ownExtensions());
             Path p = Files.createTempFile(tmp, "garbage", ext);
             Files.write(p, b);
-            Throwable t = catchThrowable(() -> {
-                try (Weights w = Weights.open(p)) {
-                    w.verify();
-                    for (String n : w.tensorNames()) {
-                        sha256(w.tensor(n));
-                    }
-                }
-            });
+            Throwable t = catchThrowable(() -> openReadAll(p, OpenOptions.defaults()));
             if (t != null) {
                 assertThat(t).as("%s bytes named %s", b.length, ext).isInstanceOf(WeightmapException.class);
                 assertThat(t.getMessage()).contains(p.getFileName().toString());
@@ -406,11 +483,20 @@ abstract class WeightsContractTest {
                         boolean counted = false;
                         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
                         try {
-                            while (System.nanoTime() < deadline) {
+                            for (int pass = 0; System.nanoTime() < deadline; pass++) {
                                 for (int i = 0; i < names.size(); i++) {
                                     String n = names.get((i + me) % names.size());
                                     Tensor t = w.tensor(n);
                                     readAll(t);
+                                    if (!w.contains(n)) {
+                                        throw new AssertionError("lost " + n);
+                                    }
+                                }
+                                switch ((pass + me) % 4) {
+                                    case 0 -> w.tensors().forEach((n, t) -> sha256(t));
+                                    case 1 -> w.locations();
+                                    case 2 -> w.metadata();
+                                    default -> w.verify();
                                 }
                                 if (!counted) {
                                     counted = true;
@@ -435,6 +521,7 @@ abstract class WeightsContractTest {
                     assertThat(t.isAlive()).as(f.id() + ": " + t.getName() + " finished").isFalse();
                 }
                 assertThat(wrong).as(f.id() + ": failures other than the closed ones").isEmpty();
+                assertThat(closedSeen).as(f.id() + ": readers that saw the close").hasValue(readers);
                 assertThat(catchThrowable(() -> w.tensor(names.get(0)))).isInstanceOf(WeightsClosedException.class);
             }
         }
@@ -447,6 +534,7 @@ abstract class WeightsContractTest {
             ExpectedTensor e = f.tensors().stream().filter(x -> !x.sha256().equals(EMPTY_SHA256)).findFirst()
                     .orElseThrow();
             Tensor t = w.tensor(e.name());
+            Map<String, Tensor> all = Map.copyOf(w.tensors());
             MemorySegment data = t.storage(); // raw memory, as a native consumer holds it
             Weights.Lease lease = w.retain();
             Weights.Lease second = w.retain();
@@ -456,6 +544,10 @@ abstract class WeightsContractTest {
             assertThatThrownBy(w::retain).isInstanceOf(WeightsClosedException.class);
             assertThat(sha256(t)).as(f.id() + ": readable while leased").isEqualTo(e.sha256());
             data.get(ValueLayout.JAVA_BYTE, 0);
+            for (ExpectedTensor x : f.tensors()) { // one lease covers every file of the reader
+                assertThat(sha256(all.get(x.name()))).as(f.id() + " " + x.name() + " while leased")
+                        .isEqualTo(x.sha256());
+            }
             lease.close();
             lease.close(); // idempotent: must not release the second lease's reference
             assertThat(sha256(t)).as(f.id() + ": readable while the second lease is held").isEqualTo(e.sha256());
