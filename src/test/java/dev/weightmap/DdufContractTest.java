@@ -49,7 +49,8 @@ class DdufContractTest extends WeightsContractTest {
         tensors.sort(Comparator.<Map<String, Object>>comparingInt(t -> entryOrder.indexOf((String) t.get("entry")))
                 .thenComparingLong(t -> longs(t.get("data_offsets"))[0]));
         List<ExpectedTensor> expected = tensors.stream().map(t -> new ExpectedTensor(t.get("entry") + "::"
-                + t.get("name"), (String) t.get("dtype"), longs(t.get("shape")), (String) t.get("sha256"))).toList();
+                + t.get("name"), (String) t.get("dtype"), longs(t.get("shape")), (String) t.get("sha256"), null,
+                number(t.get("archive_offset")))).toList();
         Map<String, Object> index = entries.stream().filter(e -> e.get("name").equals("model_index.json"))
                 .findFirst().orElseThrow();
         byte[] archive = Files.readAllBytes(path);

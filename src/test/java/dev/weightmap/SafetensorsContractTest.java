@@ -27,16 +27,18 @@ class SafetensorsContractTest extends WeightsContractTest {
             if (FILES.contains(file)) {
                 Object meta = f.get("metadata");
                 out.add(new Fixture(file, resource("safetensors/" + file), OpenOptions.defaults(),
-                        tensors(maps(f.get("tensors"))), meta == null ? Map.of() : map(meta), 0));
+                        tensors(f), meta == null ? Map.of() : map(meta), 0));
             }
         }
         return out;
     }
 
     /** The crate's tensors in header order, which is the data order {@link Weights#tensorNames()} documents. */
-    static List<ExpectedTensor> tensors(List<Map<String, Object>> list) {
-        return list.stream().map(t -> new ExpectedTensor((String) t.get("name"), (String) t.get("dtype"),
-                longs(t.get("shape")), (String) t.get("sha256"))).toList();
+    static List<ExpectedTensor> tensors(Map<String, Object> file) {
+        long dataStart = number(file.get("data_start"));
+        return maps(file.get("tensors")).stream().map(t -> new ExpectedTensor((String) t.get("name"),
+                (String) t.get("dtype"), longs(t.get("shape")), (String) t.get("sha256"), null,
+                dataStart + longs(t.get("data_offsets"))[0])).toList();
     }
 
     @Override

@@ -41,8 +41,15 @@ class TorchContractTest extends WeightsContractTest {
 
     /** Pickle order (the dict's keys, nested paths joined with {@code /}), as torch recorded them. */
     static List<ExpectedTensor> tensors(Map<String, Object> file) {
+        Map<String, Map<String, Object>> storages = new LinkedHashMap<>();
+        maps(file.get("storages")).forEach(s -> storages.put((String) s.get("key"), s));
         List<ExpectedTensor> out = new ArrayList<>();
         for (Map<String, Object> t : maps(file.get("tensors"))) {
+            Map<String, Object> storage = storages.get((String) t.get("storage_key"));
+            long numel = java.util.Arrays.stream(longs(t.get("shape"))).reduce(1, Math::multiplyExact);
+            long elementSize = numel > 0 ? number(t.get("nbytes")) / numel : number(storage.get("element_size"));
+            // storage_offset counts the tensor's elements (torch 2 keeps new dtypes in byte-typed storages)
+            long offset = number(storage.get("data_offset")) + number(t.get("storage_offset")) * elementSize;
             String dtype = (String) t.get("dtype");
             long[] shape = longs(t.get("shape"));
             if (t.get("safetensors_as") instanceof Map<?, ?> as) { // float4_e2m1fn_x2: two F4 values per element
@@ -50,7 +57,7 @@ class TorchContractTest extends WeightsContractTest {
                 shape = longs(as.get("shape"));
             }
             out.add(new ExpectedTensor((String) t.get("name"), dtype == null ? "C128" : dtype, shape,
-                    (String) t.get("sha256")));
+                    (String) t.get("sha256"), null, offset));
         }
         return out;
     }

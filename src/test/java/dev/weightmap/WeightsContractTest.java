@@ -90,8 +90,13 @@ abstract class WeightsContractTest {
      * @param dtype  the safetensors dtype name ({@code C128} for torch's complex128)
      * @param shape  its shape
      * @param sha256 SHA-256 of its logical bytes (row-major, contiguous, little-endian)
+     * @param file   the name of the file it lives in, or null for the fixture's own file
+     * @param offset the absolute offset of its first byte in that file
      */
-    record ExpectedTensor(String name, String dtype, long[] shape, String sha256) {
+    record ExpectedTensor(String name, String dtype, long[] shape, String sha256, String file, long offset) {
+        ExpectedTensor in(String otherFile) {
+            return new ExpectedTensor(name, dtype, shape, sha256, otherFile, offset);
+        }
     }
 
     @TempDir
@@ -221,7 +226,11 @@ abstract class WeightsContractTest {
                     assertThat(l.dtype()).as(at).isEqualTo(t.dtype());
                     assertThat(l.shape()).as(at).isEqualTo(e.shape());
                     assertThat(l.length()).as(at).isEqualTo(t.byteLength());
-                    assertThat(l.offset()).as(at).isNotNegative();
+                    assertThat(l.offset()).as(at).isEqualTo(e.offset());
+                    assertThat(l.alignment()).as(at).isEqualTo(TensorLocation.alignmentOf(e.offset()));
+                    Path folder = Files.isDirectory(w.path()) ? w.path() : w.path().getParent();
+                    Path file = e.file() == null ? w.path() : folder.resolve(e.file());
+                    assertThat(l.file()).as(at).isEqualTo(file);
                 }
             }
         }
