@@ -12,6 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.math.BigInteger;
@@ -42,6 +43,7 @@ import java.util.stream.Stream;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The contract every {@link Weights} implementation keeps, in the manner of Lucene's {@code BaseDirectoryTestCase}:
@@ -184,6 +186,26 @@ abstract class WeightsContractTest {
         assertThat(((WeightmapException) t).code()).isEqualTo("UNSUPPORTED_FORMAT");
         assertThat(t.getMessage()).contains(gguf.toString()).containsIgnoringCase("GGUF");
         assertThat(((WeightmapException) t).file()).isEqualTo(gguf.toString());
+    }
+
+    /**
+     * Whether {@link OpenOptions#withArena} is honoured: when false, {@link #aCallersArenaOutlivesClose()} is
+     * skipped, saying so.
+     *
+     * @return true when the format maps into the caller's arena
+     */
+    boolean honoursCallersArena() {
+        return true;
+    }
+
+    /**
+     * Whether every path the reader reports (files, locations) is relative when the input was given relative:
+     * when false, {@link #pathsStayAsGiven()} is skipped, saying so.
+     *
+     * @return true when paths stay as given
+     */
+    boolean keepsPathsAsGiven() {
+        return true;
     }
 
     Weights open(Fixture f) throws IOException {
@@ -564,6 +586,46 @@ abstract class WeightsContractTest {
             assertThatThrownBy(() -> data.get(ValueLayout.JAVA_BYTE, 0)).as(f.id() + ": unmapped after release")
                     .isInstanceOf(IllegalStateException.class);
             assertThatThrownBy(() -> sha256(t)).isInstanceOf(IllegalStateException.class);
+        }
+    }
+
+    @Test
+    void aCallersArenaOutlivesClose() throws IOException {
+        assumeTrue(honoursCallersArena(), format() + ": OpenOptions.withArena is not passed on to the shards yet");
+        for (Fixture f : fixtures()) {
+            ExpectedTensor e = f.tensors().stream().filter(x -> !x.sha256().equals(EMPTY_SHA256)).findFirst()
+                    .orElseThrow();
+            Tensor t;
+            try (Arena arena = Arena.ofShared()) {
+                Weights w = Weights.open(f.path(), f.options().withArena(arena));
+                t = w.tensor(e.name());
+                w.close();
+                assertThatThrownBy(() -> w.tensor(e.name())).isInstanceOf(WeightsClosedException.class);
+                assertThat(sha256(t)).as(f.id() + ": the caller's arena decides when to unmap").isEqualTo(e.sha256());
+            }
+            assertThatThrownBy(() -> sha256(t)).as(f.id() + ": unmapped with the caller's arena")
+                    .isInstanceOf(IllegalStateException.class);
+        }
+    }
+
+    @Test
+    void pathsStayAsGiven() throws IOException {
+        assumeTrue(keepsPathsAsGiven(), format() + ": shard paths are resolved against the absolute folder yet");
+        Path cwd = Path.of("").toAbsolutePath();
+        for (Fixture f : fixtures()) {
+            Path relative = cwd.relativize(f.path().toAbsolutePath());
+            assertThat(relative.isAbsolute()).isFalse();
+            Weights w = Weights.open(relative, f.options());
+            try (w) {
+                assertThat(w.displayName()).as(f.id()).startsWith(relative.toString());
+                for (Path p : w.files()) {
+                    assertThat(p.isAbsolute()).as(f.id() + ": " + p).isFalse();
+                }
+                for (TensorLocation l : w.locations()) {
+                    assertThat(l.file().isAbsolute()).as(f.id() + ": " + l.name() + " in " + l.file()).isFalse();
+                }
+            }
+            assertThat(catchThrowable(w::tensorNames)).hasMessageContaining(relative.toString());
         }
     }
 
