@@ -559,6 +559,37 @@ abstract class WeightsContractTest {
     }
 
     @Test
+    void concurrentFirstUseSeesOneReader() throws Exception {
+        for (Fixture f : fixtures()) {
+            try (Weights w = open(f)) {
+                int n = 8;
+                CountDownLatch go = new CountDownLatch(1);
+                List<java.util.concurrent.Future<Map<String, String>>> seen = new ArrayList<>();
+                try (var pool = java.util.concurrent.Executors.newFixedThreadPool(n)) {
+                    for (int i = 0; i < n; i++) {
+                        int me = i;
+                        seen.add(pool.submit(() -> {
+                            go.await();
+                            Map<String, String> out = new LinkedHashMap<>();
+                            List<String> names = me % 2 == 0 ? w.tensorNames() : List.copyOf(w.tensors().keySet());
+                            for (String name : names) {
+                                out.put(name, sha256(w.tensor(name)));
+                            }
+                            return out;
+                        }));
+                    }
+                    go.countDown();
+                    Map<String, String> expected = new LinkedHashMap<>();
+                    f.tensors().forEach(e -> expected.put(e.name(), e.sha256()));
+                    for (var s : seen) {
+                        assertThat(s.get(30, TimeUnit.SECONDS)).as(f.id()).containsExactlyEntriesOf(expected);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void aLeaseKeepsTheMappingsUntilReleased() throws IOException {
         for (Fixture f : fixtures()) {
             Weights w = open(f);
@@ -634,6 +665,14 @@ abstract class WeightsContractTest {
     @Test
     void detectedByContentWhateverTheName() throws IOException {
         for (Fixture f : fixtures()) {
+            VerifyReport report;
+            Map<String, ?> metadata;
+            List<TensorLocation> locations;
+            try (Weights w = open(f)) {
+                report = w.verify();
+                metadata = w.metadata();
+                locations = w.locations();
+            }
             for (String ext : wrongExtensions()) {
                 String name = "blob-" + Integer.toHexString(f.id().hashCode()) + ext;
                 Path dir = Files.createDirectories(tmp.resolve("renamed-" + f.id().replace('/', '_')
@@ -653,6 +692,16 @@ abstract class WeightsContractTest {
                     for (ExpectedTensor e : f.tensors()) {
                         assertThat(sha256(w.tensor(e.name()))).as(at + " " + e.name()).isEqualTo(e.sha256());
                     }
+                    assertThat(plain(w.metadata())).as(at).isEqualTo(plain(metadata));
+                    assertThat(w.verify()).as(at).isEqualTo(report);
+                    List<TensorLocation> moved = w.locations();
+                    for (int i = 0; i < moved.size(); i++) {
+                        TensorLocation a = locations.get(i);
+                        TensorLocation b = moved.get(i);
+                        assertThat(b.offset()).as(at + " " + b.name()).isEqualTo(a.offset());
+                        assertThat(b.length()).as(at + " " + b.name()).isEqualTo(a.length());
+                        assertThat(b.extras().keySet()).as(at + " " + b.name()).isEqualTo(a.extras().keySet());
+                    }
                 }
             }
         }
@@ -669,6 +718,10 @@ abstract class WeightsContractTest {
             Files.write(p, b);
             WeightmapException e = unknown(p);
             assertThat(e.getMessage()).containsAnyOf("binary data", "text", "JSON");
+            if (e.getMessage().contains("binary data")) { // says how it starts
+                byte[] head = java.util.Arrays.copyOf(b, Math.min(b.length, 8));
+                assertThat(e.getMessage()).contains(HexFormat.of().formatHex(head)).contains(b.length + " bytes");
+            }
         });
     }
 
