@@ -302,6 +302,10 @@ abstract class WeightsContractTest {
                 assertThat(((WeightmapException) t).code()).as(f.id()).isEqualTo("TENSOR_NOT_FOUND");
                 assertThat(WeightmapException.reasonOf(t)).isEqualTo("TENSOR_NOT_FOUND");
                 assertThat(t.getMessage()).as(f.id()).contains(missing).contains(w.displayName());
+                assertThat(w.contains(null)).as(f.id() + ": contains(null)").isFalse();
+                Throwable n = catchThrowable(() -> w.tensor(null));
+                assertThat(n).as(f.id() + ": tensor(null)").isInstanceOf(WeightmapException.class);
+                assertThat(((WeightmapException) n).code()).isEqualTo("TENSOR_NOT_FOUND");
             }
         }
     }
