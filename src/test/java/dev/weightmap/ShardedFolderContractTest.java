@@ -34,6 +34,12 @@ class ShardedFolderContractTest extends WeightsContractTest {
         return ShardedIndexContractTest.damageReasons(f);
     }
 
+    /** The snapshot folder itself. */
+    @Override
+    Path inSnapshot(Fixture f, Path snapshot) {
+        return snapshot;
+    }
+
     @Override
     Path dataFile(Path copy) throws IOException {
         return ShardedIndexContractTest.secondShard(copy);

@@ -711,6 +711,96 @@ abstract class WeightsContractTest {
         }
     }
 
+    /**
+     * The input to open inside a Hugging Face cache layout made by {@link #hubCache}: by default the snapshot's
+     * link named like the fixture.
+     *
+     * @param f        the fixture
+     * @param snapshot the snapshot folder
+     * @return the path to open
+     */
+    Path inSnapshot(Fixture f, Path snapshot) {
+        return snapshot.resolve(f.path().getFileName().toString());
+    }
+
+    /**
+     * Lays out the files of {@code f} as the hub cache does: content in {@code blobs/<sha256>} (no extension),
+     * {@code snapshots/<revision>/<name>} symbolic links to them.
+     *
+     * @param f   the fixture
+     * @param dir the cache folder
+     * @return the snapshot folder
+     * @throws IOException when the files cannot be laid out
+     */
+    static Path hubCache(Fixture f, Path dir) throws IOException {
+        Path blobs = Files.createDirectories(dir.resolve("blobs"));
+        Path snapshot = Files.createDirectories(dir.resolve("snapshots").resolve("0123abcd"));
+        List<Path> files;
+        Path from = Files.isDirectory(f.path()) ? f.path() : f.path().getParent();
+        if (Files.isDirectory(f.path()) || f.path().getFileName().toString().endsWith(".index.json")) {
+            try (Stream<Path> all = Files.list(from)) {
+                files = all.filter(Files::isRegularFile).toList();
+            }
+        } else {
+            files = List.of(f.path());
+        }
+        for (Path p : files) {
+            byte[] b = Files.readAllBytes(p);
+            String hash;
+            try {
+                hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new AssertionError(e);
+            }
+            Path blob = blobs.resolve(hash);
+            if (!Files.exists(blob)) {
+                Files.write(blob, b);
+            }
+            Files.createSymbolicLink(snapshot.resolve(p.getFileName().toString()),
+                    snapshot.relativize(blob));
+        }
+        return snapshot;
+    }
+
+    @Test
+    void opensFromAHubCacheSnapshot() throws IOException {
+        for (Fixture f : fixtures()) {
+            Path cache = Files.createDirectories(tmp.resolve("cache-" + f.id().replace('/', '_')));
+            Path snapshot;
+            try {
+                snapshot = hubCache(f, cache);
+            } catch (UnsupportedOperationException | java.nio.file.FileSystemException e) {
+                assumeTrue(false, "symbolic links are not available here: " + e);
+                return;
+            }
+            Path target = inSnapshot(f, snapshot);
+            try (Weights w = Weights.open(target, f.options())) {
+                assertThat(w.format()).as(f.id()).isEqualTo(format());
+                assertThat(w.tensorNames()).as(f.id()).containsExactlyElementsOf(f.names());
+                for (ExpectedTensor e : f.tensors()) {
+                    assertThat(sha256(w.tensor(e.name()))).as(f.id() + " " + e.name()).isEqualTo(e.sha256());
+                }
+                w.verify();
+            }
+            try (Stream<Path> blobs = Files.list(cache.resolve("blobs"))) {
+                for (Path blob : (Iterable<Path>) blobs::iterator) {
+                    if (!Files.readString(blob, StandardCharsets.ISO_8859_1).contains("weight_map")) {
+                        assertThat(Weights.detect(blob)).as(f.id() + ": blob " + blob.getFileName())
+                                .isIn(format(), Weights.SAFETENSORS, Weights.TORCH);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void aMissingPathIsNoSuchFileNamingIt() {
+        Path p = tmp.resolve("not-there.safetensors");
+        Throwable t = catchThrowable(() -> Weights.open(p));
+        assertThat(t).isInstanceOf(java.nio.file.NoSuchFileException.class).hasMessageContaining(p.toString());
+        assertThat(WeightmapException.reasonOf(t)).isEqualTo("NOT_FOUND");
+    }
+
     @Test
     void randomBytesAreUnknownFormat(Seeded seeded) {
         seeded.tries(20, g -> {
