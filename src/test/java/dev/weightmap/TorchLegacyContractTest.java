@@ -26,7 +26,7 @@ class TorchLegacyContractTest extends WeightsContractTest {
 
     @Override
     Set<String> corruptionReasons(Fixture f) {
-        return Set.of("STORAGE_SIZE_MISMATCH", "INVALID_PICKLE", "CORRUPT_ARCHIVE");
+        return Set.of("CORRUPT_ARCHIVE");
     }
 
     @Override
