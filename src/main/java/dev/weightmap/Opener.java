@@ -86,17 +86,22 @@ final class Opener {
                 bestScore = s;
             }
         }
+        if (bestScore < WeightsFormat.CONTENT && isGguf(probe)) {
+            // the magic is content: a name (model.safetensors, x.bin) must not make a GGUF file another format
+            throw new WeightmapException(WeightmapException.Common.UNSUPPORTED_FORMAT, path.toString(), null, path
+                    + ": a GGUF file (magic 'GGUF'); GGUF is not supported yet", null);
+        }
         if (best == null) {
-            if (!probe.isDirectory() && probe.headLength() >= 4 && probe.headByte(0) == 'G' && probe.headByte(1) == 'G'
-                    && probe.headByte(2) == 'U' && probe.headByte(3) == 'F') {
-                throw new WeightmapException(WeightmapException.Common.UNSUPPORTED_FORMAT, path.toString(), null, path
-                        + ": a GGUF file (magic 'GGUF'); GGUF is not supported yet", null);
-            }
             throw new WeightmapException(WeightmapException.Common.UNKNOWN_FORMAT, path.toString(), null, path
                     + ": not a format weightmap reads (" + (probe.isDirectory() ? "a folder holding no checkpoint"
                     : describe(probe)) + ")", null);
         }
         return best;
+    }
+
+    private static boolean isGguf(Probe p) {
+        return !p.isDirectory() && p.headByte(0) == 'G' && p.headByte(1) == 'G' && p.headByte(2) == 'U'
+                && p.headByte(3) == 'F';
     }
 
     /** What the first bytes of an unrecognised file look like, for the UNKNOWN_FORMAT message. */

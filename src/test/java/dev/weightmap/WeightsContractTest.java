@@ -863,10 +863,13 @@ abstract class WeightsContractTest {
 
     @Test
     void aGgufFile() throws IOException {
-        Path copy = tmp.resolve("weights");
-        Files.copy(resource("zero_tensors.gguf"), copy);
-        checkGguf(copy);
         checkGguf(resource("zero_tensors.gguf"));
+        for (String name : List.of("weights", "model.safetensors", "pytorch_model.bin", "model.pt", "x.dduf",
+                "model.safetensors.index.json")) { // the GGUF magic is content: no name makes it another format
+            Path copy = Files.createDirectories(tmp.resolve("gguf-" + name)).resolve(name);
+            Files.copy(resource("zero_tensors.gguf"), copy);
+            checkGguf(copy);
+        }
     }
 
     /** Opens {@code p} and expects UNKNOWN_FORMAT naming it; also through {@link Weights#detect(Path)}. */
