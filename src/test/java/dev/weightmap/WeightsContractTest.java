@@ -862,6 +862,18 @@ abstract class WeightsContractTest {
     }
 
     @Test
+    void aPageOrPointerSavedUnderThisFormatsNameIsUnknownFormat() throws IOException {
+        for (String ext : ownExtensions()) { // what a failed download leaves: the name is right, the bytes are not
+            Path page = tmp.resolve("page" + ext);
+            Files.writeString(page, "<!doctype html><html><body>Access denied</body></html>");
+            assertThat(unknown(page).getMessage()).contains("HTML").contains("its name says");
+            Path pointer = tmp.resolve("pointer" + ext);
+            Files.writeString(pointer, "version https://git-lfs.github.com/spec/v1\noid sha256:0123\nsize 9\n");
+            assertThat(unknown(pointer).getMessage()).contains("Git LFS pointer");
+        }
+    }
+
+    @Test
     void aGgufFile() throws IOException {
         checkGguf(resource("zero_tensors.gguf"));
         for (String name : List.of("weights", "model.safetensors", "pytorch_model.bin", "model.pt", "x.dduf",
