@@ -574,6 +574,57 @@ abstract class WeightsContractTest {
     }
 
     @Test
+    void leasedReadersOutliveAConcurrentClose() throws Exception {
+        for (Fixture f : fixtures()) {
+            Weights w = open(f);
+            List<Tensor> tensors = List.copyOf(w.tensors().values());
+            int readers = 8;
+            List<Weights.Lease> leases = new ArrayList<>();
+            for (int r = 0; r < readers; r++) {
+                leases.add(w.retain()); // as a native consumer would, before handing the memory over
+            }
+            CountDownLatch warmedUp = new CountDownLatch(readers);
+            java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+            ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
+            List<Thread> threads = new ArrayList<>();
+            for (int r = 0; r < readers; r++) {
+                Weights.Lease lease = leases.get(r);
+                threads.add(Thread.ofPlatform().name("leased-" + r).start(() -> {
+                    try (lease) {
+                        int afterClose = 0;
+                        for (int pass = 0; afterClose < 20; pass++) {
+                            for (Tensor t : tensors) {
+                                readAll(t);
+                            }
+                            if (pass == 0) {
+                                warmedUp.countDown();
+                            }
+                            if (closed.get()) {
+                                afterClose++;
+                            }
+                        }
+                    } catch (Throwable e) {
+                        failures.add(e);
+                        warmedUp.countDown();
+                    }
+                }));
+            }
+            assertThat(warmedUp.await(30, TimeUnit.SECONDS)).isTrue();
+            w.close();
+            closed.set(true);
+            assertThatThrownBy(() -> w.tensor(f.names().get(0))).isInstanceOf(WeightsClosedException.class);
+            for (Thread t : threads) {
+                t.join(TimeUnit.SECONDS.toMillis(30));
+                assertThat(t.isAlive()).as(f.id() + ": " + t.getName() + " finished").isFalse();
+            }
+            assertThat(failures).as(f.id() + ": reads under a lease").isEmpty();
+            Tensor nonEmpty = tensors.stream().filter(t -> t.byteLength() > 0).findFirst().orElseThrow();
+            assertThatThrownBy(() -> readAll(nonEmpty)).as(f.id() + ": unmapped once every lease is released")
+                    .isInstanceOf(IllegalStateException.class);
+        }
+    }
+
+    @Test
     void concurrentFirstUseSeesOneReader() throws Exception {
         for (Fixture f : fixtures()) {
             try (Weights w = open(f)) {
