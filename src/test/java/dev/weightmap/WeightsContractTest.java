@@ -302,6 +302,7 @@ abstract class WeightsContractTest {
                 assertThat(((WeightmapException) t).code()).as(f.id()).isEqualTo("TENSOR_NOT_FOUND");
                 assertThat(WeightmapException.reasonOf(t)).isEqualTo("TENSOR_NOT_FOUND");
                 assertThat(t.getMessage()).as(f.id()).contains(missing).contains(w.displayName());
+                assertThat(((WeightmapException) t).file()).as(f.id() + ": file()").isEqualTo(w.displayName());
                 assertThat(w.contains(null)).as(f.id() + ": contains(null)").isFalse();
                 Throwable n = catchThrowable(() -> w.tensor(null));
                 assertThat(n).as(f.id() + ": tensor(null)").isInstanceOf(WeightmapException.class);
@@ -360,6 +361,7 @@ abstract class WeightsContractTest {
             WeightmapException e = (WeightmapException) t;
             assertThat(e.code()).as(f.id() + ": " + e.getMessage()).isIn(corruptionReasons(f));
             assertThat(e.getMessage()).as(f.id()).contains(dir.toString());
+            assertThat(e.file()).as(f.id() + ": file() of " + e.getMessage()).isNotNull().contains(dir.toString());
         }
     }
 
@@ -381,6 +383,7 @@ abstract class WeightsContractTest {
             Throwable t = catchThrowable(() -> openReadAll(copy, f.options()));
             assertThat(t).as("%s cut to %d of %d bytes", f.id(), keep, size).isInstanceOf(WeightmapException.class);
             assertThat(t.getMessage()).as(f.id()).contains(dir.toString());
+            assertThat(((WeightmapException) t).file()).as(f.id() + ": file()").contains(dir.toString());
         });
     }
 
@@ -413,6 +416,7 @@ abstract class WeightsContractTest {
             if (t != null) {
                 assertThat(t).as(f.id()).isInstanceOf(WeightmapException.class);
                 assertThat(t.getMessage()).as(f.id()).contains(dir.toString());
+                assertThat(((WeightmapException) t).file()).as(f.id() + ": file()").contains(dir.toString());
             } else if (f.checksums() > 0) { // verify() passed: what the checksums cover is unchanged
                 Map<String, String> expected = new LinkedHashMap<>();
                 f.tensors().forEach(e -> expected.put(e.name(), e.sha256()));

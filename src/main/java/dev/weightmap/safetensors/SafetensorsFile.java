@@ -213,7 +213,8 @@ public final class SafetensorsFile implements Weights {
         mapping.ensureOpen();
         int i = name == null ? -1 : header.names().indexOf(name);
         if (i < 0) {
-            throw new SafetensorsException(Reason.TENSOR_NOT_FOUND, displayName + ": tensor `" + name + "` not found");
+            throw new SafetensorsException(Reason.TENSOR_NOT_FOUND, displayName + ": tensor `" + name + "` not found")
+                    .inFile(displayName);
         }
         return i;
     }

@@ -3,6 +3,7 @@ package dev.weightmap.shard;
 
 import dev.weightmap.TensorLocation;
 import dev.weightmap.VerifyReport;
+import dev.weightmap.WeightmapException;
 import dev.weightmap.Weights;
 import dev.weightmap.internal.io.SharedMapping;
 import dev.weightmap.tensor.Tensor;
@@ -80,7 +81,7 @@ public final class Checkpoint implements Weights {
         Tensor t = tensors.get(name);
         if (t == null) {
             throw new CheckpointException(CheckpointException.Reason.TENSOR_NOT_FOUND, "No tensor named '" + name
-                    + "' in checkpoint " + (indexFile != null ? indexFile : files.get(0)));
+                    + "' in checkpoint " + (indexFile != null ? indexFile : files.get(0))).inFile(displayName());
         }
         return t;
     }
@@ -378,6 +379,14 @@ public final class Checkpoint implements Weights {
      */
     @Override
     public VerifyReport verify() throws IOException {
+        try {
+            return verifyAll();
+        } catch (WeightmapException e) {
+            throw e.inFile(displayName());
+        }
+    }
+
+    private VerifyReport verifyAll() throws IOException {
         verifyIndex();
         Map<Path, Weights> readers = readers();
         if (indexFile == null && readers.size() == 1) {
