@@ -511,6 +511,24 @@ abstract class WeightsContractTest {
     }
 
     @Test
+    void readersOfOneFileAreIndependent() throws IOException {
+        for (Fixture f : fixtures()) {
+            Weights first = open(f);
+            try (Weights second = open(f)) {
+                Map<String, Tensor> before = Map.copyOf(first.tensors());
+                first.close();
+                assertThat(second.isOpen()).isTrue();
+                for (ExpectedTensor e : f.tensors()) {
+                    assertThat(sha256(second.tensor(e.name()))).as(f.id() + " " + e.name()).isEqualTo(e.sha256());
+                }
+                second.verify();
+                Tensor nonEmpty = before.values().stream().filter(t -> t.byteLength() > 0).findFirst().orElseThrow();
+                assertThatThrownBy(() -> readAll(nonEmpty)).isInstanceOf(IllegalStateException.class);
+            }
+        }
+    }
+
+    @Test
     void readersRacingCloseSeeOnlyTypedFailures() throws Exception {
         for (Fixture f : fixtures()) {
             for (int round = 0; round < 3; round++) {
