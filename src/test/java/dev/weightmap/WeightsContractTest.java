@@ -51,14 +51,28 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * {@code expected.json} under {@code src/test/resources/contract/}) and says how to damage a copy; every test here
  * runs against each of them.
  *
- * <p>What the contract is: names in the format's documented order; every tensor's dtype, shape and SHA-256 as the
- * writing tool recorded; {@code tensors()} read-only and ordered as {@code tensorNames()}; an unknown name fails
- * with {@code TENSOR_NOT_FOUND} naming it; metadata as the tool wrote it; {@code verify()} passes and counts the
- * checksums the format records, a damaged copy fails typed; after {@code close()} every library method throws
- * {@link WeightsClosedException} naming the file (identity accessors {@code path()}, {@code displayName()},
- * {@code format()}, {@code files()}, {@code isOpen()} and {@code close()} keep working), readers racing a close
- * see only typed failures, a lease keeps the memory mapped until released; detection by content, whatever the
- * file is called; garbage fails with {@code UNKNOWN_FORMAT} naming the file and saying what it looks like.
+ * <p>What the contract is:
+ * <ul>
+ *   <li>names in the format's documented order; every tensor's dtype, shape, SHA-256 and location (file, absolute
+ *       offset, alignment) as the writing tool recorded; {@code tensors()} read-only and ordered as
+ *       {@code tensorNames()}; an unknown name (or null) fails with {@code TENSOR_NOT_FOUND} naming it and the
+ *       file; metadata as the tool wrote it;</li>
+ *   <li>{@code verify()} passes and counts the checksums the format records; a damaged copy (a flipped tensor byte
+ *       where there are checksums, a truncated file elsewhere) fails with the format's reason; truncated and
+ *       bit-flipped copies fail with a {@link WeightmapException} whose {@code file()} names the file, or, where
+ *       checksums cover the bytes, read back unchanged;</li>
+ *   <li>after {@code close()} every library method throws {@link WeightsClosedException} naming the file
+ *       (identity accessors {@code path()}, {@code displayName()}, {@code format()}, {@code files()},
+ *       {@code isOpen()} and {@code close()} keep working) and raw segments throw the JDK's
+ *       {@link IllegalStateException}; eight readers racing a close see only those two; leases keep the memory
+ *       mapped, also for readers racing the close, until the last is released; a caller's arena outlives close;
+ *       closing one reader leaves another of the same file working;</li>
+ *   <li>detection by content: every input renamed without an extension, with another format's, or as a Hugging
+ *       Face cache snapshot's link to an extensionless blob opens the same; garbage, empty, text, HTML and LFS
+ *       pointer files fail with {@code UNKNOWN_FORMAT} naming the file and saying what it looks like (HTML and
+ *       LFS pointers even under this format's name); GGUF content is {@code UNSUPPORTED_FORMAT} under any name
+ *       ({@link #checkGguf}, the one method to change when GGUF is read).</li>
+ * </ul>
  */
 @ExtendWith(Seeded.Extension.class)
 abstract class WeightsContractTest {
@@ -171,6 +185,30 @@ abstract class WeightsContractTest {
             Files.copy(f.path(), to);
         }
         return to;
+    }
+
+    /**
+     * The file to damage in a copy made by {@link #copyAs}: the copy itself, unless the format spreads over
+     * several files.
+     *
+     * @param copy the copy
+     * @return the file to truncate or flip bytes in
+     * @throws IOException when listing a folder fails
+     */
+    Path dataFile(Path copy) throws IOException {
+        return copy;
+    }
+
+    /**
+     * The input to open inside a Hugging Face cache layout made by {@link #hubCache}: by default the snapshot's
+     * link named like the fixture.
+     *
+     * @param f        the fixture
+     * @param snapshot the snapshot folder
+     * @return the path to open
+     */
+    Path inSnapshot(Fixture f, Path snapshot) {
+        return snapshot.resolve(f.path().getFileName().toString());
     }
 
     /**
@@ -423,18 +461,6 @@ abstract class WeightsContractTest {
                 assertThat(read).as(f.id() + ": verified after a flip").containsExactlyEntriesOf(expected);
             }
         });
-    }
-
-    /**
-     * The file to damage in a copy made by {@link #copyAs}: the copy itself, unless the format spreads over
-     * several files.
-     *
-     * @param copy the copy
-     * @return the file to truncate or flip bytes in
-     * @throws IOException when listing a folder fails
-     */
-    Path dataFile(Path copy) throws IOException {
-        return copy;
     }
 
     /** Opens, verifies and reads every tensor's bytes: their SHA-256 by name. */
@@ -793,18 +819,6 @@ abstract class WeightsContractTest {
                 }
             }
         }
-    }
-
-    /**
-     * The input to open inside a Hugging Face cache layout made by {@link #hubCache}: by default the snapshot's
-     * link named like the fixture.
-     *
-     * @param f        the fixture
-     * @param snapshot the snapshot folder
-     * @return the path to open
-     */
-    Path inSnapshot(Fixture f, Path snapshot) {
-        return snapshot.resolve(f.path().getFileName().toString());
     }
 
     /**
