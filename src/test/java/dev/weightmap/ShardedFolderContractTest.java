@@ -3,7 +3,9 @@ package dev.weightmap;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -16,22 +18,34 @@ class ShardedFolderContractTest extends WeightsContractTest {
         return Weights.SHARDED;
     }
 
+    /** Folder fixtures: the resource folder and its index. */
+    private static final Map<String, String> FOLDERS = Map.of(
+            "safetensors/sharded", ShardedIndexContractTest.SAFETENSORS_INDEX,
+            "torch/sharded", ShardedIndexContractTest.TORCH_INDEX,
+            "hub/b_sharded/safetensors", ShardedIndexContractTest.HUB_SAFETENSORS_INDEX,
+            "hub/b_sharded/bin", ShardedIndexContractTest.HUB_TORCH_INDEX);
+
     @Override
     List<Fixture> fixtures() throws IOException {
-        return List.of(ShardedIndexContractTest.fixture(ShardedIndexContractTest.SAFETENSORS_INDEX,
-                        "safetensors/sharded", OpenOptions.defaults()),
-                ShardedIndexContractTest.fixture(ShardedIndexContractTest.TORCH_INDEX, "torch/sharded",
-                        OpenOptions.defaults().withSafe(false)));
+        List<Fixture> out = new ArrayList<>();
+        for (String folder : List.of("safetensors/sharded", "torch/sharded", "hub/b_sharded/safetensors",
+                "hub/b_sharded/bin")) {
+            String index = FOLDERS.get(folder);
+            OpenOptions options = ShardedIndexContractTest.torchShards(index) ? OpenOptions.defaults().withSafe(false)
+                    : OpenOptions.defaults();
+            out.add(ShardedIndexContractTest.fixture(index, folder, options));
+        }
+        return out;
     }
 
     @Override
     Path corrupt(Fixture f, Path dir) throws IOException {
-        return ShardedIndexContractTest.damageSecondShard(f, dir);
+        return ShardedIndexContractTest.damageSecondShard(f, FOLDERS.get(f.id()), dir);
     }
 
     @Override
     Set<String> corruptionReasons(Fixture f) {
-        return ShardedIndexContractTest.damageReasons(f);
+        return ShardedIndexContractTest.damageReasons(FOLDERS.get(f.id()));
     }
 
     /** The snapshot folder itself. */
