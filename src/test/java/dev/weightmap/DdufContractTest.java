@@ -16,7 +16,7 @@ import java.util.Set;
 /** The {@link Weights} contract for DDUF archives written by huggingface_hub 1.x and 2.0.0. */
 class DdufContractTest extends WeightsContractTest {
     private static final List<String> FILES = List.of("dduf/pipeline-folder.dduf", "dduf/pipeline-entries.dduf",
-            "dduf2/pipeline-folder.dduf");
+            "dduf2/pipeline-folder.dduf", "dduf2/pipeline-entries.dduf");
 
     @Override
     String format() {

@@ -12,8 +12,9 @@ import java.util.Set;
 /** The {@link Weights} contract for zip checkpoints written by {@code torch.save} (torch 1.13 and 2.13). */
 class TorchContractTest extends WeightsContractTest {
     private static final List<String> FILES = List.of("torch/state_dict_dtypes.pt", "torch/module_state_dict.pt",
-            "torch/noncontiguous.pt", "torch/tied_weights.pt", "torch/nested_checkpoint.pt", "torch2/new_dtypes.pt",
-            "torch2/strided_views.pt");
+            "torch/noncontiguous.pt", "torch/tied_weights.pt", "torch/nested_checkpoint.pt",
+            "torch/scalars_and_empty.pt", "torch2/new_dtypes.pt", "torch2/strided_views.pt", "torch2/tied_weights.pt",
+            "torch2/pickle_protocol4.pt");
 
     @Override
     String format() {
