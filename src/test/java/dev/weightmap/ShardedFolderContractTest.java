@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * The {@link Weights} contract for sharded checkpoints opened through their folder: safetensors shards (found with
@@ -19,18 +20,18 @@ class ShardedFolderContractTest extends WeightsContractTest {
     }
 
     /** Folder fixtures: the resource folder and its index. */
-    private static final Map<String, String> FOLDERS = Map.of(
+    private static final Map<String, String> FOLDERS = new TreeMap<>(Map.of(
             "safetensors/sharded", ShardedIndexContractTest.SAFETENSORS_INDEX,
             "torch/sharded", ShardedIndexContractTest.TORCH_INDEX,
             "hub/b_sharded/safetensors", ShardedIndexContractTest.HUB_SAFETENSORS_INDEX,
-            "hub/b_sharded/bin", ShardedIndexContractTest.HUB_TORCH_INDEX);
+            "hub/b_sharded/bin", ShardedIndexContractTest.HUB_TORCH_INDEX));
 
     @Override
     List<Fixture> fixtures() throws IOException {
         List<Fixture> out = new ArrayList<>();
-        for (String folder : List.of("safetensors/sharded", "torch/sharded", "hub/b_sharded/safetensors",
-                "hub/b_sharded/bin")) {
-            String index = FOLDERS.get(folder);
+        for (Map.Entry<String, String> e : FOLDERS.entrySet()) {
+            String folder = e.getKey();
+            String index = e.getValue();
             OpenOptions options = ShardedIndexContractTest.torchShards(index) ? OpenOptions.defaults().withSafe(false)
                     : OpenOptions.defaults();
             out.add(ShardedIndexContractTest.fixture(index, folder, options));
