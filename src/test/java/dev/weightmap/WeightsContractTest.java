@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap;
 
+import dev.weightmap.cli.Main;
 import dev.weightmap.internal.json.JsonReader;
 import dev.weightmap.tensor.Tensor;
 import dev.weightmap.testing.Seeded;
@@ -9,8 +10,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -37,6 +40,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
@@ -71,7 +75,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  *       Face cache snapshot's link to an extensionless blob opens the same; garbage, empty, text, HTML and LFS
  *       pointer files fail with {@code UNKNOWN_FORMAT} naming the file and saying what it looks like (HTML and
  *       LFS pointers even under this format's name); GGUF content is {@code UNSUPPORTED_FORMAT} under any name
- *       ({@link #checkGguf}, the one method to change when GGUF is read).</li>
+ *       ({@link #checkGguf}, the one method to change when GGUF is read);</li>
+ *   <li>the {@code weightmap} command shows the same tensors ({@code inspect --json}, also for a renamed copy),
+ *       verifies the same checksums ({@code verify --json}) and reports a damaged copy with the same reason.</li>
  * </ul>
  */
 @ExtendWith(Seeded.Extension.class)
@@ -492,6 +498,60 @@ abstract class WeightsContractTest {
         });
     }
 
+    // ------------------------------------------------------------------ the command line
+
+    @Test
+    void theCommandLineShowsWhatTheLibraryReads() throws IOException {
+        for (Fixture f : fixtures()) {
+            String[] out = new String[2];
+            assertThat(cli(out, "inspect", "--json", f.path().toString())).as(f.id() + ": " + out[1]).isZero();
+            Map<String, Object> json = map(JsonReader.parse(out[0].strip().getBytes(StandardCharsets.UTF_8)));
+            assertThat(json.get("format")).as(f.id()).isEqualTo(format());
+            List<Map<String, Object>> tensors = maps(json.get("tensors"));
+            // a DDUF tensor prints as its name inside the entry plus an "entry" field: entry::name in the library
+            assertThat(tensors.stream().map(t -> t.containsKey("entry") ? t.get("entry") + "::" + t.get("name")
+                    : t.get("name")).toList()).as(f.id()).isEqualTo(f.names());
+            for (int i = 0; i < tensors.size(); i++) {
+                Map<String, Object> t = tensors.get(i);
+                ExpectedTensor e = f.tensors().get(i);
+                assertThat(t.get("dtype")).as(f.id() + " " + e.name()).isEqualTo(e.dtype());
+                assertThat(longs(t.get("shape"))).as(f.id() + " " + e.name()).isEqualTo(e.shape());
+                assertThat(number(t.get("offset"))).as(f.id() + " " + e.name()).isEqualTo(e.offset());
+                assertThat(number(t.get("alignment"))).isEqualTo(TensorLocation.alignmentOf(e.offset()));
+                if (e.file() != null) {
+                    assertThat(t.get("file")).as(f.id() + " " + e.name()).isEqualTo(e.file());
+                }
+            }
+            Path dir = Files.createDirectories(tmp.resolve("cli-" + f.id().replace('/', '_')));
+            Path blob = copyAs(f, dir, "blob");
+            assertThat(cli(out, "inspect", "--json", blob.toString())).as(f.id() + ": " + out[1]).isZero();
+            Map<String, Object> renamed = map(JsonReader.parse(out[0].strip().getBytes(StandardCharsets.UTF_8)));
+            assertThat(renamed.get("tensors")).as(f.id() + ": the renamed copy").isEqualTo(json.get("tensors"));
+
+            assertThat(cli(out, "verify", "--json", f.path().toString())).as(f.id() + ": " + out[1]).isZero();
+            Map<String, Object> report = map(JsonReader.parse(out[0].strip().getBytes(StandardCharsets.UTF_8)));
+            assertThat(report.get("ok")).isEqualTo(true);
+            assertThat(number(report.get("checksums"))).as(f.id()).isEqualTo(f.checksums());
+
+            Path bad = corrupt(f, Files.createDirectories(dir.resolve("damaged")));
+            assertThat(cli(out, "verify", bad.toString())).as(f.id() + ": verify of the damaged copy").isEqualTo(1);
+            assertThat(out[1].lines().toList()).as(f.id()).singleElement().satisfies(line -> assertThat(
+                    corruptionReasons(f).stream().anyMatch(r -> line.startsWith("error: " + r + ": "))).as(line)
+                    .isTrue());
+        }
+    }
+
+    /** Runs the {@code weightmap} command; {@code out} receives its standard output and error. */
+    static int cli(String[] out, String... args) {
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        ByteArrayOutputStream e = new ByteArrayOutputStream();
+        int code = Main.run(args, new PrintStream(o, true, StandardCharsets.UTF_8),
+                new PrintStream(e, true, StandardCharsets.UTF_8), false);
+        out[0] = o.toString(StandardCharsets.UTF_8);
+        out[1] = e.toString(StandardCharsets.UTF_8);
+        return code;
+    }
+
     // ------------------------------------------------------------------ close, races, leases
 
     @Test
@@ -564,7 +624,7 @@ abstract class WeightsContractTest {
                 CountDownLatch warmedUp = new CountDownLatch(readers);
                 ConcurrentLinkedQueue<Throwable> wrong = new ConcurrentLinkedQueue<>();
                 AtomicInteger closedSeen = new AtomicInteger();
-                java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
+                AtomicBoolean closing = new AtomicBoolean();
                 List<Thread> threads = new ArrayList<>();
                 for (int r = 0; r < readers; r++) {
                     int me = r;
@@ -632,7 +692,7 @@ abstract class WeightsContractTest {
                 leases.add(w.retain()); // as a native consumer would, before handing the memory over
             }
             CountDownLatch warmedUp = new CountDownLatch(readers);
-            java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+            AtomicBoolean closed = new AtomicBoolean();
             ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
             List<Thread> threads = new ArrayList<>();
             for (int r = 0; r < readers; r++) {
