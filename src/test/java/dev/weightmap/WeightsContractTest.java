@@ -29,7 +29,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HexFormat;
 import java.util.Iterator;
@@ -39,6 +41,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -738,8 +742,8 @@ abstract class WeightsContractTest {
             try (Weights w = open(f)) {
                 int n = 8;
                 CountDownLatch go = new CountDownLatch(1);
-                List<java.util.concurrent.Future<Map<String, String>>> seen = new ArrayList<>();
-                try (var pool = java.util.concurrent.Executors.newFixedThreadPool(n)) {
+                List<Future<Map<String, String>>> seen = new ArrayList<>();
+                try (var pool = Executors.newFixedThreadPool(n)) {
                     for (int i = 0; i < n; i++) {
                         int me = i;
                         seen.add(pool.submit(() -> {
@@ -907,7 +911,7 @@ abstract class WeightsContractTest {
             String hash;
             try {
                 hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
-            } catch (java.security.NoSuchAlgorithmException e) {
+            } catch (NoSuchAlgorithmException e) {
                 throw new AssertionError(e);
             }
             Path blob = blobs.resolve(hash);
@@ -966,12 +970,12 @@ abstract class WeightsContractTest {
             if (b.length == 0 || (b[0] == 'G' && b.length > 3 && b[1] == 'G')) {
                 return;
             }
-            Path p = tmp.resolve("random-" + Integer.toHexString(java.util.Arrays.hashCode(b)));
+            Path p = tmp.resolve("random-" + Integer.toHexString(Arrays.hashCode(b)));
             Files.write(p, b);
             WeightmapException e = unknown(p);
             assertThat(e.getMessage()).containsAnyOf("binary data", "text", "JSON");
             if (e.getMessage().contains("binary data")) { // says how it starts
-                byte[] head = java.util.Arrays.copyOf(b, Math.min(b.length, 8));
+                byte[] head = Arrays.copyOf(b, Math.min(b.length, 8));
                 assertThat(e.getMessage()).contains(HexFormat.of().formatHex(head)).contains(b.length + " bytes");
             }
         });
@@ -1093,7 +1097,7 @@ abstract class WeightsContractTest {
             return HexFormat.of().formatHex(md.digest());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        } catch (java.security.NoSuchAlgorithmException e) {
+        } catch (NoSuchAlgorithmException e) {
             throw new AssertionError(e);
         }
     }
