@@ -776,6 +776,8 @@ abstract class WeightsContractTest {
             Tensor t = w.tensor(e.name());
             Map<String, Tensor> all = Map.copyOf(w.tensors());
             MemorySegment data = t.storage(); // raw memory, as a native consumer holds it
+            ByteBuffer buffer = all.values().stream().filter(x -> x.isContiguous() && x.byteLength() > 0)
+                    .findFirst().map(Tensor::asByteBuffer).orElse(null); // what an inference runtime is handed
             Weights.Lease lease = w.retain();
             Weights.Lease second = w.retain();
             w.close();
@@ -784,6 +786,9 @@ abstract class WeightsContractTest {
             assertThatThrownBy(w::retain).isInstanceOf(WeightsClosedException.class);
             assertThat(sha256(t)).as(f.id() + ": readable while leased").isEqualTo(e.sha256());
             data.get(ValueLayout.JAVA_BYTE, 0);
+            if (buffer != null) {
+                buffer.get(0);
+            }
             for (ExpectedTensor x : f.tensors()) { // one lease covers every file of the reader
                 assertThat(sha256(all.get(x.name()))).as(f.id() + " " + x.name() + " while leased")
                         .isEqualTo(x.sha256());
@@ -795,6 +800,10 @@ abstract class WeightsContractTest {
             assertThatThrownBy(() -> data.get(ValueLayout.JAVA_BYTE, 0)).as(f.id() + ": unmapped after release")
                     .isInstanceOf(IllegalStateException.class);
             assertThatThrownBy(() -> sha256(t)).isInstanceOf(IllegalStateException.class);
+            if (buffer != null) {
+                assertThatThrownBy(() -> buffer.get(0)).as(f.id() + ": a ByteBuffer view after the unmap")
+                        .isInstanceOf(IllegalStateException.class);
+            }
         }
     }
 
