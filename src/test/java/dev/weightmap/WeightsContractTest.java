@@ -1057,7 +1057,7 @@ abstract class WeightsContractTest {
         return (WeightmapException) catchThrowable(() -> Weights.detect(p));
     }
 
-    // ------------------------------------------------------------------ helpers for the subclasses
+    // ------------------------------------------------------------------ shared by the subclasses
 
     /** SHA-256 of no bytes: a zero-size tensor's. */
     static final String EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
