@@ -84,17 +84,35 @@ final class Opener {
                 bestScore = s;
             }
         }
+        if (bestScore < WeightsFormat.CONTENT && isGguf(probe)) {
+            // the magic is content: a name (model.safetensors, x.bin) must not make a GGUF file another format
+            throw new WeightmapException(WeightmapException.Common.UNSUPPORTED_FORMAT, path.toString(), null, path
+                    + ": a GGUF file (magic 'GGUF'); GGUF is not supported yet", null);
+        }
+        if (best != null && bestScore <= WeightsFormat.NAME && !probe.isDirectory() && isDownloadMistake(probe)) {
+            // only the name claims it, and the content is a web page or an LFS pointer: say so, rather than report
+            // how the format's parser fails on it (a safetensors "header length" of 5789751444030890300 bytes)
+            throw new WeightmapException(WeightmapException.Common.UNKNOWN_FORMAT, path.toString(), null, path
+                    + ": not a format weightmap reads (" + describe(probe) + "), although its name says "
+                    + best.name(), null);
+        }
         if (best == null) {
-            if (!probe.isDirectory() && probe.headLength() >= 4 && probe.headByte(0) == 'G' && probe.headByte(1) == 'G'
-                    && probe.headByte(2) == 'U' && probe.headByte(3) == 'F') {
-                throw new WeightmapException(WeightmapException.Common.UNSUPPORTED_FORMAT, path.toString(), null, path
-                        + ": a GGUF file (magic 'GGUF'); GGUF is not supported yet", null);
-            }
             throw new WeightmapException(WeightmapException.Common.UNKNOWN_FORMAT, path.toString(), null, path
                     + ": not a format weightmap reads (" + (probe.isDirectory() ? "a folder holding no checkpoint"
                     : describe(probe)) + ")", null);
         }
         return best;
+    }
+
+    private static boolean isGguf(Probe p) {
+        return !p.isDirectory() && p.headByte(0) == 'G' && p.headByte(1) == 'G' && p.headByte(2) == 'U'
+                && p.headByte(3) == 'F';
+    }
+
+    /** Whether the file is what a failed download leaves under the model's name: an HTML page, a Git LFS pointer. */
+    private static boolean isDownloadMistake(Probe p) {
+        String d = describe(p);
+        return d.startsWith("an HTML page") || d.startsWith("a Git LFS pointer");
     }
 
     /** What the first bytes of an unrecognised file look like, for the UNKNOWN_FORMAT message. */

@@ -57,7 +57,8 @@ public interface Weights extends AutoCloseable {
      * {@code <folder>/data.pkl} record, a DDUF archive when it holds a root {@code model_index.json}), a legacy
      * torch pickle stream, an index JSON ({@code weight_map}), a GGUF file, or a folder (huggingface_hub's
      * selection rules). Anything else fails with {@code UNKNOWN_FORMAT} naming the file and what its first bytes
-     * look like.
+     * look like; so does an HTML page or a Git LFS pointer file whatever its name (what a failed download leaves
+     * under the model's name).
      *
      * @param path    a file of any name, a folder or an index file
      * @param options limits, the {@code safe} switch and other choices
@@ -73,7 +74,8 @@ public interface Weights extends AutoCloseable {
     /**
      * The format {@link #open(Path, OpenOptions)} would use for {@code path}, without opening it: detection by
      * content, the name breaking ties (a file named {@code *.safetensors} whose header is damaged is still
-     * {@code safetensors}, so opening it reports the precise safetensors error).
+     * {@code safetensors}, so opening it reports the precise safetensors error; an HTML page or a Git LFS pointer
+     * is {@code UNKNOWN_FORMAT} whatever its name, and GGUF content {@code UNSUPPORTED_FORMAT}).
      *
      * @param path a file of any name, a folder or an index file
      * @return the format name ({@link #SAFETENSORS}, {@link #DDUF}, {@link #TORCH}, {@link #SHARDED}, or another

@@ -4,6 +4,7 @@ package dev.weightmap.dduf;
 import dev.weightmap.OpenOptions;
 import dev.weightmap.TensorLocation;
 import dev.weightmap.VerifyReport;
+import dev.weightmap.WeightmapException;
 import dev.weightmap.Weights;
 import dev.weightmap.internal.io.SharedMapping;
 import dev.weightmap.internal.json.JsonException;
@@ -218,6 +219,14 @@ public final class DdufFile implements Weights {
      */
     @Override
     public VerifyReport verify() {
+        try {
+            return verifyEntries();
+        } catch (WeightmapException e) {
+            throw e.inFile(displayName);
+        }
+    }
+
+    private VerifyReport verifyEntries() {
         mapping.ensureOpen();
         List<DdufEntry> list = new ArrayList<>(entries.values());
         long[] computed = ZipCrc.crc32Parallel(list.stream().map(DdufEntry::segment).toList());
@@ -273,6 +282,14 @@ public final class DdufFile implements Weights {
     }
 
     private Parsed parsed() {
+        try {
+            return parsedOrThrow();
+        } catch (WeightmapException e) {
+            throw e.inFile(displayName);
+        }
+    }
+
+    private Parsed parsedOrThrow() {
         mapping.ensureOpen();
         Parsed p = parsed;
         if (p == null) {
@@ -356,7 +373,8 @@ public final class DdufFile implements Weights {
         Tensor t = parsed().tensors().get(name);
         if (t == null) {
             throw new DdufException(DdufException.Reason.TENSOR_NOT_FOUND, displayName + ": tensor `"
-                    + name + "` not found (tensors are named entry" + SEPARATOR + "tensor)", null);
+                    + name + "` not found (tensors are named entry" + SEPARATOR + "tensor)", null)
+                    .inFile(displayName);
         }
         return t;
     }

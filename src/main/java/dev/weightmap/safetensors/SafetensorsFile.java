@@ -206,14 +206,15 @@ public final class SafetensorsFile implements Weights {
     @Override
     public boolean contains(String name) {
         mapping.ensureOpen();
-        return header.names().indexOf(name) >= 0;
+        return name != null && header.names().indexOf(name) >= 0;
     }
 
     private int indexOf(String name) {
         mapping.ensureOpen();
-        int i = header.names().indexOf(name);
+        int i = name == null ? -1 : header.names().indexOf(name);
         if (i < 0) {
-            throw new SafetensorsException(Reason.TENSOR_NOT_FOUND, displayName + ": tensor `" + name + "` not found");
+            throw new SafetensorsException(Reason.TENSOR_NOT_FOUND, displayName + ": tensor `" + name + "` not found")
+                    .inFile(displayName);
         }
         return i;
     }

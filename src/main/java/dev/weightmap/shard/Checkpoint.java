@@ -3,6 +3,7 @@ package dev.weightmap.shard;
 
 import dev.weightmap.TensorLocation;
 import dev.weightmap.VerifyReport;
+import dev.weightmap.WeightmapException;
 import dev.weightmap.Weights;
 import dev.weightmap.internal.io.SharedMapping;
 import dev.weightmap.tensor.Casts;
@@ -82,15 +83,15 @@ public final class Checkpoint implements Weights {
     /**
      * One tensor.
      *
-     * @throws CheckpointException {@code INDEX_MISMATCH} when there is no such tensor
+     * @throws CheckpointException {@code TENSOR_NOT_FOUND} when there is no such tensor
      */
     @Override
     public Tensor tensor(String name) {
         mapping.ensureOpen();
         Tensor t = tensors.get(name);
         if (t == null) {
-            throw new CheckpointException(CheckpointException.Reason.INDEX_MISMATCH, "No tensor named '" + name
-                    + "' in checkpoint " + (indexFile != null ? indexFile : files.get(0)));
+            throw new CheckpointException(CheckpointException.Reason.TENSOR_NOT_FOUND, "No tensor named '" + name
+                    + "' in checkpoint " + (indexFile != null ? indexFile : files.get(0))).inFile(displayName());
         }
         return t;
     }
@@ -450,6 +451,14 @@ public final class Checkpoint implements Weights {
      */
     @Override
     public VerifyReport verify() throws IOException {
+        try {
+            return verifyAll();
+        } catch (WeightmapException e) {
+            throw e.inFile(displayName());
+        }
+    }
+
+    private VerifyReport verifyAll() throws IOException {
         verifyIndex();
         Map<Path, Weights> readers = readers();
         if (indexFile == null && readers.size() == 1) {

@@ -36,7 +36,9 @@ public class CheckpointException extends dev.weightmap.WeightmapException {
         /** A tensor's dtype or shape does not match its destination. */
         SHAPE_MISMATCH,
         /** A strided tensor was given with {@code forceContiguous(false)}. */
-        NON_CONTIGUOUS
+        NON_CONTIGUOUS,
+        /** The checkpoint holds no tensor of the name asked for. */
+        TENSOR_NOT_FOUND
     }
 
     /**

@@ -4,6 +4,7 @@ package dev.weightmap.torch;
 import dev.weightmap.OpenOptions;
 import dev.weightmap.TensorLocation;
 import dev.weightmap.VerifyReport;
+import dev.weightmap.WeightmapException;
 import dev.weightmap.Weights;
 import dev.weightmap.internal.io.SharedMapping;
 import dev.weightmap.tensor.DType;
@@ -823,7 +824,8 @@ public final class TorchCheckpoint implements Weights {
         }
         TensorEntry e = entries().get(name);
         if (e == null) {
-            throw new TorchCheckpointException(Reason.TENSOR_NOT_FOUND, displayName + ": no tensor named '" + name + "'");
+            throw new TorchCheckpointException(Reason.TENSOR_NOT_FOUND, displayName + ": no tensor named '" + name + "'")
+                    .inFile(displayName);
         }
         return e.tensor();
     }
@@ -837,6 +839,14 @@ public final class TorchCheckpoint implements Weights {
      */
     @Override
     public VerifyReport verify() {
+        try {
+            return verifyRecords();
+        } catch (WeightmapException e) {
+            throw e.inFile(displayName);
+        }
+    }
+
+    private VerifyReport verifyRecords() {
         mapping.ensureOpen();
         int checked = 0;
         for (Record r : records) {
