@@ -71,6 +71,16 @@ class ProjectFilesTest {
     }
 
     @Test
+    void changelogFollowsKeepAChangelog() throws IOException {
+        Path changelog = ROOT.resolve("CHANGELOG.md");
+        assertThat(changelog).isRegularFile();
+        assertThat(Files.readString(changelog))
+                .startsWith("# Changelog\n")
+                .contains("https://keepachangelog.com/")
+                .contains("## [Unreleased]");
+    }
+
+    @Test
     void bothPomsDeclareTheLicense() throws IOException {
         for (String pom : List.of("pom.xml", "benchmarks/pom.xml")) {
             assertThat(Files.readString(ROOT.resolve(pom)))
