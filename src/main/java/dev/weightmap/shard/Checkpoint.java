@@ -85,13 +85,21 @@ public final class Checkpoint implements Weights {
         return t;
     }
 
-    /** Tensor names, in {@link #tensors()} order. */
+    /**
+     * Tensor names, in {@link #tensors()} order.
+     *
+     * @return the names
+     */
     public List<String> names() {
         mapping.ensureOpen();
         return new ArrayList<>(tensors.keySet());
     }
 
-    /** Number of tensors. */
+    /**
+     * Number of tensors.
+     *
+     * @return the tensor count
+     */
     public int size() {
         return tensors.size();
     }
@@ -113,7 +121,12 @@ public final class Checkpoint implements Weights {
         return metadata;
     }
 
-    /** The file holding tensor {@code name}, or null when there is no such tensor. */
+    /**
+     * The file holding tensor {@code name}, or null when there is no such tensor.
+     *
+     * @param name the tensor name
+     * @return the shard file (or the single file), or null
+     */
     public Path fileOf(String name) {
         mapping.ensureOpen();
         return fileOf.get(name);
@@ -145,7 +158,11 @@ public final class Checkpoint implements Weights {
         return List.copyOf(all);
     }
 
-    /** The index file, or null for a single-file checkpoint. */
+    /**
+     * The index file, or null for a single-file checkpoint.
+     *
+     * @return the index file, or null
+     */
     public Path indexFile() {
         return indexFile;
     }
@@ -188,7 +205,11 @@ public final class Checkpoint implements Weights {
         }
     }
 
-    /** Whether this checkpoint was opened through an index. */
+    /**
+     * Whether this checkpoint was opened through an index.
+     *
+     * @return true for a checkpoint opened from an index or a folder with an index
+     */
     public boolean isSharded() {
         return indexFile != null;
     }
@@ -196,6 +217,10 @@ public final class Checkpoint implements Weights {
     /**
      * Copies the checkpoint's tensors into {@code model.stateDict()} (see {@link #loadInto(Map, boolean)}); the
      * strict error names the model's class as hub does.
+     *
+     * @param model the model whose state dict receives the tensors
+     * @param strict whether a missing or unexpected key fails the load
+     * @return the keys that were missing and unexpected
      */
     public LoadResult loadInto(StateDictProvider model, boolean strict) {
         return loadInto(model.stateDict(), strict, model.getClass().getSimpleName());
@@ -208,6 +233,9 @@ public final class Checkpoint implements Weights {
      * ({@code Error(s) in loading state_dict for X\nMissing key(s): "a","b".}). Unlike hub, strict loading of a
      * valid multi-shard checkpoint succeeds.
      *
+     * @param target the destination tensors by name
+     * @param strict whether a missing or unexpected key fails the load
+     * @return the keys that were missing and unexpected
      * @throws CheckpointException {@code KEY_MISMATCH} (strict), {@code SHAPE_MISMATCH} (checked for every pair
      *                             before the first copy)
      */

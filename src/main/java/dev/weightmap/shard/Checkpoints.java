@@ -37,7 +37,13 @@ public final class Checkpoints {
     private Checkpoints() {
     }
 
-    /** {@link #open(Path, LoadOptions)} with {@link LoadOptions#defaults()}. */
+    /**
+     * {@link #open(Path, LoadOptions)} with {@link LoadOptions#defaults()}.
+     *
+     * @param fileOrDir a checkpoint file, an index file or a folder
+     * @return the open checkpoint; close it
+     * @throws IOException as {@link #open(Path, LoadOptions)} throws it
+     */
     public static Checkpoint open(Path fileOrDir) throws IOException {
         return open(fileOrDir, LoadOptions.defaults());
     }
@@ -49,6 +55,9 @@ public final class Checkpoints {
      * no safetensors index) wins; else exactly one {@code *.safetensors} ({@code safe}) or {@code *.bin} file.
      * Every shard name of an index is validated before any shard is opened; each shard is mapped once.
      *
+     * @param fileOrDir a checkpoint file, an index file or a folder
+     * @param options the {@code safe} switch and the filename pattern
+     * @return the open checkpoint; close it
      * @throws NoSuchFileException when the path (or a shard) does not exist
      * @throws CheckpointException {@code NO_CHECKPOINT}, {@code INVALID_INDEX}, {@code INDEX_MISMATCH},
      *                             {@code UNSUPPORTED_FORMAT}
@@ -117,6 +126,8 @@ public final class Checkpoints {
      * through the torch reader (pickle is never executed). The format is detected by content as
      * {@link Weights#open(Path)} detects it, whatever the file's name.
      *
+     * @param file the checkpoint file
+     * @return the open checkpoint; close it
      * @throws NoSuchFileException when {@code file} is not a regular file
      * @throws CheckpointException {@code UNSUPPORTED_FORMAT} for other {@code format} metadata, or for a file
      *                             of another format (a DDUF archive, an index file)

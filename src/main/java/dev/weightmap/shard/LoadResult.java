@@ -16,7 +16,11 @@ public record LoadResult(List<String> missingKeys, List<String> unexpectedKeys) 
         unexpectedKeys = List.copyOf(unexpectedKeys);
     }
 
-    /** Whether every key matched. */
+    /**
+     * Whether every key matched.
+     *
+     * @return true when no key is missing and none is unexpected
+     */
     public boolean allMatched() {
         return missingKeys.isEmpty() && unexpectedKeys.isEmpty();
     }

@@ -66,6 +66,10 @@ public final class StateDicts {
      * @param storageSize     bytes of a value's storage
      * @param storageId       identity of a value's storage, or null for "never shared"
      * @param filenamePattern a pattern with exactly one {@code {suffix}}
+     * @param <T> the type of the state dict's values
+     * @param stateDict the values by name, in the order they are planned
+     * @param maxShardSize the largest shard in bytes
+     * @return the plan: which file holds which name
      * @throws CheckpointException {@code INVALID_PATTERN} for a pattern without {@code {suffix}} or with other
      *                             placeholders
      */
@@ -78,12 +82,23 @@ public final class StateDicts {
     /**
      * hub's {@code split_torch_state_dict_into_shards}: {@link #split(Map, ToLongFunction, Function, String, long)}
      * with {@link Tensor#storageSize()} and {@link #storageId(Tensor)}.
+     *
+     * @param stateDict the tensors by name
+     * @param filenamePattern a pattern with exactly one {@code {suffix}}
+     * @param maxShardSize the largest shard in bytes
+     * @return the plan: which file holds which name
      */
     public static StateDictSplit split(Map<String, Tensor> stateDict, String filenamePattern, long maxShardSize) {
         return split(stateDict, Tensor::storageSize, StateDicts::storageId, filenamePattern, maxShardSize);
     }
 
-    /** {@link #split(Map, String, long)} with the default pattern {@code model{suffix}.safetensors}. */
+    /**
+     * {@link #split(Map, String, long)} with the default pattern {@code model{suffix}.safetensors}.
+     *
+     * @param stateDict the tensors by name
+     * @param maxShardSize the largest shard in bytes
+     * @return the plan: which file holds which name
+     */
     public static StateDictSplit split(Map<String, Tensor> stateDict, long maxShardSize) {
         return split(stateDict, FilenamePattern.SAFETENSORS, maxShardSize);
     }
@@ -91,6 +106,9 @@ public final class StateDicts {
     /**
      * hub's {@code get_torch_storage_id}: the tensor's {@link Tensor#storageId()}, except that every zero-byte
      * storage has one common id (hub's {@code (cpu, 0, 0)}), so all empty tensors follow the first one's shard.
+     *
+     * @param tensor the tensor
+     * @return an identity that is equal for tensors sharing a storage
      */
     public static Object storageId(Tensor tensor) {
         return tensor.storageSize() == 0 ? EMPTY_STORAGE : tensor.storageId();
@@ -100,6 +118,11 @@ public final class StateDicts {
 
     /**
      * hub's {@code save_torch_model}: saves {@code model.stateDict()} with {@link #save}.
+     *
+     * @param model the model whose state dict is saved
+     * @param directory the existing folder to write into
+     * @param options the file format, pattern, shard size and metadata
+     * @throws IOException as {@link #save} throws it
      */
     public static void saveModel(StateDictProvider model, Path directory, SaveOptions options) throws IOException {
         save(model.stateDict(), directory, options);
@@ -107,7 +130,7 @@ public final class StateDicts {
 
     /**
      * Saves a state dict into an existing folder as one file or as shards plus an index, like hub's
-     * {@code save_torch_state_dict}, with the departures listed in DECISIONS.md:
+     * {@code save_torch_state_dict}, with these departures:
      * <ul>
      *   <li>safetensors format: tensors that are the same view of one storage (tied weights) are saved once,
      *       keeping the lexicographically first name not in {@code sharedTensorsToDiscard}; the removed names
@@ -119,6 +142,9 @@ public final class StateDicts {
      *   <li>the caller's map is never modified; an empty map writes an empty single file.</li>
      * </ul>
      *
+     * @param stateDict the tensors by name
+     * @param directory the existing folder to write into
+     * @param options the file format, pattern, shard size and metadata
      * @throws NoSuchFileException when the folder does not exist
      * @throws CheckpointException {@code SHARED_TENSORS}, {@code NON_CONTIGUOUS}
      * @throws UnsupportedOperationException for the torch format when the torch writer is not available
@@ -302,7 +328,7 @@ public final class StateDicts {
     }
 
     /**
-     * DECISIONS 11: removes tied duplicates (same view of one storage) from {@code tensors} and returns
+     * Removes tied duplicates (same view of one storage) from {@code tensors} and returns
      * removed -> kept; refuses any other overlap.
      */
     static Map<String, String> removeSharedTensors(Map<String, Tensor> tensors, Set<String> discard) {
