@@ -41,9 +41,9 @@ public final class Safetensors {
      * written, forced and renamed over the target. After a failure the target is untouched and no temporary file
      * remains. Overwriting a file that is currently mapped is safe.
      *
+     * @param tensors  the tensors by name
      * @param metadata {@code __metadata__} strings, or null/empty for none
-     * @param tensors the tensors by name
-     * @param file the target file
+     * @param file     the target file
      * @throws SafetensorsException for tensors that cannot be saved (SHARED_STORAGE, INVALID_TENSOR,
      *                              HEADER_TOO_LARGE, …)
      * @throws IOException when the file cannot be written; the target is then unchanged

@@ -135,8 +135,8 @@ public final class SafetensorsFile implements Weights {
      * Parses a safetensors image held in any segment (a DDUF entry, a heap array, …). Tensors are views of
      * {@code image}; closing the returned object does not close it.
      *
+     * @param image       the safetensors bytes
      * @param displayName used in error messages (for example the archive entry's name)
-     * @param image the safetensors bytes
      * @return the parsed file, a view of {@code image}
      */
     public static SafetensorsFile parse(MemorySegment image, String displayName) {

@@ -63,12 +63,12 @@ public final class StateDicts {
      * are skipped as hub skips strings. One shard is named {@code pattern} with an empty suffix, several get
      * {@code -00001-of-0000N}.
      *
+     * @param <T>             the type of the state dict's values
+     * @param stateDict       the values by name, in the order they are planned
      * @param storageSize     bytes of a value's storage
      * @param storageId       identity of a value's storage, or null for "never shared"
      * @param filenamePattern a pattern with exactly one {@code {suffix}}
-     * @param <T> the type of the state dict's values
-     * @param stateDict the values by name, in the order they are planned
-     * @param maxShardSize the largest shard in bytes
+     * @param maxShardSize    the largest shard in bytes
      * @return the plan: which file holds which name
      * @throws CheckpointException {@code INVALID_PATTERN} for a pattern without {@code {suffix}} or with other
      *                             placeholders
