@@ -204,8 +204,8 @@ public final class Dduf {
     }
 
     /**
-     * As {@link #exportEntries(Path, Iterable)}, reporting the number of archive bytes written so far to {@code
-     * progress} (may be null).
+     * As {@link #exportEntries(Path, Iterable)}, reporting the number of archive bytes written so far to
+     * {@code progress} (may be null).
      *
      * @param dduf the archive to write
      * @param entries the entries, in archive order

@@ -76,9 +76,9 @@ public final class SafetensorsFile implements Weights {
      * @param maxHeaderLength the largest header length N accepted, in bytes
      * @return the open file; close it to unmap
      * @throws java.nio.file.NoSuchFileException when the file does not exist
-     * @throws SafetensorsException when the file is not valid safetensors or its header is longer than {@code
-     *     maxHeaderLength}
-     * @throws IOException when the file cannot be read or mapped
+     * @throws SafetensorsException              when the file is not valid safetensors or its header is longer
+     *                                           than {@code maxHeaderLength}
+     * @throws IOException                       when the file cannot be read or mapped
      */
     public static SafetensorsFile open(Path file, long maxHeaderLength) throws IOException {
         return open(file, SharedMapping.owned(file.toString()), maxHeaderLength);
