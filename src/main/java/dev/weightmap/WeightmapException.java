@@ -56,8 +56,11 @@ public class WeightmapException extends RuntimeException {
         IO_ERROR
     }
 
+    /** The broken rule, as {@link #reason()} returns it. */
     private final Reason reason;
+    /** The file the failure concerns, or null until a caller names it. */
     private volatile String file;
+    /** The tensor or entry the failure concerns, or null. */
     private final String item;
 
     /**

@@ -53,7 +53,7 @@ public interface Weights extends AutoCloseable {
 
     /**
      * Opens any input weightmap reads. The format is detected by content, the file name only breaking ties: a
-     * safetensors file (an 8-byte length, then an opening brace), a ZIP archive (a torch checkpoint when it holds a
+     * safetensors file (an 8-byte length, then <code>&#123;</code>), a ZIP archive (a torch checkpoint when it holds a
      * {@code <folder>/data.pkl} record, a DDUF archive when it holds a root {@code model_index.json}), a legacy
      * torch pickle stream, an index JSON ({@code weight_map}), a GGUF file, or a folder (huggingface_hub's
      * selection rules). Anything else fails with {@code UNKNOWN_FORMAT} naming the file and what its first bytes

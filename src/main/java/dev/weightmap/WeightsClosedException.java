@@ -12,6 +12,7 @@ package dev.weightmap;
 public final class WeightsClosedException extends IllegalStateException {
     private static final long serialVersionUID = 1L;
 
+    /** The path or display name of the closed reader. */
     private final String file;
 
     /**

@@ -22,12 +22,21 @@ public enum ChecksumAlgorithm {
         this.cliName = cliName;
     }
 
-    /** The name used by {@code weightmap hash --algo}. */
+    /**
+     * The name used by {@code weightmap hash --algo}.
+     *
+     * @return the lower-case name, e.g. {@code sha256} or {@code xxh3-128}
+     */
     public String cliName() {
         return cliName;
     }
 
-    /** The algorithm with this CLI name (case-insensitive), or null. */
+    /**
+     * The algorithm with this CLI name (case-insensitive), or null.
+     *
+     * @param name a name as typed after {@code --algo}
+     * @return the algorithm, or null when no algorithm has that name
+     */
     public static ChecksumAlgorithm fromCliName(String name) {
         for (ChecksumAlgorithm a : values()) {
             if (a.cliName.equalsIgnoreCase(name)) {

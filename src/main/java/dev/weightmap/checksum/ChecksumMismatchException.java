@@ -12,16 +12,26 @@ public final class ChecksumMismatchException extends dev.weightmap.WeightmapExce
     /** The reason string printed by the CLI. */
     public static final String REASON = "CHECKSUM_MISMATCH";
 
+    /** The tensors or files whose digest differs, in manifest order. */
     private final List<String> mismatches;
 
-    /** A mismatch with a message and the names (tensors or files) that differ. */
+    /**
+     * A mismatch with a message and the names (tensors or files) that differ.
+     *
+     * @param message what differs, for the CLI's error line
+     * @param mismatches the names of the tensors or files that differ
+     */
     public ChecksumMismatchException(String message, List<String> mismatches) {
         super(dev.weightmap.WeightmapException.Common.CHECKSUM_MISMATCH, message);
         this.mismatches = List.copyOf(mismatches);
     }
 
 
-    /** The tensors or files that differ, in manifest order. */
+    /**
+     * The tensors or files that differ, in manifest order.
+     *
+     * @return an unmodifiable list of names
+     */
     public List<String> mismatches() {
         return mismatches;
     }

@@ -46,7 +46,13 @@ public final class Checksums {
     private Checksums() {
     }
 
-    /** The canonical big-endian digest of all bytes of {@code data}. */
+    /**
+     * The canonical big-endian digest of all bytes of {@code data}.
+     *
+     * @param a the algorithm
+     * @param data the bytes to hash, of any kind of segment and any size
+     * @return the digest: 4 bytes for CRC32 and CRC32C, 8 for XXH64 and XXH3-64, 16 for XXH3-128, 32 for SHA-256
+     */
     public static byte[] digest(ChecksumAlgorithm a, MemorySegment data) {
         return digest(a, data, 1);
     }
@@ -71,7 +77,13 @@ public final class Checksums {
         };
     }
 
-    /** {@link #digest(ChecksumAlgorithm, MemorySegment)} as lower-case hex. */
+    /**
+     * {@link #digest(ChecksumAlgorithm, MemorySegment)} as lower-case hex.
+     *
+     * @param a the algorithm
+     * @param data the bytes to hash
+     * @return the digest in lower-case hex
+     */
     public static String hex(ChecksumAlgorithm a, MemorySegment data) {
         return HexFormat.of().formatHex(digest(a, data, 1));
     }
@@ -79,6 +91,11 @@ public final class Checksums {
     /**
      * Like {@link #hex(ChecksumAlgorithm, MemorySegment)} with up to {@code threads} threads where the algorithm
      * allows (CRC32 and CRC32C: chunks combined; the others are sequential by definition and use one thread).
+     *
+     * @param a the algorithm
+     * @param data the bytes to hash
+     * @param threads the most threads to use
+     * @return the digest in lower-case hex, equal to the one-thread result
      */
     public static String hex(ChecksumAlgorithm a, MemorySegment data, int threads) {
         return HexFormat.of().formatHex(digest(a, data, Math.max(1, threads)));
@@ -87,6 +104,10 @@ public final class Checksums {
     /**
      * The hex digest of a tensor's logical bytes (row-major, as {@link Tensor#writeTo} streams them): the data
      * slice itself when the tensor is contiguous, else a streamed pass over the strided view.
+     *
+     * @param a the algorithm
+     * @param t the tensor, contiguous or a strided view
+     * @return the digest of the tensor's logical bytes in lower-case hex
      */
     public static String hexOfTensor(ChecksumAlgorithm a, Tensor t) {
         return hexOfTensor(a, t, 1);
@@ -179,6 +200,11 @@ public final class Checksums {
     /**
      * The hex digest of every tensor's logical bytes, computed on up to {@code threads} threads (tensors are
      * spread over the threads; a lone big CRC tensor is chunked). The result keeps the map's iteration order.
+     *
+     * @param a the algorithm
+     * @param tensors the tensors by name
+     * @param threads the most threads to use
+     * @return each tensor's digest in lower-case hex, by name, in the map's iteration order
      */
     public static Map<String, String> hexOfTensors(ChecksumAlgorithm a, Map<String, Tensor> tensors, int threads) {
         List<String> names = new ArrayList<>(tensors.keySet());
@@ -198,7 +224,12 @@ public final class Checksums {
         return result;
     }
 
-    /** A new incremental hasher with seed 0. */
+    /**
+     * A new incremental hasher with seed 0.
+     *
+     * @param a the algorithm
+     * @return a hasher that has seen no bytes yet
+     */
     public static Hasher newHasher(ChecksumAlgorithm a) {
         return switch (a) {
             case CRC32, CRC32C -> new Crc.State(a);
@@ -212,6 +243,9 @@ public final class Checksums {
     /**
      * A new incremental hasher with a seed; only XXH64, XXH3-64 and XXH3-128 take one.
      *
+     * @param a the algorithm
+     * @param seed the seed (0 for the unseeded value)
+     * @return a hasher that has seen no bytes yet
      * @throws IllegalArgumentException for CRC32, CRC32C and SHA-256 with a non-zero seed
      */
     public static Hasher newHasher(ChecksumAlgorithm a, long seed) {
@@ -228,7 +262,13 @@ public final class Checksums {
         };
     }
 
-    /** One-shot XXH64 with a seed (canonical value as a long). */
+    /**
+     * One-shot XXH64 with a seed (canonical value as a long).
+     *
+     * @param data the bytes to hash
+     * @param seed the seed
+     * @return the 64-bit hash
+     */
     public static long xxh64(MemorySegment data, long seed) {
         return Xxh64.hash(data, seed);
     }

@@ -36,36 +36,72 @@ public final class Crc {
     private Crc() {
     }
 
-    /** CRC32 of the whole segment on the calling thread. */
+    /**
+     * CRC32 of the whole segment on the calling thread.
+     *
+     * @param s the bytes, of any size
+     * @return the CRC32 value
+     */
     public static int crc32(MemorySegment s) {
         CRC32 c = new CRC32();
         update(c, s);
         return (int) c.getValue();
     }
 
-    /** CRC32C of the whole segment on the calling thread. */
+    /**
+     * CRC32C of the whole segment on the calling thread.
+     *
+     * @param s the bytes, of any size
+     * @return the CRC32C value
+     */
     public static int crc32c(MemorySegment s) {
         CRC32C c = new CRC32C();
         update(c, s);
         return (int) c.getValue();
     }
 
-    /** CRC32 of the segment using up to {@code threads} threads; equal to {@link #crc32(MemorySegment)}. */
+    /**
+     * CRC32 of the segment using up to {@code threads} threads; equal to {@link #crc32(MemorySegment)}.
+     *
+     * @param s the bytes, of any size
+     * @param threads the most threads to use
+     * @return the CRC32 value
+     */
     public static int crc32(MemorySegment s, int threads) {
         return parallel(s, threads, false);
     }
 
-    /** CRC32C of the segment using up to {@code threads} threads; equal to {@link #crc32c(MemorySegment)}. */
+    /**
+     * CRC32C of the segment using up to {@code threads} threads; equal to {@link #crc32c(MemorySegment)}.
+     *
+     * @param s the bytes, of any size
+     * @param threads the most threads to use
+     * @return the CRC32C value
+     */
     public static int crc32c(MemorySegment s, int threads) {
         return parallel(s, threads, true);
     }
 
-    /** The CRC32 of {@code A ++ B} from {@code crc32(A)}, {@code crc32(B)} and the length of B in bytes. */
+    /**
+     * The CRC32 of {@code A ++ B} from {@code crc32(A)}, {@code crc32(B)} and the length of B in bytes.
+     *
+     * @param crcA the CRC32 of the first part A
+     * @param crcB the CRC32 of the second part B
+     * @param lengthB the length of B in bytes
+     * @return the CRC32 of A followed by B
+     */
     public static int combineCrc32(int crcA, int crcB, long lengthB) {
         return combine(X2N_CRC32, POLY_CRC32, crcA, crcB, lengthB);
     }
 
-    /** The CRC32C of {@code A ++ B} from {@code crc32c(A)}, {@code crc32c(B)} and the length of B in bytes. */
+    /**
+     * The CRC32C of {@code A ++ B} from {@code crc32c(A)}, {@code crc32c(B)} and the length of B in bytes.
+     *
+     * @param crcA the CRC32C of the first part A
+     * @param crcB the CRC32C of the second part B
+     * @param lengthB the length of B in bytes
+     * @return the CRC32C of A followed by B
+     */
     public static int combineCrc32c(int crcA, int crcB, long lengthB) {
         return combine(X2N_CRC32C, POLY_CRC32C, crcA, crcB, lengthB);
     }

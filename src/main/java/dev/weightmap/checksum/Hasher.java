@@ -20,13 +20,27 @@ import java.util.Objects;
  * }</pre>
  */
 public interface Hasher {
-    /** The algorithm this hasher computes. */
+    /**
+     * The algorithm this hasher computes.
+     *
+     * @return the algorithm
+     */
     ChecksumAlgorithm algorithm();
 
-    /** Adds all bytes of {@code s} (any kind of segment, any size). */
+    /**
+     * Adds all bytes of {@code s} (any kind of segment, any size).
+     *
+     * @param s the bytes to add
+     */
     void update(MemorySegment s);
 
-    /** Adds {@code len} bytes of {@code b} from {@code off}. */
+    /**
+     * Adds {@code len} bytes of {@code b} from {@code off}.
+     *
+     * @param b the array holding the bytes
+     * @param off the index of the first byte to add
+     * @param len the number of bytes to add
+     */
     default void update(byte[] b, int off, int len) {
         Objects.checkFromIndexSize(off, len, b.length);
         update(MemorySegment.ofArray(b).asSlice(off, len));
@@ -35,10 +49,16 @@ public interface Hasher {
     /**
      * The canonical big-endian digest of everything added so far (4 bytes for CRCs, 8 for XXH64/XXH3-64, 16
      * for XXH3-128 with the high half first, 32 for SHA-256). Does not reset or change the state.
+     *
+     * @return the digest in canonical byte order
      */
     byte[] digest();
 
-    /** {@link #digest()} as lower-case hex, the way xxhsum, sha256sum and zlib users print it. */
+    /**
+     * {@link #digest()} as lower-case hex, the way xxhsum, sha256sum and zlib users print it.
+     *
+     * @return the digest in lower-case hex
+     */
     default String hex() {
         return HexFormat.of().formatHex(digest());
     }
@@ -46,6 +66,8 @@ public interface Hasher {
     /**
      * A channel whose writes feed this hasher (each write consumes the whole buffer). Closing the channel does
      * not finish the hasher; later writes to a closed channel throw {@link ClosedChannelException}.
+     *
+     * @return a writable channel that feeds this hasher
      */
     default WritableByteChannel asChannel() {
         Hasher self = this;

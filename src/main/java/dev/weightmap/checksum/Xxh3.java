@@ -69,12 +69,23 @@ public final class Xxh3 {
     private Xxh3() {
     }
 
-    /** XXH3-64 with seed 0 ({@code xxhsum -H3}). */
+    /**
+     * XXH3-64 with seed 0 ({@code xxhsum -H3}).
+     *
+     * @param s the bytes to hash
+     * @return the 64-bit hash
+     */
     public static long hash64(MemorySegment s) {
         return hash64(s, 0L);
     }
 
-    /** XXH3-64 with a seed ({@code XXH3_64bits_withSeed}). */
+    /**
+     * XXH3-64 with a seed ({@code XXH3_64bits_withSeed}).
+     *
+     * @param s the bytes to hash
+     * @param seed the seed
+     * @return the 64-bit hash
+     */
     public static long hash64(MemorySegment s, long seed) {
         if (FileStreamer.isMapped(s)) { // never run the vector kernel over a mapping: see FileStreamer
             Xxh3Hasher h = new Xxh3Hasher(false, seed);
@@ -84,12 +95,23 @@ public final class Xxh3 {
         return hash64(Xxh3Kernels.forSegment(s), s, seed);
     }
 
-    /** XXH3-128 with seed 0 ({@code xxhsum -H2}); returns {@code {low64, high64}}. */
+    /**
+     * XXH3-128 with seed 0 ({@code xxhsum -H2}); returns {@code {low64, high64}}.
+     *
+     * @param s the bytes to hash
+     * @return the 128-bit hash as {@code {low64, high64}}
+     */
     public static long[] hash128(MemorySegment s) {
         return hash128(s, 0L);
     }
 
-    /** XXH3-128 with a seed ({@code XXH3_128bits_withSeed}); returns {@code {low64, high64}}. */
+    /**
+     * XXH3-128 with a seed ({@code XXH3_128bits_withSeed}); returns {@code {low64, high64}}.
+     *
+     * @param s the bytes to hash
+     * @param seed the seed
+     * @return the 128-bit hash as {@code {low64, high64}}
+     */
     public static long[] hash128(MemorySegment s, long seed) {
         if (FileStreamer.isMapped(s)) {
             Xxh3Hasher h = new Xxh3Hasher(true, seed);
@@ -99,17 +121,31 @@ public final class Xxh3 {
         return hash128(Xxh3Kernels.forSegment(s), s, seed);
     }
 
-    /** Canonical hex of a 64-bit hash: 16 lower-case digits, big-endian, as xxhsum prints it. */
+    /**
+     * Canonical hex of a 64-bit hash: 16 lower-case digits, big-endian, as xxhsum prints it.
+     *
+     * @param h the hash
+     * @return 16 lower-case hex digits
+     */
     public static String hex64(long h) {
         return String.format("%016x", h);
     }
 
-    /** Canonical hex of a 128-bit hash {@code {low, high}}: high half first, 32 lower-case digits. */
+    /**
+     * Canonical hex of a 128-bit hash {@code {low, high}}: high half first, 32 lower-case digits.
+     *
+     * @param h the hash as {@code {low64, high64}}
+     * @return 32 lower-case hex digits
+     */
     public static String hex128(long[] h) {
         return String.format("%016x%016x", h[1], h[0]);
     }
 
-    /** Which stripe loop this JVM uses: {@code vector-512}, {@code vector-256} or {@code scalar}. */
+    /**
+     * Which stripe loop this JVM uses: {@code vector-512}, {@code vector-256} or {@code scalar}.
+     *
+     * @return the name of the stripe loop in use
+     */
     public static String implementation() {
         return Xxh3Kernels.best().name();
     }

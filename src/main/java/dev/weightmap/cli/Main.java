@@ -12,8 +12,8 @@ import java.util.List;
  * {@code error: REASON: message} on stderr), 2 usage error.
  */
 public final class Main {
-    /** The version printed by {@code --version}. */
-    public static final String VERSION = "0.1.0";
+    /** The version printed by {@code --version}: the pom's version, filled in by the build. */
+    public static final String VERSION = Version.read();
 
     static final List<Command> COMMANDS = List.of(
             new InspectCommand(),

@@ -53,7 +53,12 @@ public final class Dduf {
     /** Writes an entry's content to a channel (for example {@code out -> Safetensors.write(tensors, meta, out)}). */
     @FunctionalInterface
     public interface ContentWriter {
-        /** Writes the whole content; the channel must not be closed. */
+        /**
+         * Writes the whole content; the channel must not be closed.
+         *
+         * @param out the archive channel to write the entry's bytes to
+         * @throws IOException when the content cannot be read or written
+         */
         void writeTo(WritableByteChannel out) throws IOException;
     }
 
@@ -73,12 +78,20 @@ public final class Dduf {
             this.writer = writer;
         }
 
-        /** The entry name as given. */
+        /**
+         * The entry name as given.
+         *
+         * @return the name, e.g. {@code vae/config.json}
+         */
         public String name() {
             return name;
         }
 
-        /** The source file, or null when the content is not a file. */
+        /**
+         * The source file, or null when the content is not a file.
+         *
+         * @return the file, or null
+         */
         public Path file() {
             return file;
         }
@@ -119,22 +132,46 @@ public final class Dduf {
         }
     }
 
-    /** An entry whose content is a file, streamed from disk. */
+    /**
+     * An entry whose content is a file, streamed from disk.
+     *
+     * @param name the entry name inside the archive
+     * @param file the file whose bytes become the entry
+     * @return the entry
+     */
     public static Entry entry(String name, Path file) {
         return new Entry(name, Objects.requireNonNull(file, "file"), null, null, null);
     }
 
-    /** An entry whose content is a byte array (not copied: do not modify it before the export ends). */
+    /**
+     * An entry whose content is a byte array (not copied: do not modify it before the export ends).
+     *
+     * @param name the entry name inside the archive
+     * @param content the entry's bytes
+     * @return the entry
+     */
     public static Entry entry(String name, byte[] content) {
         return new Entry(name, null, Objects.requireNonNull(content, "content"), null, null);
     }
 
-    /** An entry whose content is a memory segment (for example a mapping), written without a heap copy. */
+    /**
+     * An entry whose content is a memory segment (for example a mapping), written without a heap copy.
+     *
+     * @param name the entry name inside the archive
+     * @param content the entry's bytes
+     * @return the entry
+     */
     public static Entry entry(String name, MemorySegment content) {
         return new Entry(name, null, null, Objects.requireNonNull(content, "content"), null);
     }
 
-    /** An entry whose content a callback writes to the archive (streamed; no temporary file). */
+    /**
+     * An entry whose content a callback writes to the archive (streamed; no temporary file).
+     *
+     * @param name the entry name inside the archive
+     * @param content the callback that writes the entry's bytes
+     * @return the entry
+     */
     public static Entry entry(String name, ContentWriter content) {
         return new Entry(name, null, null, null, Objects.requireNonNull(content, "content"));
     }
@@ -144,6 +181,8 @@ public final class Dduf {
      * .safetensors .txt}, case-sensitive; no backslash; at most one folder level) plus ours (no absolute names,
      * no {@code .} or {@code ..} components, no empty components).
      *
+     * @param name the entry name to check
+     * @return the name as stored in the archive
      * @throws DdufInvalidEntryNameException with hub's message, or ours for our stricter rules
      */
     public static String validateEntryName(String name) {
@@ -153,6 +192,8 @@ public final class Dduf {
     /**
      * Writes a DDUF archive from {@code entries}, consumed lazily one at a time.
      *
+     * @param dduf the archive to write
+     * @param entries the entries, in archive order
      * @throws DdufExportException           for a duplicate name, an invalid name, an invalid or missing
      *                                       {@code model_index.json}, or an invalid structure (hub's messages)
      * @throws NoSuchFileException           when a source file or the target folder does not exist
@@ -162,7 +203,15 @@ public final class Dduf {
         exportEntries(dduf, entries, null);
     }
 
-    /** As {@link #exportEntries(Path, Iterable)}, reporting the number of archive bytes written so far to {@code progress} (may be null). */
+    /**
+     * As {@link #exportEntries(Path, Iterable)}, reporting the number of archive bytes written so far to
+     * {@code progress} (may be null).
+     *
+     * @param dduf the archive to write
+     * @param entries the entries, in archive order
+     * @param progress receives the bytes written so far, or null
+     * @throws IOException as {@link #exportEntries(Path, Iterable)} throws it
+     */
     public static void exportEntries(Path dduf, Iterable<Entry> entries, LongConsumer progress) throws IOException {
         Objects.requireNonNull(entries, "entries");
         String where = dduf + ": ";
@@ -226,6 +275,8 @@ public final class Dduf {
      * deep whose extension is allowed, hidden files and folders skipped, in sorted name order. A file whose name is
      * not valid UTF-8 is refused, never stored under a decoded (replaced) name.
      *
+     * @param dduf the archive to write
+     * @param folder the pipeline folder (with {@code model_index.json} at its root)
      * @throws NoSuchFileException when the folder does not exist
      * @throws DdufExportException when a file's name is not valid UTF-8
      */
@@ -233,12 +284,25 @@ public final class Dduf {
         exportEntries(dduf, folderEntries(folder), null);
     }
 
-    /** As {@link #exportFolder(Path, Path)} with progress reporting. */
+    /**
+     * As {@link #exportFolder(Path, Path)} with progress reporting.
+     *
+     * @param dduf the archive to write
+     * @param folder the pipeline folder
+     * @param progress receives the bytes written so far, or null
+     * @throws IOException as {@link #exportFolder(Path, Path)} throws it
+     */
     public static void exportFolder(Path dduf, Path folder, LongConsumer progress) throws IOException {
         exportEntries(dduf, folderEntries(folder), progress);
     }
 
-    /** The entries {@link #exportFolder} writes for {@code folder}, in order (hub's folder walk, sorted). */
+    /**
+     * The entries {@link #exportFolder} writes for {@code folder}, in order (hub's folder walk, sorted).
+     *
+     * @param folder the pipeline folder
+     * @return the entries, in archive order
+     * @throws IOException when the folder cannot be listed
+     */
     public static List<Entry> folderEntries(Path folder) throws IOException {
         if (!Files.exists(folder)) {
             throw new NoSuchFileException(folder.toString());

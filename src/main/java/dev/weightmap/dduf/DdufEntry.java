@@ -30,37 +30,66 @@ public final class DdufEntry {
         this.crc32 = crc32;
     }
 
-    /** The entry name ({@code vae/diffusion_pytorch_model.safetensors}); hub's {@code filename}. */
+    /**
+     * The entry name ({@code vae/diffusion_pytorch_model.safetensors}); hub's {@code filename}.
+     *
+     * @return the name, folder included
+     */
     public String name() {
         return name;
     }
 
-    /** Absolute offset of the entry's data in the archive. */
+    /**
+     * Absolute offset of the entry's data in the archive.
+     *
+     * @return the byte offset from the start of the archive
+     */
     public long offset() {
         return offset;
     }
 
-    /** Length of the entry's data in bytes. */
+    /**
+     * Length of the entry's data in bytes.
+     *
+     * @return the length in bytes
+     */
     public long length() {
         return length;
     }
 
-    /** The CRC-32 recorded in the central directory (unsigned, 0..2^32-1). */
+    /**
+     * The CRC-32 recorded in the central directory (unsigned, 0..2^32-1).
+     *
+     * @return the recorded CRC-32
+     */
     public long crc32() {
         return crc32;
     }
 
-    /** The largest power of two, at most 4096, that divides {@link #offset()}. */
+    /**
+     * The largest power of two, at most 4096, that divides {@link #offset()}.
+     *
+     * @return the alignment in bytes, a power of two from 1 to 4096
+     */
     public int alignment() {
         return offset == 0 ? 4096 : (int) Math.min(4096, Long.lowestOneBit(offset));
     }
 
-    /** The archive this entry belongs to. */
+    /**
+     * The archive this entry belongs to.
+     *
+     * @return the archive
+     */
     public DdufFile file() {
         return file;
     }
 
-    /** The entry's bytes: a zero-copy, read-only slice of the archive mapping (hub's {@code as_mmap}, without the copy). */
+    /**
+     * The entry's bytes: a zero-copy, read-only slice of the archive mapping (hub's {@code as_mmap}, without the
+     * copy).
+     *
+     * @return the bytes, valid until the archive is closed
+     */
     public MemorySegment segment() {
         return file.segment().asSlice(offset, length);
     }
@@ -68,6 +97,7 @@ public final class DdufEntry {
     /**
      * The entry's bytes decoded as strict UTF-8 (hub's {@code read_text}).
      *
+     * @return the text
      * @throws DdufCorruptedFileException when the bytes are not valid UTF-8 or exceed 2 GiB
      */
     public String readText() {
@@ -89,13 +119,18 @@ public final class DdufEntry {
      * whatever alignment the entry has). The view does not own the mapping; it is valid until the archive is
      * closed.
      *
+     * @return the safetensors file; closing it leaves the archive open
      * @throws dev.weightmap.safetensors.SafetensorsException when the entry is not a valid safetensors image
      */
     public SafetensorsFile openSafetensors() {
         return SafetensorsFile.parse(segment(), file.displayName() + "::" + name);
     }
 
-    /** Recomputes the CRC-32 of the data (unsigned). */
+    /**
+     * Recomputes the CRC-32 of the data (unsigned).
+     *
+     * @return the CRC-32 of the entry's bytes as they are now
+     */
     public long computeCrc32() {
         return dev.weightmap.internal.zip.ZipCrc.crc32(segment());
     }

@@ -121,6 +121,8 @@ public final class DdufFile implements Weights {
     /**
      * Maps and validates a DDUF archive. The result owns the mapping: close it.
      *
+     * @param file the archive to open
+     * @return the open archive
      * @throws java.nio.file.NoSuchFileException when the file does not exist
      * @throws DdufCorruptedFileException        when it is not a valid DDUF archive
      */
@@ -159,6 +161,9 @@ public final class DdufFile implements Weights {
      * entries (and {@link #verify()} runs on it), but opening and unmapping are several times cheaper than with the
      * shared arena {@link #open(Path)} uses; one arena can also hold many archives.
      *
+     * @param file the archive to open
+     * @param arena the arena that owns the mapping
+     * @return the open archive
      * @throws java.nio.file.NoSuchFileException when the file does not exist
      * @throws DdufCorruptedFileException        when it is not a valid DDUF archive
      */
@@ -170,25 +175,40 @@ public final class DdufFile implements Weights {
      * Validates a DDUF archive held in any segment (which the result does not own); {@code displayName} is used in
      * messages.
      *
+     * @param image the archive's bytes
+     * @param displayName the name used in messages
+     * @return the archive view over {@code image}
      * @throws DdufCorruptedFileException when it is not a valid DDUF archive
      */
     public static DdufFile parse(MemorySegment image, String displayName) {
         return new DdufFile(SharedMapping.none(displayName), image, displayName, null);
     }
 
-    /** Every entry, by name, in central-directory order. */
+    /**
+     * Every entry, by name, in central-directory order.
+     *
+     * @return an unmodifiable map from entry name to entry
+     */
     public Map<String, DdufEntry> entries() {
         mapping.ensureOpen();
         return entries;
     }
 
-    /** The parsed {@code model_index.json} object. */
+    /**
+     * The parsed {@code model_index.json} object.
+     *
+     * @return the object as maps, lists, strings, numbers and booleans
+     */
     public Map<String, Object> modelIndex() {
         mapping.ensureOpen();
         return modelIndex;
     }
 
-    /** The archive's bytes (the whole mapping). */
+    /**
+     * The archive's bytes (the whole mapping).
+     *
+     * @return the mapping, read-only
+     */
     public MemorySegment segment() {
         mapping.ensureOpen();
         return segment;
@@ -204,7 +224,11 @@ public final class DdufFile implements Weights {
         return displayName;
     }
 
-    /** Whether the archive has ZIP64 end records. */
+    /**
+     * Whether the archive has ZIP64 end records.
+     *
+     * @return true when the archive uses ZIP64 records
+     */
     public boolean isZip64() {
         return zip.isZip64();
     }

@@ -41,9 +41,12 @@ public final class Safetensors {
      * written, forced and renamed over the target. After a failure the target is untouched and no temporary file
      * remains. Overwriting a file that is currently mapped is safe.
      *
+     * @param tensors  the tensors by name
      * @param metadata {@code __metadata__} strings, or null/empty for none
+     * @param file     the target file
      * @throws SafetensorsException for tensors that cannot be saved (SHARED_STORAGE, INVALID_TENSOR,
      *                              HEADER_TOO_LARGE, …)
+     * @throws IOException when the file cannot be written; the target is then unchanged
      */
     public static void save(Map<String, Tensor> tensors, Map<String, String> metadata, Path file) throws IOException {
         Plan plan = plan(tensors, metadata);
@@ -53,19 +56,36 @@ public final class Safetensors {
     /**
      * Writes the safetensors bytes to a channel.
      *
+     * @param tensors the tensors by name
+     * @param metadata {@code __metadata__} strings, or null/empty for none
+     * @param out the channel to write to (left open)
      * @return the number of bytes written
+     * @throws SafetensorsException for tensors that cannot be saved
+     * @throws IOException when writing to the channel fails
      */
     public static long write(Map<String, Tensor> tensors, Map<String, String> metadata, WritableByteChannel out)
             throws IOException {
         return write(plan(tensors, metadata), out);
     }
 
-    /** The exact length in bytes of the file {@link #write} would produce. */
+    /**
+     * The exact length in bytes of the file {@link #write} would produce.
+     *
+     * @param tensors the tensors by name
+     * @param metadata {@code __metadata__} strings, or null/empty for none
+     * @return the file length in bytes
+     */
     public static long serializedLength(Map<String, Tensor> tensors, Map<String, String> metadata) {
         return plan(tensors, metadata).totalLength();
     }
 
-    /** The header JSON text (padding included) the writer would produce. */
+    /**
+     * The header JSON text (padding included) the writer would produce.
+     *
+     * @param tensors the tensors by name
+     * @param metadata {@code __metadata__} strings, or null/empty for none
+     * @return the JSON header, space padding included
+     */
     public static String headerText(Map<String, Tensor> tensors, Map<String, String> metadata) {
         return new String(plan(tensors, metadata).header(), StandardCharsets.UTF_8);
     }

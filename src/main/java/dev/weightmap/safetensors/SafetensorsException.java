@@ -46,12 +46,23 @@ public class SafetensorsException extends dev.weightmap.WeightmapException {
         INVALID_METADATA
     }
 
-    /** An exception for {@code reason} with a full message. */
+    /**
+     * An exception for {@code reason} with a full message.
+     *
+     * @param reason the rule that was broken
+     * @param message what is wrong, naming the file
+     */
     public SafetensorsException(Reason reason, String message) {
         super(reason, message);
     }
 
-    /** An exception for {@code reason} with a full message and a cause. */
+    /**
+     * An exception for {@code reason} with a full message and a cause.
+     *
+     * @param reason the rule that was broken
+     * @param message what is wrong, naming the file
+     * @param cause the underlying failure
+     */
     public SafetensorsException(Reason reason, String message, Throwable cause) {
         super(reason, message, cause);
     }

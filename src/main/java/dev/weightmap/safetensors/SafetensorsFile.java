@@ -60,6 +60,8 @@ public final class SafetensorsFile implements Weights {
     /**
      * Maps {@code file} read-only and validates its header (limit 100,000,000 bytes).
      *
+     * @param file the file to open
+     * @return the open file; close it to unmap
      * @throws java.nio.file.NoSuchFileException when the file does not exist
      * @throws SafetensorsException              when the file is not valid safetensors
      */
@@ -67,7 +69,17 @@ public final class SafetensorsFile implements Weights {
         return open(file, HeaderParser.DEFAULT_MAX_HEADER);
     }
 
-    /** Like {@link #open(Path)} with a custom limit on the header length. */
+    /**
+     * Like {@link #open(Path)} with a custom limit on the header length.
+     *
+     * @param file the file to open
+     * @param maxHeaderLength the largest header length N accepted, in bytes
+     * @return the open file; close it to unmap
+     * @throws java.nio.file.NoSuchFileException when the file does not exist
+     * @throws SafetensorsException              when the file is not valid safetensors or its header is longer
+     *                                           than {@code maxHeaderLength}
+     * @throws IOException                       when the file cannot be read or mapped
+     */
     public static SafetensorsFile open(Path file, long maxHeaderLength) throws IOException {
         return open(file, SharedMapping.owned(file.toString()), maxHeaderLength);
     }
@@ -109,6 +121,9 @@ public final class SafetensorsFile implements Weights {
      * cheaper than the shared arena of {@link #open(Path)} (whose close is a handshake with every thread), at the
      * price of single-thread access; one arena can also hold the files of a whole model.
      *
+     * @param file the file to open
+     * @param arena the arena that owns the mapping
+     * @return the open file
      * @throws java.nio.file.NoSuchFileException when the file does not exist
      * @throws SafetensorsException              when the file is not valid safetensors
      */
@@ -120,13 +135,22 @@ public final class SafetensorsFile implements Weights {
      * Parses a safetensors image held in any segment (a DDUF entry, a heap array, …). Tensors are views of
      * {@code image}; closing the returned object does not close it.
      *
+     * @param image       the safetensors bytes
      * @param displayName used in error messages (for example the archive entry's name)
+     * @return the parsed file, a view of {@code image}
      */
     public static SafetensorsFile parse(MemorySegment image, String displayName) {
         return parse(image, displayName, HeaderParser.DEFAULT_MAX_HEADER);
     }
 
-    /** Like {@link #parse(MemorySegment, String)} with a custom limit on the header length. */
+    /**
+     * Like {@link #parse(MemorySegment, String)} with a custom limit on the header length.
+     *
+     * @param image the safetensors bytes
+     * @param displayName used in error messages
+     * @param maxHeaderLength the largest header length N accepted, in bytes
+     * @return the parsed file, a view of {@code image}
+     */
     public static SafetensorsFile parse(MemorySegment image, String displayName, long maxHeaderLength) {
         return new SafetensorsFile(SharedMapping.none(displayName), image, displayName,
                 HeaderParser.parse(image, displayName, maxHeaderLength), null);
@@ -142,18 +166,30 @@ public final class SafetensorsFile implements Weights {
         return path;
     }
 
-    /** The whole file's bytes. */
+    /**
+     * The whole file's bytes.
+     *
+     * @return the mapping (or the parsed image), read-only
+     */
     public MemorySegment segment() {
         mapping.ensureOpen();
         return segment;
     }
 
-    /** The header length N (the first 8 bytes), padding included. */
+    /**
+     * The header length N (the first 8 bytes), padding included.
+     *
+     * @return N, in bytes
+     */
     public long headerLength() {
         return header.headerLength();
     }
 
-    /** Offset of the data section: {@code 8 + N}. */
+    /**
+     * Offset of the data section: {@code 8 + N}.
+     *
+     * @return the offset of the first data byte
+     */
     public long dataStart() {
         return dataStart;
     }
@@ -170,6 +206,7 @@ public final class SafetensorsFile implements Weights {
      * tensor up builds only the names it probes); the first call of this method builds them all from the header
      * bytes, so it must come before {@link #close()}. The list stays valid after closing.
      *
+     * @return the names, in data order
      * @throws IllegalStateException when first called after the file was closed
      */
     public List<String> names() {
@@ -184,7 +221,11 @@ public final class SafetensorsFile implements Weights {
 
     private volatile List<String> nameList;
 
-    /** Tensor names sorted lexicographically (as Python's {@code keys()}). */
+    /**
+     * Tensor names sorted lexicographically (as Python's {@code keys()}).
+     *
+     * @return the names, sorted
+     */
     public List<String> sortedNames() {
         List<String> s = sortedNames;
         if (s == null) {
@@ -197,7 +238,11 @@ public final class SafetensorsFile implements Weights {
         return s;
     }
 
-    /** Number of tensors. */
+    /**
+     * Number of tensors.
+     *
+     * @return the tensor count
+     */
     public int size() {
         return header.names().size();
     }
@@ -219,7 +264,13 @@ public final class SafetensorsFile implements Weights {
         return i;
     }
 
-    /** The header entry of a tensor. */
+    /**
+     * The header entry of a tensor.
+     *
+     * @param name the tensor name
+     * @return the entry
+     * @throws SafetensorsException with reason TENSOR_NOT_FOUND when there is no such tensor
+     */
     public TensorInfo info(String name) {
         int i = indexOf(name);
         return info(i);
@@ -230,7 +281,11 @@ public final class SafetensorsFile implements Weights {
                 header.begins()[i], header.ends()[i]);
     }
 
-    /** Every header entry, in data order. */
+    /**
+     * Every header entry, in data order.
+     *
+     * @return the entries, in data order
+     */
     public List<TensorInfo> infos() {
         mapping.ensureOpen();
         List<TensorInfo> out = new ArrayList<>(size());
@@ -316,6 +371,9 @@ public final class SafetensorsFile implements Weights {
      * and one ellipsis. More permissive than the Python reference, which rejects negative range bounds and does
      * not clamp.
      *
+     * @param name the tensor name
+     * @param indexes one index per leading dimension, at most one of them {@link SliceIndex#ellipsis()}
+     * @return the view, sharing the file's bytes
      * @throws SafetensorsException with reason INVALID_SLICE (or MISALIGNED_SUBBYTE for sub-byte dtypes)
      */
     public Tensor slice(String name, SliceIndex... indexes) {

@@ -12,7 +12,7 @@ import java.nio.file.Path;
 /**
  * The safetensors format for {@link Weights#open(Path, OpenOptions)}: an 8-byte little-endian header length N with
  * {@code 8 + N} no larger than the file, then (after optional JSON whitespace, which the Rust crate accepts) a
- * {@code {}. A {@code .safetensors} name alone is a weak claim, so a damaged file still gets the precise safetensors
+ * <code>&#123;</code>. A {@code .safetensors} name alone is a weak claim, so a damaged file still gets the precise safetensors
  * error.
  */
 public final class SafetensorsFormat implements WeightsFormat {

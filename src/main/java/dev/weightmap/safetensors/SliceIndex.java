@@ -9,11 +9,21 @@ import java.util.List;
  * {@code start:stop:step} (keeps it), or an ellipsis (all remaining dimensions).
  */
 public sealed interface SliceIndex {
-    /** An integer index; negative values count from the end. */
+    /**
+     * An integer index; negative values count from the end.
+     *
+     * @param index the position in the dimension
+     */
     record At(long index) implements SliceIndex {
     }
 
-    /** A range; {@code null} bounds mean the default; bounds may be negative and are clamped as in NumPy. */
+    /**
+     * A range; {@code null} bounds mean the default; bounds may be negative and are clamped as in NumPy.
+     *
+     * @param start the first position, or null for the start
+     * @param stop the end position (excluded), or null for the end
+     * @param step the step (positive), or null for 1
+     */
     record Range(Long start, Long stop, Long step) implements SliceIndex {
     }
 
@@ -21,27 +31,53 @@ public sealed interface SliceIndex {
     record Ellipsis() implements SliceIndex {
     }
 
-    /** An integer index. */
+    /**
+     * An integer index.
+     *
+     * @param index the position; negative values count from the end
+     * @return the index
+     */
     static SliceIndex at(long index) {
         return new At(index);
     }
 
-    /** {@code start:stop} (nulls for defaults). */
+    /**
+     * {@code start:stop} (nulls for defaults).
+     *
+     * @param start the first position, or null for the start
+     * @param stop the end position (excluded), or null for the end
+     * @return the range
+     */
     static SliceIndex range(Long start, Long stop) {
         return new Range(start, stop, null);
     }
 
-    /** {@code start:stop:step} (nulls for defaults). */
+    /**
+     * {@code start:stop:step} (nulls for defaults).
+     *
+     * @param start the first position, or null for the start
+     * @param stop the end position (excluded), or null for the end
+     * @param step the step (positive), or null for 1
+     * @return the range
+     */
     static SliceIndex range(Long start, Long stop, Long step) {
         return new Range(start, stop, step);
     }
 
-    /** {@code :}, the whole dimension. */
+    /**
+     * {@code :}, the whole dimension.
+     *
+     * @return the full range
+     */
     static SliceIndex all() {
         return new Range(null, null, null);
     }
 
-    /** {@code ...}. */
+    /**
+     * {@code ...}.
+     *
+     * @return the ellipsis, standing for as many full ranges as needed
+     */
     static SliceIndex ellipsis() {
         return new Ellipsis();
     }
@@ -49,6 +85,8 @@ public sealed interface SliceIndex {
     /**
      * Parses a NumPy-style index expression such as {@code "0, 1:-1:2, ..."} (optionally in brackets).
      *
+     * @param text the expression
+     * @return one index per comma-separated part
      * @throws SafetensorsException with reason INVALID_SLICE when the text is malformed
      */
     static SliceIndex[] parse(String text) {

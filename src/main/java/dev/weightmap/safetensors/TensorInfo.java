@@ -16,12 +16,21 @@ import java.util.Arrays;
  */
 public record TensorInfo(String name, DType dtype, long[] shape, long begin, long end) {
 
-    /** Number of bytes. */
+    /**
+     * Number of bytes.
+     *
+     * @return {@code end - begin}
+     */
     public long length() {
         return end - begin;
     }
 
-    /** Absolute offset of the first byte in the file, given the data section's start ({@code 8 + N}). */
+    /**
+     * Absolute offset of the first byte in the file, given the data section's start ({@code 8 + N}).
+     *
+     * @param dataStart the offset of the data section in the file
+     * @return {@code dataStart + begin}
+     */
     public long absoluteOffset(long dataStart) {
         return dataStart + begin;
     }

@@ -52,47 +52,83 @@ public final class SaveOptions {
         }
     }
 
-    /** Defaults: safetensors, {@code model{suffix}.safetensors}, 5GB, force contiguous, main process. */
+    /**
+     * Defaults: safetensors, {@code model{suffix}.safetensors}, 5GB, force contiguous, main process.
+     *
+     * @return the default options
+     */
     public static SaveOptions defaults() {
         return builder().build();
     }
 
-    /** A builder with the defaults. */
+    /**
+     * A builder with the defaults.
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** The filename pattern (with {@code {suffix}}). */
+    /**
+     * The filename pattern (with {@code {suffix}}).
+     *
+     * @return the pattern
+     */
     public String filenamePattern() {
         return filenamePattern;
     }
 
-    /** Whether strided tensors are written contiguous (else they are refused). */
+    /**
+     * Whether strided tensors are written contiguous (else they are refused).
+     *
+     * @return true when strided tensors are copied contiguous before writing
+     */
     public boolean forceContiguous() {
         return forceContiguous;
     }
 
-    /** The largest shard in bytes (a larger single storage still gets a shard of its own). */
+    /**
+     * The largest shard in bytes (a larger single storage still gets a shard of its own).
+     *
+     * @return the size limit in bytes
+     */
     public long maxShardSize() {
         return maxShardSize;
     }
 
-    /** User metadata (never containing {@code format} or {@code total_size}). */
+    /**
+     * User metadata (never containing {@code format} or {@code total_size}).
+     *
+     * @return the user metadata, unmodifiable
+     */
     public Map<String, String> metadata() {
         return metadata;
     }
 
-    /** The shard file format. */
+    /**
+     * The shard file format.
+     *
+     * @return the format
+     */
     public Format format() {
         return format;
     }
 
-    /** Whether this process may delete stale files. */
+    /**
+     * Whether this process may delete stale files.
+     *
+     * @return true when this process cleans up stale shard files
+     */
     public boolean isMainProcess() {
         return mainProcess;
     }
 
-    /** Names to drop in preference when tensors are shared (hub's {@code shared_tensors_to_discard}). */
+    /**
+     * Names to drop in preference when tensors are shared (hub's {@code shared_tensors_to_discard}).
+     *
+     * @return the names, unmodifiable
+     */
     public Set<String> sharedTensorsToDiscard() {
         return sharedTensorsToDiscard;
     }
@@ -110,32 +146,57 @@ public final class SaveOptions {
         private Builder() {
         }
 
-        /** The filename pattern; default {@code model{suffix}.safetensors} or {@code pytorch_model{suffix}.bin}. */
+        /**
+         * The filename pattern; default {@code model{suffix}.safetensors} or {@code pytorch_model{suffix}.bin}.
+         *
+         * @param pattern a pattern with exactly one {@code {suffix}}
+         * @return this builder
+         */
         public Builder filenamePattern(String pattern) {
             FilenamePattern.of(pattern);
             this.filenamePattern = pattern;
             return this;
         }
 
-        /** Whether strided tensors are made contiguous (default true). */
+        /**
+         * Whether strided tensors are made contiguous (default true).
+         *
+         * @param force true to copy strided tensors contiguous, false to refuse them
+         * @return this builder
+         */
         public Builder forceContiguous(boolean force) {
             this.forceContiguous = force;
             return this;
         }
 
-        /** The largest shard in bytes. */
+        /**
+         * The largest shard in bytes.
+         *
+         * @param bytes the size limit in bytes
+         * @return this builder
+         */
         public Builder maxShardSize(long bytes) {
             this.maxShardSize = bytes;
             return this;
         }
 
-        /** The largest shard as a size string ({@link ShardSize#parse}), e.g. {@code "5GB"} or {@code "512MiB"}. */
+        /**
+         * The largest shard as a size string ({@link ShardSize#parse}), e.g. {@code "5GB"} or {@code "512MiB"}.
+         *
+         * @param size the size limit as text
+         * @return this builder
+         */
         public Builder maxShardSize(String size) {
             this.maxShardSize = ShardSize.parse(size);
             return this;
         }
 
-        /** User metadata: in the index when sharded, else in the file's header. Copied. */
+        /**
+         * User metadata: in the index when sharded, else in the file's header. Copied.
+         *
+         * @param metadata string metadata, without {@code format} or {@code total_size}
+         * @return this builder
+         */
         public Builder metadata(Map<String, String> metadata) {
             for (Map.Entry<String, String> e : metadata.entrySet()) {
                 if (e.getKey() == null || e.getValue() == null) {
@@ -146,19 +207,34 @@ public final class SaveOptions {
             return this;
         }
 
-        /** The shard format (default safetensors). */
+        /**
+         * The shard format (default safetensors).
+         *
+         * @param format the shard file format
+         * @return this builder
+         */
         public Builder format(Format format) {
             this.format = java.util.Objects.requireNonNull(format);
             return this;
         }
 
-        /** Whether this process may delete stale files (default true). */
+        /**
+         * Whether this process may delete stale files (default true).
+         *
+         * @param main true when this process may delete stale files
+         * @return this builder
+         */
         public Builder isMainProcess(boolean main) {
             this.mainProcess = main;
             return this;
         }
 
-        /** Names to drop in preference when tensors are shared. */
+        /**
+         * Names to drop in preference when tensors are shared.
+         *
+         * @param names the tensor names
+         * @return this builder
+         */
         public Builder sharedTensorsToDiscard(java.util.Collection<String> names) {
             this.discard = new LinkedHashSet<>(names);
             return this;
@@ -167,6 +243,7 @@ public final class SaveOptions {
         /**
          * The options.
          *
+         * @return the options
          * @throws CheckpointException {@code INVALID_METADATA} when the metadata sets {@code format} or
          *                             {@code total_size}; {@code INVALID_PATTERN} for a bad pattern
          */

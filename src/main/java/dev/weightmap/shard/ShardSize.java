@@ -33,6 +33,8 @@ public final class ShardSize {
     /**
      * Parses a size string such as {@code "5GB"}, {@code " 1.5 gb"}, {@code "1e3KB"} or {@code "512MiB"}.
      *
+     * @param size the size text: a number, then a unit such as {@code KB}, {@code GB} or {@code MiB}
+     * @return the size in bytes
      * @throws CheckpointException {@code INVALID_SIZE} with hub's message for an unknown unit
      *                             ({@code Unit 'XB' not supported. ...}), an unparsable number
      *                             ({@code Could not parse the size value from '...': ...}), or a value that is

@@ -11,6 +11,10 @@ import java.util.Map;
  */
 @FunctionalInterface
 public interface StateDictProvider {
-    /** The named tensors, in a stable order. */
+    /**
+     * The named tensors, in a stable order.
+     *
+     * @return the state dict
+     */
     Map<String, Tensor> stateDict();
 }

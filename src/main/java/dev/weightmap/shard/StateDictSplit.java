@@ -32,34 +32,58 @@ public final class StateDictSplit {
         this.tensorToFilename = Collections.unmodifiableMap(t2f);
     }
 
-    /** Whether the plan has more than one file (an empty plan is not sharded, as in hub). */
+    /**
+     * Whether the plan has more than one file (an empty plan is not sharded, as in hub).
+     *
+     * @return true for two or more files
+     */
     public boolean isSharded() {
         return filenameToTensors.size() > 1;
     }
 
-    /** Sum of the storage sizes of all planned tensors, each storage counted once (hub's {@code total_size}). */
+    /**
+     * Sum of the storage sizes of all planned tensors, each storage counted once (hub's {@code total_size}).
+     *
+     * @return the total size in bytes
+     */
     public long totalSize() {
         return totalSize;
     }
 
-    /** hub's {@code metadata}: {@code {"total_size": totalSize}}. */
+    /**
+     * hub's {@code metadata}: {@code {"total_size": totalSize}}.
+     *
+     * @return a one-entry map holding {@code total_size}
+     */
     public Map<String, Object> metadata() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("total_size", totalSize);
         return Collections.unmodifiableMap(m);
     }
 
-    /** File name to the tensor names it holds, files in shard order. */
+    /**
+     * File name to the tensor names it holds, files in shard order.
+     *
+     * @return the tensor names of each file, unmodifiable
+     */
     public Map<String, List<String>> filenameToTensors() {
         return filenameToTensors;
     }
 
-    /** Tensor name to the file that holds it, in shard order then in-shard order. */
+    /**
+     * Tensor name to the file that holds it, in shard order then in-shard order.
+     *
+     * @return the file of each tensor, unmodifiable
+     */
     public Map<String, String> tensorToFilename() {
         return tensorToFilename;
     }
 
-    /** The file names in shard order. */
+    /**
+     * The file names in shard order.
+     *
+     * @return the file names
+     */
     public List<String> filenames() {
         return new ArrayList<>(filenameToTensors.keySet());
     }

@@ -132,7 +132,7 @@ public final class StateDicts {
 
     /**
      * Saves a state dict into an existing folder as one file or as shards plus an index, like hub's
-     * {@code save_torch_state_dict}, with the departures listed in DECISIONS.md:
+     * {@code save_torch_state_dict}, with these departures:
      * <ul>
      *   <li>safetensors format: tensors that are the same view of one storage (tied weights) are saved once,
      *       keeping the lexicographically first name not in {@code sharedTensorsToDiscard}; the removed names
@@ -419,7 +419,7 @@ public final class StateDicts {
     }
 
     /**
-     * DECISIONS 11: removes tied duplicates (same view of one storage) from {@code tensors} and returns
+     * Removes tied duplicates (same view of one storage) from {@code tensors} and returns
      * removed -> kept; refuses any other overlap.
      */
     static Map<String, String> removeSharedTensors(Map<String, Tensor> tensors, Set<String> discard) {

@@ -77,17 +77,29 @@ public enum DType {
         this.safetensors = safetensors;
     }
 
-    /** The exact name used in safetensors headers (for example {@code "F32"}). */
+    /**
+     * The exact name used in safetensors headers (for example {@code "F32"}).
+     *
+     * @return the header name
+     */
     public String headerName() {
         return headerName;
     }
 
-    /** Size of one element in bits (4, 6, 8, 16, 32, 64 or 128). */
+    /**
+     * Size of one element in bits (4, 6, 8, 16, 32, 64 or 128).
+     *
+     * @return the element width in bits
+     */
     public int bits() {
         return bits;
     }
 
-    /** Size of one element in bytes; only for dtypes of 8 bits or more. */
+    /**
+     * Size of one element in bytes; only for dtypes of 8 bits or more.
+     *
+     * @return the element width in bytes
+     */
     public int byteSize() {
         if (bits < 8) {
             throw new UnsupportedOperationException(headerName + " is a sub-byte dtype (" + bits + " bits)");
@@ -95,17 +107,29 @@ public enum DType {
         return bits / 8;
     }
 
-    /** Whether elements are smaller than a byte (F4, F6_E2M3, F6_E3M2). */
+    /**
+     * Whether elements are smaller than a byte (F4, F6_E2M3, F6_E3M2).
+     *
+     * @return true for 4- and 6-bit dtypes
+     */
     public boolean isSubByte() {
         return bits < 8;
     }
 
-    /** Whether safetensors can store this dtype. */
+    /**
+     * Whether safetensors can store this dtype.
+     *
+     * @return true for every dtype but C128
+     */
     public boolean isSafetensors() {
         return safetensors;
     }
 
-    /** Whether elements are floating point (including FP8/FP6/FP4 and E8M0; complex excluded). */
+    /**
+     * Whether elements are floating point (including FP8/FP6/FP4 and E8M0; complex excluded).
+     *
+     * @return true for floating-point dtypes
+     */
     public boolean isFloatingPoint() {
         return switch (this) {
             case F4, F6_E2M3, F6_E3M2, F8_E5M2, F8_E4M3, F8_E8M0, F8_E4M3FNUZ, F8_E5M2FNUZ, F16, BF16, F32, F64 -> true;
@@ -113,7 +137,11 @@ public enum DType {
         };
     }
 
-    /** Whether elements are complex numbers. */
+    /**
+     * Whether elements are complex numbers.
+     *
+     * @return true for complex dtypes
+     */
     public boolean isComplex() {
         return this == C64 || this == C128;
     }
@@ -121,6 +149,8 @@ public enum DType {
     /**
      * Rank in the Rust writer's layout order: 0 for U64 (laid out first) up to 21 for BOOL (last).
      * C128, which safetensors cannot hold, ranks before U64.
+     *
+     * @return the rank, from -1 (C128) to 21 (BOOL)
      */
     public int writeRank() {
         return this == C128 ? -1 : U64.ordinal() - ordinal();
@@ -139,6 +169,8 @@ public enum DType {
     /**
      * Number of elements of a shape (1 for a 0-dim shape).
      *
+     * @param shape the dimensions, outermost first
+     * @return the product of the dimensions
      * @throws ArithmeticException when the product overflows a {@code long}
      * @throws IllegalArgumentException when a dimension is negative
      */
@@ -156,6 +188,8 @@ public enum DType {
     /**
      * Byte length of {@code numel} elements: {@code numel * bits / 8}.
      *
+     * @param numel a number of elements
+     * @return the number of bytes
      * @throws ArithmeticException when {@code numel * bits} overflows a {@code long}
      * @throws IllegalArgumentException when {@code numel * bits} is not a multiple of 8 (sub-byte dtypes)
      */
@@ -167,7 +201,12 @@ public enum DType {
         return totalBits >>> 3;
     }
 
-    /** Byte length of a tensor of this dtype and shape; see {@link #byteLength(long)} and {@link #numel(long[])}. */
+    /**
+     * Byte length of a tensor of this dtype and shape; see {@link #byteLength(long)} and {@link #numel(long[])}.
+     *
+     * @param shape the dimensions, outermost first
+     * @return the number of bytes
+     */
     public long byteLength(long[] shape) {
         return byteLength(numel(shape));
     }

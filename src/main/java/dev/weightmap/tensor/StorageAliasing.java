@@ -27,7 +27,11 @@ public final class StorageAliasing {
      * @param end      one past the last byte of that extent
      */
     public record Cluster(StorageId storage, List<String> names, List<String> complete, long start, long end) {
-        /** Whether the cluster has more than one member. */
+        /**
+         * Whether the cluster has more than one member.
+         *
+         * @return true for two or more members
+         */
         public boolean isShared() {
             return names.size() > 1;
         }
@@ -35,6 +39,9 @@ public final class StorageAliasing {
 
     /**
      * Every storage of the map with more than one non-empty tensor, as name lists in input order.
+     *
+     * @param tensors the tensors by name
+     * @return the names of each shared storage, by storage
      */
     public static Map<StorageId, List<String>> sharedStorages(Map<String, Tensor> tensors) {
         Map<StorageId, List<String>> groups = byStorage(tensors);
@@ -42,7 +49,12 @@ public final class StorageAliasing {
         return groups;
     }
 
-    /** Every non-empty tensor grouped by storage identity, groups and members in input order. */
+    /**
+     * Every non-empty tensor grouped by storage identity, groups and members in input order.
+     *
+     * @param tensors the tensors by name
+     * @return the names of each storage, by storage
+     */
     public static Map<StorageId, List<String>> byStorage(Map<String, Tensor> tensors) {
         Map<StorageId, List<String>> groups = new LinkedHashMap<>();
         for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
@@ -57,6 +69,9 @@ public final class StorageAliasing {
     /**
      * All overlap clusters of the map, including single-member ones, in order of their first member.
      * Two tensors are in one cluster when their byte extents in one storage intersect (transitively).
+     *
+     * @param tensors the tensors by name
+     * @return the clusters
      */
     public static List<Cluster> clusters(Map<String, Tensor> tensors) {
         List<Cluster> out = new ArrayList<>();
@@ -117,6 +132,10 @@ public final class StorageAliasing {
 
     /**
      * Whether two tensors are the same view: same storage, dtype, shape, strides and offset (tied weights).
+     *
+     * @param a one tensor
+     * @param b the other tensor
+     * @return true when both tensors read the same elements of the same storage
      */
     public static boolean sameView(Tensor a, Tensor b) {
         return a.storageId().equals(b.storageId()) && a.dtype() == b.dtype()

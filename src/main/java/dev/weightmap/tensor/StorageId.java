@@ -15,7 +15,12 @@ import java.lang.foreign.MemorySegment;
  */
 public record StorageId(Object heapBase, long address, long byteSize) {
 
-    /** The identity of a storage segment. */
+    /**
+     * The identity of a storage segment.
+     *
+     * @param storage the segment a tensor views
+     * @return an identity that is equal for segments of the same memory
+     */
     public static StorageId of(MemorySegment storage) {
         return new StorageId(storage.heapBase().orElse(null), storage.address(), storage.byteSize());
     }

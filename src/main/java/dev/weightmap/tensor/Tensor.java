@@ -102,6 +102,10 @@ public final class Tensor {
     /**
      * A contiguous (row-major) tensor over a whole storage segment, starting at its first byte.
      *
+     * @param storage the bytes, at least as many as the tensor needs
+     * @param dtype the element type
+     * @param shape the dimensions, outermost first
+     * @return the tensor
      * @throws IllegalArgumentException when the storage is smaller than the tensor
      */
     public static Tensor of(MemorySegment storage, DType dtype, long... shape) {
@@ -111,15 +115,25 @@ public final class Tensor {
     /**
      * A strided view over a storage segment.
      *
+     * @param storage       the bytes the view reads
+     * @param dtype         the element type
+     * @param shape         the dimensions, outermost first
      * @param strides       in elements, non-negative
      * @param storageOffset in elements, non-negative
+     * @return the view
      * @throws IllegalArgumentException when ranks differ, values are negative or the view leaves its storage
      */
     public static Tensor of(MemorySegment storage, DType dtype, long[] shape, long[] strides, long storageOffset) {
         return new Tensor(storage, dtype, shape.clone(), strides.clone(), storageOffset);
     }
 
-    /** An F32 tensor over a heap copy of {@code values} (convenient for small tensors and tests). */
+    /**
+     * An F32 tensor over a heap copy of {@code values} (convenient for small tensors and tests).
+     *
+     * @param values the elements in row-major order
+     * @param shape the dimensions, outermost first; their product must equal the number of values
+     * @return the tensor
+     */
     public static Tensor ofFloats(float[] values, long... shape) {
         return of(MemorySegment.ofArray(values.clone()), DType.F32, shape);
     }
@@ -128,6 +142,8 @@ public final class Tensor {
      * Row-major strides (in elements) of a shape. An empty shape (a zero dimension) addresses no element: where
      * the products of its other dimensions would overflow a long, the outer strides are 0.
      *
+     * @param shape the dimensions, outermost first
+     * @return the strides in elements, outermost first
      * @throws ArithmeticException when a non-empty shape has more than {@code Long.MAX_VALUE} elements
      */
     public static long[] contiguousStrides(long[] shape) {
@@ -148,52 +164,93 @@ public final class Tensor {
         return s;
     }
 
-    /** The storage segment this tensor views (for a safetensors tensor: its own byte range). */
+    /**
+     * The storage segment this tensor views (for a safetensors tensor: its own byte range).
+     *
+     * @return the storage segment
+     */
     public MemorySegment storage() {
         return storage;
     }
 
-    /** The element type. */
+    /**
+     * The element type.
+     *
+     * @return the dtype
+     */
     public DType dtype() {
         return dtype;
     }
 
-    /** The shape (a copy). */
+    /**
+     * The shape (a copy).
+     *
+     * @return the dimensions, outermost first
+     */
     public long[] shape() {
         return shape.clone();
     }
 
-    /** Size of dimension {@code dim}. */
+    /**
+     * Size of dimension {@code dim}.
+     *
+     * @param dim the dimension, from 0 to {@code rank() - 1}
+     * @return the number of elements along it
+     */
     public long size(int dim) {
         return shape[dim];
     }
 
-    /** The strides in elements (a copy). */
+    /**
+     * The strides in elements (a copy).
+     *
+     * @return the strides, outermost first
+     */
     public long[] strides() {
         return strides.clone();
     }
 
-    /** The storage offset in elements. */
+    /**
+     * The storage offset in elements.
+     *
+     * @return the offset of the first element, counted in elements
+     */
     public long storageOffset() {
         return storageOffset;
     }
 
-    /** Number of dimensions. */
+    /**
+     * Number of dimensions.
+     *
+     * @return the rank (0 for a scalar)
+     */
     public int rank() {
         return shape.length;
     }
 
-    /** Number of elements (1 for a 0-dim tensor). */
+    /**
+     * Number of elements (1 for a 0-dim tensor).
+     *
+     * @return the element count
+     */
     public long numel() {
         return numel;
     }
 
-    /** Logical byte length: {@code numel * bits / 8}, what {@link #data()} of the contiguous form holds. */
+    /**
+     * Logical byte length: {@code numel * bits / 8}, what {@link #data()} of the contiguous form holds.
+     *
+     * @return the logical length in bytes
+     */
     public long byteLength() {
         return dtype.byteLength(numel);
     }
 
-    /** Whether elements are laid out row-major without gaps (dimensions of size 1 are ignored). */
+    /**
+     * Whether elements are laid out row-major without gaps (dimensions of size 1 are ignored).
+     *
+     * @return true for a row-major, gap-free layout
+     */
     public boolean isContiguous() {
         if (numel == 0) {
             return true;
@@ -213,6 +270,8 @@ public final class Tensor {
     /**
      * Byte offset of the first element within the storage. An empty tensor whose storage offset lies beyond its
      * storage (valid: it touches no byte) reports the storage's end.
+     *
+     * @return the byte offset of the first element
      */
     public long dataStartByte() {
         return startByte;
@@ -236,6 +295,8 @@ public final class Tensor {
     /**
      * The byte range {@code [start, end)} of the storage this view touches (strides included); empty tensors
      * have {@code start == end}.
+     *
+     * @return {@code {start, end}} in bytes
      */
     public long[] byteExtent() {
         long start = dataStartByte();
@@ -279,6 +340,9 @@ public final class Tensor {
 
     /**
      * This tensor if it is contiguous, else a contiguous copy allocated from {@code allocator}.
+     *
+     * @param allocator where a copy is allocated
+     * @return a contiguous tensor with the same elements
      */
     public Tensor contiguous(SegmentAllocator allocator) {
         if (isContiguous()) {
@@ -292,6 +356,7 @@ public final class Tensor {
     /**
      * Copies the logical (row-major, contiguous) bytes of this tensor into {@code dst} starting at its first byte.
      *
+     * @param dst the segment to write into
      * @throws IndexOutOfBoundsException when {@code dst} is smaller than {@link #byteLength()}
      */
     public void copyTo(MemorySegment dst) {
@@ -313,6 +378,9 @@ public final class Tensor {
     /**
      * Streams the logical bytes (row-major, little-endian) to a channel, without copying the tensor to the heap:
      * a contiguous tensor is written straight from its segment, a strided one through a small buffer.
+     *
+     * @param out the channel to write to (left open)
+     * @throws IOException when writing fails
      */
     public void writeTo(WritableByteChannel out) throws IOException {
         if (isContiguous()) {
@@ -333,6 +401,10 @@ public final class Tensor {
      * Writes all bytes of a segment to a channel, in chunks of at most 1 GiB. A large slice of a file mapped by
      * this library written to a file channel is copied by the kernel from the source file (when that file is
      * unchanged), without faulting its pages into this process.
+     *
+     * @param seg the bytes to write
+     * @param out the channel to write to (left open)
+     * @throws IOException when writing fails
      */
     public static void writeSegment(MemorySegment seg, WritableByteChannel out) throws IOException {
         if (FileRegions.transfer(seg, out)) {
@@ -410,17 +482,29 @@ public final class Tensor {
 
     // ---------------------------------------------------------------- storage identity and alignment
 
-    /** Identity of the underlying storage (hub's {@code get_torch_storage_id}). */
+    /**
+     * Identity of the underlying storage (hub's {@code get_torch_storage_id}).
+     *
+     * @return the storage identity
+     */
     public StorageId storageId() {
         return StorageId.of(storage);
     }
 
-    /** Size of the underlying storage in bytes (hub's {@code get_torch_storage_size}). */
+    /**
+     * Size of the underlying storage in bytes (hub's {@code get_torch_storage_size}).
+     *
+     * @return the storage size in bytes
+     */
     public long storageSize() {
         return storage.byteSize();
     }
 
-    /** Whether this view covers every byte of its storage. */
+    /**
+     * Whether this view covers every byte of its storage.
+     *
+     * @return true when the view touches the whole storage
+     */
     public boolean coversStorage() {
         // hub's _is_complete: starts at the storage's first byte and holds exactly as many bytes as the storage
         // (with non-negative strides this means every byte once: a full transpose covers its storage too)
@@ -428,7 +512,11 @@ public final class Tensor {
         return e[0] == 0 && e[1] == storage.byteSize() && byteLength() == storage.byteSize();
     }
 
-    /** The largest power of two, at most 4096, that divides the address of the first data byte. */
+    /**
+     * The largest power of two, at most 4096, that divides the address of the first data byte.
+     *
+     * @return the alignment in bytes, a power of two from 1 to 4096
+     */
     public int alignment() {
         long addr = storage.address() + dataStartByte();
         if (addr == 0) {
@@ -442,13 +530,22 @@ public final class Tensor {
     /**
      * A view with another shape, strides and storage offset over the same storage.
      *
+     * @param newShape the dimensions, outermost first
+     * @param newStrides the strides in elements, one per dimension
+     * @param newStorageOffset the offset of the first element, in elements
+     * @return the view
      * @throws IllegalArgumentException when the view would leave the storage
      */
     public Tensor view(long[] newShape, long[] newStrides, long newStorageOffset) {
         return new Tensor(storage, dtype, newShape.clone(), newStrides.clone(), newStorageOffset);
     }
 
-    /** A view with a new row-major shape of the same number of elements (contiguous tensors only). */
+    /**
+     * A view with a new row-major shape of the same number of elements (contiguous tensors only).
+     *
+     * @param newShape the dimensions, outermost first
+     * @return the view
+     */
     public Tensor reshape(long... newShape) {
         if (DType.numel(newShape) != numel) {
             throw new IllegalArgumentException("cannot reshape " + Arrays.toString(shape) + " to "
@@ -460,7 +557,13 @@ public final class Tensor {
         return new Tensor(storage, dtype, newShape.clone(), contiguousStrides(newShape), storageOffset);
     }
 
-    /** Swaps two dimensions (a zero-copy transpose). */
+    /**
+     * Swaps two dimensions (a zero-copy transpose).
+     *
+     * @param d0 one dimension
+     * @param d1 the other dimension
+     * @return the view
+     */
     public Tensor transpose(int d0, int d1) {
         requireFullBytes("transpose");
         long[] s = shape.clone();
@@ -474,7 +577,13 @@ public final class Tensor {
         return new Tensor(storage, dtype, s, st, storageOffset);
     }
 
-    /** Removes dimension {@code dim} by fixing it at {@code index} (negative indexes count from the end). */
+    /**
+     * Removes dimension {@code dim} by fixing it at {@code index} (negative indexes count from the end).
+     *
+     * @param dim the dimension to remove
+     * @param index the position kept along it
+     * @return the view, one rank lower
+     */
     public Tensor select(int dim, long index) {
         requireFullBytes("select");
         long n = shape[dim];
@@ -494,7 +603,14 @@ public final class Tensor {
         return new Tensor(storage, dtype, s, st, numel == 0 ? storageOffset : storageOffset + i * strides[dim]);
     }
 
-    /** Keeps {@code length} elements of dimension {@code dim} starting at {@code start}. */
+    /**
+     * Keeps {@code length} elements of dimension {@code dim} starting at {@code start}.
+     *
+     * @param dim the dimension
+     * @param start the first position kept
+     * @param length the number of positions kept
+     * @return the view
+     */
     public Tensor narrow(int dim, long start, long length) {
         return slice(dim, start, start + length, 1);
     }
@@ -502,6 +618,12 @@ public final class Tensor {
     /**
      * Keeps elements {@code start, start+step, …} below {@code stop} of dimension {@code dim}; the bounds must
      * already be within {@code [0, size]} and step positive.
+     *
+     * @param dim the dimension
+     * @param start the first position kept
+     * @param stop the end position (excluded)
+     * @param step the distance between kept positions
+     * @return the view
      */
     public Tensor slice(int dim, long start, long stop, long step) {
         long n = shape[dim];
@@ -537,7 +659,12 @@ public final class Tensor {
 
     // ---------------------------------------------------------------- element access
 
-    /** Byte offset in the storage of the element at {@code index} (one index per dimension). */
+    /**
+     * Byte offset in the storage of the element at {@code index} (one index per dimension).
+     *
+     * @param index the position along each dimension
+     * @return the byte offset from the start of the storage
+     */
     public long byteOffsetOf(long... index) {
         requireFullBytes("element access");
         if (index.length != shape.length) {
@@ -554,12 +681,22 @@ public final class Tensor {
         return e * dtype.byteSize();
     }
 
-    /** The element at {@code index} as a float (integers converted, narrow floats decoded, BOOL as 0/1). */
+    /**
+     * The element at {@code index} as a float (integers converted, narrow floats decoded, BOOL as 0/1).
+     *
+     * @param index the position along each dimension
+     * @return the element
+     */
     public float getFloat(long... index) {
         return (float) getDouble(index);
     }
 
-    /** The element at {@code index} as a double. */
+    /**
+     * The element at {@code index} as a double.
+     *
+     * @param index the position along each dimension
+     * @return the element
+     */
     public double getDouble(long... index) {
         long off = byteOffsetOf(index);
         try {
@@ -572,6 +709,9 @@ public final class Tensor {
     /**
      * The element at {@code index} of an integer or BOOL tensor as a long (U64 values above
      * {@code Long.MAX_VALUE} come back as their two's-complement bits: use {@link Long#toUnsignedString}).
+     *
+     * @param index the position along each dimension
+     * @return the element
      */
     public long getLong(long... index) {
         long off = byteOffsetOf(index);
@@ -582,7 +722,12 @@ public final class Tensor {
         }
     }
 
-    /** The element at {@code index} of a complex tensor as {@code {real, imaginary}}. */
+    /**
+     * The element at {@code index} of a complex tensor as {@code {real, imaginary}}.
+     *
+     * @param index the position along each dimension
+     * @return the element as a two-element array
+     */
     public double[] getComplex(long... index) {
         long off = byteOffsetOf(index);
         try {
@@ -632,6 +777,7 @@ public final class Tensor {
     /**
      * All elements in row-major order as floats (F16/BF16/FP8 decoded, integers converted).
      *
+     * @return a new array of {@link #numel()} floats
      * @throws IllegalStateException when there are more than {@code Integer.MAX_VALUE - 8} elements
      * @throws UnsupportedOperationException for complex and sub-byte dtypes
      */
@@ -687,6 +833,8 @@ public final class Tensor {
     /**
      * Converts this contiguous F32, F16 or BF16 tensor to F32 little-endian values in {@code dst}
      * ({@code numel * 4} bytes).
+     *
+     * @param dst the segment to write into, at least {@code numel * 4} bytes
      */
     public void copyAsF32(MemorySegment dst) {
         MemorySegment d = data();

@@ -180,6 +180,8 @@ public final class TorchCheckpoint implements Weights {
     /**
      * Maps and reads a checkpoint; the returned object owns the mapping.
      *
+     * @param file the checkpoint file
+     * @return the checkpoint; close it to unmap
      * @throws java.nio.file.NoSuchFileException when the file does not exist
      * @throws TorchCheckpointException          when the file is invalid, unsafe or unsupported
      */
@@ -254,7 +256,13 @@ public final class TorchCheckpoint implements Weights {
         return true;
     }
 
-    /** Reads a checkpoint held in {@code image} (not owned: closing does not release it). */
+    /**
+     * Reads a checkpoint held in {@code image} (not owned: closing does not release it).
+     *
+     * @param image the checkpoint's bytes
+     * @param displayName the name used in messages
+     * @return the checkpoint, a view of {@code image}
+     */
     public static TorchCheckpoint parse(MemorySegment image, String displayName) {
         try {
             return new TorchCheckpoint(SharedMapping.none(displayName), image, displayName, null, null);
@@ -659,28 +667,48 @@ public final class TorchCheckpoint implements Weights {
         return format;
     }
 
-    /** The byte order of the tensor data (always little-endian: big-endian checkpoints are refused). */
+    /**
+     * The byte order of the tensor data (always little-endian: big-endian checkpoints are refused).
+     *
+     * @return {@link ByteOrder#LITTLE_ENDIAN}
+     */
     public ByteOrder byteOrder() {
         return ByteOrder.LITTLE_ENDIAN;
     }
 
-    /** The zip archive's top folder ({@code archive} or the saved file's stem), or null for the legacy format. */
+    /**
+     * The zip archive's top folder ({@code archive} or the saved file's stem), or null for the legacy format.
+     *
+     * @return the folder name, or null
+     */
     public String zipPrefix() {
         return prefix;
     }
 
-    /** The {@code version} record (3 for {@code torch.save}), or 1001 (the protocol version) for the legacy format. */
+    /**
+     * The {@code version} record (3 for {@code torch.save}), or 1001 (the protocol version) for the legacy format.
+     *
+     * @return the version
+     */
     public int version() {
         return version;
     }
 
-    /** The zip records in central-directory order (empty for the legacy format). */
+    /**
+     * The zip records in central-directory order (empty for the legacy format).
+     *
+     * @return the records
+     */
     public List<Record> records() {
         mapping.ensureOpen();
         return records;
     }
 
-    /** Storages by key, in the order the pickle first names them. */
+    /**
+     * Storages by key, in the order the pickle first names them.
+     *
+     * @return the storages
+     */
     public Map<String, Storage> storages() {
         mapping.ensureOpen();
         return storages;
@@ -696,7 +724,11 @@ public final class TorchCheckpoint implements Weights {
         return path;
     }
 
-    /** The whole file image. */
+    /**
+     * The whole file image.
+     *
+     * @return the image, read-only
+     */
     public MemorySegment segment() {
         mapping.ensureOpen();
         return image;
@@ -707,6 +739,8 @@ public final class TorchCheckpoint implements Weights {
      * (lists mutable copies aside, tuples unmodifiable), {@link Long} or {@link BigInteger}, {@link Double},
      * {@link String}, {@code byte[]}, {@link Boolean}, {@link Set}, null and {@link Tensor}. Objects the pickle
      * shares stay shared.
+     *
+     * @return the root object
      */
     public synchronized Object root() {
         mapping.ensureOpen();
@@ -719,6 +753,8 @@ public final class TorchCheckpoint implements Weights {
     /**
      * Attributes set by a pickle BUILD on the root dict (e.g. {@code _metadata} of {@code state_dict()}), or an
      * empty map.
+     *
+     * @return the attributes
      */
     @SuppressWarnings("unchecked")
     public Map<Object, Object> rootAttributes() {
@@ -772,6 +808,7 @@ public final class TorchCheckpoint implements Weights {
      * indices joined with {@code /} for nested checkpoints ({@code optimizer/state/0/exp_avg}). A tensor reached
      * by several paths (tied weights) appears under each of them.
      *
+     * @return the tensor entries by name
      * @throws TorchCheckpointException (UNSUPPORTED) when two paths flatten to the same name
      */
     public synchronized Map<String, TensorEntry> entries() {
@@ -796,7 +833,11 @@ public final class TorchCheckpoint implements Weights {
         return entries;
     }
 
-    /** The tensors by name (see {@link #entries()} for the naming rule). */
+    /**
+     * The tensors by name (see {@link #entries()} for the naming rule).
+     *
+     * @return the tensors by name
+     */
     public Map<String, Tensor> stateDict() {
         mapping.ensureOpen();
         Map<String, Tensor> sd = stateDict;

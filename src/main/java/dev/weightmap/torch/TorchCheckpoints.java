@@ -71,6 +71,8 @@ public final class TorchCheckpoints {
     /**
      * Saves {@code tensors} (name → tensor, in map order) as a zip checkpoint at {@code file}.
      *
+     * @param tensors the tensors by name
+     * @param file the checkpoint file to write
      * @throws TorchCheckpointException (INVALID_TENSOR) for F6 dtypes, non-contiguous or odd-width F4 tensors, and
      *                                  tensors of different dtypes over one storage
      * @throws IOException              when writing fails (nothing is left under {@code file})
