@@ -87,11 +87,6 @@ final class Opener {
             }
         }
         if (best == null) {
-            if (!probe.isDirectory() && probe.headLength() >= 4 && probe.headByte(0) == 'G' && probe.headByte(1) == 'G'
-                    && probe.headByte(2) == 'U' && probe.headByte(3) == 'F') {
-                throw new WeightmapException(WeightmapException.Common.UNSUPPORTED_FORMAT, path.toString(), null, path
-                        + ": a GGUF file (magic 'GGUF'); GGUF is not supported yet", null);
-            }
             throw new WeightmapException(WeightmapException.Common.UNKNOWN_FORMAT, path.toString(), null, path
                     + ": not a format weightmap reads (" + (probe.isDirectory() ? "a folder holding no checkpoint"
                     : describe(probe)) + ")", null);

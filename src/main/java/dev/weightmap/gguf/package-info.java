@@ -1,0 +1,7 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * GGUF, llama.cpp's container: {@link dev.weightmap.gguf.GgufFile} opens a file or image zero-copy and validates
+ * its header; {@link dev.weightmap.gguf.GgmlType} is the full table of GGML tensor types with their block
+ * geometry; metadata arrays are read on demand through {@link dev.weightmap.gguf.GgufArray}.
+ */
+package dev.weightmap.gguf;
