@@ -536,6 +536,104 @@ public final class GgufFile implements Weights {
     }
 
     /**
+     * A whole tensor dequantized to float32, row-major, bit-identical to gguf-py's {@code gguf.quants.dequantize}
+     * (see {@link Dequantize}).
+     *
+     * @param name the tensor's name
+     * @return a new array of {@link GgufTensorInfo#elements()} values
+     * @throws GgufException {@code TENSOR_NOT_FOUND}, {@code UNSUPPORTED_TYPE} for a type not dequantized, or
+     *                       {@code INVALID_ARGUMENT} for a tensor too large for a Java array
+     */
+    public float[] dequantize(String name) {
+        GgufTensorInfo t = info(name);
+        return dequantizeRows(name, 0, t.rows());
+    }
+
+    /**
+     * A whole tensor dequantized to float32 into memory from {@code allocator} (a caller's arena, for tensors of
+     * any size).
+     *
+     * @param name      the tensor's name
+     * @param allocator where the output is allocated ({@code 4 * elements} bytes, float-aligned)
+     * @return the little-endian float32 values, row-major
+     * @throws GgufException {@code TENSOR_NOT_FOUND} or {@code UNSUPPORTED_TYPE}
+     */
+    public MemorySegment dequantize(String name, java.lang.foreign.SegmentAllocator allocator) {
+        GgufTensorInfo t = info(name);
+        supported(t);
+        MemorySegment out = allocator.allocate(java.lang.foreign.ValueLayout.JAVA_FLOAT, t.elements());
+        dequantizeRows(name, 0, t.rows(), out);
+        return out;
+    }
+
+    /**
+     * Rows {@code [firstRow, firstRow + rowCount)} of a tensor (a row is {@code ne[0]} elements, the innermost
+     * dim) dequantized to float32 into {@code dst}, without touching the other rows' bytes.
+     *
+     * @param name     the tensor's name
+     * @param firstRow the first row
+     * @param rowCount how many rows
+     * @param dst      at least {@code 4 * rowCount * ne[0]} bytes; receives little-endian float32 values
+     * @throws GgufException {@code TENSOR_NOT_FOUND}, {@code UNSUPPORTED_TYPE}, or {@code INVALID_ARGUMENT} for
+     *                       rows out of range or a {@code dst} too small
+     */
+    public void dequantizeRows(String name, long firstRow, long rowCount, MemorySegment dst) {
+        GgufTensorInfo t = info(name);
+        supported(t);
+        MemorySegment src = rowBytes(t, firstRow, rowCount);
+        long elements = rowCount * t.ne()[0];
+        if (dst.byteSize() / 4 < elements) {
+            throw new GgufException(Reason.INVALID_ARGUMENT, displayName, name, displayName + ": `" + name
+                    + "`: " + rowCount + " rows need " + elements * 4 + " output bytes; " + dst.byteSize()
+                    + " given");
+        }
+        Dequantize.toF32(t.type(), src, elements, dst);
+    }
+
+    /** The stored bytes of some rows, checked to be inside the tensor. */
+    private MemorySegment rowBytes(GgufTensorInfo t, long firstRow, long rowCount) {
+        long rows = t.rows();
+        if (firstRow < 0 || rowCount < 0 || firstRow > rows || rowCount > rows - firstRow) {
+            throw new GgufException(Reason.INVALID_ARGUMENT, displayName, t.name(), displayName + ": `" + t.name()
+                    + "`: rows [" + firstRow + ", +" + rowCount + ") are outside its " + rows + " rows");
+        }
+        mapping.ensureOpen();
+        return segment.asSlice(t.offset() + firstRow * t.rowBytes(), rowCount * t.rowBytes());
+    }
+
+    /**
+     * Rows {@code [firstRow, firstRow + rowCount)} of a tensor dequantized to a new float array.
+     *
+     * @param name     the tensor's name
+     * @param firstRow the first row
+     * @param rowCount how many rows
+     * @return {@code rowCount * ne[0]} values
+     * @throws GgufException {@code TENSOR_NOT_FOUND}, {@code UNSUPPORTED_TYPE}, or {@code INVALID_ARGUMENT} for
+     *                       rows out of range or more values than a Java array holds
+     */
+    public float[] dequantizeRows(String name, long firstRow, long rowCount) {
+        GgufTensorInfo t = info(name);
+        supported(t);
+        long n = rowCount < 0 ? -1 : Math.multiplyHigh(rowCount, t.ne()[0]) != 0 ? -1 : rowCount * t.ne()[0];
+        if (n < 0 || n > Integer.MAX_VALUE - 8) {
+            throw new GgufException(Reason.INVALID_ARGUMENT, displayName, name, displayName + ": `" + name
+                    + "`: " + rowCount + " rows of " + t.ne()[0] + " values do not fit a Java array; dequantize"
+                    + " into a segment instead");
+        }
+        float[] out = new float[(int) n];
+        MemorySegment src = rowBytes(t, firstRow, rowCount);
+        Dequantize.toF32(t.type(), src, n, out, 0);
+        return out;
+    }
+
+    private void supported(GgufTensorInfo t) {
+        if (!Dequantize.SUPPORTED.contains(t.type())) {
+            throw new GgufException(Reason.UNSUPPORTED_TYPE, displayName, t.name(), displayName + ": `" + t.name()
+                    + "`: dequantizing " + t.type() + " is not supported yet (its raw bytes are available)");
+        }
+    }
+
+    /**
      * Parameter counts per GGML type, in first-appearance order.
      *
      * @return type to element count
