@@ -23,9 +23,17 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Dequantization is bit-identical to gguf-py's {@code gguf.quants.dequantize} (the fixtures' f32_sha256). */
 class DequantizeTest {
+    /** The values as little-endian float32 bytes, NaN payloads kept. */
     static MemorySegment le(float[] v) {
+        return leRaw(v);
+    }
+
+    /** The exact bits of the values, little-endian. */
+    static MemorySegment leRaw(float[] v) {
         ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-        b.asFloatBuffer().put(v);
+        for (float f : v) {
+            b.putInt(Float.floatToRawIntBits(f));
+        }
         return MemorySegment.ofArray(b.array());
     }
 
