@@ -626,6 +626,36 @@ public final class GgufFile implements Weights {
         return out;
     }
 
+    /**
+     * A whole tensor dequantized into a new row-major {@link Tensor} of {@code dtype} (F32, or F16/BF16 rounded to
+     * nearest even from the F32 values), allocated from {@code allocator}: what a loader feeding an F16 or BF16
+     * model wants from a quantized file.
+     *
+     * @param name      the tensor's name
+     * @param dtype     {@link DType#F32}, {@link DType#F16} or {@link DType#BF16}
+     * @param allocator where the output is allocated
+     * @return the tensor, of the row-major shape ({@code ne} reversed)
+     * @throws GgufException {@code TENSOR_NOT_FOUND}, {@code UNSUPPORTED_TYPE}, or {@code INVALID_ARGUMENT} for
+     *                       another dtype
+     */
+    public Tensor dequantizeTensor(String name, DType dtype, java.lang.foreign.SegmentAllocator allocator) {
+        GgufTensorInfo t = info(name);
+        if (dtype != DType.F32 && dtype != DType.F16 && dtype != DType.BF16) {
+            throw new GgufException(Reason.INVALID_ARGUMENT, displayName, name, displayName + ": `" + name
+                    + "`: dequantizes to F32, F16 or BF16, not " + dtype);
+        }
+        supported(t);
+        if (dtype == DType.F32) {
+            return Tensor.of(dequantize(name, allocator), DType.F32, t.shape());
+        }
+        Tensor out = Tensor.of(allocator.allocate(java.lang.foreign.ValueLayout.JAVA_SHORT, t.elements()), dtype,
+                t.shape());
+        try (Arena scratch = Arena.ofConfined()) {
+            dev.weightmap.tensor.Casts.copy(Tensor.of(dequantize(name, scratch), DType.F32, t.shape()), out);
+        }
+        return out;
+    }
+
     private void supported(GgufTensorInfo t) {
         if (!Dequantize.SUPPORTED.contains(t.type())) {
             throw new GgufException(Reason.UNSUPPORTED_TYPE, displayName, t.name(), displayName + ": `" + t.name()

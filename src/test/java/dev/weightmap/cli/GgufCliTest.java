@@ -125,4 +125,44 @@ class GgufCliTest {
         assertThat(r.errLines()).singleElement().asString().startsWith("error: UNSUPPORTED_VERSION: ")
                 .contains(f.toString());
     }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void convertDequantizesToSafetensors(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("o/model.safetensors");
+        Result r = run("convert", dir.resolve("all_types.gguf").toString(), out.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        try (dev.weightmap.safetensors.SafetensorsFile st = dev.weightmap.safetensors.SafetensorsFile.open(out)) {
+            assertThat(st.metadata()).containsEntry("general.architecture", "fixture");
+            for (Object o : (List<Object>) file("all_types.gguf").get("tensors")) {
+                Map<String, Object> t = (Map<String, Object>) o;
+                String name = (String) t.get("name");
+                dev.weightmap.tensor.Tensor x = st.tensor(name);
+                assertThat(x.shape()).isEqualTo(((List<Long>) t.get("shape")).stream().mapToLong(Long::longValue)
+                        .toArray());
+                if (((String) t.get("dtype")).startsWith("Q") || ((String) t.get("dtype")).startsWith("TQ")
+                        || t.get("dtype").equals("MXFP4")) {
+                    assertThat(x.dtype().headerName()).isEqualTo("F32");
+                    assertThat(dev.weightmap.gguf.GgufCliSupport.sha256(x.data())).as(name)
+                            .isEqualTo(t.get("f32_sha256"));
+                } else { // plain types are kept as stored
+                    assertThat(x.dtype().headerName()).isEqualTo(t.get("dtype"));
+                    assertThat(dev.weightmap.gguf.GgufCliSupport.sha256(x.data())).isEqualTo(t.get("sha256"));
+                }
+            }
+        }
+        Path bf = tmp.resolve("b/model.safetensors");
+        assertThat(run("convert", dir.resolve("all_types.gguf").toString(), bf.toString(), "--dtype", "bf16").code())
+                .isZero();
+        try (dev.weightmap.safetensors.SafetensorsFile st = dev.weightmap.safetensors.SafetensorsFile.open(bf)) {
+            assertThat(st.tensors().values()).allSatisfy(x -> assertThat(x.dtype().headerName()).isEqualTo("BF16"));
+        }
+        Path k = tmp.resolve("k/model.safetensors");
+        Result fail = run("convert", dir.resolve("kquants.gguf").toString(), k.toString());
+        assertThat(fail.code()).isEqualTo(1);
+        assertThat(fail.errLines()).singleElement().asString().startsWith("error: UNSUPPORTED_TYPE: ");
+        assertThat(k).doesNotExist();
+        assertThat(run("convert", dir.resolve("all_types.gguf").toString(), bf.toString(), "--dtype", "q4").code())
+                .isEqualTo(2);
+    }
 }
