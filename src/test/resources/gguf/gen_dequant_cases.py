@@ -22,6 +22,8 @@ F16_SCALES = {
     T.Q4_0: [0], T.Q4_1: [0, 2], T.Q5_0: [0], T.Q5_1: [0, 2], T.Q8_0: [0],
     T.Q2_K: [80, 82], T.Q3_K: [108], T.Q4_K: [0, 2], T.Q5_K: [0, 2], T.Q6_K: [208],
     T.TQ1_0: [52], T.TQ2_0: [64], T.IQ4_NL: [0], T.IQ4_XS: [0],
+    T.IQ2_XXS: [0], T.IQ2_XS: [0], T.IQ2_S: [0], T.IQ3_XXS: [0], T.IQ3_S: [0], T.IQ1_S: [0],
+    T.IQ1_M: [],  # its float16 scale is spread over the high nibbles of four u16 at byte 48
 }
 FINITE = [0x0000, 0x8000, 0x0001, 0x03FF, 0x0400, 0xC000, 0x7BFF, 0xFBFF, 0x3C00, 0x8001]
 NONFINITE = [0x7C00, 0xFC00, 0x7E00, 0x7D01, 0xFE00, 0x7C00, 0x3C00, 0xFC00]
@@ -36,6 +38,12 @@ def blocks_for(qtype, scales, rng):
             raw[i, 0] = s & 0xFF
         elif qtype == T.NVFP4:
             raw[i, 0:4] = [(s >> (8 * k)) & 0xFF for k in range(4)]
+        elif qtype == T.IQ1_M:
+            for k in range(4):
+                lo = int(raw[i, 48 + 2 * k]) | (int(raw[i, 49 + 2 * k]) << 8)
+                lo = (lo & 0x0FFF) | (((s >> (4 * k)) & 0xF) << 12)
+                raw[i, 48 + 2 * k] = lo & 0xFF
+                raw[i, 49 + 2 * k] = lo >> 8
         else:
             for j, off in enumerate(F16_SCALES[qtype]):
                 v = s if j == 0 else FINITE[(i + 3) % len(FINITE)] if s in FINITE else s

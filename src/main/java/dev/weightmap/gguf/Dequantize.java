@@ -14,8 +14,9 @@ import java.util.Set;
  * even for I32, I64 and F64; F16 and BF16 exactly, NaN payloads kept).
  *
  * <p>Supported: F32 F16 BF16 F64 I8 I16 I32 I64, Q4_0 Q4_1 Q5_0 Q5_1 Q8_0, Q2_K Q3_K Q4_K Q5_K Q6_K, TQ1_0
- * TQ2_0, MXFP4 NVFP4, IQ4_NL IQ4_XS ({@link #SUPPORTED}). The other IQ types (grid-based) are not dequantized
- * yet; their tensors still open, list and hash.
+ * TQ2_0, MXFP4 NVFP4, IQ4_NL IQ4_XS, IQ2_XXS IQ2_XS IQ2_S IQ3_XXS IQ3_S IQ1_S IQ1_M ({@link #SUPPORTED}): every
+ * type gguf-py 0.19.0 dequantizes. Q8_1, Q8_K and Q1_0 (which gguf-py cannot dequantize either) still open, list
+ * and hash.
  */
 public final class Dequantize {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -27,7 +28,8 @@ public final class Dequantize {
             GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.F64, GgmlType.I8, GgmlType.I16, GgmlType.I32,
             GgmlType.I64, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q8_0,
             GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.TQ1_0,
-            GgmlType.TQ2_0, GgmlType.MXFP4, GgmlType.NVFP4, GgmlType.IQ4_NL, GgmlType.IQ4_XS));
+            GgmlType.TQ2_0, GgmlType.MXFP4, GgmlType.NVFP4, GgmlType.IQ4_NL, GgmlType.IQ4_XS, GgmlType.IQ2_XXS,
+            GgmlType.IQ2_XS, GgmlType.IQ2_S, GgmlType.IQ3_XXS, GgmlType.IQ3_S, GgmlType.IQ1_S, GgmlType.IQ1_M));
 
     private static final int[] KVALUES_FP4 = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
     private static final int[] KVALUES_IQ4NL = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69,
@@ -145,6 +147,13 @@ public final class Dequantize {
             case NVFP4 -> nvfp4(in, o, out, p);
             case IQ4_NL -> iq4_nl(in, o, out, p);
             case IQ4_XS -> iq4_xs(in, o, out, p);
+            case IQ2_XXS -> iq2_xxs(in, o, out, p);
+            case IQ2_XS -> iq2_xs(in, o, out, p);
+            case IQ2_S -> iq2_s(in, o, out, p);
+            case IQ3_XXS -> iq3_xxs(in, o, out, p);
+            case IQ3_S -> iq3_s(in, o, out, p);
+            case IQ1_S -> iq1_s(in, o, out, p);
+            case IQ1_M -> iq1_m(in, o, out, p);
             default -> throw new IllegalArgumentException("dequantizing " + type + " is not supported");
         }
     }
@@ -387,6 +396,121 @@ public final class Dequantize {
                 int q = u8(b, o + 8 + j * 16 + l);
                 out[p + j * 32 + l] = dl * (float) KVALUES_IQ4NL[q & 0xF];
                 out[p + j * 32 + 16 + l] = dl * (float) KVALUES_IQ4NL[q >> 4];
+            }
+        }
+    }
+
+    private static float sign(int bits, int j) {
+        return ((bits >> j) & 1) == 0 ? 1f : -1f;
+    }
+
+    private static int u16(byte[] b, int o) {
+        return (b[o] & 0xFF) | (b[o + 1] & 0xFF) << 8;
+    }
+
+    // 8 sub-blocks of 32: four grid indexes (bytes) and a word of 4 x 7-bit sign indexes + a 4-bit scale
+    private static void iq2_xxs(byte[] b, int o, float[] out, int p) {
+        float d = half(b, o);
+        for (int ib = 0; ib < 8; ib++) {
+            int w1 = i32(b, o + 2 + 8 * ib + 4);
+            float db = d * (0.5f + (float) (w1 >>> 28)) * 0.25f;
+            for (int l = 0; l < 4; l++) {
+                int g = u8(b, o + 2 + 8 * ib + l) * 8;
+                int ks = u8(IqGrids.KSIGNS, (w1 >>> (7 * l)) & 0x7F);
+                for (int j = 0; j < 8; j++) {
+                    out[p + ib * 32 + l * 8 + j] = db * (float) IqGrids.IQ2_XXS[g + j] * sign(ks, j);
+                }
+            }
+        }
+    }
+
+    private static void iq2_xs(byte[] b, int o, float[] out, int p) {
+        float d = half(b, o);
+        for (int k = 0; k < 32; k++) {
+            int sc = (u8(b, o + 66 + (k >> 2)) >> (4 * ((k >> 1) & 1))) & 0xF;
+            float db = d * (0.5f + (float) sc) * 0.25f;
+            int q = u16(b, o + 2 + 2 * k);
+            int g = (q & 511) * 8;
+            int ks = u8(IqGrids.KSIGNS, q >> 9);
+            for (int j = 0; j < 8; j++) {
+                out[p + k * 8 + j] = db * (float) IqGrids.IQ2_XS[g + j] * sign(ks, j);
+            }
+        }
+    }
+
+    private static void iq2_s(byte[] b, int o, float[] out, int p) {
+        float d = half(b, o);
+        for (int k = 0; k < 32; k++) {
+            int sc = (u8(b, o + 74 + (k >> 2)) >> (4 * ((k >> 1) & 1))) & 0xF;
+            float db = d * (0.5f + (float) sc) * 0.25f;
+            int qh = (u8(b, o + 66 + (k >> 2)) >> (2 * (k & 3))) & 3;
+            int g = (u8(b, o + 2 + k) | qh << 8) * 8;
+            int signs = u8(b, o + 34 + k);
+            for (int j = 0; j < 8; j++) {
+                out[p + k * 8 + j] = db * (float) IqGrids.IQ2_S[g + j] * sign(signs, j);
+            }
+        }
+    }
+
+    private static void iq3_xxs(byte[] b, int o, float[] out, int p) {
+        float d = half(b, o);
+        for (int ib = 0; ib < 8; ib++) {
+            int w = i32(b, o + 66 + 4 * ib);
+            float db = d * (0.5f + (float) (w >>> 28)) * 0.5f;
+            for (int e = 0; e < 32; e++) {
+                int g = u8(b, o + 2 + ib * 8 + (e >> 2)) * 4 + (e & 3);
+                int ks = u8(IqGrids.KSIGNS, (w >>> (7 * (e >> 3))) & 0x7F);
+                out[p + ib * 32 + e] = db * (float) IqGrids.IQ3_XXS[g] * sign(ks, e & 7);
+            }
+        }
+    }
+
+    private static void iq3_s(byte[] b, int o, float[] out, int p) {
+        float d = half(b, o);
+        for (int s = 0; s < 8; s++) {
+            int sc = (u8(b, o + 106 + (s >> 1)) >> (4 * (s & 1))) & 0xF;
+            float db = d * (float) (1 + 2 * sc);
+            for (int e = 0; e < 32; e++) {
+                int k = s * 8 + (e >> 2);
+                int qh = (u8(b, o + 66 + (k >> 3)) >> (k & 7)) & 1;
+                int g = (u8(b, o + 2 + k) | qh << 8) * 4 + (e & 3);
+                int signs = u8(b, o + 74 + s * 4 + (e >> 3));
+                out[p + s * 32 + e] = db * (float) IqGrids.IQ3_S[g] * sign(signs, e & 7);
+            }
+        }
+    }
+
+    private static void iq1_s(byte[] b, int o, float[] out, int p) {
+        float d = half(b, o);
+        for (int ib = 0; ib < 8; ib++) {
+            int qh = u16(b, o + 34 + 2 * ib);
+            float dl = d * (float) (2 * ((qh >> 12) & 7) + 1);
+            float delta = (qh & 0x8000) == 0 ? 0.125f : -0.125f;
+            for (int l = 0; l < 4; l++) {
+                int g = (u8(b, o + 2 + ib * 4 + l) | ((qh >> (3 * l)) & 7) << 8) * 8;
+                for (int j = 0; j < 8; j++) {
+                    out[p + ib * 32 + l * 8 + j] = dl * ((float) IqGrids.IQ1_S[g + j] + delta);
+                }
+            }
+        }
+    }
+
+    private static void iq1_m(byte[] b, int o, float[] out, int p) {
+        int[] sc = new int[4];
+        for (int w = 0; w < 4; w++) {
+            sc[w] = u16(b, o + 48 + 2 * w);
+        }
+        int bits = ((sc[0] & 0xF000) >> 12) | ((sc[1] & 0xF000) >> 8) | ((sc[2] & 0xF000) >> 4) | (sc[3] & 0xF000);
+        float d = Float.float16ToFloat((short) bits);
+        for (int k = 0; k < 32; k++) {
+            int s = k >> 1;
+            int scale = (sc[s >> 2] >> (3 * (s & 3))) & 7;
+            float dl = d * (float) (2 * scale + 1);
+            int qh = u8(b, o + 32 + (k >> 1)) >> (4 * (k & 1));
+            int g = (u8(b, o + k) | (qh & 7) << 8) * 8;
+            float delta = (qh & 0x08) == 0 ? 0.125f : -0.125f;
+            for (int j = 0; j < 8; j++) {
+                out[p + k * 8 + j] = dl * ((float) IqGrids.IQ1_S[g + j] + delta);
             }
         }
     }
