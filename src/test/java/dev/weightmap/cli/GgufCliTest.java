@@ -158,7 +158,13 @@ class GgufCliTest {
             assertThat(st.tensors().values()).allSatisfy(x -> assertThat(x.dtype().headerName()).isEqualTo("BF16"));
         }
         Path k = tmp.resolve("k/model.safetensors");
-        Result fail = run("convert", dir.resolve("kquants.gguf").toString(), k.toString());
+        Path q8k = tmp.resolve("q8k.gguf"); // one Q8_K tensor: a type gguf-py cannot dequantize either
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(64 + 292).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.put("GGUF".getBytes()).putInt(3).putLong(1).putLong(0).putLong(1).put((byte) 'q').putInt(1).putLong(256)
+                .putInt(15).putLong(0);
+        Files.write(q8k, b.array());
+        assertThat(run("inspect", q8k.toString()).out()).contains("Q8_K");
+        Result fail = run("convert", q8k.toString(), k.toString());
         assertThat(fail.code()).isEqualTo(1);
         assertThat(fail.errLines()).singleElement().asString().startsWith("error: UNSUPPORTED_TYPE: ");
         assertThat(k).doesNotExist();

@@ -84,4 +84,16 @@ class DequantizeTest {
             }
         }
     }
+
+    @Test
+    void typesGgufPyCannotDequantizeAreRefused() {
+        byte[] img = new GgufTestSupport.Builder().header(3, 1, 0).tensor("q", GgmlType.Q8_K, 0, 256).pad(32)
+                .zeros(292).bytes();
+        GgufFile g = GgufFile.parse(MemorySegment.ofArray(img), "q8k.gguf");
+        assertThat(g.raw("q").byteSize()).isEqualTo(292);
+        assertThatThrownBy(() -> g.dequantize("q")).isInstanceOf(GgufException.class).hasMessageContaining("`q`")
+                .extracting(e -> ((GgufException) e).reason()).isEqualTo(Reason.UNSUPPORTED_TYPE);
+        assertThat(Dequantize.SUPPORTED).doesNotContain(GgmlType.Q8_1, GgmlType.Q8_K, GgmlType.Q1_0)
+                .hasSize(GgmlType.values().length - 3);
+    }
 }
