@@ -567,6 +567,74 @@ public final class GgufFile implements Weights {
     }
 
     /**
+     * A whole tensor dequantized to float32 into memory from {@code allocator}, the rows split over
+     * {@code threads} threads (each decodes a contiguous range of rows; the result is the same as with one thread).
+     *
+     * @param name      the tensor's name
+     * @param allocator where the output is allocated ({@code 4 * elements} bytes); must allow access from other
+     *                  threads (a shared or global arena, not a confined one)
+     * @param threads   how many threads to use, 1 to 4096
+     * @return the little-endian float32 values, row-major
+     * @throws GgufException {@code TENSOR_NOT_FOUND}, {@code UNSUPPORTED_TYPE}, or {@code INVALID_ARGUMENT} for
+     *                       a thread count out of range
+     */
+    public MemorySegment dequantize(String name, java.lang.foreign.SegmentAllocator allocator, int threads) {
+        GgufTensorInfo t = info(name);
+        supported(t);
+        if (threads < 1 || threads > 4096) {
+            throw new GgufException(Reason.INVALID_ARGUMENT, displayName, name, displayName + ": `" + name
+                    + "`: threads must be 1 to 4096, not " + threads);
+        }
+        MemorySegment out = allocator.allocate(java.lang.foreign.ValueLayout.JAVA_FLOAT, t.elements());
+        long rows = t.rows();
+        int parts = (int) Math.min(threads, Math.max(1, rows));
+        if (parts == 1) {
+            dequantizeRows(name, 0, rows, out);
+            return out;
+        }
+        long rowFloats = t.ne()[0];
+        Thread[] workers = new Thread[parts];
+        Throwable[] failure = new Throwable[1];
+        for (int i = 0; i < parts; i++) {
+            long first = rows * i / parts;
+            long count = rows * (i + 1) / parts - first;
+            MemorySegment dst = out.asSlice(first * rowFloats * 4, count * rowFloats * 4);
+            workers[i] = Thread.ofPlatform().name("weightmap-dequantize-" + i).start(() -> {
+                try {
+                    dequantizeRows(name, first, count, dst);
+                } catch (Throwable e) {
+                    synchronized (failure) {
+                        if (failure[0] == null) {
+                            failure[0] = e;
+                        }
+                    }
+                }
+            });
+        }
+        boolean interrupted = false;
+        for (Thread w : workers) {
+            while (true) {
+                try {
+                    w.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        if (failure[0] instanceof RuntimeException r) {
+            throw r;
+        }
+        if (failure[0] instanceof Error e) {
+            throw e;
+        }
+        return out;
+    }
+
+    /**
      * Rows {@code [firstRow, firstRow + rowCount)} of a tensor (a row is {@code ne[0]} elements, the innermost
      * dim) dequantized to float32 into {@code dst}, without touching the other rows' bytes.
      *

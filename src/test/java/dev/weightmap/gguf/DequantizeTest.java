@@ -96,4 +96,19 @@ class DequantizeTest {
         assertThat(Dequantize.SUPPORTED).doesNotContain(GgmlType.Q8_1, GgmlType.Q8_K, GgmlType.Q1_0)
                 .hasSize(GgmlType.values().length - 3);
     }
+
+    @Test
+    void parallelEqualsSequential() throws Exception {
+        try (GgufFile g = GgufFile.open(fixtures().resolve("kquants.gguf")); Arena arena = Arena.ofShared()) {
+            for (GgufTensorInfo t : g.infos()) {
+                float[] one = g.dequantize(t.name());
+                for (int threads : new int[] {2, 3, 64}) {
+                    MemorySegment par = g.dequantize(t.name(), arena, threads);
+                    assertThat(par.toArray(ValueLayout.JAVA_FLOAT)).as(t.name() + " x" + threads).isEqualTo(one);
+                }
+            }
+            assertThatThrownBy(() -> g.dequantize("Q4_K", arena, 0)).isInstanceOf(GgufException.class)
+                    .extracting(e -> ((GgufException) e).reason()).isEqualTo(Reason.INVALID_ARGUMENT);
+        }
+    }
 }
