@@ -249,6 +249,19 @@ final class GgufParser {
             throw new GgufException(Reason.COUNT_TOO_LARGE, file, item, file + ": " + (item == null ? ""
                     : "`" + item + "`: ") + what + " of " + n + " bytes is longer than a Java string can be");
         }
+        if (n <= 256) { // keys and names: ASCII almost always, decoded without a CharsetDecoder
+            byte[] a = seg.asSlice(pos, n).toArray(ValueLayout.JAVA_BYTE);
+            boolean ascii = true;
+            for (byte x : a) {
+                if (x < 0) {
+                    ascii = false;
+                    break;
+                }
+            }
+            if (ascii) {
+                return new String(a, StandardCharsets.ISO_8859_1);
+            }
+        }
         ByteBuffer b = seg.asSlice(pos, n).asByteBuffer();
         try {
             return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
@@ -318,9 +331,15 @@ final class GgufParser {
         if (et.fixedSize() > 0) {
             pos += count * et.fixedSize();
         } else if (et == GgufValueType.STRING) {
-            for (long i = 0; i < count; i++) {
-                long n = u64(key, "the length of string " + i + " of the array");
-                need(n, key, "string " + i + " of the array (" + Long.toUnsignedString(n) + " bytes claimed)");
+            for (long i = 0; i < count; i++) { // no per-element allocation: messages are built on failure only
+                if (size - pos < 8) {
+                    need(8, key, "the length of string " + i + " of the array");
+                }
+                long n = seg.get(U64, pos);
+                pos += 8;
+                if (n < 0 || n > size - pos) {
+                    need(n, key, "string " + i + " of the array (" + Long.toUnsignedString(n) + " bytes claimed)");
+                }
                 pos += n;
             }
         } else {
