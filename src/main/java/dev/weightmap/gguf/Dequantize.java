@@ -35,7 +35,20 @@ public final class Dequantize {
     private static final int[] KVALUES_IQ4NL = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69,
             89, 113};
 
+    /** The Vector API kernels when available, else {@link BlockKernels#NONE}. */
+    static final BlockKernels KERNELS = dev.weightmap.internal.simd.Simd.load(
+            "dev.weightmap.gguf.VectorBlockKernels", BlockKernels.class, BlockKernels.NONE);
+
     private Dequantize() {
+    }
+
+    /**
+     * Which kernels are in use, for diagnostics.
+     *
+     * @return {@code "vector"} (the Vector API kernels for Q8_0, Q4_0 and Q4_K) or {@code "scalar"}
+     */
+    public static String implementation() {
+        return KERNELS.describe();
     }
 
     /**
@@ -53,7 +66,7 @@ public final class Dequantize {
         if (dst.byteSize() / 4 < elements) {
             throw new IllegalArgumentException("output too small for " + elements + " " + type + " elements");
         }
-        decode(type, src, elements, dst, null, 0);
+        decode(type, src, elements, dst, null, 0, KERNELS);
     }
 
     /**
@@ -72,11 +85,11 @@ public final class Dequantize {
         if (offset < 0 || elements > dst.length - (long) offset) {
             throw new IllegalArgumentException("output too small for " + elements + " " + type + " elements");
         }
-        decode(type, src, elements, null, dst, offset);
+        decode(type, src, elements, null, dst, offset, KERNELS);
     }
 
-    private static void decode(GgmlType type, MemorySegment src, long elements, MemorySegment dst, float[] arr,
-                               int offset) {
+    static void decode(GgmlType type, MemorySegment src, long elements, MemorySegment dst, float[] arr,
+                       int offset, BlockKernels kernels) {
         if (!SUPPORTED.contains(type)) {
             throw new IllegalArgumentException("dequantizing " + type + " is not supported");
         }
@@ -93,8 +106,10 @@ public final class Dequantize {
         for (long b = 0; b < blocks; b += blocksPerChunk) {
             int n = (int) Math.min(blocksPerChunk, blocks - b);
             MemorySegment.copy(src, ValueLayout.JAVA_BYTE, b * ts, in, 0, n * ts);
-            for (int k = 0; k < n; k++) {
-                block(type, in, k * ts, out, k * bs);
+            if (!kernels.decode(type, in, n, out)) {
+                for (int k = 0; k < n; k++) {
+                    block(type, in, k * ts, out, k * bs);
+                }
             }
             if (arr != null) {
                 System.arraycopy(out, 0, arr, offset + (int) (b * bs), n * bs);
