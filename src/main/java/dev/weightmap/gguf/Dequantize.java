@@ -229,15 +229,14 @@ public final class Dequantize {
     private static void q2_k(byte[] b, int o, float[] out, int p) {
         float d = half(b, o + 80);
         float dmin = half(b, o + 82);
-        for (int e = 0; e < 256; e++) {
-            int h = e >> 7;
-            int s = (e >> 5) & 3;
-            int l = e & 31;
-            int sc = u8(b, o + (e >> 4));
+        for (int g = 0; g < 16; g++) { // 16 groups of 16 elements share a scale and a min
+            int sc = u8(b, o + g);
             float dl = d * (float) (sc & 0xF);
             float ml = dmin * (float) (sc >> 4);
-            int q = (u8(b, o + 16 + h * 32 + l) >> (2 * s)) & 3;
-            out[p + e] = dl * (float) q - ml;
+            for (int e = g * 16; e < g * 16 + 16; e++) {
+                int q = (u8(b, o + 16 + (e >> 7) * 32 + (e & 31)) >> (2 * ((e >> 5) & 3))) & 3;
+                out[p + e] = dl * (float) q - ml;
+            }
         }
     }
 
@@ -308,16 +307,14 @@ public final class Dequantize {
 
     private static void q6_k(byte[] b, int o, float[] out, int p) {
         float d = half(b, o + 208);
-        for (int e = 0; e < 256; e++) {
-            int h = e >> 7;
-            int k = (e >> 6) & 1;
-            int l64 = e & 63;
-            int ql = (u8(b, o + h * 64 + l64) >> (4 * k)) & 0xF;
-            int s = (e >> 5) & 3;
-            int l32 = e & 31;
-            int qh = (u8(b, o + 128 + h * 32 + l32) >> (2 * s)) & 3;
-            float dsc = d * (float) b[o + 192 + (e >> 4)];
-            out[p + e] = dsc * (float) ((ql | qh << 4) - 32);
+        for (int g = 0; g < 16; g++) { // 16 groups of 16 elements share a scale
+            float dsc = d * (float) b[o + 192 + g];
+            for (int e = g * 16; e < g * 16 + 16; e++) {
+                int h = e >> 7;
+                int ql = (u8(b, o + h * 64 + (e & 63)) >> (4 * ((e >> 6) & 1))) & 0xF;
+                int qh = (u8(b, o + 128 + h * 32 + (e & 31)) >> (2 * ((e >> 5) & 3))) & 3;
+                out[p + e] = dsc * (float) ((ql | qh << 4) - 32);
+            }
         }
     }
 
