@@ -14,7 +14,7 @@ public final class Quantize {
     /** The types {@link #quantize} writes. */
     public static final Set<GgmlType> SUPPORTED = java.util.Collections.unmodifiableSet(EnumSet.of(GgmlType.F32,
             GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0,
-            GgmlType.Q5_1));
+            GgmlType.Q5_1, GgmlType.TQ1_0, GgmlType.TQ2_0));
 
     private Quantize() {
     }
@@ -56,6 +56,8 @@ public final class Quantize {
             case Q4_1 -> q4_1(x, i, b, o);
             case Q5_0 -> q5_0(x, i, b, o);
             case Q5_1 -> q5_1(x, i, b, o);
+            case TQ1_0 -> tq1_0(x, i, b, o);
+            case TQ2_0 -> tq2_0(x, i, b, o);
             default -> throw new IllegalArgumentException("quantizing to " + type + " is not supported");
         }
     }
@@ -199,6 +201,60 @@ public final class Quantize {
         putInt(b, o + 4, qh);
         for (int l = 0; l < 16; l++) {
             b[o + 8 + l] = (byte) ((q[l] & 0x0F) | (q[l + 16] << 4));
+        }
+    }
+
+    /** The 256 ternary digits (0, 1, 2) of a TQ block, and its float16 scale written at {@code b[dAt]}. */
+    private static int[] ternary(float[] x, int i, byte[] b, int dAt) {
+        float d = 0;
+        for (int l = 0; l < 256; l++) {
+            d = Math.max(d, Math.abs(x[i + l]));
+        }
+        float id = inverse(d);
+        int[] q = new int[256];
+        for (int l = 0; l < 256; l++) {
+            q[l] = (castByte(roundf(x[i + l] * id)) + 1) & 0xFF;
+        }
+        putShort(b, dAt, Float.floatToFloat16(d));
+        return q;
+    }
+
+    private static final int[] POW3 = {81, 27, 9, 3, 1};
+
+    private static int pack5(int sum) {
+        return ((sum * 256 + 242) / 243) & 0xFF;
+    }
+
+    private static void tq1_0(float[] x, int i, byte[] b, int o) {
+        int[] q = ternary(x, i, b, o + 52);
+        for (int l = 0; l < 32; l++) {
+            int sum = 0;
+            for (int k = 0; k < 5; k++) {
+                sum += (q[k * 32 + l] * POW3[k]) & 0xFF;
+            }
+            b[o + l] = (byte) pack5(sum);
+        }
+        for (int l = 0; l < 16; l++) {
+            int sum = 0;
+            for (int k = 0; k < 5; k++) {
+                sum += (q[160 + k * 16 + l] * POW3[k]) & 0xFF;
+            }
+            b[o + 32 + l] = (byte) pack5(sum);
+        }
+        for (int l = 0; l < 4; l++) {
+            int sum = 0;
+            for (int k = 0; k < 4; k++) {
+                sum += (q[240 + k * 4 + l] * POW3[k]) & 0xFF;
+            }
+            b[o + 48 + l] = (byte) pack5(sum);
+        }
+    }
+
+    private static void tq2_0(float[] x, int i, byte[] b, int o) {
+        int[] q = ternary(x, i, b, o + 64);
+        for (int e = 0; e < 256; e++) {
+            int at = o + (e >> 7) * 32 + (e & 31);
+            b[at] = (byte) (b[at] | ((q[e] << (2 * ((e >> 5) & 3))) & 0xFF));
         }
     }
 }
