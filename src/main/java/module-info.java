@@ -3,7 +3,7 @@
  * weightmap: zero-copy safetensors, DDUF, PyTorch checkpoint and GGUF I/O over memory-mapped files.
  */
 module dev.weightmap {
-    requires jdk.incubator.vector;
+    requires static jdk.incubator.vector;
 
     exports dev.weightmap;
     exports dev.weightmap.spi;

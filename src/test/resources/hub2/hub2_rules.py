@@ -185,5 +185,46 @@ out["ghost_in_index/lenient"] = run2(ghost_in_index)
 out["ghost_in_index/strict"] = run2(ghost_in_index, strict=True)
 out["misplaced_in_index/lenient"] = run2(misplaced)
 
+
+
+# 4. load_torch_model into a model of other dtypes: torch's load_state_dict copies with conversion (copy_)
+class Typed(torch.nn.Module):
+    def __init__(self, dtypes, shape=(3,)):
+        super().__init__()
+        for name, dtype in dtypes.items():
+            setattr(self, name, torch.nn.Parameter(torch.zeros(shape, dtype=dtype), requires_grad=False))
+
+
+def bits(t):
+    t = t.detach().contiguous()
+    return t.view(torch.uint8).numpy().tobytes().hex()
+
+
+def casts(d):
+    values = {"f32_to_bf16": torch.tensor([1 / 3, 70000.5, -2.0e-39], dtype=torch.float32),
+              "f32_to_f16": torch.tensor([1 / 3, 70000.5, -2.0e-7], dtype=torch.float32),
+              "bf16_to_f32": torch.tensor([1 / 3, -3.0, 1e30], dtype=torch.bfloat16),
+              "f16_to_f32": torch.tensor([1 / 3, -3.0, 6e-8], dtype=torch.float16),
+              "i32_to_i64": torch.tensor([-5, 7, 2**31 - 1], dtype=torch.int32),
+              "i64_to_i8": torch.tensor([300, -129, 5], dtype=torch.int64)}
+    save_file(values, str(d / "model.safetensors"), metadata={"format": "pt"})
+    return values
+
+
+targets = {"f32_to_bf16": torch.bfloat16, "f32_to_f16": torch.float16, "bf16_to_f32": torch.float32,
+           "f16_to_f32": torch.float32, "i32_to_i64": torch.int64, "i64_to_i8": torch.int8}
+with tempfile.TemporaryDirectory() as d:
+    src = casts(Path(d))
+    m = Typed(targets)
+    load_torch_model(m, d, strict=True)
+    out["load_casts"] = {k: {"source": bits(src[k]), "loaded": bits(getattr(m, k))} for k in targets}
+with tempfile.TemporaryDirectory() as d:
+    save_file({"w": torch.ones(3)}, str(Path(d) / "model.safetensors"), metadata={"format": "pt"})
+    try:
+        load_torch_model(Typed({"w": torch.bfloat16}, shape=(2,)), d)
+        out["load_shape_mismatch"] = {"error": None}
+    except Exception as e:
+        out["load_shape_mismatch"] = {"error": type(e).__name__, "message": str(e)}
+
 json.dump(out, sys.stdout, indent=1, sort_keys=True)
 print()

@@ -39,9 +39,14 @@ public final class OpenOptions {
     }
 
     /**
-     * huggingface_hub's {@code safe} switch for folders: with {@code true} only safetensors files are considered;
-     * with {@code false} safetensors is still tried first and pickle ({@code .bin}) files are used only when that
-     * does not give exactly one checkpoint. weightmap never executes pickle code either way.
+     * huggingface_hub 2.0's {@code safe} switch for folders: with {@code true} only safetensors files are
+     * considered (a filename pattern that does not describe safetensors files is refused with
+     * {@code PICKLE_REFUSED}, and so is a pickle file selected under a safetensors name); with {@code false}
+     * the folder is searched for {@code model.safetensors.index.json}, then {@code pytorch_model.bin.index.json},
+     * then exactly one {@code *.safetensors} file, then exactly one {@code *.bin} file (so a lone
+     * {@code model.safetensors}, or one next to a {@code pytorch_model.bin}, loads either way). A file or index
+     * file named directly opens what it names whatever the switch says. weightmap never executes pickle code
+     * either way.
      *
      * @param safe the switch
      * @return a copy with the switch set

@@ -53,7 +53,7 @@ public interface Weights extends AutoCloseable {
 
     /**
      * Opens any input weightmap reads. The format is detected by content, the file name only breaking ties: a
-     * safetensors file (an 8-byte length, then {@code {}), a ZIP archive (a torch checkpoint when it holds a
+     * safetensors file (an 8-byte length, then an opening brace), a ZIP archive (a torch checkpoint when it holds a
      * {@code <folder>/data.pkl} record, a DDUF archive when it holds a root {@code model_index.json}), a legacy
      * torch pickle stream, an index JSON ({@code weight_map}), a GGUF file, or a folder (huggingface_hub's
      * selection rules). Anything else fails with {@code UNKNOWN_FORMAT} naming the file and what its first bytes
@@ -166,6 +166,17 @@ public interface Weights extends AutoCloseable {
      * @return one location per tensor
      */
     List<TensorLocation> locations();
+
+    /**
+     * What opening noticed that is not an error but that a careful caller wants to know, for example hub 2.0's
+     * {@code Shard files contain tensors absent from the index: ['x']} for a sharded checkpoint. The
+     * {@code weightmap verify} command prints each as a {@code warning:} line.
+     *
+     * @return the warnings, in the order they were found; empty for most readers
+     */
+    default List<String> warnings() {
+        return List.of();
+    }
 
     /**
      * The files that make up this reader (the index first for a sharded checkpoint).

@@ -110,12 +110,11 @@ final class Describe {
     }
 
     /**
-     * The format word the CLI prints: {@link Weights#format()}, except that every folder or index input is
-     * {@code sharded}, as the CLI has always printed it (a {@link Checkpoint} of a folder holding one file reports
-     * that file's format).
+     * The format word the CLI prints: {@link Weights#format()} ({@code sharded} for every folder or index input,
+     * also a folder holding one file).
      */
     static String formatName(Weights w) {
-        return concrete(w) instanceof Checkpoint ? Weights.SHARDED : w.format();
+        return w.format();
     }
 
     /** The tensor objects of {@code inspect --json}: the common fields, then the format's extras. */
@@ -300,6 +299,7 @@ final class Describe {
         m.put("bytes", report.bytes());
         m.put("checksums", (long) report.checksums());
         m.put("checks", new ArrayList<Object>(report.checks()));
+        m.put("warnings", new ArrayList<Object>(w.warnings()));
         m.put("ok", true);
         return m;
     }

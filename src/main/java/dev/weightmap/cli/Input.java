@@ -2,7 +2,6 @@
 package dev.weightmap.cli;
 
 import dev.weightmap.OpenOptions;
-import dev.weightmap.WeightmapException;
 import dev.weightmap.Weights;
 
 import java.io.IOException;
@@ -31,17 +30,6 @@ final class Input {
 
     /** Opens any input with the given options. */
     static Weights open(Path path, OpenOptions options) throws IOException {
-        if (!options.safe() && java.nio.file.Files.isDirectory(path)) {
-            // huggingface_hub 2.0's folder rule for safe=false: safetensors first, pickle files only when that
-            // gives no single checkpoint (kept here until the opener's folder selection does it itself)
-            try {
-                return Weights.open(path, options.withSafe(true));
-            } catch (WeightmapException e) {
-                if (!e.code().equals("NO_CHECKPOINT")) {
-                    throw e;
-                }
-            }
-        }
         return Weights.open(path, options);
     }
 

@@ -27,6 +27,7 @@ final class InspectCommand implements Command {
                   Opens PATH zero-copy and lists its tensors: name, dtype, shape, absolute byte offset, length
                   and alignment. PATH: a safetensors, DDUF, PyTorch or GGUF file (of any name: the format is
                   detected from the content), a checkpoint folder or its .index.json.
+                  Warnings (a shard tensor the index does not list) go to stderr as "warning: message".
                   --json   one JSON object: {"format":…,…,"tensors":[{"name","dtype","shape","offset","length",
                            "alignment", then the format's extras (entry, file, stride, storage …)}]}
                            GGUF: {"format":"gguf","version","alignment","data_offset","metadata":{key:value},
@@ -40,6 +41,9 @@ final class InspectCommand implements Command {
         Args a = new Args(argv, Set.of("--json"), Set.of());
         Path p = Path.of(a.positionals(1, "one PATH").get(0));
         try (Weights w = Input.open(p)) {
+            for (String warning : w.warnings()) {
+                cli.err().println("warning: " + warning);
+            }
             if (a.flag("--json")) {
                 cli.out().println(JsonWriter.compact().write(Describe.inspectJson(w, p)));
             } else {

@@ -31,8 +31,11 @@ final class VerifyCommand implements Command {
                 weightmap verify [--json] [--manifest M.json] [--threads N] PATH
                   Validates PATH completely: headers, offsets, archive structure, CRCs, index agreement.
                   Prints "OK …" and exits 0, or prints "error: REASON: message" on stderr and exits 1.
+                  What is not an error but worth knowing (a shard tensor the index does not list: loaded, as
+                  huggingface_hub 2.0 loads it) is printed as "warning: message" on stderr.
                   --json             print one JSON object instead: {"format","path","tensors","files","bytes",
-                                     "checksums","checks","ok":true} (with --manifest also "manifest"); on failure
+                                     "checksums","checks","warnings","ok":true} (with --manifest also
+                                     "manifest"); on failure
                                      {"path","ok":false,"reason","message"} on stdout, and the error line
                   --manifest M.json  also re-hash every tensor and file (all cores) against a manifest from
                                      weightmap hash --manifest; differences fail with CHECKSUM_MISMATCH""";
@@ -76,6 +79,9 @@ final class VerifyCommand implements Command {
                 out.remove("ok");
                 out.put("manifest", mj);
                 out.put("ok", true);
+            }
+            for (String warning : w.warnings()) {
+                cli.err().println("warning: " + warning);
             }
             cli.out().println(json ? JsonWriter.compact().write(out) : "OK " + summary);
         } catch (UsageException e) {

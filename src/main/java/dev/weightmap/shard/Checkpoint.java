@@ -5,6 +5,7 @@ import dev.weightmap.TensorLocation;
 import dev.weightmap.VerifyReport;
 import dev.weightmap.Weights;
 import dev.weightmap.internal.io.SharedMapping;
+import dev.weightmap.tensor.Casts;
 import dev.weightmap.tensor.Tensor;
 
 import java.io.IOException;
@@ -46,13 +47,19 @@ public final class Checkpoint implements Weights {
     private final List<Path> files;
     private final List<AutoCloseable> resources;
     private final Map<Path, Map<String, Tensor>> fileContents;
+    private final Set<String> unindexed;
+    private final List<String> warnings;
 
     private volatile List<String> names;
+    /** Set once, before the checkpoint is handed out, when it was selected from a folder. */
+    private volatile boolean openedAsFolder;
 
     Checkpoint(SharedMapping mapping, Path indexFile, Map<String, Object> metadata, Map<String, Tensor> tensors,
                Map<String, Path> fileOf, List<Path> files, List<AutoCloseable> resources,
-               Map<Path, Map<String, Tensor>> fileContents) {
+               Map<Path, Map<String, Tensor>> fileContents, Set<String> unindexed, List<String> warnings) {
         this.mapping = mapping;
+        this.unindexed = Set.copyOf(unindexed);
+        this.warnings = List.copyOf(warnings);
         this.fileContents = fileContents;
         this.indexFile = indexFile;
         this.metadata = Collections.unmodifiableMap(metadata);
@@ -62,7 +69,10 @@ public final class Checkpoint implements Weights {
         this.resources = resources;
     }
 
-    /** Every tensor by name: index order for a sharded checkpoint, the file's data order for one file. */
+    /**
+     * Every tensor by name: for a sharded checkpoint, index order, then the tensors a shard holds that the index
+     * does not list (shard order; see {@link #warnings()}); the file's data order for one file.
+     */
     @Override
     public Map<String, Tensor> tensors() {
         mapping.ensureOpen();
@@ -85,13 +95,21 @@ public final class Checkpoint implements Weights {
         return t;
     }
 
-    /** Tensor names, in {@link #tensors()} order. */
+    /**
+     * Tensor names, in {@link #tensors()} order.
+     *
+     * @return a new mutable list
+     */
     public List<String> names() {
         mapping.ensureOpen();
         return new ArrayList<>(tensors.keySet());
     }
 
-    /** Number of tensors. */
+    /**
+     * Number of tensors.
+     *
+     * @return the count
+     */
     public int size() {
         return tensors.size();
     }
@@ -113,7 +131,12 @@ public final class Checkpoint implements Weights {
         return metadata;
     }
 
-    /** The file holding tensor {@code name}, or null when there is no such tensor. */
+    /**
+     * The file holding a tensor.
+     *
+     * @param name the tensor's name
+     * @return the file, or null when there is no such tensor
+     */
     public Path fileOf(String name) {
         mapping.ensureOpen();
         return fileOf.get(name);
@@ -145,15 +168,21 @@ public final class Checkpoint implements Weights {
         return List.copyOf(all);
     }
 
-    /** The index file, or null for a single-file checkpoint. */
+    /**
+     * The index file.
+     *
+     * @return the index file, or null for a single-file checkpoint
+     */
     public Path indexFile() {
         return indexFile;
     }
 
     /**
      * Checks that the index and the shards agree beyond what opening checked (every indexed tensor is in its
-     * shard): no shard holds a tensor the index does not list, and the index's {@code total_size}, when present,
-     * equals the bytes of the distinct storages of the indexed tensors. Does nothing for a single file.
+     * shard): no shard holds a tensor the index places in another shard, and the index's {@code total_size},
+     * when present, equals the bytes of the distinct storages of the indexed tensors. A tensor the index does not
+     * list at all is not an error (hub 2.0 loads it and warns: see {@link #warnings()}). Does nothing for a
+     * single file.
      *
      * @throws CheckpointException {@code INDEX_MISMATCH} naming the index, the shard and the tensor or both sizes
      */
@@ -176,8 +205,9 @@ public final class Checkpoint implements Weights {
         if (declared != null) {
             java.util.Set<Object> seen = new java.util.HashSet<>();
             long total = 0;
-            for (Tensor t : tensors.values()) {
-                if (seen.add(StateDicts.storageId(t))) {
+            for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+                Tensor t = e.getValue();
+                if (!unindexed.contains(e.getKey()) && seen.add(StateDicts.storageId(t))) {
                     total += t.storageSize();
                 }
             }
@@ -188,7 +218,30 @@ public final class Checkpoint implements Weights {
         }
     }
 
-    /** Whether this checkpoint was opened through an index. */
+    /**
+     * {@inheritDoc} For a sharded checkpoint: hub 2.0's {@code Shard files contain tensors absent from the index:
+     * [...]} when a shard holds tensors the index does not list. Those tensors are loaded anyway, as hub loads
+     * them: they are in {@link #tensors()} and {@link #loadInto} copies them.
+     *
+     * @return the warnings, empty when there is nothing to report
+     */
+    @Override
+    public List<String> warnings() {
+        mapping.ensureOpen();
+        return warnings;
+    }
+
+    /** Marks a checkpoint selected from a folder (see {@link #format()}); called before it is handed out. */
+    Checkpoint selectedFromFolder() {
+        openedAsFolder = true;
+        return this;
+    }
+
+    /**
+     * Whether this checkpoint was opened through an index.
+     *
+     * @return true when there is an index file
+     */
     public boolean isSharded() {
         return indexFile != null;
     }
@@ -196,6 +249,10 @@ public final class Checkpoint implements Weights {
     /**
      * Copies the checkpoint's tensors into {@code model.stateDict()} (see {@link #loadInto(Map, boolean)}); the
      * strict error names the model's class as hub does.
+     *
+     * @param model  the model whose state dict receives the tensors
+     * @param strict whether missing or unexpected keys are an error
+     * @return the keys that did not match, and the checkpoint's warnings
      */
     public LoadResult loadInto(StateDictProvider model, boolean strict) {
         return loadInto(model.stateDict(), strict, model.getClass().getSimpleName());
@@ -203,13 +260,22 @@ public final class Checkpoint implements Weights {
 
     /**
      * Copies every checkpoint tensor whose name is in {@code target} into that destination tensor (contiguous,
-     * writable, same dtype and shape). Keys are compared once, globally, over every shard; in strict mode any
-     * missing or unexpected key fails before anything is copied, with hub's message
+     * writable, same shape). Keys are compared once, globally, over every shard; in strict mode any missing or
+     * unexpected key fails before anything is copied, with hub's message
      * ({@code Error(s) in loading state_dict for X\nMissing key(s): "a","b".}). Unlike hub, strict loading of a
      * valid multi-shard checkpoint succeeds.
      *
-     * @throws CheckpointException {@code KEY_MISMATCH} (strict), {@code SHAPE_MISMATCH} (checked for every pair
-     *                             before the first copy)
+     * <p>Like torch's {@code load_state_dict} (which copies with {@code param.copy_(input)}), a destination of
+     * another dtype receives the values converted by {@link Casts#copy} with torch's rules: F32 into a BF16 or F16
+     * model rounds to nearest even (on the Vector API where it is present), BF16/F16 into F32 is exact, integers
+     * widen or wrap as torch's do. A different shape is still an error.
+     *
+     * @param target the destination tensors by name
+     * @param strict whether missing or unexpected keys are an error
+     * @return the keys that did not match, and the checkpoint's {@linkplain #warnings() warnings}
+     * @throws CheckpointException {@code KEY_MISMATCH} (strict), {@code SHAPE_MISMATCH} for a different shape, a
+     *                             non-contiguous destination or a dtype pair {@link Casts#supports} rejects (all
+     *                             checked for every pair before the first copy)
      */
     public LoadResult loadInto(Map<String, Tensor> target, boolean strict) {
         return loadInto(target, strict, target.getClass().getSimpleName());
@@ -248,9 +314,10 @@ public final class Checkpoint implements Weights {
                         + ": copying a param with shape " + Arrays.toString(src.shape()) + " from checkpoint, the"
                         + " shape in current model is " + Arrays.toString(dst.shape()) + ".");
             }
-            if (src.dtype() != dst.dtype()) {
+            if (!Casts.supports(src.dtype(), dst.dtype())) {
                 throw new CheckpointException(CheckpointException.Reason.SHAPE_MISMATCH, "dtype mismatch for " + k
-                        + ": the checkpoint has " + src.dtype() + ", the destination is " + dst.dtype() + ".");
+                        + ": the checkpoint has " + src.dtype() + ", the destination is " + dst.dtype()
+                        + ", and there is no conversion between them.");
             }
             if (!dst.isContiguous()) {
                 throw new CheckpointException(CheckpointException.Reason.SHAPE_MISMATCH, "destination tensor " + k
@@ -258,9 +325,9 @@ public final class Checkpoint implements Weights {
             }
         }
         for (String k : common) {
-            tensors.get(k).copyTo(target.get(k).data());
+            Casts.copy(tensors.get(k), target.get(k));
         }
-        return new LoadResult(missing, unexpected);
+        return new LoadResult(missing, unexpected, warnings);
     }
 
     private static String quoted(List<String> keys) {
@@ -328,13 +395,18 @@ public final class Checkpoint implements Weights {
     }
 
     /**
-     * {@inheritDoc}
+     * {@inheritDoc} The format of the input that was opened, so that it always equals
+     * {@link Weights#detect(Path)} of that input: {@code "sharded"} for a checkpoint opened through a folder or an
+     * index file, even when the folder holds a single file (a folder is a checkpoint input, whatever it
+     * selects: the CLI prints it the same way); the file's own format ({@code "safetensors"}, {@code "torch"})
+     * for a checkpoint opened from one file ({@link Checkpoints#loadStateDictFromFile(Path, boolean)}, or
+     * {@link Checkpoints#open(Path, LoadOptions)} of a file). {@link #isSharded()} says whether there is an index.
      *
-     * @return {@code "sharded"} when opened through an index, else the single file's format
+     * @return the format name
      */
     @Override
     public String format() {
-        if (indexFile != null) {
+        if (indexFile != null || openedAsFolder) {
             return SHARDED;
         }
         Weights w = readers().get(files.get(0));

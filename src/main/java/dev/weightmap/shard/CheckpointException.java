@@ -18,6 +18,11 @@ public class CheckpointException extends dev.weightmap.WeightmapException {
         SHARED_TENSORS,
         /** User metadata sets a reserved key. */
         INVALID_METADATA,
+        /**
+         * {@code safe = true} refused a pickle checkpoint: a torch file, or a filename pattern that does not
+         * describe safetensors files (huggingface_hub 2.0's {@code safe} rule).
+         */
+        PICKLE_REFUSED,
         /** The folder does not contain a valid checkpoint. */
         NO_CHECKPOINT,
         /** The index file is invalid (JSON, structure, or an unsafe shard name). */
@@ -34,12 +39,23 @@ public class CheckpointException extends dev.weightmap.WeightmapException {
         NON_CONTIGUOUS
     }
 
-    /** An exception for {@code reason} with a full message. */
+    /**
+     * An exception for {@code reason} with a full message.
+     *
+     * @param reason  the rule that was broken
+     * @param message the message, naming the file and the rule
+     */
     public CheckpointException(Reason reason, String message) {
         super(reason, message);
     }
 
-    /** An exception for {@code reason} with a full message and a cause. */
+    /**
+     * An exception for {@code reason} with a full message and a cause.
+     *
+     * @param reason  the rule that was broken
+     * @param message the message, naming the file and the rule
+     * @param cause   the underlying failure
+     */
     public CheckpointException(Reason reason, String message, Throwable cause) {
         super(reason, message, cause);
     }

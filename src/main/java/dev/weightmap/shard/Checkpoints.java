@@ -37,70 +37,130 @@ public final class Checkpoints {
     private Checkpoints() {
     }
 
-    /** {@link #open(Path, LoadOptions)} with {@link LoadOptions#defaults()}. */
+    /**
+     * {@link #open(Path, LoadOptions)} with {@link LoadOptions#defaults()} ({@code safe = true}, as hub's default).
+     *
+     * @param fileOrDir a checkpoint file, an index file or a folder
+     * @return the opened checkpoint; close it
+     * @throws IOException when a file cannot be read
+     */
     public static Checkpoint open(Path fileOrDir) throws IOException {
         return open(fileOrDir, LoadOptions.defaults());
     }
 
     /**
-     * Opens a checkpoint file, an index file ({@code *.index.json}) or a folder. For a folder, as hub's
-     * {@code load_torch_model}: the index named by the pattern (explicit pattern, else
-     * {@code model{suffix}.safetensors}, or {@code pytorch_model{suffix}.bin} when {@code safe} is false and there is
-     * no safetensors index) wins; else exactly one {@code *.safetensors} ({@code safe}) or {@code *.bin} file.
-     * Every shard name of an index is validated before any shard is opened; each shard is mapped once.
+     * Opens a checkpoint file, an index file ({@code *.index.json}) or a folder, with huggingface_hub 2.0.0's
+     * {@code load_torch_model} rules. For a folder:
+     * <ol>
+     * <li>an explicit filename pattern that does not describe safetensors files (its single-file name does not end
+     * in {@code .safetensors}, compared ignoring case) is refused when {@code safe} is true
+     * ({@code PICKLE_REFUSED}, hub's message);</li>
+     * <li>the index named by the pattern wins: the explicit pattern's, else {@code model.safetensors.index.json},
+     * or {@code pytorch_model.bin.index.json} when {@code safe} is false and there is no safetensors index;</li>
+     * <li>else exactly one entry named {@code *.safetensors} (hidden names and folders count, as hub's glob counts
+     * them); with {@code safe} false, when that does not give exactly one, exactly one {@code *.bin} entry. So a
+     * lone {@code model.safetensors} and a {@code model.safetensors} next to a {@code pytorch_model.bin} load the
+     * safetensors file whatever {@code safe} says.</li>
+     * </ol>
+     * The chosen single file is read by {@link #loadStateDictFromFile(Path, boolean)} with the same {@code safe}.
+     * A file path is read the same way; an index file path is opened as the folder's index would be. Every shard
+     * name of an index is validated before any shard is opened; each shard is mapped once.
      *
+     * @param fileOrDir a checkpoint file, an index file or a folder
+     * @param options   hub's {@code safe} switch and {@code filename_pattern}
+     * @return the opened checkpoint; close it
      * @throws NoSuchFileException when the path (or a shard) does not exist
-     * @throws CheckpointException {@code NO_CHECKPOINT}, {@code INVALID_INDEX}, {@code INDEX_MISMATCH},
-     *                             {@code UNSUPPORTED_FORMAT}
+     * @throws CheckpointException {@code NO_CHECKPOINT}, {@code PICKLE_REFUSED}, {@code INVALID_INDEX},
+     *                             {@code INDEX_MISMATCH}, {@code UNSUPPORTED_FORMAT}
+     * @throws IOException         when a file cannot be read
      */
     public static Checkpoint open(Path fileOrDir, LoadOptions options) throws IOException {
         if (!Files.exists(fileOrDir)) {
             throw new NoSuchFileException(fileOrDir.toString(), null, "Checkpoint path " + fileOrDir
                     + " does not exist");
         }
+        boolean safe = options.safe();
         if (!Files.isDirectory(fileOrDir)) {
             String name = fileOrDir.getFileName().toString();
             if (name.endsWith(".index.json") || Weights.SHARDED.equals(Weights.detect(fileOrDir))) {
-                return openIndex(fileOrDir); // also an index under another name (a hub cache blob)
+                return openIndex(fileOrDir, safe); // also an index under another name (a hub cache blob)
             }
-            return loadStateDictFromFile(fileOrDir);
+            return loadStateDictFromFile(fileOrDir, safe);
         }
         FilenamePattern pattern;
         if (options.filenamePattern() != null) {
             pattern = FilenamePattern.of(options.filenamePattern());
+            if (safe && !isSafetensorsName(pattern.single())) {
+                throw new CheckpointException(CheckpointException.Reason.PICKLE_REFUSED, "`filename_pattern='"
+                        + pattern.pattern() + "'` does not describe safetensors files but `safe=True`. Pass"
+                        + " `safe=False` to explicitly allow loading pickled weights (weightmap reads them without"
+                        + " executing code).");
+            }
         } else {
             pattern = FilenamePattern.of(FilenamePattern.SAFETENSORS);
-            if (!Files.isRegularFile(fileOrDir.resolve(pattern.index())) && !options.safe()) {
+            if (!Files.isRegularFile(fileOrDir.resolve(pattern.index())) && !safe) {
                 pattern = FilenamePattern.of(FilenamePattern.PYTORCH);
             }
         }
         Path index = fileOrDir.resolve(pattern.index());
         if (Files.isRegularFile(index)) {
-            return openSharded(index, pattern.extension());
+            return openSharded(index, pattern.extension(), safe);
         }
-        String ext = options.safe() ? ".safetensors" : ".bin";
+        List<Path> found = entriesEndingWith(fileOrDir, ".safetensors");
+        if (found.size() != 1 && !safe) {
+            found = entriesEndingWith(fileOrDir, ".bin");
+        }
+        if (found.size() != 1) {
+            String hint = "";
+            if (safe) { // hub's message, plus what safe=false would consider
+                List<String> pickles = new ArrayList<>();
+                for (Path p : entriesEndingWith(fileOrDir, ".bin")) {
+                    pickles.add(p.getFileName().toString());
+                }
+                if (Files.isRegularFile(fileOrDir.resolve(FilenamePattern.of(FilenamePattern.PYTORCH).index()))) {
+                    pickles.add(0, FilenamePattern.of(FilenamePattern.PYTORCH).index());
+                }
+                if (!pickles.isEmpty()) {
+                    hint = " It holds pickle checkpoint files (" + String.join(", ", pickles.subList(0,
+                            Math.min(3, pickles.size()))) + (pickles.size() > 3 ? ", ..." : "") + "), which"
+                            + " `safe=True` does not consider: pass `safe=False` to load them.";
+                }
+            }
+            throw new CheckpointException(CheckpointException.Reason.NO_CHECKPOINT, "Directory '" + fileOrDir
+                    + "' does not contain a valid checkpoint. Expected either a sharded checkpoint with an index"
+                    + " file, or a single model file." + hint);
+        }
+        return loadStateDictFromFile(found.get(0), safe).selectedFromFolder();
+    }
+
+    /** hub's {@code _is_safetensors}: the name ends in {@code .safetensors}, ignoring case. */
+    static boolean isSafetensorsName(String name) {
+        return name.toLowerCase(java.util.Locale.ROOT).endsWith(".safetensors");
+    }
+
+    /**
+     * hub's {@code glob("*" + ext)} on the folder: every entry (hidden names and folders included) whose name ends
+     * with {@code ext}, case-sensitively, sorted by name.
+     */
+    private static List<Path> entriesEndingWith(Path dir, String ext) throws IOException {
         List<Path> found = new ArrayList<>();
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(fileOrDir)) {
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             for (Path p : ds) {
-                String n = p.getFileName().toString();
-                if (n.endsWith(ext) && !n.startsWith(".") && Files.isRegularFile(p)) {
+                if (p.getFileName().toString().endsWith(ext)) {
                     found.add(p);
                 }
             }
         }
-        if (found.size() != 1) {
-            throw new CheckpointException(CheckpointException.Reason.NO_CHECKPOINT, "Directory '" + fileOrDir
-                    + "' does not contain a valid checkpoint. Expected either a sharded checkpoint with an index"
-                    + " file, or a single model file.");
-        }
-        return loadStateDictFromFile(found.get(0));
+        found.sort(null);
+        return found;
     }
 
     /**
      * Opens a checkpoint through its index file; the shards' expected extension comes from the index's name
      * ({@code model.safetensors.index.json}: {@code .safetensors}), any extension for an index of another name.
+     * With {@code safe}, a shard that is not a safetensors file is refused ({@code PICKLE_REFUSED}).
      */
-    static Checkpoint openIndex(Path index) throws IOException {
+    static Checkpoint openIndex(Path index, boolean safe) throws IOException {
         String name = index.getFileName().toString();
         String ext = "";
         if (name.endsWith(".index.json")) {
@@ -108,20 +168,48 @@ public final class Checkpoints {
             int dot = single.lastIndexOf('.');
             ext = dot <= 0 ? "" : single.substring(dot);
         }
-        return openSharded(index, ext);
+        return openSharded(index, ext, safe);
     }
 
     /**
-     * Opens one checkpoint file (hub's {@code load_state_dict_from_file}): a safetensors file zero-copy (its
-     * {@code format} metadata, when there is metadata, must be {@code pt} or {@code mlx}); a torch checkpoint
-     * through the torch reader (pickle is never executed). The format is detected by content as
-     * {@link Weights#open(Path)} detects it, whatever the file's name.
+     * {@link #loadStateDictFromFile(Path, boolean)} with hub's default {@code safe = true}: only a safetensors
+     * file is opened.
      *
+     * @param file the checkpoint file
+     * @return the opened checkpoint; close it
      * @throws NoSuchFileException when {@code file} is not a regular file
-     * @throws CheckpointException {@code UNSUPPORTED_FORMAT} for other {@code format} metadata, or for a file
-     *                             of another format (a DDUF archive, an index file)
+     * @throws CheckpointException {@code PICKLE_REFUSED} for a torch (pickle) checkpoint, {@code UNSUPPORTED_FORMAT}
+     *                             for other {@code format} metadata or a file of another format
+     * @throws IOException         when the file cannot be read
      */
     public static Checkpoint loadStateDictFromFile(Path file) throws IOException {
+        return loadStateDictFromFile(file, true);
+    }
+
+    /**
+     * Opens one checkpoint file (hub's {@code load_state_dict_from_file}). The format is detected by content as
+     * {@link Weights#open(Path)} detects it, whatever the file's name: a safetensors file is opened zero-copy (its
+     * {@code format} metadata, when there is metadata, must be {@code pt} or {@code mlx}); a torch checkpoint
+     * through the torch reader.
+     *
+     * <p><b>What {@code safe} means here.</b> hub's {@code safe=True} exists because {@code torch.load} can execute
+     * code hidden in a pickle. weightmap's pickle reader never executes code (it interprets an allowlist of
+     * opcodes and classes), so reading a torch checkpoint is not a code-execution risk. The switch keeps hub's
+     * contract anyway: with {@code safe = true} only safetensors files are opened and a pickle checkpoint is
+     * refused with {@code PICKLE_REFUSED} and hub's message, so a caller can insist on safetensors only (for
+     * example to serve exactly what a safetensors-only consumer would). Unlike hub, {@code safe = false} still
+     * opens a safetensors file named {@code *.bin} (detection is by content).
+     *
+     * @param file the checkpoint file
+     * @param safe true to open safetensors files only (hub's default)
+     * @return the opened checkpoint; close it
+     * @throws NoSuchFileException when {@code file} is not a regular file
+     * @throws CheckpointException {@code PICKLE_REFUSED} for a torch checkpoint when {@code safe};
+     *                             {@code UNSUPPORTED_FORMAT} for other {@code format} metadata, or for a file
+     *                             of another format (a DDUF archive, an index file)
+     * @throws IOException         when the file cannot be read
+     */
+    public static Checkpoint loadStateDictFromFile(Path file, boolean safe) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new NoSuchFileException(file.toString(), null, "No checkpoint file found at '" + file
                     + "'. Please verify the path is correct and the file has been properly downloaded.");
@@ -131,6 +219,9 @@ public final class Checkpoints {
             throw new CheckpointException(CheckpointException.Reason.UNSUPPORTED_FORMAT, "'" + file + "' is a "
                     + format + " file, not a single checkpoint file (safetensors or torch); open it with"
                     + " Weights.open");
+        }
+        if (safe && Weights.TORCH.equals(format)) {
+            throw pickleRefused(file);
         }
         List<AutoCloseable> resources = new ArrayList<>();
         SharedMapping mapping = SharedMapping.owned(file.toString());
@@ -154,12 +245,43 @@ public final class Checkpoints {
                 fileOf.put(n, file);
             }
             return new Checkpoint(mapping, null, metadata, tensors, fileOf, List.of(file), resources,
-                    Map.of(file, tensors));
+                    Map.of(file, tensors), java.util.Set.of(), List.of());
         } catch (IOException | RuntimeException | Error e) {
             closeAll(resources, e);
             mapping.close();
             throw e;
         }
+    }
+
+    /**
+     * hub 2.0's warning for shard tensors the index does not list ({@code Shard files contain tensors absent from
+     * the index: ['a', 'b']}: names sorted, in Python's list notation), followed by the index file.
+     */
+    static String unindexedWarning(java.util.SortedSet<String> names, Path index) {
+        StringBuilder sb = new StringBuilder("Shard files contain tensors absent from the index: [");
+        for (String n : names) {
+            if (sb.charAt(sb.length() - 1) != '[') {
+                sb.append(", ");
+            }
+            sb.append('\'').append(n).append('\'');
+        }
+        return sb.append("] (index file '").append(index).append("')").toString();
+    }
+
+    /** Whether the content of {@code p} is a safetensors file (false for any other or unknown content). */
+    private static boolean holdsSafetensors(Path p) throws IOException {
+        try {
+            return Weights.SAFETENSORS.equals(Weights.detect(p));
+        } catch (dev.weightmap.WeightmapException e) {
+            return false; // not safetensors: the torch reader reports what is wrong with it
+        }
+    }
+
+    /** hub's {@code safe=True} refusal of a pickle file, naming it. */
+    private static CheckpointException pickleRefused(Path file) {
+        return new CheckpointException(CheckpointException.Reason.PICKLE_REFUSED, "Cannot load '" + file + "' as"
+                + " safetensors: it is a pickle (torch) checkpoint. If this is intended, pass `safe=False` to allow it"
+                + " (weightmap reads pickle checkpoints without executing code).");
     }
 
     private static void checkFormat(SafetensorsFile f, Path file) {
@@ -226,7 +348,7 @@ public final class Checkpoints {
         return new Index(index, metadata, weightMap);
     }
 
-    private static Checkpoint openSharded(Path indexPath, String expectedExtension) throws IOException {
+    private static Checkpoint openSharded(Path indexPath, String expectedExtension, boolean safe) throws IOException {
         Index index = readIndex(indexPath, expectedExtension);
         Path dir = indexPath.toAbsolutePath().getParent();
         List<AutoCloseable> resources = new ArrayList<>();
@@ -241,7 +363,13 @@ public final class Checkpoints {
                             + indexPath + "' is missing");
                 }
                 shardPaths.put(shard, p);
-                if (shard.endsWith(".safetensors")) {
+                // a shard named .safetensors is read as safetensors whatever it holds (as hub does); another name
+                // by content, so safetensors bytes under a .bin name are no pickle
+                boolean asSafetensors = shard.endsWith(".safetensors") || holdsSafetensors(p);
+                if (!asSafetensors && safe) {
+                    throw pickleRefused(p);
+                }
+                if (asSafetensors) {
                     SafetensorsFile f = SafetensorsFile.open(p, OpenOptions.defaults().withArena(mapping.arena()));
                     resources.add(f);
                     checkFormat(f, p);
@@ -264,10 +392,32 @@ public final class Checkpoints {
                 tensors.put(e.getKey(), t);
                 fileOf.put(e.getKey(), shardPaths.get(e.getValue()));
             }
+            // hub 2.0: what the shards hold is loaded, even a tensor the index does not list (with a warning)
+            Map<String, String> unindexed = new LinkedHashMap<>();
+            for (Map.Entry<String, Map<String, Tensor>> e : shardTensors.entrySet()) {
+                for (Map.Entry<String, Tensor> t : e.getValue().entrySet()) {
+                    String name = t.getKey();
+                    if (index.weightMap().containsKey(name)) {
+                        continue;
+                    }
+                    String other = unindexed.putIfAbsent(name, e.getKey());
+                    if (other != null) {
+                        throw new CheckpointException(CheckpointException.Reason.INDEX_MISMATCH, "Tensor '" + name
+                                + "', which index file '" + indexPath + "' does not list, is in both shard '" + other
+                                + "' and shard '" + e.getKey() + "'");
+                    }
+                    tensors.put(name, t.getValue());
+                    fileOf.put(name, shardPaths.get(e.getKey()));
+                }
+            }
+            List<String> warnings = new ArrayList<>();
+            if (!unindexed.isEmpty()) {
+                warnings.add(unindexedWarning(new java.util.TreeSet<>(unindexed.keySet()), indexPath));
+            }
             Map<Path, Map<String, Tensor>> contents = new LinkedHashMap<>();
             shardTensors.forEach((shard, m) -> contents.put(shardPaths.get(shard), m));
             return new Checkpoint(mapping, indexPath, index.metadata(), tensors, fileOf, new ArrayList<>(shardPaths.values()),
-                    resources, contents);
+                    resources, contents, unindexed.keySet(), warnings);
         } catch (IOException | RuntimeException | Error e) {
             closeAll(resources, e);
             mapping.close();

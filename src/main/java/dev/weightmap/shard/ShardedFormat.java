@@ -80,7 +80,7 @@ public final class ShardedFormat implements WeightsFormat {
         LoadOptions lo = LoadOptions.defaults().withSafe(options.safe())
                 .withFilenamePattern(options.filenamePattern());
         if (probeIsIndex(path)) {
-            return Checkpoints.openIndex(path);
+            return Checkpoints.openIndex(path, false); // a named index opens what it names, as a named file does
         }
         return Checkpoints.open(path, lo);
     }

@@ -244,6 +244,15 @@ public final class Tensor {
     /**
      * The zero-copy slice of the storage holding this contiguous tensor's bytes.
      *
+     * <p><b>Lifetime.</b> For a tensor of an opened file the slice is valid while its reader
+     * ({@link dev.weightmap.Weights}) is open or holds a {@linkplain dev.weightmap.Weights#retain() lease}. Java
+     * access after the unmap throws the JDK's {@link IllegalStateException} (never a crash). Native code is not
+     * protected that way: code that receives {@code data().address()} (or this memory through
+     * {@link #asByteBuffer()}) and may still read it after the reader is closed must hold a lease for as long as
+     * it does (take it before handing the memory over, release it when the native side is done); closing the
+     * reader then marks it closed at once and unmaps only at the last release.
+     *
+     * @return the slice
      * @throws IllegalStateException when the tensor is not contiguous (see {@link #contiguous(SegmentAllocator)})
      */
     public MemorySegment data() {
@@ -338,6 +347,13 @@ public final class Tensor {
     /**
      * A read-only little-endian {@link ByteBuffer} over this contiguous tensor's bytes (zero-copy).
      *
+     * <p><b>Lifetime.</b> The buffer is a view of the mapping, valid as {@link #data()} is: a direct buffer
+     * handed to native code (an inference runtime's tensor-from-buffer call, for example) is read by that code
+     * without any check, so the caller must hold the reader's {@link dev.weightmap.Weights#retain() lease} until
+     * the native side no longer uses it; otherwise closing the reader unmaps the memory under it and the process
+     * crashes. Java reads through the buffer after the unmap throw the JDK's {@link IllegalStateException}.
+     *
+     * @return the buffer
      * @throws IllegalStateException when the tensor is not contiguous or larger than 2 GB
      */
     public ByteBuffer asByteBuffer() {

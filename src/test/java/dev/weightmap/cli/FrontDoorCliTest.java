@@ -193,7 +193,7 @@ class FrontDoorCliTest {
             assertThat(r.out()).endsWith("\n").doesNotContain("\n\n");
             Map<String, Object> j = r.json();
             assertThat(j.keySet()).as(key).containsExactly("format", "path", "tensors", "files", "bytes", "checksums",
-                    "checks", "ok");
+                    "checks", "warnings", "ok");
             Map<String, Object> inspect = run("inspect", "--json", given).json();
             assertThat(j.get("format")).isEqualTo(inspect.get("format"));
             assertThat(j.get("path")).isEqualTo(given);
@@ -202,6 +202,7 @@ class FrontDoorCliTest {
             assertThat((Long) j.get("bytes")).isNotNegative();
             assertThat((Long) j.get("checksums")).isNotNegative();
             assertThat(j.get("checks")).isInstanceOf(List.class);
+            assertThat(j.get("warnings")).isEqualTo(List.of());
             assertThat(j.get("ok")).isEqualTo(true);
         }
         Map<String, Object> dduf = run("verify", "--json", input("dduf/pipeline-entries.dduf").toString()).json();
@@ -238,7 +239,7 @@ class FrontDoorCliTest {
         assertThat(ok.code()).as(ok.err()).isZero();
         Map<String, Object> m = ok.json();
         assertThat(m.keySet()).containsExactly("format", "path", "tensors", "files", "bytes", "checksums", "checks",
-                "manifest", "ok");
+                "warnings", "manifest", "ok");
         assertThat(m.get("manifest")).isEqualTo(Map.of("path", manifest.toString(), "algo", "sha256", "tensors", 3L,
                 "files", 1L));
         byte[] bytes = Files.readAllBytes(model);

@@ -96,14 +96,56 @@ class ShardCliTest {
         assertThat(bad.code()).isEqualTo(1);
         assertThat(bad.err()).startsWith("error: INDEX_MISMATCH: Index file '" + index
                 + "' declares total_size 4425 but its tensors' storages hold 4424 bytes");
-        Files.writeString(index, text.replace("    \"lm_head.weight\": \"model-00003-of-00003.safetensors\",\n", ""));
+        // (total_size counts the indexed tensors: without lm_head.weight's 1024 bytes)
+        Files.writeString(index, text.replace("    \"lm_head.weight\": \"model-00003-of-00003.safetensors\",\n", "")
+                .replace("\"total_size\": 4424", "\"total_size\": 3400"));
+        // a shard tensor the index does not list: loaded and reported, as huggingface_hub 2.0 does
         Result extra = run("verify", dir.toString());
-        assertThat(extra.code()).isEqualTo(1);
-        assertThat(extra.err()).startsWith("error: INDEX_MISMATCH: Shard 'model-00003-of-00003.safetensors' holds"
-                + " tensor 'lm_head.weight', which index file '" + index + "' does not list");
+        assertThat(extra.code()).as(extra.err()).isZero();
+        assertThat(extra.err()).isEqualTo("warning: Shard files contain tensors absent from the index:"
+                + " ['lm_head.weight'] (index file '" + index + "')\n");
+        assertThat(extra.out()).startsWith("OK " + dir + ": sharded, 14 tensors");
+        Map<?, ?> extraJson = (Map<?, ?>) JsonReader.parse(run("verify", "--json", dir.toString()).out().strip()
+                .getBytes(StandardCharsets.UTF_8));
+        assertThat(extraJson.get("warnings")).isEqualTo(List.of("Shard files contain tensors absent from the index:"
+                + " ['lm_head.weight'] (index file '" + index + "')"));
+        assertThat(extraJson.get("ok")).isEqualTo(true);
+        Result inspected = run("inspect", dir.toString());
+        assertThat(inspected.code()).isZero();
+        assertThat(inspected.err()).startsWith("warning: Shard files contain tensors absent from the index:");
+        assertThat(inspected.out()).contains("lm_head.weight");
         Files.writeString(index, text.replace("\"step\": \"model-00003-of-00003.safetensors\"",
                 "\"step\": \"../model-00003-of-00003.safetensors\""));
         assertThat(run("verify", dir.toString()).err()).startsWith("error: INVALID_INDEX: Invalid shard filename");
+    }
+
+    /**
+     * The CLI's folder rule is huggingface_hub 2.0's {@code safe=false}: a lone {@code model.safetensors} loads, a
+     * {@code model.safetensors} next to a {@code pytorch_model.bin} loads the safetensors file, and a
+     * {@code pytorch_model.bin.index.json} wins over a single {@code model.safetensors} (hub2_rules.out.json:
+     * {@code only_safetensors/unsafe}, {@code safetensors_and_bin/unsafe},
+     * {@code bin_index_and_single_safetensors/unsafe}).
+     */
+    @Test
+    void folderSelectionIsHub2Unsafe() throws IOException {
+        Path dir = tmp.resolve("f");
+        copy("hub/a_unsharded/safetensors/model.safetensors", dir);
+        Result one = run("inspect", "--json", dir.toString());
+        assertThat(one.code()).as(one.err()).isZero();
+        assertThat((List<?>) ((Map<?, ?>) JsonReader.parse(one.out().strip().getBytes(StandardCharsets.UTF_8)))
+                .get("files")).isEqualTo(List.of(dir.resolve("model.safetensors").toString()));
+        copy("hub/a_unsharded/bin/pytorch_model.bin", dir);
+        Result both = run("inspect", "--json", dir.toString());
+        assertThat(both.code()).as(both.err()).isZero();
+        assertThat(both.out()).isEqualTo(one.out());
+        for (String f : List.of("pytorch_model-00001-of-00003.bin", "pytorch_model-00002-of-00003.bin",
+                "pytorch_model-00003-of-00003.bin", "pytorch_model.bin.index.json")) {
+            copy("hub/b_sharded/bin/" + f, dir);
+        }
+        Result index = run("inspect", "--json", dir.toString());
+        assertThat(index.code()).as(index.err()).isZero();
+        assertThat(((Map<?, ?>) JsonReader.parse(index.out().strip().getBytes(StandardCharsets.UTF_8))).get("index"))
+                .isEqualTo(dir.resolve("pytorch_model.bin.index.json").toString());
     }
 
     @Test

@@ -131,11 +131,12 @@ class LoadTest {
         StateDicts.save(values(), tmp, SaveOptions.builder().filenamePattern("model.variant{suffix}.safetensors").build());
         assertThatThrownBy(() -> Checkpoints.open(tmp)).isInstanceOf(CheckpointException.class)
                 .hasMessageContaining("does not contain a valid checkpoint");
-        // safe=false with only safetensors files: no .bin -> error (no safetensors fallback for single files)
+        // safe=false with only one safetensors file: it is loaded (hub 2.0 tries safetensors first)
         Path only = Files.createDirectory(tmp.resolve("only"));
         StateDicts.save(values(), only, SaveOptions.defaults());
-        assertThatThrownBy(() -> Checkpoints.open(only, LoadOptions.defaults().withSafe(false)))
-                .isInstanceOf(CheckpointException.class).hasMessageContaining("does not contain a valid checkpoint");
+        try (Checkpoint c = Checkpoints.open(only, LoadOptions.defaults().withSafe(false))) {
+            assertThat(c.size()).isEqualTo(5);
+        }
     }
 
     // hub test 30
@@ -190,12 +191,17 @@ class LoadTest {
             assertThatThrownBy(() -> c.loadInto(model, false)).isInstanceOf(CheckpointException.class)
                     .hasMessage("size mismatch for layer_2: copying a param with shape [1] from checkpoint, the shape"
                             + " in current model is [2].");
-            model.put("layer_2", Tensor.of(MemorySegment.ofArray(new byte[2]), DType.F16, 1));
+            // F32 into F16 converts (torch's copy_); into a complex dtype there is no conversion
+            model.put("layer_2", Tensor.of(MemorySegment.ofArray(new byte[8]), DType.C64, 1));
             assertThatThrownBy(() -> c.loadInto(model, false)).isInstanceOf(CheckpointException.class)
-                    .hasMessage("dtype mismatch for layer_2: the checkpoint has F32, the destination is F16.")
+                    .hasMessage("dtype mismatch for layer_2: the checkpoint has F32, the destination is C64, and there"
+                            + " is no conversion between them.")
                     .extracting(e -> ((CheckpointException) e).reason())
                     .isEqualTo(CheckpointException.Reason.SHAPE_MISMATCH);
             assertThat(model.get("layer_1").toFloatArray()).containsExactly(0); // checked before copying
+            model.put("layer_2", Tensor.of(MemorySegment.ofArray(new byte[2]), DType.F16, 1));
+            assertThat(c.loadInto(model, false).allMatched()).isTrue();
+            assertThat(model.get("layer_2").toFloatArray()).containsExactly(10);
         }
     }
 
@@ -245,13 +251,14 @@ class LoadTest {
                 .withFilenamePattern("model.variant{suffix}.safetensors"))) {
             assertThat(c.indexFile().getFileName().toString()).isEqualTo("model.variant.safetensors.index.json");
         }
-        // explicit .bin pattern wins over safe=true
+        // explicit .bin pattern: used with safe=false, refused with safe=true (hub 2.0)
         index("model.variant.bin.index.json", "v.bin");
-        for (boolean safe : new boolean[] {true, false}) {
-            assertThatThrownBy(() -> Checkpoints.open(tmp, LoadOptions.defaults().withSafe(safe)
-                    .withFilenamePattern("model.variant{suffix}.bin")))
-                    .isInstanceOf(NoSuchFileException.class).hasMessageContaining("v.bin");
-        }
+        assertThatThrownBy(() -> Checkpoints.open(tmp, LoadOptions.defaults().withSafe(false)
+                .withFilenamePattern("model.variant{suffix}.bin")))
+                .isInstanceOf(NoSuchFileException.class).hasMessageContaining("v.bin");
+        assertThatThrownBy(() -> Checkpoints.open(tmp, LoadOptions.defaults().withSafe(true)
+                .withFilenamePattern("model.variant{suffix}.bin")))
+                .isInstanceOf(CheckpointException.class).hasMessageContaining("does not describe safetensors files");
     }
 
     // hub test 33
@@ -368,8 +375,33 @@ class LoadTest {
             assertThat(c.size()).isEqualTo(5);
         }
         Files.write(tmp.resolve("pytorch_model.bin"), new byte[] {1, 2, 3});
-        assertThatThrownBy(() -> Checkpoints.loadStateDictFromFile(tmp.resolve("pytorch_model.bin")))
+        assertThatThrownBy(() -> Checkpoints.loadStateDictFromFile(tmp.resolve("pytorch_model.bin"), false))
                 .isInstanceOf(dev.weightmap.torch.TorchCheckpointException.class);
+    }
+
+    /** format() is the opened input's: a folder is "sharded" even with one file in it, as Weights.detect says. */
+    @Test
+    void formatOfAFolderHoldingOneFile() throws IOException {
+        StateDicts.save(values(), tmp, SaveOptions.defaults());
+        Path file = tmp.resolve("model.safetensors");
+        try (dev.weightmap.Weights w = dev.weightmap.Weights.open(tmp);
+             Checkpoint viaCheckpoints = Checkpoints.open(tmp);
+             Checkpoint ofFile = Checkpoints.open(file);
+             Checkpoint loaded = Checkpoints.loadStateDictFromFile(file)) {
+            assertThat(w).isInstanceOf(Checkpoint.class);
+            assertThat(w.format()).isEqualTo("sharded").isEqualTo(dev.weightmap.Weights.detect(tmp));
+            assertThat(viaCheckpoints.format()).isEqualTo("sharded");
+            assertThat(viaCheckpoints.isSharded()).isFalse(); // no index
+            assertThat(ofFile.format()).isEqualTo("safetensors").isEqualTo(dev.weightmap.Weights.detect(file));
+            assertThat(loaded.format()).isEqualTo("safetensors");
+        }
+        Path torch = Files.createDirectory(tmp.resolve("torch"));
+        StateDicts.save(values(), torch, SaveOptions.builder().format(SaveOptions.Format.TORCH).build());
+        try (Checkpoint c = Checkpoints.open(torch, LoadOptions.defaults().withSafe(false));
+             Checkpoint f = Checkpoints.loadStateDictFromFile(torch.resolve("pytorch_model.bin"), false)) {
+            assertThat(c.format()).isEqualTo("sharded");
+            assertThat(f.format()).isEqualTo("torch");
+        }
     }
 
     @Test
