@@ -45,7 +45,7 @@ public final class Dequantize {
     /**
      * Which kernels are in use, for diagnostics.
      *
-     * @return {@code "vector"} (the Vector API kernels for Q8_0, Q4_0 and Q4_K) or {@code "scalar"}
+     * @return {@code "vector"} (the Vector API kernels for Q8_0, Q4_0, Q4_K, Q6_K and IQ4_XS) or {@code "scalar"}
      */
     public static String implementation() {
         return KERNELS.describe();

@@ -7,9 +7,10 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Vector API kernels for the block types real models are made of. Every lane does exactly the scalar code's
- * float32 operations (an exact int8-to-float conversion, then one multiply, or a multiply then a subtract), so the
- * results are bit-identical to the scalar path. Loaded only when the Vector API is present.
+ * Vector API kernels for the block types real models are made of (Q8_0, Q4_0, Q4_K, Q6_K, IQ4_XS). Every lane
+ * does exactly the scalar code's float32 operations (an exact int8-to-float conversion, then one multiply, or a
+ * multiply then a subtract), so the results are bit-identical to the scalar path. Loaded only when the Vector API
+ * is present.
  */
 final class VectorBlockKernels implements BlockKernels {
     private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
@@ -40,6 +41,16 @@ final class VectorBlockKernels implements BlockKernels {
             case Q4_K -> {
                 for (int k = 0; k < blocks; k++) {
                     q4_k(in, k * 144, out, k * 256);
+                }
+            }
+            case Q6_K -> {
+                for (int k = 0; k < blocks; k++) {
+                    q6_k(in, k * 210, out, k * 256);
+                }
+            }
+            case IQ4_XS -> {
+                for (int k = 0; k < blocks; k++) {
+                    iq4_xs(in, k * 136, out, k * 256);
                 }
             }
             default -> {
@@ -98,6 +109,40 @@ final class VectorBlockKernels implements BlockKernels {
                     f.mul(dd).sub(dm).intoArray(out, p + j * 32 + h * 16 + part * F.length());
                 }
             }
+        }
+    }
+
+    private static void q6_k(byte[] b, int o, float[] out, int p) {
+        float d = half(b, o + 208);
+        for (int h = 0; h < 2; h++) {
+            for (int s = 0; s < 4; s++) {
+                for (int half = 0; half < 2; half++) {
+                    ByteVector ql = ByteVector.fromArray(B16, b, o + h * 64 + (s & 1) * 32 + half * 16);
+                    ByteVector lo = s < 2 ? ql.and((byte) 0x0F) : ql.lanewise(VectorOperators.LSHR, 4);
+                    ByteVector qh = ByteVector.fromArray(B16, b, o + 128 + h * 32 + half * 16)
+                            .lanewise(VectorOperators.LSHR, 2 * s).and((byte) 3);
+                    ByteVector q = lo.or(qh.lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    int g = h * 8 + s * 2 + half;
+                    store(q, FloatVector.broadcast(F, d * (float) b[o + 192 + g]), out, p + g * 16);
+                }
+            }
+        }
+    }
+
+    private static final byte[] KVALUES_IQ4NL = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69,
+        89, 113};
+    private static final ByteVector IQ4NL = ByteVector.fromArray(B16, KVALUES_IQ4NL, 0);
+
+    private static void iq4_xs(byte[] b, int o, float[] out, int p) {
+        float d = half(b, o);
+        int sh = (b[o + 2] & 0xFF) | (b[o + 3] & 0xFF) << 8;
+        for (int j = 0; j < 8; j++) {
+            int lo = ((b[o + 4 + (j >> 1)] & 0xFF) >> (4 * (j & 1))) & 0xF;
+            int hi = (sh >> (2 * j)) & 3;
+            FloatVector dl = FloatVector.broadcast(F, d * (float) ((lo | hi << 4) - 32));
+            ByteVector q = ByteVector.fromArray(B16, b, o + 8 + j * 16);
+            store(IQ4NL.rearrange(q.and((byte) 0x0F).toShuffle()), dl, out, p + j * 32);
+            store(IQ4NL.rearrange(q.lanewise(VectorOperators.LSHR, 4).toShuffle()), dl, out, p + j * 32 + 16);
         }
     }
 }
