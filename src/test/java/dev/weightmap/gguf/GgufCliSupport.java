@@ -3,7 +3,7 @@ package dev.weightmap.gguf;
 
 import java.lang.foreign.MemorySegment;
 
-/** Test helpers of this package for the CLI tests. */
+/** What the CLI tests use from this package. */
 public final class GgufCliSupport {
     private GgufCliSupport() {
     }
