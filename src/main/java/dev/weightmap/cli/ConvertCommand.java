@@ -41,7 +41,7 @@ final class ConvertCommand implements Command {
                   tensor. Names are kept, shapes are row-major, scalar metadata goes into __metadata__ as strings
                   (arrays such as the vocabulary are dropped).
                   An OUT ending in .gguf is written as gguf-py's GGUFWriter writes it (GGUF v3), from any IN:
-                  --type f32|f16|bf16|q8_0|q4_0|q4_1|q5_0|q5_1|tq1_0|tq2_0 quantizes every float tensor exactly as
+                  --type f32|f16|bf16|q8_0|q4_0|q4_1|q5_0|q5_1|tq1_0|tq2_0|mxfp4 quantizes every float tensor as
                   gguf.quants.quantize does (default: GGUF-storable dtypes kept, others as F32); a tensor whose row
                   is not a whole number of blocks is stored as F32, and the command says so. Names are kept;
                   string metadata (safetensors __metadata__) becomes string key/value pairs.""";

@@ -90,7 +90,7 @@ final class GgufConvert {
         if (typeName != null) {
             target = dev.weightmap.gguf.GgmlType.byName(typeName);
             if (target == null || !dev.weightmap.gguf.Quantize.SUPPORTED.contains(target)) {
-                throw new UsageException("--type takes f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, tq1_0 or tq2_0, not "
+                throw new UsageException("--type takes f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, tq1_0, tq2_0 or mxfp4, not "
                         + typeName);
             }
         }

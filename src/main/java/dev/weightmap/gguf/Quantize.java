@@ -8,13 +8,14 @@ import java.util.Set;
  * Quantization of float32 values to GGML blocks, byte-identical to gguf-py 0.19.0's {@code gguf.quants.quantize}:
  * the same float32 operations in the same order, NumPy's rounding (ties to even for F16; {@code np_roundf},
  * half away from zero, for Q8_0; truncation after adding 8.5, 0.5 or 16.5 for the 4- and 5-bit types; NumPy's
- * float-to-byte casts as on x86-64) and float16 scales rounded to nearest even.
+ * float-to-byte casts as on x86-64; MXFP4's shared exponent from a float32 log2, the nearest E2M1 value by the
+ * first smallest error) and float16 scales rounded to nearest even.
  */
 public final class Quantize {
     /** The types {@link #quantize} writes. */
     public static final Set<GgmlType> SUPPORTED = java.util.Collections.unmodifiableSet(EnumSet.of(GgmlType.F32,
             GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0,
-            GgmlType.Q5_1, GgmlType.TQ1_0, GgmlType.TQ2_0));
+            GgmlType.Q5_1, GgmlType.TQ1_0, GgmlType.TQ2_0, GgmlType.MXFP4));
 
     private Quantize() {
     }
@@ -58,6 +59,7 @@ public final class Quantize {
             case Q5_1 -> q5_1(x, i, b, o);
             case TQ1_0 -> tq1_0(x, i, b, o);
             case TQ2_0 -> tq2_0(x, i, b, o);
+            case MXFP4 -> mxfp4(x, i, b, o);
             default -> throw new IllegalArgumentException("quantizing to " + type + " is not supported");
         }
     }
@@ -255,6 +257,37 @@ public final class Quantize {
         for (int e = 0; e < 256; e++) {
             int at = o + (e >> 7) * 32 + (e & 31);
             b[at] = (byte) (b[at] | ((q[e] << (2 * ((e >> 5) & 3))) & 0xFF));
+        }
+    }
+
+    private static final int[] KVALUES_FP4 = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+
+    /** log2 rounded to float32 (computed in double, then rounded once). */
+    private static float log2f(float d) {
+        return (float) (Math.log(d) / Math.log(2.0));
+    }
+
+    private static void mxfp4(float[] x, int i, byte[] b, int o) {
+        float d = 0;
+        for (int l = 0; l < 32; l++) {
+            d = Math.max(d, Math.abs(x[i + l]));
+        }
+        int e = d > 0 ? castByte((float) Math.floor(log2f(d)) - 2f + 127f) : 0;
+        float scale = Float.intBitsToFloat(e < 2 ? 0x00200000 << e : (e - 1) << 23);
+        int[] best = new int[32];
+        for (int l = 0; l < 32; l++) {
+            float min = Float.POSITIVE_INFINITY;
+            for (int k = 0; k < 16; k++) {
+                float err = Math.abs(scale * (float) KVALUES_FP4[k] - x[i + l]);
+                if (err < min) {
+                    min = err;
+                    best[l] = k;
+                }
+            }
+        }
+        b[o] = (byte) e;
+        for (int l = 0; l < 16; l++) {
+            b[o + 1 + l] = (byte) (best[l] | best[l + 16] << 4);
         }
     }
 }
