@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * weightmap: zero-copy safetensors, DDUF and PyTorch checkpoint I/O over memory-mapped files.
+ * weightmap: zero-copy safetensors, DDUF, PyTorch checkpoint and GGUF I/O over memory-mapped files.
  */
 module dev.weightmap {
     requires static jdk.incubator.vector;
@@ -12,6 +12,7 @@ module dev.weightmap {
     exports dev.weightmap.dduf;
     exports dev.weightmap.torch;
     exports dev.weightmap.shard;
+    exports dev.weightmap.gguf;
     exports dev.weightmap.checksum;
 
     uses dev.weightmap.spi.WeightsFormat;
@@ -20,5 +21,6 @@ module dev.weightmap {
             dev.weightmap.safetensors.SafetensorsFormat,
             dev.weightmap.dduf.DdufFormat,
             dev.weightmap.torch.TorchFormat,
-            dev.weightmap.shard.ShardedFormat;
+            dev.weightmap.shard.ShardedFormat,
+            dev.weightmap.gguf.GgufFormat;
 }

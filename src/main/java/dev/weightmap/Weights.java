@@ -75,14 +75,13 @@ public interface Weights extends AutoCloseable {
      * The format {@link #open(Path, OpenOptions)} would use for {@code path}, without opening it: detection by
      * content, the name breaking ties (a file named {@code *.safetensors} whose header is damaged is still
      * {@code safetensors}, so opening it reports the precise safetensors error; an HTML page or a Git LFS pointer
-     * is {@code UNKNOWN_FORMAT} whatever its name, and GGUF content {@code UNSUPPORTED_FORMAT}).
+     * is {@code UNKNOWN_FORMAT} whatever its name, and GGUF content is {@code gguf} whatever its name).
      *
      * @param path a file of any name, a folder or an index file
-     * @return the format name ({@link #SAFETENSORS}, {@link #DDUF}, {@link #TORCH}, {@link #SHARDED}, or another
-     *         registered format's name)
+     * @return the format name ({@link #SAFETENSORS}, {@link #DDUF}, {@link #TORCH}, {@link #SHARDED}, {@link #GGUF},
+     *         or another registered format's name)
      * @throws java.nio.file.NoSuchFileException when the path does not exist
      * @throws WeightmapException                {@code UNKNOWN_FORMAT} when no format claims it,
-     *                                           {@code UNSUPPORTED_FORMAT} for a known format not read yet (GGUF),
      *                                           {@code NOT_A_REGULAR_FILE} for devices, FIFOs and sockets
      * @throws IOException                       when the file cannot be read
      */

@@ -3,6 +3,7 @@ package dev.weightmap.cli;
 
 import dev.weightmap.WeightmapException;
 import dev.weightmap.Weights;
+import dev.weightmap.gguf.GgufFile;
 import dev.weightmap.shard.Conversion;
 import dev.weightmap.shard.ShardSize;
 
@@ -34,15 +35,35 @@ final class ConvertCommand implements Command {
                        (model.safetensors.index.json), exactly as huggingface_hub's save_torch_state_dict names them.
                   Shared tensors are saved once in safetensors (removed -> kept recorded in the metadata), strided
                   tensors are made contiguous, and safetensors files carry {"format":"pt"}. The pickle of a torch
-                  input is never executed. Sizes: KB MB GB TB (decimal) or KiB MiB GiB TiB.""";
+                  input is never executed. Sizes: KB MB GB TB (decimal) or KiB MiB GiB TiB.
+                  A GGUF IN is dequantized (bit-identical to gguf-py's dequantize): plain tensors (F32 F16 BF16
+                  F64 I8..I64) are kept as they are, block types become F32; --dtype f32|bf16|f16 converts every
+                  tensor. Names are kept, shapes are row-major, scalar metadata goes into __metadata__ as strings
+                  (arrays such as the vocabulary are dropped).
+                  An OUT ending in .gguf is written as gguf-py's GGUFWriter writes it (GGUF v3), from any IN:
+                  --type f32|f16|bf16|q8_0|q4_0|q4_1|q5_0|q5_1|tq1_0|tq2_0|mxfp4 quantizes every float tensor as
+                  gguf.quants.quantize does (default: GGUF-storable dtypes kept, others as F32); a tensor whose row
+                  is not a whole number of blocks is stored as F32, and the command says so. Names are kept;
+                  string metadata (safetensors __metadata__) becomes string key/value pairs.""";
     }
 
     @Override
     public int run(Cli cli, List<String> argv) throws Exception {
-        Args a = new Args(argv, Set.of(), Set.of("--max-shard-size"));
+        Args a = new Args(argv, Set.of(), Set.of("--max-shard-size", "--dtype", "--type"));
         List<String> pos = a.positionals(2, "IN and OUT");
         Path in = Path.of(pos.get(0));
         Path out = Path.of(pos.get(1)).toAbsolutePath();
+        if (out.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".gguf")) {
+            if (a.option("--max-shard-size", null) != null || a.option("--dtype", null) != null) {
+                throw new UsageException("a .gguf OUT takes --type, not --max-shard-size or --dtype");
+            }
+            try (Weights w = Input.open(in)) {
+                return GgufConvert.toGguf(cli, w, in, out, a.option("--type", null));
+            }
+        }
+        if (a.option("--type", null) != null) {
+            throw new UsageException("--type applies to a .gguf OUT only");
+        }
         try {
             Conversion.filenamePatternOf(out);
         } catch (WeightmapException e) {
@@ -50,7 +71,14 @@ final class ConvertCommand implements Command {
         }
         String size = a.option("--max-shard-size", null);
         long maxShard = size == null ? -1 : ShardSize.parse(size);
+        String dtype = a.option("--dtype", null);
         try (Weights w = Input.open(in)) {
+            if (w instanceof GgufFile g) {
+                return GgufConvert.toCheckpoint(cli, g, in, out, dtype, maxShard);
+            }
+            if (dtype != null) {
+                throw new UsageException("--dtype applies to GGUF inputs only");
+            }
             Cli.Progress progress = cli.progress("converting " + in.getFileName(), HashCommand.tensorBytes(w.tensors()));
             if (progress.enabled()) {
                 progress.sample(new WrittenBytes(out.getParent()));

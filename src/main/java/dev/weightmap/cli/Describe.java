@@ -6,6 +6,7 @@ import dev.weightmap.VerifyReport;
 import dev.weightmap.Weights;
 import dev.weightmap.dduf.DdufEntry;
 import dev.weightmap.dduf.DdufFile;
+import dev.weightmap.gguf.GgufFile;
 import dev.weightmap.internal.json.JsonWriter;
 import dev.weightmap.safetensors.SafetensorsFile;
 import dev.weightmap.shard.Checkpoint;
@@ -46,9 +47,12 @@ final class Describe {
 
     /** The {@code inspect --json} object. */
     static Map<String, Object> inspectJson(Weights w, Path given) {
+        Object r = concrete(w);
+        if (r instanceof GgufFile g) {
+            return GgufDescribe.inspectJson(g);
+        }
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("format", formatName(w));
-        Object r = concrete(w);
         if (r instanceof SafetensorsFile f) {
             m.put("header_length", f.headerLength());
             m.put("data_start", f.dataStart());
@@ -145,7 +149,9 @@ final class Describe {
     static void printTable(Weights w, Path given, PrintStream out) {
         Object r = concrete(w);
         List<TensorLocation> locations = w.locations();
-        if (r instanceof SafetensorsFile f) {
+        if (r instanceof GgufFile g) {
+            GgufDescribe.printTable(g, given, out);
+        } else if (r instanceof SafetensorsFile f) {
             out.printf("%s: safetensors, %d tensors, header %d bytes, data at %d, %d bytes%n", given, f.size(),
                     f.headerLength(), f.dataStart(), f.segment().byteSize());
             printMetadata(out, f.metadata());
@@ -256,6 +262,9 @@ final class Describe {
     /** The text printed after {@code "OK "}. */
     static String verifySummary(Weights w, Path given, VerifyReport report) {
         Object r = concrete(w);
+        if (r instanceof GgufFile g) {
+            return GgufDescribe.verifySummary(g, given, report);
+        }
         if (r instanceof SafetensorsFile f) {
             return given + ": safetensors, " + report.tensors() + " tensors, " + f.segment().byteSize() + " bytes";
         }

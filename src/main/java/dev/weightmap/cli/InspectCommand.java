@@ -25,11 +25,15 @@ final class InspectCommand implements Command {
         return """
                 weightmap inspect [--json] PATH
                   Opens PATH zero-copy and lists its tensors: name, dtype, shape, absolute byte offset, length
-                  and alignment. PATH: a safetensors, DDUF or PyTorch file (of any name: the format is detected
-                  from the content), a checkpoint folder or its .index.json.
+                  and alignment. PATH: a safetensors, DDUF, PyTorch or GGUF file (of any name: the format is
+                  detected from the content), a checkpoint folder or its .index.json.
                   Warnings (a shard tensor the index does not list) go to stderr as "warning: message".
                   --json   one JSON object: {"format":…,…,"tensors":[{"name","dtype","shape","offset","length",
-                           "alignment", then the format's extras (entry, file, stride, storage …)}]}""";
+                           "alignment", then the format's extras (entry, file, stride, storage …)}]}
+                           GGUF: {"format":"gguf","version","alignment","data_offset","metadata":{key:value},
+                           "tensors":[{"name","dtype" (GGML type),"shape" (row-major),"ne" (stored order),
+                           "offset","length","alignment"}]}; arrays of more than 16 items as
+                           {"type","length","first"} (8 items), NaN/Infinity as strings, 64-bit integers exact""";
     }
 
     @Override

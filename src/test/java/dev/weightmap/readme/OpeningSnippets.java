@@ -20,7 +20,7 @@ final class OpeningSnippets {
     static void open() throws Exception {
         // README snippet begin
         try (Weights w = Weights.open(Path.of("model.safetensors"))) {   // a file of any name, a folder, an index file
-            w.format();                     // "safetensors", "dduf", "torch" or "sharded"
+            w.format();                     // "safetensors", "dduf", "torch", "sharded" or "gguf"
             w.tensorNames();                // stable order, documented per format
             Tensor t = w.tensor("lm_head.weight");                     // zero-copy view of the mapping
             Map<String, Tensor> all = w.tensors();                     // read-only, ordered

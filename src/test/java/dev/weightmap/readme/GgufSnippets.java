@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.weightmap.readme;
+
+import dev.weightmap.gguf.GgufArray;
+import dev.weightmap.gguf.GgufFile;
+import dev.weightmap.gguf.GgufTensorInfo;
+import dev.weightmap.tensor.DType;
+import dev.weightmap.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+
+/** The README's GGUF snippet, compiled. */
+@SuppressWarnings("unused")
+final class GgufSnippets {
+    private GgufSnippets() {
+    }
+
+    static void tour(Arena arena) throws Exception {
+        // README snippet begin
+        try (GgufFile g = GgufFile.open(Path.of("model.gguf"))) {           // or Weights.open(...), parse(segment, name)
+            String arch = g.architecture().orElseThrow();                     // general.architecture
+            long ctx = g.archInteger("context_length").orElse(0L);            // llama.context_length
+            GgufArray vocab = g.tokens().orElseThrow();                       // skipped at open, read on demand
+            String piece = vocab.getString(42);
+            GgufTensorInfo q = g.info("blk.0.attn_q.weight");                 // type, ne (stored order), shape (row-major)
+            MemorySegment blocks = g.raw(q.name());                           // the stored bytes, any GGML type
+            float[] w = g.dequantizeRows(q.name(), 0, 16);                    // the first 16 rows only
+            Tensor bf16 = g.dequantizeTensor(q.name(), DType.BF16, arena);    // what a BF16 model wants
+        }
+        // README snippet end
+    }
+}
