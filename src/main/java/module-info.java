@@ -4,6 +4,7 @@
  */
 module dev.weightmap {
     requires static jdk.incubator.vector;
+    requires java.net.http;
 
     exports dev.weightmap;
     exports dev.weightmap.spi;
@@ -13,6 +14,7 @@ module dev.weightmap {
     exports dev.weightmap.torch;
     exports dev.weightmap.shard;
     exports dev.weightmap.checksum;
+    exports dev.weightmap.remote;
 
     uses dev.weightmap.spi.WeightsFormat;
 
