@@ -58,6 +58,9 @@ public final class RemoteWeights implements Weights {
     record Entry(String name, DType dtype, long[] shape, HttpRangeSource source, long offset, long length) {
     }
 
+    /** A thread that owns no segment: a segment it may access is shared. */
+    private static final Thread OTHER_THREAD = Thread.ofVirtual().unstarted(() -> { });
+
     private final String format;
     private final String displayName;
     private final Map<String, Entry> entries;
@@ -287,23 +290,33 @@ public final class RemoteWeights implements Weights {
             return;
         }
         Semaphore permits = new Semaphore(options.maxConcurrency());
+        // a confined segment cannot be written by the workers: they fetch into heap buffers copied here
+        boolean direct = dst.isAccessibleBy(OTHER_THREAD);
         try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
-            List<Future<?>> futures = new ArrayList<>(runs.size());
+            List<Future<byte[]>> futures = new ArrayList<>(runs.size());
             for (long[] r : runs) {
                 futures.add(ex.submit(() -> {
                     permits.acquire();
                     try {
-                        src.read(r[0], dst.asSlice(r[1], r[2]));
+                        if (direct) {
+                            src.read(r[0], dst.asSlice(r[1], r[2]));
+                            return null;
+                        }
+                        byte[] b = new byte[Math.toIntExact(r[2])];
+                        src.read(r[0], MemorySegment.ofArray(b));
+                        return b;
                     } finally {
                         permits.release();
                     }
-                    return null;
                 }));
             }
             RuntimeException first = null;
-            for (Future<?> f : futures) {
+            for (int i = 0; i < futures.size(); i++) {
                 try {
-                    f.get();
+                    byte[] b = futures.get(i).get();
+                    if (b != null && first == null) {
+                        MemorySegment.copy(MemorySegment.ofArray(b), 0, dst, runs.get(i)[1], b.length);
+                    }
                 } catch (ExecutionException x) {
                     if (first == null) {
                         first = x.getCause() instanceof RuntimeException r ? r
