@@ -359,7 +359,7 @@ public final class HttpRangeSource implements RangeSource, AutoCloseable {
                 }
                 checkVersion(r, total);
                 resolved = target;
-                long want = b - a + 1;
+                long want = progress[0] + (b - a + 1); // progress: bytes of dst already filled by an earlier attempt
                 readInto(r.body(), dst, progress, want, status);
                 return progress[0];
             }
