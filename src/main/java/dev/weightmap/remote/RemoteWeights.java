@@ -267,6 +267,33 @@ public final class RemoteWeights implements Weights {
         fill(e, dst);
     }
 
+    /**
+     * Fetches part of a tensor's bytes: {@code dst.byteSize()} bytes from byte {@code from} of the tensor (to
+     * stream a large tensor through a hasher or a writer chunk by chunk).
+     *
+     * @param name the tensor's name
+     * @param from the first byte, relative to the tensor's start
+     * @param dst  where the bytes go
+     * @throws WeightmapException {@code INVALID_ARGUMENT} when the range leaves the tensor; {@code TENSOR_NOT_FOUND};
+     *                            a {@link RemoteException} when the fetch fails
+     */
+    public void read(String name, long from, MemorySegment dst) {
+        Entry e = entry(name);
+        if (from < 0 || from > e.length() || dst.byteSize() > e.length() - from) {
+            throw invalid(name, "bytes [" + from + ", " + (from + dst.byteSize()) + ") outside its " + e.length());
+        }
+        e.source().read(e.offset() + from, dst);
+    }
+
+    /**
+     * The byte sources of this reader: the index first for a sharded checkpoint, then one per file.
+     *
+     * @return the sources (closed with the reader)
+     */
+    public List<HttpRangeSource> sources() {
+        return sources;
+    }
+
     private void fill(Entry e, MemorySegment dst) {
         long len = e.length();
         if (len < PARALLEL_CHUNK || options.maxConcurrency() == 1) {

@@ -24,7 +24,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** A loopback HTTP server with range support and switchable faults, for tests. */
-final class RangeServer implements AutoCloseable {
+public final class RangeServer implements AutoCloseable {
     private static final Pattern RANGE = Pattern.compile("bytes=(\\d*)-(\\d*)");
 
     /** One request as received. */
@@ -62,25 +62,25 @@ final class RangeServer implements AutoCloseable {
         server.start();
     }
 
-    static RangeServer start() throws IOException {
+    public static RangeServer start() throws IOException {
         return new RangeServer();
     }
 
-    URI uri(String path) {
+    public URI uri(String path) {
         return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + path);
     }
 
-    RangeServer put(String path, byte[] bytes) {
+    public RangeServer put(String path, byte[] bytes) {
         files.put(path, bytes);
         etags.put(path, "\"v" + version.incrementAndGet() + "\"");
         return this;
     }
 
-    RangeServer putFile(String path, Path file) throws IOException {
+    public RangeServer putFile(String path, Path file) throws IOException {
         return put(path, Files.readAllBytes(file));
     }
 
-    int requests() {
+    public int requests() {
         return log.size();
     }
 
