@@ -4,7 +4,7 @@
  */
 module dev.weightmap {
     requires static jdk.incubator.vector;
-    requires java.net.http;
+    requires static java.net.http;
 
     exports dev.weightmap;
     exports dev.weightmap.spi;

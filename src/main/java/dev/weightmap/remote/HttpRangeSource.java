@@ -35,7 +35,8 @@ import java.util.regex.Pattern;
  *       never downloaded); for any other read the answer is refused with {@code REMOTE_RANGE_IGNORED}, since
  *       honouring it would mean downloading everything before the range;</li>
  *   <li>{@code 416} is {@code REMOTE_RANGE_NOT_SATISFIABLE}; redirects are followed (at most
- *       {@link RemoteOptions#maxRedirects()}), and the final location is reused by later reads;</li>
+ *       {@link RemoteOptions#maxRedirects()}), and the final location is reused by later reads (asked again
+ *       from the named URL when it answers 401, 403, 404 or 410, as an expired signed URL does);</li>
  *   <li>the first answer's {@code ETag} and size are remembered: later reads send {@code If-Match} (for a strong
  *       ETag), and a {@code 412}, another ETag or another size is {@code REMOTE_CHANGED}: the bytes of one reader
  *       always come from one version of the file;</li>
@@ -315,6 +316,15 @@ public final class HttpRangeSource implements RangeSource, AutoCloseable {
             }
             HttpResponse<InputStream> r = send(rb.build());
             int status = r.statusCode();
+            URI cached = resolved;
+            if (hop == 0 && cached != null && !cached.equals(origin)
+                    && (status == 401 || status == 403 || status == 404 || status == 410)) {
+                // a remembered redirect target that expired (a signed CDN URL): ask the named URL again
+                closeQuietly(r.body());
+                resolved = null;
+                target = origin;
+                continue;
+            }
             if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) {
                 closeQuietly(r.body());
                 Optional<String> loc = r.headers().firstValue("Location");

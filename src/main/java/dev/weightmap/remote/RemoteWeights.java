@@ -97,9 +97,16 @@ public final class RemoteWeights implements Weights {
      * @param options token, timeouts, retries, concurrency
      * @return the reader; close it
      * @throws RemoteException                                      for HTTP failures and unsupported content
+     *                                                              ({@code REMOTE_UNSUPPORTED} also when weightmap
+     *                                                              runs as a module without {@code java.net.http})
      * @throws dev.weightmap.safetensors.SafetensorsException       when a header is invalid
      */
     public static RemoteWeights open(URI uri, RemoteOptions options) {
+        if (RemoteWeights.class.getModule().isNamed() && ModuleLayer.boot().findModule("java.net.http").isEmpty()) {
+            // weightmap needs only java.base: the HTTP client is an optional module
+            throw new RemoteException(RemoteException.Reason.REMOTE_UNSUPPORTED, HttpRangeSource.display(uri),
+                    "remote weights need the java.net.http module: run with --add-modules java.net.http", null);
+        }
         return RemoteOpener.open(uri, options);
     }
 

@@ -155,6 +155,23 @@ class HttpFaultsTest {
     }
 
     @Test
+    void anExpiredRedirectTargetIsAskedForAgainAtTheNamedUrl() throws IOException {
+        try (RangeServer cdn = RangeServer.start(); RangeServer cdn2 = RangeServer.start()) {
+            cdn.put("/m.safetensors", file);
+            cdn2.put("/m.safetensors", file); // the same version (ETag) on both
+            server.redirectTo = cdn.uri("/");
+            try (RemoteWeights w = Weights.open(url(), FAST)) {
+                cdn.removeAll(); // the remembered target answers 404, as an expired signed URL does
+                server.redirectTo = cdn2.uri("/");
+                int before = server.requests();
+                assertThat(first(w, 2)).isEqualTo(2 * 64);
+                assertThat(server.requests() - before).isEqualTo(1);
+                assertThat(cdn2.requests()).isEqualTo(1);
+            }
+        }
+    }
+
+    @Test
     void errorsNameTheUrlWithoutQueryOrToken() {
         URI secret = URI.create(server.uri("/missing.safetensors") + "?X-Amz-Signature=abcdef");
         RemoteException e = catchThrowableOfType(RemoteException.class,

@@ -80,6 +80,10 @@ public final class RangeServer implements AutoCloseable {
         return put(path, Files.readAllBytes(file));
     }
 
+    void removeAll() {
+        files.clear();
+    }
+
     public int requests() {
         return log.size();
     }
