@@ -370,7 +370,7 @@ public final class HttpRangeSource implements RangeSource, AutoCloseable {
                 checkVersion(r, total);
                 resolved = target;
                 long want = progress[0] + (b - a + 1); // progress: bytes of dst already filled by an earlier attempt
-                readInto(r.body(), dst, progress, want, status);
+                readInto(r.body(), dst, progress, want);
                 return progress[0];
             }
             case 200 -> {
@@ -387,7 +387,7 @@ public final class HttpRangeSource implements RangeSource, AutoCloseable {
                 checkVersion(r, total);
                 resolved = target;
                 long want = Math.min(total, dst.byteSize());
-                readInto(r.body(), dst, progress, want, status);
+                readInto(r.body(), dst, progress, want);
                 return progress[0];
             }
             case 412 -> throw new RemoteException(Reason.REMOTE_CHANGED, display,
@@ -454,7 +454,7 @@ public final class HttpRangeSource implements RangeSource, AutoCloseable {
     }
 
     /** Reads the body until progress[0] reaches want, the reads watched by the request timeout. */
-    private void readInto(InputStream in, MemorySegment dst, long[] progress, long want, int status) throws Transient {
+    private void readInto(InputStream in, MemorySegment dst, long[] progress, long want) throws Transient {
         byte[] buf = new byte[(int) Math.min(CHUNK, Math.max(1, want - progress[0]))];
         AtomicBoolean timedOut = new AtomicBoolean();
         long timeout = options.requestTimeout().toMillis();
@@ -484,9 +484,6 @@ public final class HttpRangeSource implements RangeSource, AutoCloseable {
             MemorySegment.copy(buf, 0, dst, ValueLayout.JAVA_BYTE, progress[0], n);
             progress[0] += n;
             received.addAndGet(n);
-        }
-        if (status == 200 && progress[0] < dst.byteSize() && progress[0] < size) {
-            throw new Transient(Reason.REMOTE_TRUNCATED, "short body", null);
         }
     }
 

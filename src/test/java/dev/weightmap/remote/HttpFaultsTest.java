@@ -172,6 +172,14 @@ class HttpFaultsTest {
     }
 
     @Test
+    void aRedirectLoopEndsWithATypedError() {
+        server.redirectTo = server.uri("/loop/");
+        RemoteException e = catchThrowableOfType(RemoteException.class, () -> Weights.open(url(), FAST));
+        assertThat(e.reason()).isEqualTo(RemoteException.Reason.REMOTE_REDIRECT);
+        assertThat(server.requests()).isEqualTo(RemoteOptions.defaults().maxRedirects() + 1);
+    }
+
+    @Test
     void errorsNameTheUrlWithoutQueryOrToken() {
         URI secret = URI.create(server.uri("/missing.safetensors") + "?X-Amz-Signature=abcdef");
         RemoteException e = catchThrowableOfType(RemoteException.class,
