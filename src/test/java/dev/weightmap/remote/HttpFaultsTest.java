@@ -172,6 +172,24 @@ class HttpFaultsTest {
     }
 
     @Test
+    void statusCodesMapToReasonsAnd429IsRetried() {
+        server.status = 401;
+        server.statusTimes.set(1);
+        RemoteException e = catchThrowableOfType(RemoteException.class, () -> Weights.open(url(), FAST));
+        assertThat(e.reason()).isEqualTo(RemoteException.Reason.REMOTE_UNAUTHORIZED);
+        assertThat(e.getMessage()).contains("HF_TOKEN");
+        server.status = 429;
+        server.statusTimes.set(2);
+        try (RemoteWeights w = Weights.open(url(), FAST)) {
+            assertThat(w.tensorNames()).containsExactly("m");
+        }
+        server.status = 418;
+        server.statusTimes.set(1);
+        assertThat(catchThrowableOfType(RemoteException.class, () -> Weights.open(url(), FAST)).reason())
+                .isEqualTo(RemoteException.Reason.REMOTE_HTTP_STATUS);
+    }
+
+    @Test
     void aRedirectLoopEndsWithATypedError() {
         server.redirectTo = server.uri("/loop/");
         RemoteException e = catchThrowableOfType(RemoteException.class, () -> Weights.open(url(), FAST));

@@ -52,6 +52,9 @@ public final class RangeServer implements AutoCloseable {
     volatile long delayMillis;
     /** Redirect every request to this base URI (path appended). */
     volatile URI redirectTo;
+    /** Answer this many requests with {@link #status} first. */
+    final AtomicInteger statusTimes = new AtomicInteger();
+    volatile int status;
     /** Ignore If-Match (a server that does not check preconditions). */
     volatile boolean ignoreIfMatch;
 
@@ -105,6 +108,10 @@ public final class RangeServer implements AutoCloseable {
             if (redirectTo != null) {
                 ex.getResponseHeaders().set("Location", redirectTo.resolve(path).toString());
                 ex.sendResponseHeaders(302, -1);
+                return;
+            }
+            if (statusTimes.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                ex.sendResponseHeaders(status, -1);
                 return;
             }
             if (fail500.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
