@@ -4,6 +4,7 @@
  */
 module dev.weightmap {
     requires static jdk.incubator.vector;
+    requires static java.net.http;
 
     exports dev.weightmap;
     exports dev.weightmap.spi;
@@ -14,6 +15,7 @@ module dev.weightmap {
     exports dev.weightmap.shard;
     exports dev.weightmap.gguf;
     exports dev.weightmap.checksum;
+    exports dev.weightmap.remote;
 
     uses dev.weightmap.spi.WeightsFormat;
 

@@ -4,6 +4,7 @@ package dev.weightmap;
 import dev.weightmap.tensor.Tensor;
 
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -69,6 +70,35 @@ public interface Weights extends AutoCloseable {
      */
     static Weights open(Path path, OpenOptions options) throws IOException {
         return Opener.open(path, options);
+    }
+
+    /**
+     * Opens remote weights over HTTP range requests with {@link dev.weightmap.remote.RemoteOptions#defaults()}
+     * (the token from {@code HF_TOKEN}): see {@link #open(URI, dev.weightmap.remote.RemoteOptions)}.
+     *
+     * @param uri an {@code http} or {@code https} URL of a safetensors file or of a sharded checkpoint's index
+     * @return the opened reader; close it
+     * @throws WeightmapException a {@code REMOTE_…} reason for HTTP failures, the format's reasons for invalid
+     *                            headers
+     */
+    static dev.weightmap.remote.RemoteWeights open(URI uri) {
+        return open(uri, dev.weightmap.remote.RemoteOptions.defaults());
+    }
+
+    /**
+     * Opens remote weights over HTTP range requests: a safetensors file (one request when the header fits the
+     * first, speculative range) or the index JSON of a sharded safetensors checkpoint (the index, then one
+     * request per shard header, concurrently), told apart by content. Tensor bytes are fetched on demand; see
+     * {@link dev.weightmap.remote.RemoteWeights} and, for the HTTP rules, {@link dev.weightmap.remote.HttpRangeSource}.
+     *
+     * @param uri     an {@code http} or {@code https} URL
+     * @param options token, timeouts, retries, concurrency
+     * @return the opened reader; close it
+     * @throws WeightmapException a {@code REMOTE_…} reason for HTTP failures, the format's reasons for invalid
+     *                            headers
+     */
+    static dev.weightmap.remote.RemoteWeights open(URI uri, dev.weightmap.remote.RemoteOptions options) {
+        return dev.weightmap.remote.RemoteWeights.open(uri, options);
     }
 
     /**

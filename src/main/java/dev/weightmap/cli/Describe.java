@@ -8,8 +8,11 @@ import dev.weightmap.dduf.DdufEntry;
 import dev.weightmap.dduf.DdufFile;
 import dev.weightmap.gguf.GgufFile;
 import dev.weightmap.internal.json.JsonWriter;
+import dev.weightmap.remote.HttpRangeSource;
+import dev.weightmap.remote.RemoteWeights;
 import dev.weightmap.safetensors.SafetensorsFile;
 import dev.weightmap.shard.Checkpoint;
+import dev.weightmap.tensor.DType;
 import dev.weightmap.tensor.Tensor;
 import dev.weightmap.torch.TorchCheckpoint;
 
@@ -106,7 +109,69 @@ final class Describe {
             m.put("files", files);
         }
         m.put("tensors", tensorObjects(w));
+        putParameters(m, w.locations());
         return m;
+    }
+
+    /** The {@code parameters} (total elements) and {@code parameter_counts} (per dtype) fields. */
+    static void putParameters(Map<String, Object> m, List<TensorLocation> locations) {
+        Map<DType, Long> counts = parameterCounts(locations);
+        long total = 0;
+        Map<String, Object> byName = new LinkedHashMap<>();
+        for (Map.Entry<DType, Long> e : counts.entrySet()) {
+            total += e.getValue();
+            byName.put(e.getKey().headerName(), e.getValue());
+        }
+        m.put("parameters", total);
+        m.put("parameter_counts", byName);
+    }
+
+    private static Map<DType, Long> parameterCounts(List<TensorLocation> locations) {
+        Map<DType, Long> counts = new java.util.EnumMap<>(DType.class);
+        for (TensorLocation l : locations) {
+            counts.merge(l.dtype(), DType.numel(l.shape()), Long::sum);
+        }
+        return counts;
+    }
+
+    /** The table's last line: {@code parameters: 1,234 (F32 1,000, BF16 234)}. */
+    static void printParameters(PrintStream out, List<TensorLocation> locations) {
+        Map<DType, Long> counts = parameterCounts(locations);
+        long total = 0;
+        List<String> parts = new ArrayList<>();
+        for (Map.Entry<DType, Long> e : counts.entrySet()) {
+            total += e.getValue();
+            parts.add(String.format(Locale.ROOT, "%s %,d", e.getKey().headerName(), e.getValue()));
+        }
+        out.printf(Locale.ROOT, "parameters: %,d%s%n", total, parts.isEmpty() ? "" : " (" + String.join(", ", parts) + ")");
+    }
+
+    /** The {@code inspect --json} object of remote weights: the local fields, the URL and what opening cost. */
+    static Map<String, Object> remoteJson(RemoteWeights w, String url) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("format", formatName(w));
+        m.put("url", HttpRangeSource.display(java.net.URI.create(url)));
+        m.put("metadata", new LinkedHashMap<>(w.metadata()));
+        m.put("files", new ArrayList<Object>(w.urls()));
+        m.put("tensors", tensorObjects(w));
+        putParameters(m, w.locations());
+        m.put("requests", w.requestCount());
+        m.put("bytes_fetched", w.bytesReceived());
+        return m;
+    }
+
+    /** The {@code inspect} table of remote weights. */
+    static void printRemoteTable(RemoteWeights w, String url, PrintStream out) {
+        List<TensorLocation> locations = w.locations();
+        out.printf("%s: %s, %d tensors in %d remote file(s), %d bytes fetched in %d request(s)%n",
+                HttpRangeSource.display(java.net.URI.create(url)), w.format(), locations.size(),
+                w.format().equals(Weights.SHARDED) ? w.urls().size() - 1 : w.urls().size(), w.bytesReceived(),
+                w.requestCount());
+        Map<String, String> md = new LinkedHashMap<>();
+        w.metadata().forEach((k, v) -> md.put(k, String.valueOf(v)));
+        printMetadata(out, md);
+        table(out, locations);
+        printParameters(out, locations);
     }
 
     /**
@@ -213,6 +278,7 @@ final class Describe {
             printMetadata(out, md);
             table(out, locations);
         }
+        printParameters(out, locations);
     }
 
     private static void printMetadata(PrintStream out, Map<String, String> metadata) {

@@ -35,6 +35,7 @@ final class HashCommand implements Command {
     public String usage() {
         return """
                 weightmap hash [--algo A] [--per-tensor] [--json] [--threads N] [--manifest OUT.json] PATH...
+                weightmap hash [--algo A] [--per-tensor] [--json] URL
                   A: crc32 | crc32c | sha256 (default) | xxh64 | xxh3-64 | xxh3-128
                   Whole file: prints "<hex>  <path>" (canonical big-endian hex as xxhsum/sha256sum print it,
                   128-bit high half first; SHA-256 = the Hub's LFS oid). A folder hashes each of its files.
@@ -43,7 +44,9 @@ final class HashCommand implements Command {
                                 (one object per line when several PATHs are given, each with "path")
                   --threads N   threads to use (default: all cores)
                   --manifest OUT.json  write {"algo","format","tensors":{name:hex},"files":{file:hex}} for one
-                                PATH (files relative to it); check later with: weightmap verify --manifest OUT.json PATH""";
+                                PATH (files relative to it); check later with: weightmap verify --manifest OUT.json PATH
+                  URL           an http(s) safetensors file or sharded index: its bytes stream through the hasher
+                                from range requests, nothing is written to disk (files are named by URL)""";
     }
 
     @Override
@@ -56,6 +59,12 @@ final class HashCommand implements Command {
             throw new UsageException("expected PATH...");
         }
         String manifest = a.option("--manifest", null);
+        if (paths.stream().anyMatch(Input::isUrl)) {
+            if (paths.size() != 1 || manifest != null) {
+                throw new UsageException("a URL is hashed alone and without --manifest");
+            }
+            return RemoteHash.run(cli, paths.get(0), algo, a.flag("--per-tensor"), a.flag("--json"));
+        }
         if (manifest != null) {
             if (paths.size() != 1) {
                 throw new UsageException("--manifest takes exactly one PATH");

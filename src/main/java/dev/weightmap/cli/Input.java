@@ -23,6 +23,23 @@ final class Input {
      */
     static final OpenOptions OPTIONS = OpenOptions.defaults().withSafe(false);
 
+    /** Whether a command-line input names a remote file ({@code http://} or {@code https://}). */
+    static boolean isUrl(String input) {
+        String s = input.toLowerCase(java.util.Locale.ROOT);
+        return s.startsWith("http://") || s.startsWith("https://");
+    }
+
+    /** Opens a URL input with the remote defaults (the token from {@code HF_TOKEN}). */
+    static dev.weightmap.remote.RemoteWeights openRemote(String url) {
+        java.net.URI uri;
+        try {
+            uri = new java.net.URI(url);
+        } catch (java.net.URISyntaxException e) {
+            throw new UsageException("not a valid URL: " + e.getReason());
+        }
+        return Weights.open(uri, dev.weightmap.remote.RemoteOptions.defaults());
+    }
+
     /** Opens any input with {@link #OPTIONS}. */
     static Weights open(Path path) throws IOException {
         return open(path, OPTIONS);

@@ -3,6 +3,7 @@ package dev.weightmap.cli;
 
 import dev.weightmap.Weights;
 import dev.weightmap.internal.json.JsonWriter;
+import dev.weightmap.remote.RemoteWeights;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -23,13 +24,17 @@ final class InspectCommand implements Command {
     @Override
     public String usage() {
         return """
-                weightmap inspect [--json] PATH
+                weightmap inspect [--json] PATH|URL
                   Opens PATH zero-copy and lists its tensors: name, dtype, shape, absolute byte offset, length
-                  and alignment. PATH: a safetensors, DDUF, PyTorch or GGUF file (of any name: the format is
-                  detected from the content), a checkpoint folder or its .index.json.
+                  and alignment, then the parameter counts. PATH: a safetensors, DDUF, PyTorch or GGUF file
+                  (of any name: the format is detected from the content), a checkpoint folder or its .index.json.
+                  URL: an http(s) safetensors file or sharded index, read with range requests (headers only;
+                  a token from HF_TOKEN goes to that host only).
                   Warnings (a shard tensor the index does not list) go to stderr as "warning: message".
                   --json   one JSON object: {"format":…,…,"tensors":[{"name","dtype","shape","offset","length",
-                           "alignment", then the format's extras (entry, file, stride, storage …)}]}
+                           "alignment", then the format's extras (entry, file, stride, storage …)}],
+                           "parameters":N,"parameter_counts":{dtype:N}}; for a URL also "url", "files",
+                           "requests" and "bytes_fetched"
                            GGUF: {"format":"gguf","version","alignment","data_offset","metadata":{key:value},
                            "tensors":[{"name","dtype" (GGML type),"shape" (row-major),"ne" (stored order),
                            "offset","length","alignment"}]}; arrays of more than 16 items as
@@ -39,7 +44,21 @@ final class InspectCommand implements Command {
     @Override
     public int run(Cli cli, List<String> argv) throws Exception {
         Args a = new Args(argv, Set.of("--json"), Set.of());
-        Path p = Path.of(a.positionals(1, "one PATH").get(0));
+        String given = a.positionals(1, "one PATH").get(0);
+        if (Input.isUrl(given)) {
+            try (RemoteWeights w = Input.openRemote(given)) {
+                for (String warning : w.warnings()) {
+                    cli.err().println("warning: " + warning);
+                }
+                if (a.flag("--json")) {
+                    cli.out().println(JsonWriter.compact().write(Describe.remoteJson(w, given)));
+                } else {
+                    Describe.printRemoteTable(w, given, cli.out());
+                }
+            }
+            return 0;
+        }
+        Path p = Path.of(given);
         try (Weights w = Input.open(p)) {
             for (String warning : w.warnings()) {
                 cli.err().println("warning: " + warning);

@@ -78,7 +78,30 @@ final class HeaderParser {
         // indexing; tensor data is never copied and no String of the header is built.
         byte[] h = scratch((int) n + PAD);
         MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, 8, h, 0, (int) n);
-        return parseHeader(seg, h, n, file);
+        return parseHeader(seg, h, n, file, size);
+    }
+
+    /**
+     * Parses the header of a file of {@code fileSize} bytes given only its first bytes ({@code prefix}, at least
+     * the 8-byte length and the N header bytes): every check of {@link #parse(MemorySegment, String, long)},
+     * offsets against the data section the file size implies.
+     */
+    static Header parsePrefix(MemorySegment prefix, long fileSize, String file, long maxHeader) {
+        checkSize(fileSize, file);
+        if (prefix.byteSize() < 8) {
+            throw error(Reason.HEADER_TOO_SMALL, file, "header too small: " + prefix.byteSize()
+                    + " bytes given, the 8-byte header length is missing");
+        }
+        long n = prefix.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
+        checkLength(n, fileSize, file, maxHeader);
+        if (n > prefix.byteSize() - 8) {
+            throw error(Reason.INVALID_HEADER_LENGTH, file, "invalid header length: " + n
+                    + " header bytes announced but only " + (prefix.byteSize() - 8) + " given after the length");
+        }
+        MemorySegment seg = prefix.asSlice(0, 8 + n);
+        byte[] h = scratch((int) n + PAD);
+        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, 8, h, 0, (int) n);
+        return parseHeader(seg, h, n, file, fileSize);
     }
 
     /**
@@ -99,7 +122,7 @@ final class HeaderParser {
         } else { // a read into the heap goes through a temporary native buffer: copying the mapping is cheaper
             MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, 8, h, 0, (int) n);
         }
-        return parseHeader(seg, h, n, file);
+        return parseHeader(seg, h, n, file, size);
     }
 
     /** Headers up to this length are read with a positional read, longer ones copied from the mapping. */
@@ -136,8 +159,7 @@ final class HeaderParser {
     }
 
     /** Parses the n header bytes copied to the start of {@code h} (of at least n + PAD bytes) of the image seg. */
-    private static Header parseHeader(MemorySegment seg, byte[] h, long n, String file) {
-        long size = seg.byteSize();
+    private static Header parseHeader(MemorySegment seg, byte[] h, long n, String file, long size) {
         Arrays.fill(h, (int) n, (int) n + PAD, (byte) 0); // the fast paths read whole words past the end
         // UTF-8 is validated before anything else is reported. The scanner's own paths only accept ASCII, and
         // whatever they do not accept goes through JsonReader (which marks the scan slow): a fast, successful

@@ -156,6 +156,48 @@ public final class SafetensorsFile implements Weights {
                 HeaderParser.parse(image, displayName, maxHeaderLength), null);
     }
 
+    /**
+     * Parses and validates a safetensors header given only the file's first bytes and its size, with the limit of
+     * 100,000,000 header bytes: the tensor data need not be present. Every check of opening the whole file is
+     * made, offsets checked against the data section {@code fileSize} implies.
+     *
+     * @param headerPrefix the file's first bytes: at least {@code 8 + N} (more are ignored)
+     * @param fileSize     the size of the whole file
+     * @param displayName  used in error messages
+     * @return the header
+     * @throws SafetensorsException when the header is invalid, or {@code INVALID_HEADER_LENGTH} when the prefix
+     *                              is shorter than {@code 8 + N}
+     */
+    public static SafetensorsHeader parseHeader(MemorySegment headerPrefix, long fileSize, String displayName) {
+        return parseHeader(headerPrefix, fileSize, displayName, HeaderParser.DEFAULT_MAX_HEADER);
+    }
+
+    /**
+     * {@link #parseHeader(MemorySegment, long, String)} with a custom limit on the header length.
+     *
+     * @param headerPrefix    the file's first bytes: at least {@code 8 + N}
+     * @param fileSize        the size of the whole file
+     * @param displayName     used in error messages
+     * @param maxHeaderLength the largest N accepted
+     * @return the header
+     * @throws SafetensorsException when the header is invalid or too long
+     */
+    public static SafetensorsHeader parseHeader(MemorySegment headerPrefix, long fileSize, String displayName,
+                                                long maxHeaderLength) {
+        HeaderParser.Header h = HeaderParser.parsePrefix(headerPrefix, fileSize, displayName, maxHeaderLength);
+        return new SafetensorsHeader(h, fileSize, displayName);
+    }
+
+    /**
+     * This file's header on its own: entries, metadata and parameter counts.
+     *
+     * @return the header (built on each call)
+     */
+    public SafetensorsHeader header() {
+        mapping.ensureOpen();
+        return new SafetensorsHeader(header, segment.byteSize(), displayName);
+    }
+
     /** The file path or display name used in messages. */
     public String displayName() {
         return displayName;

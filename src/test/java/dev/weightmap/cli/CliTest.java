@@ -51,7 +51,8 @@ class CliTest {
             assertThat(r.out()).endsWith("\n").doesNotContain("\n\n");
             @SuppressWarnings("unchecked")
             Map<String, Object> j = (Map<String, Object>) JsonReader.parse(r.out().strip().getBytes(StandardCharsets.UTF_8));
-            assertThat(j.keySet()).containsExactly("format", "header_length", "data_start", "metadata", "tensors");
+            assertThat(j.keySet()).containsExactly("format", "header_length", "data_start", "metadata", "tensors",
+                    "parameters", "parameter_counts");
             assertThat(j.get("format")).isEqualTo("safetensors");
             assertThat(j.get("header_length")).isEqualTo(exp.get("header_len"));
             assertThat(j.get("data_start")).isEqualTo(exp.get("data_start"));
@@ -81,7 +82,8 @@ class CliTest {
     @Test
     void inspectJsonEmptyFileIsExact() {
         Result r = run("inspect", "--json", fixture("empty.safetensors"));
-        assertThat(r.out()).isEqualTo("{\"format\":\"safetensors\",\"header_length\":8,\"data_start\":16,\"metadata\":{},\"tensors\":[]}\n");
+        assertThat(r.out()).isEqualTo("{\"format\":\"safetensors\",\"header_length\":8,\"data_start\":16,\"metadata\":{},\"tensors\":[],"
+                + "\"parameters\":0,\"parameter_counts\":{}}\n");
     }
 
     @Test

@@ -41,7 +41,8 @@ class DdufCliTest {
         Run r = run("inspect", "--json", f.toString());
         assertThat(r.code()).as(r.err()).isZero();
         Map<String, Object> j = (Map<String, Object>) JsonReader.parse(r.out().getBytes(StandardCharsets.UTF_8));
-        assertThat(j.keySet()).containsExactly("format", "entries", "model_index", "tensors");
+        assertThat(j.keySet()).containsExactly("format", "entries", "model_index", "tensors", "parameters",
+                "parameter_counts");
         assertThat(j.get("format")).isEqualTo("dduf");
         Map<String, Object> exp = (Map<String, Object>) ((List<Object>) expected("dduf").get("files")).get(0);
         List<Object> entries = (List<Object>) j.get("entries");

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.weightmap.cli;
+
+import dev.weightmap.checksum.ChecksumAlgorithm;
+import dev.weightmap.checksum.Checksums;
+import dev.weightmap.checksum.Hasher;
+import dev.weightmap.internal.json.JsonWriter;
+import dev.weightmap.remote.HttpRangeSource;
+import dev.weightmap.remote.RemoteWeights;
+
+import java.lang.foreign.MemorySegment;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.BiConsumer;
+
+/**
+ * {@code hash} of a URL: the bytes stream from range requests through the hasher (the next chunk is fetched while
+ * the current one is hashed); nothing is written to disk and at most two chunks are held in memory.
+ */
+final class RemoteHash {
+    /** Bytes per range request while hashing. */
+    static final int CHUNK = 8 << 20;
+
+    private RemoteHash() {
+    }
+
+    static int run(Cli cli, String url, ChecksumAlgorithm algo, boolean perTensor, boolean json) {
+        try (RemoteWeights w = Input.openRemote(url)) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("algo", algo.cliName());
+            Map<String, String> hashes = new LinkedHashMap<>();
+            if (perTensor) {
+                long total = 0;
+                for (var l : w.locations()) {
+                    total += l.length();
+                }
+                Cli.Progress p = cli.progress("hashing " + w.displayName(), total);
+                try {
+                    for (var l : w.locations()) {
+                        String name = l.name();
+                        hashes.put(name, stream(algo, l.length(), (from, dst) -> w.read(name, from, dst), p));
+                    }
+                } finally {
+                    p.done();
+                }
+            } else {
+                List<HttpRangeSource> sources = w.sources();
+                long total = 0;
+                for (HttpRangeSource s : sources) {
+                    total += s.size();
+                }
+                Cli.Progress p = cli.progress("hashing " + w.displayName(), total);
+                try {
+                    for (HttpRangeSource s : sources) {
+                        hashes.put(s.displayName(), stream(algo, s.size(), s::read, p));
+                    }
+                } finally {
+                    p.done();
+                }
+            }
+            if (json) {
+                m.put(perTensor ? "tensors" : "files", hashes);
+                cli.out().println(JsonWriter.compact().write(m));
+            } else {
+                hashes.forEach((k, v) -> cli.out().println(v + "  " + k));
+            }
+        }
+        return 0;
+    }
+
+    /** Hashes {@code length} bytes read by {@code reader(from, dst)}, fetching ahead by one chunk. */
+    private static String stream(ChecksumAlgorithm algo, long length, BiConsumer<Long, MemorySegment> reader,
+                                 Cli.Progress progress) {
+        Hasher h = Checksums.newHasher(algo);
+        CompletableFuture<byte[]> next = fetch(reader, 0, length);
+        for (long at = 0; at < length; ) {
+            byte[] chunk;
+            try {
+                chunk = next.join();
+            } catch (CompletionException e) {
+                throw e.getCause() instanceof RuntimeException r ? r : e;
+            }
+            long after = at + chunk.length;
+            next = after < length ? fetch(reader, after, length) : null;
+            h.update(chunk, 0, chunk.length);
+            progress.add(chunk.length);
+            at = after;
+        }
+        return h.hex();
+    }
+
+    private static CompletableFuture<byte[]> fetch(BiConsumer<Long, MemorySegment> reader, long from, long length) {
+        int n = (int) Math.min(CHUNK, length - from);
+        return CompletableFuture.supplyAsync(() -> {
+            byte[] b = new byte[n];
+            reader.accept(from, MemorySegment.ofArray(b));
+            return b;
+        }, r -> Thread.ofVirtual().start(r));
+    }
+}

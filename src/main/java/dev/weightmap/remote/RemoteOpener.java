@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.weightmap.remote;
+
+import dev.weightmap.Weights;
+import dev.weightmap.internal.json.JsonException;
+import dev.weightmap.internal.json.JsonReader;
+import dev.weightmap.remote.RemoteException.Reason;
+import dev.weightmap.safetensors.SafetensorsFile;
+import dev.weightmap.safetensors.SafetensorsHeader;
+import dev.weightmap.safetensors.TensorInfo;
+import dev.weightmap.shard.CheckpointException;
+
+import java.lang.foreign.MemorySegment;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+
+/**
+ * Opens a URL: the first request (a prefix of {@link RemoteOptions#speculativeBytes()}) tells the format by
+ * content. A remote format plugs in here: it gets the source and the prefix, and returns the entries (name,
+ * dtype, shape, offset and length in the file) that {@link RemoteWeights} fetches from.
+ */
+final class RemoteOpener {
+    /** The reference limit on a safetensors header length. */
+    private static final long MAX_HEADER = 100_000_000L;
+
+    private RemoteOpener() {
+    }
+
+    static RemoteWeights open(URI uri, RemoteOptions options) {
+        HttpRangeSource src = HttpRangeSource.open(uri, options);
+        try {
+            byte[] prefix = src.readPrefix(options.speculativeBytes());
+            if (looksLikeSafetensors(prefix, src)) {
+                SafetensorsHeader h = header(src, prefix);
+                return new RemoteWeights(Weights.SAFETENSORS, src.displayName(), entries(h, src), h.metadata(),
+                        List.of(src), List.of(), options);
+            }
+            int first = firstNonSpace(prefix);
+            if (first >= 0 && prefix[first] == '{') {
+                return sharded(src, prefix, options);
+            }
+            String what = prefix.length >= 4 && prefix[0] == 'P' && prefix[1] == 'K' ? "a ZIP archive (DDUF or torch)"
+                    : prefix.length >= 4 && prefix[0] == 'G' && prefix[1] == 'G' && prefix[2] == 'U' && prefix[3] == 'F'
+                    ? "a GGUF file" : "not safetensors or an index JSON";
+            throw new RemoteException(Reason.REMOTE_UNSUPPORTED, src.displayName(), what
+                    + ": only safetensors files and sharded safetensors indexes are read remotely", null);
+        } catch (RuntimeException | Error e) {
+            src.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Safetensors when byte 8 opens the header's JSON object and byte 0 cannot start a JSON document; when both
+     * could, the announced length decides (it must fit the file), then the name ({@code .json} is an index).
+     */
+    private static boolean looksLikeSafetensors(byte[] p, HttpRangeSource src) {
+        if (p.length < 9 || p[8] != '{') {
+            return p.length >= 8 && src.uri().getPath() != null && src.uri().getPath().endsWith(".safetensors");
+        }
+        int first = firstNonSpace(p);
+        if (first < 0 || p[first] != '{') {
+            return true;
+        }
+        String path = src.uri().getPath() == null ? "" : src.uri().getPath();
+        if (path.endsWith(".json")) {
+            return false;
+        }
+        long n = ByteBuffer.wrap(p, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        return n >= 2 && n <= src.size() - 8;
+    }
+
+    private static int firstNonSpace(byte[] p) {
+        int i = p.length >= 3 && (p[0] & 0xFF) == 0xEF && (p[1] & 0xFF) == 0xBB && (p[2] & 0xFF) == 0xBF ? 3 : 0;
+        for (; i < p.length; i++) {
+            if (p[i] != ' ' && p[i] != '\t' && p[i] != '\n' && p[i] != '\r') {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** The header from the speculative prefix, with a second request only when it is longer. */
+    static SafetensorsHeader header(HttpRangeSource src, byte[] prefix) {
+        long size = src.size();
+        if (prefix.length >= 8) {
+            long n = ByteBuffer.wrap(prefix, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+            if (n >= 0 && n <= MAX_HEADER && n <= size - 8 && 8 + n > prefix.length) {
+                byte[] all = Arrays.copyOf(prefix, (int) (8 + n));
+                src.read(prefix.length, MemorySegment.ofArray(all).asSlice(prefix.length));
+                prefix = all;
+            }
+        }
+        // an invalid length (negative, 2^60, past the end) is reported by the parser before anything is fetched
+        return SafetensorsFile.parseHeader(MemorySegment.ofArray(prefix), size, src.displayName(), MAX_HEADER);
+    }
+
+    private static List<RemoteWeights.Entry> entries(SafetensorsHeader h, HttpRangeSource src) {
+        List<RemoteWeights.Entry> out = new ArrayList<>(h.infos().size());
+        for (TensorInfo t : h.infos()) {
+            out.add(new RemoteWeights.Entry(t.name(), t.dtype(), t.shape(), src, h.dataStart() + t.begin(),
+                    t.length()));
+        }
+        return out;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static RemoteWeights sharded(HttpRangeSource index, byte[] prefix, RemoteOptions options) {
+        String name = index.displayName();
+        long size = index.size();
+        if (size > options.maxIndexBytes()) {
+            throw new RemoteException(Reason.REMOTE_UNSUPPORTED, name, "an index of " + size + " bytes is more than "
+                    + "the limit of " + options.maxIndexBytes(), null);
+        }
+        byte[] bytes = prefix;
+        if (prefix.length < size) {
+            bytes = Arrays.copyOf(prefix, (int) size);
+            index.read(prefix.length, MemorySegment.ofArray(bytes).asSlice(prefix.length));
+        }
+        Object root;
+        try {
+            root = JsonReader.parse(bytes);
+        } catch (JsonException e) {
+            throw invalidIndex(name, e.getMessage());
+        }
+        if (!(root instanceof Map<?, ?> obj) || !(obj.get("weight_map") instanceof Map<?, ?> wmap)) {
+            throw invalidIndex(name, "'weight_map' must be an object of tensor name -> shard file name");
+        }
+        Object md = obj.get("metadata");
+        if (md != null && !(md instanceof Map<?, ?>)) {
+            throw invalidIndex(name, "'metadata' must be an object");
+        }
+        Map<String, String> weightMap = new LinkedHashMap<>();
+        for (Map.Entry<?, ?> e : wmap.entrySet()) {
+            if (!(e.getValue() instanceof String shard)) {
+                throw invalidIndex(name, "the shard of tensor '" + e.getKey() + "' is not a string");
+            }
+            weightMap.put((String) e.getKey(), shard);
+        }
+        List<String> shards = new ArrayList<>(new LinkedHashSet<>(weightMap.values()));
+        List<URI> uris = new ArrayList<>();
+        for (String shard : shards) {
+            uris.add(shardUri(index.uri(), shard, name));
+        }
+        List<HttpRangeSource> sources = new ArrayList<>();
+        sources.add(index);
+        List<SafetensorsHeader> headers = new ArrayList<>();
+        Semaphore permits = new Semaphore(options.maxConcurrency());
+        try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<SafetensorsHeader>> fs = new ArrayList<>();
+            for (URI u : uris) {
+                HttpRangeSource s = index.sibling(u);
+                sources.add(s);
+                fs.add(ex.submit(() -> {
+                    permits.acquire();
+                    try {
+                        return header(s, s.readPrefix(options.speculativeBytes()));
+                    } finally {
+                        permits.release();
+                    }
+                }));
+            }
+            for (Future<SafetensorsHeader> f : fs) {
+                headers.add(join(f, name));
+            }
+        }
+        Map<String, RemoteWeights.Entry> all = new LinkedHashMap<>();
+        for (int i = 0; i < shards.size(); i++) {
+            for (RemoteWeights.Entry e : entries(headers.get(i), sources.get(i + 1))) {
+                all.putIfAbsent(e.name(), e);
+            }
+        }
+        List<RemoteWeights.Entry> ordered = new ArrayList<>();
+        for (Map.Entry<String, String> w : weightMap.entrySet()) {
+            int shard = shards.indexOf(w.getValue());
+            SafetensorsHeader h = headers.get(shard);
+            TensorInfo t = h.info(w.getKey());
+            if (t == null) {
+                throw new CheckpointException(CheckpointException.Reason.INDEX_MISMATCH, "Invalid index file '"
+                        + name + "': tensor '" + w.getKey() + "' is not in shard '" + w.getValue() + "'");
+            }
+            ordered.add(new RemoteWeights.Entry(t.name(), t.dtype(), t.shape(), sources.get(shard + 1),
+                    h.dataStart() + t.begin(), t.length()));
+        }
+        List<String> extra = new ArrayList<>();
+        for (RemoteWeights.Entry e : all.values()) {
+            if (!weightMap.containsKey(e.name())) {
+                extra.add(e.name());
+                ordered.add(e);
+            }
+        }
+        List<String> warnings = extra.isEmpty() ? List.of() : List.of("Shard files contain tensors absent from the "
+                + "index: " + pyList(extra));
+        Map<String, Object> metadata = md == null ? Map.of()
+                : java.util.Collections.unmodifiableMap(new LinkedHashMap<>((Map<String, Object>) md));
+        return new RemoteWeights(Weights.SHARDED, name, ordered, metadata, sources, warnings, options);
+    }
+
+    private static String pyList(List<String> names) {
+        StringBuilder b = new StringBuilder("[");
+        for (int i = 0; i < names.size(); i++) {
+            b.append(i == 0 ? "'" : ", '").append(names.get(i)).append('\'');
+        }
+        return b.append(']').toString();
+    }
+
+    private static SafetensorsHeader join(Future<SafetensorsHeader> f, String name) {
+        try {
+            return f.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error r) {
+                throw r;
+            }
+            throw new RemoteException(Reason.REMOTE_IO, name, String.valueOf(e.getCause()), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RemoteException(Reason.REMOTE_IO, name, "interrupted", e);
+        }
+    }
+
+    /** The shard's URL next to the index; names that would leave the index's folder are refused. */
+    static URI shardUri(URI index, String shard, String name) {
+        if (shard.isEmpty() || shard.startsWith("/") || shard.contains("\\") || shard.contains(":")
+                || shard.contains("?") || shard.contains("#")
+                || Arrays.asList(shard.split("/", -1)).stream().anyMatch(s -> s.isEmpty() || s.equals("..") || s.equals("."))) {
+            throw invalidIndex(name, "unsafe shard file name '" + shard + "'");
+        }
+        try {
+            return index.resolve(new URI(null, null, shard, null));
+        } catch (URISyntaxException e) {
+            throw invalidIndex(name, "invalid shard file name '" + shard + "'");
+        }
+    }
+
+    private static CheckpointException invalidIndex(String name, String message) {
+        return new CheckpointException(CheckpointException.Reason.INVALID_INDEX, "Invalid index file '" + name
+                + "': " + message);
+    }
+}
