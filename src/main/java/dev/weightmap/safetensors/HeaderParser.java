@@ -336,7 +336,7 @@ final class HeaderParser {
             unchecked = new long[(cap + 63) >>> 6];
             begins = new long[cap];
             ends = new long[cap];
-            index = new NameIndex(cap);
+            index = new NameIndex(cap, this::strongHashOf);
         }
 
         private void grow() {
@@ -579,8 +579,9 @@ final class HeaderParser {
                 unchecked = new long[0];
                 begins = new long[0];
                 ends = new long[0];
-                index = new NameIndex(0);
+                index = new NameIndex(0, e -> 0);
             }
+            index.seal();
         }
 
         /** Entry e's name, from the header bytes (a new String each time) unless it was decoded. */
@@ -592,6 +593,12 @@ final class HeaderParser {
         /** The name of the tensor being read, or null. */
         String currentName() {
             return current < 0 ? null : nameOf(current);
+        }
+
+        /** {@link NameIndex#strongHash} of entry e's name. */
+        private long strongHashOf(int e) {
+            String s = strings[e];
+            return s != null ? NameIndex.strongHash(s) : NameIndex.strongHash(h, starts[e], lengths[e]);
         }
 
         /** Whether entry e has the name of the entry being added (whose hash equals e's). */
