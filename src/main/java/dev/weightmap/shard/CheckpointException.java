@@ -31,7 +31,9 @@ public class CheckpointException extends dev.weightmap.WeightmapException {
         /** A tensor's dtype or shape does not match its destination. */
         SHAPE_MISMATCH,
         /** A strided tensor was given with {@code forceContiguous(false)}. */
-        NON_CONTIGUOUS
+        NON_CONTIGUOUS,
+        /** A configured bound was exceeded (an index file larger than {@code LoadOptions.maxIndexBytes()}). */
+        LIMIT_EXCEEDED
     }
 
     /** An exception for {@code reason} with a full message. */

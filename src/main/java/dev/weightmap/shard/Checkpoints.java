@@ -31,9 +31,6 @@ import java.util.Map;
  * }</pre>
  */
 public final class Checkpoints {
-    /** Largest index file read (hub's largest real indexes are a few MB). */
-    static final long MAX_INDEX_BYTES = 256L << 20;
-
     private Checkpoints() {
     }
 
@@ -61,9 +58,9 @@ public final class Checkpoints {
         if (!Files.isDirectory(fileOrDir)) {
             String name = fileOrDir.getFileName().toString();
             if (name.endsWith(".index.json") || Weights.SHARDED.equals(Weights.detect(fileOrDir))) {
-                return openIndex(fileOrDir); // also an index under another name (a hub cache blob)
+                return openIndex(fileOrDir, options); // also an index under another name (a hub cache blob)
             }
-            return loadStateDictFromFile(fileOrDir);
+            return loadStateDictFromFile(fileOrDir, options);
         }
         FilenamePattern pattern;
         if (options.filenamePattern() != null) {
@@ -76,7 +73,7 @@ public final class Checkpoints {
         }
         Path index = fileOrDir.resolve(pattern.index());
         if (Files.isRegularFile(index)) {
-            return openSharded(index, pattern.extension());
+            return openSharded(index, pattern.extension(), options);
         }
         String ext = options.safe() ? ".safetensors" : ".bin";
         List<Path> found = new ArrayList<>();
@@ -93,14 +90,14 @@ public final class Checkpoints {
                     + "' does not contain a valid checkpoint. Expected either a sharded checkpoint with an index"
                     + " file, or a single model file.");
         }
-        return loadStateDictFromFile(found.get(0));
+        return loadStateDictFromFile(found.get(0), options);
     }
 
     /**
      * Opens a checkpoint through its index file; the shards' expected extension comes from the index's name
      * ({@code model.safetensors.index.json}: {@code .safetensors}), any extension for an index of another name.
      */
-    static Checkpoint openIndex(Path index) throws IOException {
+    static Checkpoint openIndex(Path index, LoadOptions options) throws IOException {
         String name = index.getFileName().toString();
         String ext = "";
         if (name.endsWith(".index.json")) {
@@ -108,7 +105,7 @@ public final class Checkpoints {
             int dot = single.lastIndexOf('.');
             ext = dot <= 0 ? "" : single.substring(dot);
         }
-        return openSharded(index, ext);
+        return openSharded(index, ext, options);
     }
 
     /**
@@ -122,6 +119,11 @@ public final class Checkpoints {
      *                             of another format (a DDUF archive, an index file)
      */
     public static Checkpoint loadStateDictFromFile(Path file) throws IOException {
+        return loadStateDictFromFile(file, LoadOptions.defaults());
+    }
+
+    /** {@link #loadStateDictFromFile(Path)} with the header limit of {@code options}. */
+    static Checkpoint loadStateDictFromFile(Path file, LoadOptions options) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new NoSuchFileException(file.toString(), null, "No checkpoint file found at '" + file
                     + "'. Please verify the path is correct and the file has been properly downloaded.");
@@ -138,7 +140,8 @@ public final class Checkpoints {
             Map<String, Tensor> tensors;
             Map<String, Object> metadata;
             if (Weights.SAFETENSORS.equals(format)) {
-                SafetensorsFile f = SafetensorsFile.open(file, OpenOptions.defaults().withArena(mapping.arena()));
+                SafetensorsFile f = SafetensorsFile.open(file, OpenOptions.defaults()
+                        .withMaxHeaderBytes(options.maxHeaderBytes()).withArena(mapping.arena()));
                 resources.add(f);
                 checkFormat(f, file);
                 tensors = new LinkedHashMap<>(f.tensors());
@@ -183,11 +186,13 @@ public final class Checkpoints {
      * {@code metadata} object; every shard name safe and with {@code expectedExtension}.
      */
     @SuppressWarnings("unchecked")
-    static Index readIndex(Path index, String expectedExtension) throws IOException {
+    static Index readIndex(Path index, String expectedExtension, long maxIndexBytes) throws IOException {
         long size = Files.size(index);
-        if (size > MAX_INDEX_BYTES) {
-            throw new CheckpointException(CheckpointException.Reason.INVALID_INDEX, "Invalid index file '" + index
-                    + "': " + size + " bytes is more than the " + MAX_INDEX_BYTES + "-byte limit for an index");
+        if (size > maxIndexBytes) {
+            throw new CheckpointException(CheckpointException.Reason.LIMIT_EXCEEDED, "Index file '" + index
+                    + "' is " + size + " bytes, more than the limit of " + maxIndexBytes + " bytes (as huggingface_hub,"
+                    + " 10 MiB by default; raise it with OpenOptions.withMaxIndexBytes or"
+                    + " LoadOptions.withMaxIndexBytes)");
         }
         byte[] bytes = Files.readAllBytes(index);
         Object root;
@@ -226,8 +231,9 @@ public final class Checkpoints {
         return new Index(index, metadata, weightMap);
     }
 
-    private static Checkpoint openSharded(Path indexPath, String expectedExtension) throws IOException {
-        Index index = readIndex(indexPath, expectedExtension);
+    private static Checkpoint openSharded(Path indexPath, String expectedExtension, LoadOptions options)
+            throws IOException {
+        Index index = readIndex(indexPath, expectedExtension, options.maxIndexBytes());
         Path dir = indexPath.toAbsolutePath().getParent();
         List<AutoCloseable> resources = new ArrayList<>();
         SharedMapping mapping = SharedMapping.owned(indexPath.toString());
@@ -242,7 +248,8 @@ public final class Checkpoints {
                 }
                 shardPaths.put(shard, p);
                 if (shard.endsWith(".safetensors")) {
-                    SafetensorsFile f = SafetensorsFile.open(p, OpenOptions.defaults().withArena(mapping.arena()));
+                    SafetensorsFile f = SafetensorsFile.open(p, OpenOptions.defaults()
+                            .withMaxHeaderBytes(options.maxHeaderBytes()).withArena(mapping.arena()));
                     resources.add(f);
                     checkFormat(f, p);
                     shardTensors.put(shard, f.tensors());
