@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap;
 
+import dev.weightmap.tensor.Amplification;
 import dev.weightmap.tensor.Tensor;
 
 import java.io.IOException;
@@ -160,6 +161,16 @@ public interface Weights extends AutoCloseable {
      * @throws IOException        when a file cannot be read
      */
     VerifyReport verify() throws IOException;
+
+    /**
+     * How many bytes working on every tensor's bytes (hashing each, converting, sharding) would produce, against
+     * the stored bytes behind them: an expanded (stride 0) view can promise terabytes from a few bytes.
+     *
+     * @return {@link Amplification#of(Map)} of {@link #tensors()}
+     */
+    default Amplification amplification() {
+        return Amplification.of(tensors());
+    }
 
     /**
      * Where each tensor lives, in {@link #tensorNames()} order: the fields of {@code inspect --json}.

@@ -25,7 +25,7 @@ final class ConvertCommand implements Command {
     @Override
     public String usage() {
         return """
-                weightmap convert IN OUT [--max-shard-size SIZE]
+                weightmap convert IN OUT [--max-shard-size SIZE] [--force]
                   IN:  a .bin/.pt/.pth/.ckpt file (zip or legacy), a .safetensors file (of any name: the format
                        is detected from the content), a checkpoint folder or its .index.json.
                   OUT: a file name ending in .safetensors, or in .bin/.pt for the torch format, e.g.
@@ -34,12 +34,14 @@ final class ConvertCommand implements Command {
                        (model.safetensors.index.json), exactly as huggingface_hub's save_torch_state_dict names them.
                   Shared tensors are saved once in safetensors (removed -> kept recorded in the metadata), strided
                   tensors are made contiguous, and safetensors files carry {"format":"pt"}. The pickle of a torch
-                  input is never executed. Sizes: KB MB GB TB (decimal) or KiB MiB GiB TiB.""";
+                  input is never executed. Sizes: KB MB GB TB (decimal) or KiB MiB GiB TiB.
+                  --force  write expanded views (stride 0) out in full even when that is far more bytes than IN
+                           stores (refused with AMPLIFICATION otherwise)""";
     }
 
     @Override
     public int run(Cli cli, List<String> argv) throws Exception {
-        Args a = new Args(argv, Set.of(), Set.of("--max-shard-size"));
+        Args a = new Args(argv, Set.of("--force"), Set.of("--max-shard-size"));
         List<String> pos = a.positionals(2, "IN and OUT");
         Path in = Path.of(pos.get(0));
         Path out = Path.of(pos.get(1)).toAbsolutePath();
@@ -51,10 +53,14 @@ final class ConvertCommand implements Command {
         String size = a.option("--max-shard-size", null);
         long maxShard = size == null ? -1 : ShardSize.parse(size);
         try (Weights w = Input.open(in)) {
+            boolean force = a.flag("--force");
+            if (!force && Conversion.formatOf(out) == dev.weightmap.shard.SaveOptions.Format.SAFETENSORS) {
+                w.amplification().check(in.toString(), "convert", "pass --force");
+            }
             Cli.Progress progress = cli.progress("converting " + in.getFileName(), HashCommand.tensorBytes(w.tensors()));
             Conversion.Result r;
             try {
-                r = maxShard < 0 ? Conversion.convert(w, out) : Conversion.convert(w, out, maxShard);
+                r = Conversion.convert(w, out, maxShard < 0 ? Conversion.inputShardSize(w) : maxShard, force);
             } finally {
                 progress.done();
             }
