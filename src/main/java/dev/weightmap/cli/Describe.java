@@ -116,9 +116,24 @@ final class Describe {
 
     /** The tensor objects of {@code inspect --json}: the common fields, then the format's extras. */
     static List<Object> tensorObjects(Weights w) {
-        List<Object> out = new ArrayList<>();
         boolean checkpoint = concrete(w) instanceof Checkpoint;
-        for (TensorLocation l : w.locations()) {
+        List<TensorLocation> locations = w.locations();
+        // each object is built when the writer reaches it (see InspectCommand): none are held
+        return new java.util.AbstractList<>() {
+            @Override
+            public Object get(int i) {
+                return tensorObject(locations.get(i), checkpoint);
+            }
+
+            @Override
+            public int size() {
+                return locations.size();
+            }
+        };
+    }
+
+    private static Map<String, Object> tensorObject(TensorLocation l, boolean checkpoint) {
+        {
             Map<String, Object> t = new LinkedHashMap<>();
             t.put("name", shortName(l));
             t.put("dtype", l.dtype().headerName());
@@ -130,9 +145,8 @@ final class Describe {
                 t.put("file", l.file().getFileName().toString());
             }
             l.extras().forEach(t::putIfAbsent);
-            out.add(t);
+            return t;
         }
-        return out;
     }
 
     /** A tensor's name inside its entry: DDUF names are {@code entry::tensor}, with the entry printed apart. */
@@ -227,12 +241,14 @@ final class Describe {
 
     /** NAME DTYPE SHAPE OFFSET BYTES ALIGN, names inside their entry. */
     private static void table(PrintStream out, List<TensorLocation> locations) {
-        List<String> names = locations.stream().map(Describe::shortName).toList();
-        int w = width(names);
+        int w = 4;
+        for (TensorLocation l : locations) { // locations may be built on each get: hold none of them
+            w = Math.max(w, Math.min(80, shortName(l).length()));
+        }
         out.printf("%-" + w + "s  %-11s  %-20s  %12s  %12s  %5s%n", "NAME", "DTYPE", "SHAPE", "OFFSET", "BYTES", "ALIGN");
-        for (int i = 0; i < locations.size(); i++) {
-            TensorLocation l = locations.get(i);
-            out.printf("%-" + w + "s  %-11s  %-20s  %12d  %12d  %5d%n", names.get(i), l.dtype().headerName(),
+        String format = "%-" + w + "s  %-11s  %-20s  %12d  %12d  %5d%n";
+        for (TensorLocation l : locations) {
+            out.printf(format, shortName(l), l.dtype().headerName(),
                     Arrays.toString(l.shape()), l.offset(), l.length(), l.alignment());
         }
     }
