@@ -73,18 +73,26 @@ final class Describe {
             }
             m.put("version", (long) c.version());
             m.put("byteorder", "little");
-            List<Object> storages = new ArrayList<>();
-            for (TorchCheckpoint.Storage s : c.storages().values()) {
-                Map<String, Object> e = new LinkedHashMap<>();
-                e.put("key", s.key());
-                e.put("storage_type", s.storageType());
-                e.put("location", s.location());
-                e.put("numel", s.numel());
-                e.put("offset", s.dataOffset());
-                e.put("length", s.segment().byteSize());
-                storages.add(e);
-            }
-            m.put("storages", storages);
+            List<TorchCheckpoint.Storage> all = List.copyOf(c.storages().values());
+            m.put("storages", new java.util.AbstractList<Object>() { // built as the writer reaches them
+                @Override
+                public Object get(int i) {
+                    TorchCheckpoint.Storage s = all.get(i);
+                    Map<String, Object> e = new LinkedHashMap<>();
+                    e.put("key", s.key());
+                    e.put("storage_type", s.storageType());
+                    e.put("location", s.location());
+                    e.put("numel", s.numel());
+                    e.put("offset", s.dataOffset());
+                    e.put("length", s.segment().byteSize());
+                    return e;
+                }
+
+                @Override
+                public int size() {
+                    return all.size();
+                }
+            });
         } else if (r instanceof Checkpoint c) {
             m.put("index", c.indexFile() == null ? null : Input.display(given, c.indexFile()));
             m.put("metadata", new LinkedHashMap<>(c.metadata()));

@@ -46,35 +46,41 @@ final class InspectCommand implements Command {
     }
 
     /**
-     * Prints the compact JSON of {@code m} with its {@code tensors} list (its last key) written one object at a
-     * time, so a checkpoint of a million tensors never has all their objects, or all the text, in memory.
+     * Prints the compact JSON of {@code m}, its top-level lists ({@code tensors}, {@code storages}) written one
+     * element at a time, so a checkpoint of a million tensors never has all their objects, or all the text, in
+     * memory.
      */
     static void printJson(java.io.PrintStream out, java.util.Map<String, Object> m) {
-        Object tensors = m.get("tensors");
-        java.util.List<String> keys = new java.util.ArrayList<>(m.keySet());
-        if (!(tensors instanceof java.util.List<?> list) || list.isEmpty() || !keys.getLast().equals("tensors")) {
-            out.println(JsonWriter.compact().write(m));
-            return;
-        }
-        java.util.Map<String, Object> head = new java.util.LinkedHashMap<>(m);
-        head.remove("tensors");
         JsonWriter json = JsonWriter.compact();
-        String start = json.write(head);
-        StringBuilder sb = new StringBuilder().append(start, 0, start.length() - 1); // without the closing brace
-        sb.append(head.isEmpty() ? "" : ",").append("\"tensors\":[");
-        boolean first = true;
-        for (Object t : list) {
-            if (!first) {
+        StringBuilder sb = new StringBuilder("{");
+        boolean firstKey = true;
+        for (java.util.Map.Entry<String, Object> e : m.entrySet()) {
+            if (!firstKey) {
                 sb.append(',');
             }
-            first = false;
-            json.write(sb, t);
-            if (sb.length() > 1 << 16) {
-                out.print(sb);
-                sb.setLength(0);
+            firstKey = false;
+            json.string(sb, e.getKey());
+            sb.append(':');
+            if (e.getValue() instanceof java.util.List<?> list) {
+                sb.append('[');
+                boolean first = true;
+                for (Object o : list) {
+                    if (!first) {
+                        sb.append(',');
+                    }
+                    first = false;
+                    json.write(sb, o);
+                    if (sb.length() > 1 << 16) {
+                        out.print(sb);
+                        sb.setLength(0);
+                    }
+                }
+                sb.append(']');
+            } else {
+                json.write(sb, e.getValue());
             }
         }
-        out.print(sb.append("]}"));
+        out.print(sb.append('}'));
         out.println();
     }
 }
