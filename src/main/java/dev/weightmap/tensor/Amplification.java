@@ -3,8 +3,9 @@ package dev.weightmap.tensor;
 
 import dev.weightmap.WeightmapException;
 
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import java.util.IdentityHashMap;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -18,7 +19,7 @@ import java.util.Map;
  *
  * @param materialisedBytes the sum of the tensors' logical byte lengths ({@link Long#MAX_VALUE} when that
  *                          overflows)
- * @param storedBytes       the storage bytes the tensors touch
+ * @param storedBytes       the storage bytes the tensors touch (the union of their byte ranges)
  * @param largest           the tensor whose logical bytes are the most above its own stored bytes, or null
  */
 public record Amplification(long materialisedBytes, long storedBytes, String largest) {
@@ -39,7 +40,9 @@ public record Amplification(long materialisedBytes, long storedBytes, String lar
     }
 
     /**
-     * The amplification of a state dict: views of one storage count its bytes once.
+     * The amplification of a state dict: every name counts its logical bytes (a tied weight is hashed or written
+     * under each name); the stored bytes are the union of the byte ranges the tensors touch, so views of one
+     * storage count its bytes once. Costs two longs per tensor.
      *
      * @param tensors the tensors by name
      * @return their materialised and stored bytes
@@ -48,11 +51,14 @@ public record Amplification(long materialisedBytes, long storedBytes, String lar
         long materialised = 0;
         String largest = null;
         long largestExcess = 0;
-        Map<StorageId, long[]> spans = new LinkedHashMap<>(); // storage -> {min start, max end}
-        Map<Object, Boolean> seen = new IdentityHashMap<>();
+        int n = tensors.size();
+        long[] starts = new long[n]; // the touched byte ranges of native storages, by address
+        long[] ends = new long[n];
+        int k = 0;
+        Map<Object, long[][]> heap = null; // heap-backed storages: per array, the same two lists
         for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
             Tensor t = e.getValue();
-            if (t.numel() == 0 || seen.put(t, Boolean.TRUE) != null) {
+            if (t.numel() == 0) {
                 continue;
             }
             long logical = logicalBytes(t);
@@ -63,15 +69,66 @@ public record Amplification(long materialisedBytes, long storedBytes, String lar
                 largestExcess = excess;
                 largest = e.getKey();
             }
-            long[] span = spans.computeIfAbsent(t.storageId(), k -> new long[] {Long.MAX_VALUE, 0});
-            span[0] = Math.min(span[0], x[0]);
-            span[1] = Math.max(span[1], x[1]);
+            MemorySegment s = t.storage();
+            long at = s.address();
+            Object base = s.heapBase().orElse(null);
+            if (base == null) {
+                starts[k] = at + x[0];
+                ends[k] = at + x[1];
+                k++;
+            } else {
+                if (heap == null) {
+                    heap = new IdentityHashMap<>();
+                }
+                long[][] r = heap.computeIfAbsent(base, b -> new long[][] {new long[4], new long[4], {0}});
+                int m = (int) r[2][0];
+                if (m == r[0].length) {
+                    r[0] = Arrays.copyOf(r[0], m * 2);
+                    r[1] = Arrays.copyOf(r[1], m * 2);
+                }
+                r[0][m] = at + x[0];
+                r[1][m] = at + x[1];
+                r[2][0] = m + 1;
+            }
         }
-        long stored = 0;
-        for (long[] s : spans.values()) {
-            stored = saturatedAdd(stored, s[1] - s[0]);
+        long stored = unionLength(starts, ends, k);
+        if (heap != null) {
+            for (long[][] r : heap.values()) {
+                stored = saturatedAdd(stored, unionLength(r[0], r[1], (int) r[2][0]));
+            }
         }
         return new Amplification(materialised, stored, largest);
+    }
+
+    /**
+     * The bytes covered by the union of the ranges {@code [starts[i], ends[i])}, i &lt; n: with both ends sorted
+     * apart, a sweep counts how many ranges cover each point. Sorts the arrays' first n elements.
+     */
+    private static long unionLength(long[] starts, long[] ends, int n) {
+        Arrays.sort(starts, 0, n);
+        Arrays.sort(ends, 0, n);
+        long total = 0;
+        int depth = 0;
+        long openedAt = 0;
+        int i = 0;
+        int j = 0;
+        while (i < n) {
+            if (starts[i] < ends[j]) {
+                if (depth++ == 0) {
+                    openedAt = starts[i];
+                }
+                i++;
+            } else {
+                if (--depth == 0) {
+                    total += ends[j] - openedAt;
+                }
+                j++;
+            }
+        }
+        if (depth > 0) {
+            total += ends[n - 1] - openedAt;
+        }
+        return total;
     }
 
     /** The logical bytes of t, saturated at Long.MAX_VALUE (numel times a 16-byte dtype can overflow). */

@@ -37,9 +37,17 @@ class AmplificationTest {
         sd.put("empty", Tensor.ofFloats(new float[0], 0));
         Amplification amp = Amplification.of(sd);
         assertThat(amp.storedBytes()).isEqualTo(4000);
-        assertThat(amp.materialisedBytes()).isEqualTo(8000); // the same object counts once
+        assertThat(amp.materialisedBytes()).isEqualTo(12000); // every name counts
         assertThat(amp.isExcessive()).isFalse();
         amp.check("f", "op", "x");
+        // overlapping and disjoint ranges of one array: the union
+        MemorySegment seg = MemorySegment.ofArray(new byte[100]);
+        Map<String, Tensor> parts = new LinkedHashMap<>();
+        parts.put("a", Tensor.of(seg, DType.U8, new long[] {30}, new long[] {1}, 0));
+        parts.put("b", Tensor.of(seg, DType.U8, new long[] {30}, new long[] {1}, 20));
+        parts.put("c", Tensor.of(seg, DType.U8, new long[] {10}, new long[] {1}, 90));
+        parts.put("d", Tensor.of(seg, DType.U8, new long[] {5}, new long[] {1}, 22));
+        assertThat(Amplification.of(parts)).isEqualTo(new Amplification(75, 60, null));
     }
 
     @Test
