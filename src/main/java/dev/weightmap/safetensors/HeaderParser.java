@@ -127,7 +127,7 @@ final class HeaderParser {
     private static void checkLength(long n, long size, String file, long maxHeader) {
         if (n < 0 || n > maxHeader) {
             throw error(Reason.HEADER_TOO_LARGE, file, "header too large: " + Long.toUnsignedString(n)
-                    + " bytes (limit " + maxHeader + ")");
+                    + " bytes (limit " + maxHeader + " bytes; raise it with OpenOptions.withMaxHeaderBytes)");
         }
         if (n > size - 8) {
             throw error(Reason.INVALID_HEADER_LENGTH, file, "invalid header length: " + n
