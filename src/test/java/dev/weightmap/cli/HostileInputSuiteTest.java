@@ -49,8 +49,13 @@ class HostileInputSuiteTest {
 
     /** Runs {@code weightmap ARGS} in a child JVM; stdout goes to a file, stderr is returned. */
     static Result cli(String... args) throws IOException, InterruptedException {
+        return cliWithHeap(HEAP, args);
+    }
+
+    /** {@link #cli} with another {@code -Xmx} option. */
+    static Result cliWithHeap(String heap, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                HEAP, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "--enable-native-access=ALL-UNNAMED",
+                heap, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "--enable-native-access=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"), Main.class.getName()));
         cmd.addAll(List.of(args));
         Path out = Files.createTempFile(tmp, "out", ".txt");
@@ -159,6 +164,17 @@ class HostileInputSuiteTest {
         accepted("verify", collide.toString());
         accepted("inspect", collide.toString());
         accepted("hash", "--per-tensor", "--algo", "xxh3-64", collide.toString());
+        // the same names as an index's weight_map (the index and the checkpoint's name maps)
+        Path dir = Files.createDirectories(tmp.resolve("collide-ckpt"));
+        Files.copy(collide, dir.resolve("model-00001-of-00001.safetensors"));
+        StringBuilder index = new StringBuilder("{\"metadata\": {\"total_size\": 131072}, \"weight_map\": {");
+        List<String> names = collidingNames(17);
+        for (int i = 0; i < names.size(); i++) {
+            index.append(i == 0 ? "" : ", ").append('"').append(names.get(i))
+                    .append("\": \"model-00001-of-00001.safetensors\"");
+        }
+        Files.writeString(dir.resolve("model.safetensors.index.json"), index.append("}}"));
+        accepted("verify", dir.toString());
     }
 
     @Test
@@ -246,5 +262,18 @@ class HostileInputSuiteTest {
         Path p = safetensors("meta.safetensors", List.of("a"), "{\"k\":\"" + "x".repeat(99_000_000) + "\"}");
         accepted("verify", p.toString());
         accepted("inspect", p.toString());
+    }
+
+    @Test
+    void theLargestHeaderTheLimitAllows() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(LONG, "a 100 MB input: run with -Plong");
+        // 1,440,000 one-byte tensors: a 98.9 MB header, just within the 100,000,000-byte limit
+        Path p = safetensors("max.safetensors", numbered(1_440_000), null);
+        accepted("verify", p.toString()); // fits 256 MiB
+        Result r = cli("hash", "--per-tensor", p.toString()); // every hash held: more than 256 MiB
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).startsWith("error: OUT_OF_MEMORY: ").contains("larger -Xmx");
+        assertThat(cliWithHeap("-Xmx1g", "hash", "--per-tensor", "--algo", "xxh3-64", p.toString()).code()).isZero();
+        assertThat(cliWithHeap("-Xmx512m", "inspect", "--json", p.toString()).code()).isZero();
     }
 }
