@@ -141,20 +141,18 @@ final class Describe {
     }
 
     private static Map<String, Object> tensorObject(TensorLocation l, boolean checkpoint) {
-        {
-            Map<String, Object> t = new LinkedHashMap<>();
-            t.put("name", shortName(l));
-            t.put("dtype", l.dtype().headerName());
-            t.put("shape", l.shape());
-            t.put("offset", l.offset());
-            t.put("length", l.length());
-            t.put("alignment", (long) l.alignment());
-            if (checkpoint) { // the shard's name, also for a folder holding a single file
-                t.put("file", l.file().getFileName().toString());
-            }
-            l.extras().forEach(t::putIfAbsent);
-            return t;
+        Map<String, Object> t = new LinkedHashMap<>();
+        t.put("name", shortName(l));
+        t.put("dtype", l.dtype().headerName());
+        t.put("shape", l.shape());
+        t.put("offset", l.offset());
+        t.put("length", l.length());
+        t.put("alignment", (long) l.alignment());
+        if (checkpoint) { // the shard's name, also for a folder holding a single file
+            t.put("file", l.file().getFileName().toString());
         }
+        l.extras().forEach(t::putIfAbsent);
+        return t;
     }
 
     /** A tensor's name inside its entry: DDUF names are {@code entry::tensor}, with the entry printed apart. */

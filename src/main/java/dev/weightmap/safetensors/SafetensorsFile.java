@@ -380,7 +380,9 @@ public final class SafetensorsFile implements Weights {
     }
 
     /**
-     * The locations of every tensor when this image starts at {@code base} in {@code file} (a DDUF entry).
+     * The locations of every tensor when this image starts at {@code base} in {@code file} (a DDUF entry). Each
+     * location is built when asked for (a million tensors need no million locations at once), so the list is
+     * read while this file is open.
      *
      * @param file the file holding the image
      * @param base the image's offset in that file
