@@ -202,12 +202,22 @@ final class Describe {
             int w0 = width(locations.stream().map(TensorLocation::name).toList());
             out.printf("%-" + w0 + "s  %-11s  %-16s  %-12s  %7s  %10s  %10s%n", "NAME", "DTYPE", "SHAPE", "STRIDE",
                     "STORAGE", "OFFSET", "BYTES");
-            for (TensorLocation l : locations) {
+            StringBuilder sb = new StringBuilder();
+            for (TensorLocation l : locations) { // as printf("%-Ws  %-11s  %-16s  %-12s  %7s  %10d  %10d%n")
                 Object stride = l.extras().get("stride");
-                out.printf("%-" + w0 + "s  %-11s  %-16s  %-12s  %7s  %10d  %10d%n", l.name(), l.dtype().headerName(),
-                        Arrays.toString(l.shape()), stride instanceof long[] s ? Arrays.toString(s) : String.valueOf(stride),
-                        l.extras().get("storage"), l.offset(), l.length());
+                left(sb, l.name(), w0).append("  ");
+                left(sb, l.dtype().headerName(), 11).append("  ");
+                left(sb, Arrays.toString(l.shape()), 16).append("  ");
+                left(sb, stride instanceof long[] s ? Arrays.toString(s) : String.valueOf(stride), 12).append("  ");
+                right(sb, String.valueOf(l.extras().get("storage")), 7).append("  ");
+                right(sb, Long.toString(l.offset()), 10).append("  ");
+                right(sb, Long.toString(l.length()), 10).append(System.lineSeparator());
+                if (sb.length() > 1 << 16) {
+                    out.print(sb);
+                    sb.setLength(0);
+                }
             }
+            out.print(sb);
         } else if (r instanceof Checkpoint c) {
             out.printf("%s: sharded checkpoint, %d tensors in %d file(s)%s%n", given, c.size(), c.dataFiles().size(),
                     c.indexFile() == null ? "" : ", index " + c.indexFile().getFileName());
@@ -252,11 +262,37 @@ final class Describe {
             w = Math.max(w, Math.min(80, shortName(l).length()));
         }
         out.printf("%-" + w + "s  %-11s  %-20s  %12s  %12s  %5s%n", "NAME", "DTYPE", "SHAPE", "OFFSET", "BYTES", "ALIGN");
-        String format = "%-" + w + "s  %-11s  %-20s  %12d  %12d  %5d%n";
-        for (TensorLocation l : locations) {
-            out.printf(format, shortName(l), l.dtype().headerName(),
-                    Arrays.toString(l.shape()), l.offset(), l.length(), l.alignment());
+        StringBuilder sb = new StringBuilder();
+        for (TensorLocation l : locations) { // as printf("%-Ws  %-11s  %-20s  %12d  %12d  %5d%n"), faster
+            left(sb, shortName(l), w).append("  ");
+            left(sb, l.dtype().headerName(), 11).append("  ");
+            left(sb, Arrays.toString(l.shape()), 20).append("  ");
+            right(sb, Long.toString(l.offset()), 12).append("  ");
+            right(sb, Long.toString(l.length()), 12).append("  ");
+            right(sb, Integer.toString(l.alignment()), 5).append(System.lineSeparator());
+            if (sb.length() > 1 << 16) {
+                out.print(sb);
+                sb.setLength(0);
+            }
         }
+        out.print(sb);
+    }
+
+    /** Appends s, then spaces up to w characters. */
+    private static StringBuilder left(StringBuilder sb, String s, int w) {
+        sb.append(s);
+        for (int i = s.length(); i < w; i++) {
+            sb.append(' ');
+        }
+        return sb;
+    }
+
+    /** Appends spaces, then s, to w characters. */
+    private static StringBuilder right(StringBuilder sb, String s, int w) {
+        for (int i = s.length(); i < w; i++) {
+            sb.append(' ');
+        }
+        return sb.append(s);
     }
 
     /** A metadata string for one table line: control characters shown as JSON escapes. */
