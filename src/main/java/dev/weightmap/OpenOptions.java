@@ -14,8 +14,9 @@ import java.lang.foreign.Arena;
  *       DDUF archive keep the default): at most {@link #maxHeaderBytes()}, by default {@value #DEFAULT_MAX_HEADER_BYTES} bytes (the
  *       Rust crate's limit), else {@code HEADER_TOO_LARGE}, checked before the header is read. Opening holds the
  *       header bytes once plus about 80 bytes of tables per tensor (every tensor takes at least 49 header bytes),
- *       so the heap an open needs is at most about 2.5 times the header length: 223 MiB for a 99 MB header of
- *       1,440,000 tensors. Names cannot degrade the name table (see the format's reader: colliding hashes switch it
+ *       so the heap an open needs is at most about 3 times the header length: 223 MiB for a 99 MB header of
+ *       1,440,000 tensors; a 99 MB {@code __metadata__} value (the bytes, the decoded String, the decoding
+ *       buffer) needs more than 256 MiB and fits 512 MiB. Names cannot degrade the name table (see the format's reader: colliding hashes switch it
  *       to a keyed hash).</li>
  *   <li><b>index JSON</b> of a sharded checkpoint: at most {@link #maxIndexBytes()}, by default
  *       {@value #DEFAULT_MAX_INDEX_BYTES} bytes (10 MiB, huggingface_hub's limit), else {@code LIMIT_EXCEEDED},
