@@ -5,6 +5,29 @@ import java.lang.foreign.Arena;
 
 /**
  * Options of {@link Weights#open(java.nio.file.Path, OpenOptions)}. Immutable; each {@code with...} returns a copy.
+ *
+ * <h2>Limits on hostile inputs</h2>
+ * Every input is bounded before it can cost memory or time; crossing a bound is a typed error naming the file,
+ * the limit and how to raise it, never an {@link OutOfMemoryError}:
+ * <ul>
+ *   <li><b>safetensors header</b> (also of each shard of a checkpoint; the {@code .safetensors} entries of a
+ *       DDUF archive keep the default): at most {@link #maxHeaderBytes()}, by default {@value #DEFAULT_MAX_HEADER_BYTES} bytes (the
+ *       Rust crate's limit), else {@code HEADER_TOO_LARGE}, checked before the header is read. Opening holds the
+ *       header bytes once plus about 80 bytes of tables per tensor (every tensor takes at least 49 header bytes),
+ *       so the heap an open needs is at most about 3 times the header length: 223 MiB for a 99 MB header of
+ *       1,440,000 tensors; a 99 MB {@code __metadata__} value (the bytes, the decoded String, the decoding
+ *       buffer) needs more than 256 MiB and fits 512 MiB. Names cannot degrade the name table (see the format's reader: colliding hashes switch it
+ *       to a keyed hash).</li>
+ *   <li><b>index JSON</b> of a sharded checkpoint: at most {@link #maxIndexBytes()}, by default
+ *       {@value #DEFAULT_MAX_INDEX_BYTES} bytes (10 MiB, huggingface_hub's limit), else {@code LIMIT_EXCEEDED},
+ *       checked before the file is read.</li>
+ *   <li><b>torch pickles</b>: fixed budgets (stack, memo, objects, string lengths, nesting depth, tensor paths and
+ *       their name characters: see {@code TorchCheckpoint.MAX_TENSOR_PATHS}), else {@code LIMIT_EXCEEDED};
+ *       memo-shared structure counts by its size, not by the tree it unfolds into. A pickle costs about 1.2 KB of
+ *       heap per tensor (200,000 tensors open in a 256 MiB heap).</li>
+ * </ul>
+ * Work that would materialise far more bytes than a file stores (an expanded view: a 4 TiB tensor over one float)
+ * is measured by {@link Weights#amplification()} and refused by the writers and the command line unless allowed.
  */
 public final class OpenOptions {
     /** Default limit on a safetensors header: 100,000,000 bytes (the Rust crate's limit). */
@@ -66,7 +89,8 @@ public final class OpenOptions {
     }
 
     /**
-     * The largest safetensors header accepted (also bounds the memory an open may use: see the README).
+     * The largest safetensors header accepted, in each file a checkpoint or archive opens (it also bounds the
+     * memory an open may use: see the class comment). A larger header fails with {@code HEADER_TOO_LARGE}.
      *
      * @param bytes the limit, at least 1
      * @return a copy with the limit set
@@ -79,7 +103,7 @@ public final class OpenOptions {
     }
 
     /**
-     * The largest index JSON file accepted.
+     * The largest index JSON file accepted; a larger one fails with {@code LIMIT_EXCEEDED} before it is read.
      *
      * @param bytes the limit, at least 1
      * @return a copy with the limit set

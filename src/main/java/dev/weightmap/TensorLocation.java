@@ -35,7 +35,7 @@ public record TensorLocation(String name, DType dtype, long[] shape, Path file, 
      */
     public TensorLocation {
         shape = shape.clone();
-        extras = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(extras));
+        extras = extras.isEmpty() ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(extras));
     }
 
     /**

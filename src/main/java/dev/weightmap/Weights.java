@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap;
 
+import dev.weightmap.tensor.Amplification;
 import dev.weightmap.tensor.Tensor;
 
 import java.io.IOException;
@@ -193,7 +194,19 @@ public interface Weights extends AutoCloseable {
     VerifyReport verify() throws IOException;
 
     /**
-     * Where each tensor lives, in {@link #tensorNames()} order: the fields of {@code inspect --json}.
+     * How many bytes working on every tensor's bytes (hashing each, converting, sharding) would produce, against
+     * the stored bytes behind them: an expanded (stride 0) view can promise terabytes from a few bytes.
+     *
+     * @return {@link Amplification#of(Map)} of {@link #tensors()}
+     */
+    default Amplification amplification() {
+        return Amplification.of(tensors());
+    }
+
+    /**
+     * Where each tensor lives, in {@link #tensorNames()} order: the fields of {@code inspect --json}. The list
+     * may build its elements when they are read (a header of a million tensors needs no million locations at
+     * once), so read it while the reader is open, or copy it ({@code List.copyOf}) to keep it.
      *
      * @return one location per tensor
      */

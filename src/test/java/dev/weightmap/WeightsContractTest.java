@@ -857,7 +857,7 @@ abstract class WeightsContractTest {
             try (Weights w = open(f)) {
                 report = w.verify();
                 metadata = w.metadata();
-                locations = w.locations();
+                locations = List.copyOf(w.locations()); // the list may be a view, read while the reader is open
             }
             for (String ext : wrongExtensions()) {
                 String name = "blob-" + Integer.toHexString(f.id().hashCode()) + ext;

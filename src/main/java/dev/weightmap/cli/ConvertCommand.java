@@ -26,7 +26,7 @@ final class ConvertCommand implements Command {
     @Override
     public String usage() {
         return """
-                weightmap convert IN OUT [--max-shard-size SIZE]
+                weightmap convert IN OUT [--max-shard-size SIZE] [--force]
                   IN:  a .bin/.pt/.pth/.ckpt file (zip or legacy), a .safetensors file (of any name: the format
                        is detected from the content), a checkpoint folder or its .index.json.
                   OUT: a file name ending in .safetensors, or in .bin/.pt for the torch format, e.g.
@@ -44,12 +44,14 @@ final class ConvertCommand implements Command {
                   --type f32|f16|bf16|q8_0|q4_0|q4_1|q5_0|q5_1|tq1_0|tq2_0|mxfp4 quantizes every float tensor as
                   gguf.quants.quantize does (default: GGUF-storable dtypes kept, others as F32); a tensor whose row
                   is not a whole number of blocks is stored as F32, and the command says so. Names are kept;
-                  string metadata (safetensors __metadata__) becomes string key/value pairs.""";
+                  string metadata (safetensors __metadata__) becomes string key/value pairs.
+                  --force  write expanded views (stride 0) out in full even when that is far more bytes than IN
+                           stores (refused with AMPLIFICATION otherwise)""";
     }
 
     @Override
     public int run(Cli cli, List<String> argv) throws Exception {
-        Args a = new Args(argv, Set.of(), Set.of("--max-shard-size", "--dtype", "--type"));
+        Args a = new Args(argv, Set.of("--force"), Set.of("--max-shard-size", "--dtype", "--type"));
         List<String> pos = a.positionals(2, "IN and OUT");
         Path in = Path.of(pos.get(0));
         Path out = Path.of(pos.get(1)).toAbsolutePath();
@@ -79,13 +81,17 @@ final class ConvertCommand implements Command {
             if (dtype != null) {
                 throw new UsageException("--dtype applies to GGUF inputs only");
             }
+            boolean force = a.flag("--force");
+            if (!force && Conversion.formatOf(out) == dev.weightmap.shard.SaveOptions.Format.SAFETENSORS) {
+                w.amplification().check(in.toString(), "convert", "pass --force");
+            }
             Cli.Progress progress = cli.progress("converting " + in.getFileName(), HashCommand.tensorBytes(w.tensors()));
             if (progress.enabled()) {
                 progress.sample(new WrittenBytes(out.getParent()));
             }
             Conversion.Result r;
             try {
-                r = maxShard < 0 ? Conversion.convert(w, out) : Conversion.convert(w, out, maxShard);
+                r = Conversion.convert(w, out, maxShard < 0 ? Conversion.inputShardSize(w) : maxShard, force);
             } finally {
                 progress.done();
             }

@@ -80,18 +80,26 @@ final class Describe {
             }
             m.put("version", (long) c.version());
             m.put("byteorder", "little");
-            List<Object> storages = new ArrayList<>();
-            for (TorchCheckpoint.Storage s : c.storages().values()) {
-                Map<String, Object> e = new LinkedHashMap<>();
-                e.put("key", s.key());
-                e.put("storage_type", s.storageType());
-                e.put("location", s.location());
-                e.put("numel", s.numel());
-                e.put("offset", s.dataOffset());
-                e.put("length", s.segment().byteSize());
-                storages.add(e);
-            }
-            m.put("storages", storages);
+            List<TorchCheckpoint.Storage> all = List.copyOf(c.storages().values());
+            m.put("storages", new java.util.AbstractList<Object>() { // built as the writer reaches them
+                @Override
+                public Object get(int i) {
+                    TorchCheckpoint.Storage s = all.get(i);
+                    Map<String, Object> e = new LinkedHashMap<>();
+                    e.put("key", s.key());
+                    e.put("storage_type", s.storageType());
+                    e.put("location", s.location());
+                    e.put("numel", s.numel());
+                    e.put("offset", s.dataOffset());
+                    e.put("length", s.segment().byteSize());
+                    return e;
+                }
+
+                @Override
+                public int size() {
+                    return all.size();
+                }
+            });
         } else if (r instanceof Checkpoint c) {
             m.put("index", c.indexFile() == null ? null : Input.display(given, c.indexFile()));
             m.put("metadata", new LinkedHashMap<>(c.metadata()));
@@ -184,23 +192,35 @@ final class Describe {
 
     /** The tensor objects of {@code inspect --json}: the common fields, then the format's extras. */
     static List<Object> tensorObjects(Weights w) {
-        List<Object> out = new ArrayList<>();
         boolean checkpoint = concrete(w) instanceof Checkpoint;
-        for (TensorLocation l : w.locations()) {
-            Map<String, Object> t = new LinkedHashMap<>();
-            t.put("name", shortName(l));
-            t.put("dtype", l.dtype().headerName());
-            t.put("shape", l.shape());
-            t.put("offset", l.offset());
-            t.put("length", l.length());
-            t.put("alignment", (long) l.alignment());
-            if (checkpoint) { // the shard's name, also for a folder holding a single file
-                t.put("file", l.file().getFileName().toString());
+        List<TensorLocation> locations = w.locations();
+        // each object is built when the writer reaches it (see InspectCommand): none are held
+        return new java.util.AbstractList<>() {
+            @Override
+            public Object get(int i) {
+                return tensorObject(locations.get(i), checkpoint);
             }
-            l.extras().forEach(t::putIfAbsent);
-            out.add(t);
+
+            @Override
+            public int size() {
+                return locations.size();
+            }
+        };
+    }
+
+    private static Map<String, Object> tensorObject(TensorLocation l, boolean checkpoint) {
+        Map<String, Object> t = new LinkedHashMap<>();
+        t.put("name", shortName(l));
+        t.put("dtype", l.dtype().headerName());
+        t.put("shape", l.shape());
+        t.put("offset", l.offset());
+        t.put("length", l.length());
+        t.put("alignment", (long) l.alignment());
+        if (checkpoint) { // the shard's name, also for a folder holding a single file
+            t.put("file", l.file().getFileName().toString());
         }
-        return out;
+        l.extras().forEach(t::putIfAbsent);
+        return t;
     }
 
     /** A tensor's name inside its entry: DDUF names are {@code entry::tensor}, with the entry printed apart. */
@@ -252,12 +272,22 @@ final class Describe {
             int w0 = width(locations.stream().map(TensorLocation::name).toList());
             out.printf("%-" + w0 + "s  %-11s  %-16s  %-12s  %7s  %10s  %10s%n", "NAME", "DTYPE", "SHAPE", "STRIDE",
                     "STORAGE", "OFFSET", "BYTES");
-            for (TensorLocation l : locations) {
+            StringBuilder sb = new StringBuilder();
+            for (TensorLocation l : locations) { // as printf("%-Ws  %-11s  %-16s  %-12s  %7s  %10d  %10d%n")
                 Object stride = l.extras().get("stride");
-                out.printf("%-" + w0 + "s  %-11s  %-16s  %-12s  %7s  %10d  %10d%n", l.name(), l.dtype().headerName(),
-                        Arrays.toString(l.shape()), stride instanceof long[] s ? Arrays.toString(s) : String.valueOf(stride),
-                        l.extras().get("storage"), l.offset(), l.length());
+                left(sb, l.name(), w0).append("  ");
+                left(sb, l.dtype().headerName(), 11).append("  ");
+                left(sb, Arrays.toString(l.shape()), 16).append("  ");
+                left(sb, stride instanceof long[] s ? Arrays.toString(s) : String.valueOf(stride), 12).append("  ");
+                right(sb, String.valueOf(l.extras().get("storage")), 7).append("  ");
+                right(sb, Long.toString(l.offset()), 10).append("  ");
+                right(sb, Long.toString(l.length()), 10).append(System.lineSeparator());
+                if (sb.length() > 1 << 16) {
+                    out.print(sb);
+                    sb.setLength(0);
+                }
             }
+            out.print(sb);
         } else if (r instanceof Checkpoint c) {
             out.printf("%s: sharded checkpoint, %d tensors in %d file(s)%s%n", given, c.size(), c.dataFiles().size(),
                     c.indexFile() == null ? "" : ", index " + c.indexFile().getFileName());
@@ -298,14 +328,42 @@ final class Describe {
 
     /** NAME DTYPE SHAPE OFFSET BYTES ALIGN, names inside their entry. */
     private static void table(PrintStream out, List<TensorLocation> locations) {
-        List<String> names = locations.stream().map(Describe::shortName).toList();
-        int w = width(names);
-        out.printf("%-" + w + "s  %-11s  %-20s  %12s  %12s  %5s%n", "NAME", "DTYPE", "SHAPE", "OFFSET", "BYTES", "ALIGN");
-        for (int i = 0; i < locations.size(); i++) {
-            TensorLocation l = locations.get(i);
-            out.printf("%-" + w + "s  %-11s  %-20s  %12d  %12d  %5d%n", names.get(i), l.dtype().headerName(),
-                    Arrays.toString(l.shape()), l.offset(), l.length(), l.alignment());
+        int w = 4;
+        for (TensorLocation l : locations) { // locations may be built on each get: hold none of them
+            w = Math.max(w, Math.min(80, shortName(l).length()));
         }
+        out.printf("%-" + w + "s  %-11s  %-20s  %12s  %12s  %5s%n", "NAME", "DTYPE", "SHAPE", "OFFSET", "BYTES", "ALIGN");
+        StringBuilder sb = new StringBuilder();
+        for (TensorLocation l : locations) { // as printf("%-Ws  %-11s  %-20s  %12d  %12d  %5d%n"), faster
+            left(sb, shortName(l), w).append("  ");
+            left(sb, l.dtype().headerName(), 11).append("  ");
+            left(sb, Arrays.toString(l.shape()), 20).append("  ");
+            right(sb, Long.toString(l.offset()), 12).append("  ");
+            right(sb, Long.toString(l.length()), 12).append("  ");
+            right(sb, Integer.toString(l.alignment()), 5).append(System.lineSeparator());
+            if (sb.length() > 1 << 16) {
+                out.print(sb);
+                sb.setLength(0);
+            }
+        }
+        out.print(sb);
+    }
+
+    /** Appends s, then spaces up to w characters. */
+    private static StringBuilder left(StringBuilder sb, String s, int w) {
+        sb.append(s);
+        for (int i = s.length(); i < w; i++) {
+            sb.append(' ');
+        }
+        return sb;
+    }
+
+    /** Appends spaces, then s, to w characters. */
+    private static StringBuilder right(StringBuilder sb, String s, int w) {
+        for (int i = s.length(); i < w; i++) {
+            sb.append(' ');
+        }
+        return sb.append(s);
     }
 
     /** A metadata string for one table line: control characters shown as JSON escapes. */

@@ -34,7 +34,7 @@ final class HashCommand implements Command {
     @Override
     public String usage() {
         return """
-                weightmap hash [--algo A] [--per-tensor] [--json] [--threads N] [--manifest OUT.json] PATH...
+                weightmap hash [--algo A] [--per-tensor] [--json] [--threads N] [--manifest OUT.json] [--force] PATH...
                 weightmap hash [--algo A] [--per-tensor] [--json] URL
                   A: crc32 | crc32c | sha256 (default) | xxh64 | xxh3-64 | xxh3-128
                   Whole file: prints "<hex>  <path>" (canonical big-endian hex as xxhsum/sha256sum print it,
@@ -45,13 +45,17 @@ final class HashCommand implements Command {
                   --threads N   threads to use (default: all cores)
                   --manifest OUT.json  write {"algo","format","tensors":{name:hex},"files":{file:hex}} for one
                                 PATH (files relative to it); check later with: weightmap verify --manifest OUT.json PATH
+                  --force       hash tensors even when they would produce far more bytes than the file stores
+                                (expanded views: refused with AMPLIFICATION otherwise)
                   URL           an http(s) safetensors file or sharded index: its bytes stream through the hasher
                                 from range requests, nothing is written to disk (files are named by URL)""";
     }
 
     @Override
     public int run(Cli cli, List<String> argv) throws Exception {
-        Args a = new Args(argv, Set.of("--per-tensor", "--json"), Set.of("--algo", "--threads", "--manifest"));
+        Args a = new Args(argv, Set.of("--per-tensor", "--json", "--force"),
+                Set.of("--algo", "--threads", "--manifest"));
+        boolean force = a.flag("--force");
         ChecksumAlgorithm algo = algorithm(a.option("--algo", "sha256"));
         int threads = threads(a.option("--threads", null));
         List<String> paths = a.positionals();
@@ -72,6 +76,9 @@ final class HashCommand implements Command {
             Path p = Path.of(paths.get(0));
             Manifest m;
             try (Weights w = Input.open(p)) {
+                if (!force) {
+                    w.amplification().check(p.toString(), "hash --manifest", "pass --force");
+                }
                 Cli.Progress tp = cli.progress("hashing " + p, tensorBytes(w.tensors()));
                 Cli.Progress fp = cli.progress("hashing files of " + p, sizeOf(w.files()));
                 try {
@@ -116,6 +123,9 @@ final class HashCommand implements Command {
             if (a.flag("--per-tensor")) {
                 Map<String, String> hashes;
                 try (Weights w = Input.open(p)) {
+                    if (!force) {
+                        w.amplification().check(ps, "hash --per-tensor", "pass --force");
+                    }
                     Cli.Progress progress = cli.progress("hashing " + ps, tensorBytes(w.tensors()));
                     try {
                         hashes = Manifest.hashTensors(algo, w.tensors(), threads, progress::add);

@@ -64,11 +64,50 @@ final class InspectCommand implements Command {
                 cli.err().println("warning: " + warning);
             }
             if (a.flag("--json")) {
-                cli.out().println(JsonWriter.compact().write(Describe.inspectJson(w, p)));
+                printJson(cli.out(), Describe.inspectJson(w, p));
             } else {
                 Describe.printTable(w, p, cli.out());
             }
         }
         return 0;
+    }
+
+    /**
+     * Prints the compact JSON of {@code m}, its top-level lists ({@code tensors}, {@code storages}) written one
+     * element at a time, so a checkpoint of a million tensors never has all their objects, or all the text, in
+     * memory.
+     */
+    static void printJson(java.io.PrintStream out, java.util.Map<String, Object> m) {
+        JsonWriter json = JsonWriter.compact();
+        StringBuilder sb = new StringBuilder("{");
+        boolean firstKey = true;
+        for (java.util.Map.Entry<String, Object> e : m.entrySet()) {
+            if (!firstKey) {
+                sb.append(',');
+            }
+            firstKey = false;
+            json.string(sb, e.getKey());
+            sb.append(':');
+            if (e.getValue() instanceof java.util.List<?> list) {
+                sb.append('[');
+                boolean first = true;
+                for (Object o : list) {
+                    if (!first) {
+                        sb.append(',');
+                    }
+                    first = false;
+                    json.write(sb, o);
+                    if (sb.length() > 1 << 16) {
+                        out.print(sb);
+                        sb.setLength(0);
+                    }
+                }
+                sb.append(']');
+            } else {
+                json.write(sb, e.getValue());
+            }
+        }
+        out.print(sb.append('}'));
+        out.println();
     }
 }

@@ -9,7 +9,8 @@ import java.util.List;
 
 /**
  * The {@code weightmap} command line. Exit codes: 0 success, 1 failure (one line
- * {@code error: REASON: message} on stderr), 2 usage error.
+ * {@code error: REASON: message} on stderr), 2 usage error. An input within every limit that needs more heap than
+ * the JVM has fails with reason {@code OUT_OF_MEMORY}.
  */
 public final class Main {
     /** The version printed by {@code --version}: the pom's version, filled in by the build. */
@@ -85,7 +86,16 @@ public final class Main {
             err.println("error: USAGE: " + e.getMessage());
             err.println("usage: " + firstLine(cmd.usage()));
             return 2;
-        } catch (Exception | OutOfMemoryError | StackOverflowError | InternalError e) {
+        } catch (OutOfMemoryError e) {
+            // the input is within every limit but needs more heap than this JVM has: say so, and how to fix it
+            err.println("error: OUT_OF_MEMORY: " + oneLine(String.valueOf(e.getMessage())) + ": this input needs more"
+                    + " memory than the JVM's maximum heap of " + (Runtime.getRuntime().maxMemory() >> 20)
+                    + " MiB; run java with a larger -Xmx");
+            if (cli.debug()) {
+                e.printStackTrace(err);
+            }
+            return 1;
+        } catch (Exception | StackOverflowError | InternalError e) {
             err.println("error: " + reason(e) + ": " + oneLine(e.getMessage() == null ? e.toString() : e.getMessage()));
             if (cli.debug()) {
                 e.printStackTrace(err);

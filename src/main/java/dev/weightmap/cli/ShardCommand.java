@@ -27,17 +27,19 @@ final class ShardCommand implements Command {
     @Override
     public String usage() {
         return """
-                weightmap shard IN OUTDIR [--max-shard-size 5GB] [--pattern model{suffix}.safetensors] [--format safetensors|torch]
+                weightmap shard IN OUTDIR [--max-shard-size 5GB] [--pattern model{suffix}.safetensors] [--format safetensors|torch] [--force]
                   Reads IN (a safetensors/torch file, a checkpoint folder or an index file) and writes OUTDIR exactly
                   as huggingface_hub's save_torch_state_dict would: one file when everything fits, else
                   model-00001-of-0000N shards and model.safetensors.index.json. Sizes: KB MB GB TB (decimal) or
                   KiB MiB GiB TiB. Tied tensors are saved once (recorded removed -> kept). Stale shards of the same
-                  pattern in OUTDIR are removed after the new checkpoint is complete.""";
+                  pattern in OUTDIR are removed after the new checkpoint is complete.
+                  --force  write expanded views (stride 0) out in full even when that is far more bytes than IN
+                           stores (refused with AMPLIFICATION otherwise)""";
     }
 
     @Override
     public int run(Cli cli, List<String> argv) throws Exception {
-        Args a = new Args(argv, Set.of(), Set.of("--max-shard-size", "--pattern", "--format"));
+        Args a = new Args(argv, Set.of("--force"), Set.of("--max-shard-size", "--pattern", "--format"));
         List<String> pos = a.positionals(2, "IN and OUTDIR");
         SaveOptions.Format format = switch (a.option("--format", "safetensors").toLowerCase(Locale.ROOT)) {
             case "safetensors" -> SaveOptions.Format.SAFETENSORS;
@@ -47,7 +49,12 @@ final class ShardCommand implements Command {
         Path in = Path.of(pos.get(0));
         Path out = Path.of(pos.get(1));
         try (Weights w = Input.open(in)) {
+            boolean force = a.flag("--force");
+            if (!force && format == SaveOptions.Format.SAFETENSORS) {
+                w.amplification().check(in.toString(), "shard", "pass --force");
+            }
             SaveOptions.Builder b = SaveOptions.builder().format(format).metadata(Conversion.carriedMetadata(w))
+                    .allowAmplification(force)
                     .maxShardSize(a.option("--max-shard-size", "5GB"));
             String pattern = a.option("--pattern", null);
             if (pattern != null) {

@@ -150,7 +150,7 @@ final class HeaderParser {
     private static void checkLength(long n, long size, String file, long maxHeader) {
         if (n < 0 || n > maxHeader) {
             throw error(Reason.HEADER_TOO_LARGE, file, "header too large: " + Long.toUnsignedString(n)
-                    + " bytes (limit " + maxHeader + ")");
+                    + " bytes (limit " + maxHeader + " bytes; raise it with OpenOptions.withMaxHeaderBytes)");
         }
         if (n > size - 8) {
             throw error(Reason.INVALID_HEADER_LENGTH, file, "invalid header length: " + n
@@ -358,7 +358,7 @@ final class HeaderParser {
             unchecked = new long[(cap + 63) >>> 6];
             begins = new long[cap];
             ends = new long[cap];
-            index = new NameIndex(cap);
+            index = new NameIndex(cap, this::strongHashOf);
         }
 
         private void grow() {
@@ -601,8 +601,9 @@ final class HeaderParser {
                 unchecked = new long[0];
                 begins = new long[0];
                 ends = new long[0];
-                index = new NameIndex(0);
+                index = new NameIndex(0, e -> 0);
             }
+            index.seal();
         }
 
         /** Entry e's name, from the header bytes (a new String each time) unless it was decoded. */
@@ -614,6 +615,12 @@ final class HeaderParser {
         /** The name of the tensor being read, or null. */
         String currentName() {
             return current < 0 ? null : nameOf(current);
+        }
+
+        /** {@link NameIndex#strongHash} of entry e's name. */
+        private long strongHashOf(int e) {
+            String s = strings[e];
+            return s != null ? NameIndex.strongHash(s) : NameIndex.strongHash(h, starts[e], lengths[e]);
         }
 
         /** Whether entry e has the name of the entry being added (whose hash equals e's). */

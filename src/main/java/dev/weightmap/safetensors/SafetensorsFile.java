@@ -481,7 +481,9 @@ public final class SafetensorsFile implements Weights {
     }
 
     /**
-     * The locations of every tensor when this image starts at {@code base} in {@code file} (a DDUF entry).
+     * The locations of every tensor when this image starts at {@code base} in {@code file} (a DDUF entry). Each
+     * location is built when asked for (a million tensors need no million locations at once), so the list is
+     * read while this file is open.
      *
      * @param file the file holding the image
      * @param base the image's offset in that file
@@ -489,14 +491,24 @@ public final class SafetensorsFile implements Weights {
      */
     public List<TensorLocation> locations(Path file, long base) {
         mapping.ensureOpen();
-        List<TensorLocation> out = new ArrayList<>(size());
-        for (int i = 0; i < size(); i++) {
-            TensorInfo t = info(i);
-            long off = base + t.absoluteOffset(dataStart);
-            out.add(new TensorLocation(t.name(), t.dtype(), t.shape(), file, off, t.length(),
-                    TensorLocation.alignmentOf(off), Map.of()));
+        int n = size();
+        // built one at a time on each get: a million tensors need no million locations at once
+        class Locations extends java.util.AbstractList<TensorLocation> implements java.util.RandomAccess {
+            @Override
+            public TensorLocation get(int i) {
+                java.util.Objects.checkIndex(i, n);
+                TensorInfo t = info(i);
+                long off = base + t.absoluteOffset(dataStart);
+                return new TensorLocation(t.name(), t.dtype(), t.shape(), file, off, t.length(),
+                        TensorLocation.alignmentOf(off), Map.of());
+            }
+
+            @Override
+            public int size() {
+                return n;
+            }
         }
-        return List.copyOf(out);
+        return new Locations();
     }
 
     /**

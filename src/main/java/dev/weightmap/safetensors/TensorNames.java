@@ -51,7 +51,12 @@ final class TensorNames {
 
     /** The entry named {@code name}, or -1. */
     int indexOf(String name) {
-        return index.find(name.hashCode(), e -> get(e).equals(name));
+        return index.find(name, e -> get(e).equals(name));
+    }
+
+    /** The name table (for tests: whether it switched to the keyed hash, the probes taken). */
+    NameIndex index() {
+        return index;
     }
 
     String[] toArray() {

@@ -38,7 +38,10 @@ public class CheckpointException extends dev.weightmap.WeightmapException {
         /** A strided tensor was given with {@code forceContiguous(false)}. */
         NON_CONTIGUOUS,
         /** The checkpoint holds no tensor of the name asked for. */
-        TENSOR_NOT_FOUND
+        TENSOR_NOT_FOUND,
+
+        /** A configured bound was exceeded (an index file larger than {@code LoadOptions.maxIndexBytes()}). */
+        LIMIT_EXCEEDED
     }
 
     /**

@@ -31,9 +31,6 @@ import java.util.Map;
  * }</pre>
  */
 public final class Checkpoints {
-    /** Largest index file read (hub's largest real indexes are a few MB). */
-    static final long MAX_INDEX_BYTES = 256L << 20;
-
     private Checkpoints() {
     }
 
@@ -83,9 +80,9 @@ public final class Checkpoints {
         if (!Files.isDirectory(fileOrDir)) {
             String name = fileOrDir.getFileName().toString();
             if (name.endsWith(".index.json") || Weights.SHARDED.equals(Weights.detect(fileOrDir))) {
-                return openIndex(fileOrDir, safe); // also an index under another name (a hub cache blob)
+                return openIndex(fileOrDir, options); // also an index under another name (a hub cache blob)
             }
-            return loadStateDictFromFile(fileOrDir, safe);
+            return loadStateDictFromFile(fileOrDir, options);
         }
         FilenamePattern pattern;
         if (options.filenamePattern() != null) {
@@ -104,7 +101,7 @@ public final class Checkpoints {
         }
         Path index = fileOrDir.resolve(pattern.index());
         if (Files.isRegularFile(index)) {
-            return openSharded(index, pattern.extension(), safe);
+            return openSharded(index, pattern.extension(), options);
         }
         List<Path> found = entriesEndingWith(fileOrDir, ".safetensors");
         if (found.size() != 1 && !safe) {
@@ -130,7 +127,7 @@ public final class Checkpoints {
                     + "' does not contain a valid checkpoint. Expected either a sharded checkpoint with an index"
                     + " file, or a single model file." + hint);
         }
-        return loadStateDictFromFile(found.get(0), safe).selectedFromFolder();
+        return loadStateDictFromFile(found.get(0), options).selectedFromFolder();
     }
 
     /** hub's {@code _is_safetensors}: the name ends in {@code .safetensors}, ignoring case. */
@@ -160,7 +157,7 @@ public final class Checkpoints {
      * ({@code model.safetensors.index.json}: {@code .safetensors}), any extension for an index of another name.
      * With {@code safe}, a shard that is not a safetensors file is refused ({@code PICKLE_REFUSED}).
      */
-    static Checkpoint openIndex(Path index, boolean safe) throws IOException {
+    static Checkpoint openIndex(Path index, LoadOptions options) throws IOException {
         String name = index.getFileName().toString();
         String ext = "";
         if (name.endsWith(".index.json")) {
@@ -168,7 +165,7 @@ public final class Checkpoints {
             int dot = single.lastIndexOf('.');
             ext = dot <= 0 ? "" : single.substring(dot);
         }
-        return openSharded(index, ext, safe);
+        return openSharded(index, ext, options);
     }
 
     /**
@@ -183,9 +180,8 @@ public final class Checkpoints {
      * @throws IOException         when the file cannot be read
      */
     public static Checkpoint loadStateDictFromFile(Path file) throws IOException {
-        return loadStateDictFromFile(file, true);
+        return loadStateDictFromFile(file, LoadOptions.defaults());
     }
-
     /**
      * Opens one checkpoint file (hub's {@code load_state_dict_from_file}). The format is detected by content as
      * {@link Weights#open(Path)} detects it, whatever the file's name: a safetensors file is opened zero-copy (its
@@ -210,6 +206,12 @@ public final class Checkpoints {
      * @throws IOException         when the file cannot be read
      */
     public static Checkpoint loadStateDictFromFile(Path file, boolean safe) throws IOException {
+        return loadStateDictFromFile(file, LoadOptions.defaults().withSafe(safe));
+    }
+
+    /** {@link #loadStateDictFromFile(Path, boolean)} with the {@code safe} switch and header limit of {@code options}. */
+    static Checkpoint loadStateDictFromFile(Path file, LoadOptions options) throws IOException {
+        boolean safe = options.safe();
         if (!Files.isRegularFile(file)) {
             throw new NoSuchFileException(file.toString(), null, "No checkpoint file found at '" + file
                     + "'. Please verify the path is correct and the file has been properly downloaded.");
@@ -229,7 +231,8 @@ public final class Checkpoints {
             Map<String, Tensor> tensors;
             Map<String, Object> metadata;
             if (Weights.SAFETENSORS.equals(format)) {
-                SafetensorsFile f = SafetensorsFile.open(file, OpenOptions.defaults().withArena(mapping.arena()));
+                SafetensorsFile f = SafetensorsFile.open(file, OpenOptions.defaults()
+                        .withMaxHeaderBytes(options.maxHeaderBytes()).withArena(mapping.arena()));
                 resources.add(f);
                 checkFormat(f, file);
                 tensors = new LinkedHashMap<>(f.tensors());
@@ -305,11 +308,13 @@ public final class Checkpoints {
      * {@code metadata} object; every shard name safe and with {@code expectedExtension}.
      */
     @SuppressWarnings("unchecked")
-    static Index readIndex(Path index, String expectedExtension) throws IOException {
+    static Index readIndex(Path index, String expectedExtension, long maxIndexBytes) throws IOException {
         long size = Files.size(index);
-        if (size > MAX_INDEX_BYTES) {
-            throw new CheckpointException(CheckpointException.Reason.INVALID_INDEX, "Invalid index file '" + index
-                    + "': " + size + " bytes is more than the " + MAX_INDEX_BYTES + "-byte limit for an index");
+        if (size > maxIndexBytes) {
+            throw new CheckpointException(CheckpointException.Reason.LIMIT_EXCEEDED, "Index file '" + index
+                    + "' is " + size + " bytes, more than the limit of " + maxIndexBytes + " bytes (as huggingface_hub,"
+                    + " 10 MiB by default; raise it with OpenOptions.withMaxIndexBytes or"
+                    + " LoadOptions.withMaxIndexBytes)");
         }
         byte[] bytes = Files.readAllBytes(index);
         Object root;
@@ -348,8 +353,10 @@ public final class Checkpoints {
         return new Index(index, metadata, weightMap);
     }
 
-    private static Checkpoint openSharded(Path indexPath, String expectedExtension, boolean safe) throws IOException {
-        Index index = readIndex(indexPath, expectedExtension);
+    private static Checkpoint openSharded(Path indexPath, String expectedExtension, LoadOptions options)
+            throws IOException {
+        Index index = readIndex(indexPath, expectedExtension, options.maxIndexBytes());
+        boolean safe = options.safe();
         Path dir = indexPath.toAbsolutePath().getParent();
         List<AutoCloseable> resources = new ArrayList<>();
         SharedMapping mapping = SharedMapping.owned(indexPath.toString());
@@ -370,7 +377,8 @@ public final class Checkpoints {
                     throw pickleRefused(p);
                 }
                 if (asSafetensors) {
-                    SafetensorsFile f = SafetensorsFile.open(p, OpenOptions.defaults().withArena(mapping.arena()));
+                    SafetensorsFile f = SafetensorsFile.open(p, OpenOptions.defaults()
+                            .withMaxHeaderBytes(options.maxHeaderBytes()).withArena(mapping.arena()));
                     resources.add(f);
                     checkFormat(f, p);
                     shardTensors.put(shard, f.tensors());

@@ -180,9 +180,28 @@ public final class Conversion {
      * @throws IOException        when writing fails
      */
     public static Result convert(Weights in, Path out, long maxShardSize) throws IOException {
+        return convert(in, out, maxShardSize, false);
+    }
+
+    /**
+     * {@link #convert(Weights, Path, long)}, optionally allowing amplification ({@link
+     * SaveOptions.Builder#allowAmplification(boolean)}).
+     *
+     * @param in                 the input
+     * @param out                the output file name; its folder is created when missing
+     * @param maxShardSize       the largest shard in bytes
+     * @param allowAmplification whether expanded views may be written out in full
+     * @return what was written
+     * @throws WeightmapException {@code AMPLIFICATION} when not allowed and the input's tensors would
+     *                            materialise far more bytes than they store; as {@link #convert(Weights, Path, long)}
+     * @throws IOException        when writing fails
+     */
+    public static Result convert(Weights in, Path out, long maxShardSize, boolean allowAmplification)
+            throws IOException {
         Path abs = out.toAbsolutePath();
         SaveOptions options = SaveOptions.builder().format(formatOf(abs)).filenamePattern(filenamePatternOf(abs))
-                .maxShardSize(maxShardSize).metadata(carriedMetadata(in)).forceContiguous(true).build();
+                .maxShardSize(maxShardSize).metadata(carriedMetadata(in)).forceContiguous(true)
+                .allowAmplification(allowAmplification).build();
         Path dir = abs.getParent();
         Files.createDirectories(dir);
         return save(in, dir, options);

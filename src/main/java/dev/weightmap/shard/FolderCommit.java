@@ -317,7 +317,7 @@ final class FolderCommit {
     /** The shard names an index file lists (empty when it cannot be read: then nothing old is worth keeping). */
     static Set<String> referencedFiles(Path index) {
         try {
-            return new LinkedHashSet<>(Checkpoints.readIndex(index, "").weightMap().values());
+            return new LinkedHashSet<>(Checkpoints.readIndex(index, "", dev.weightmap.OpenOptions.DEFAULT_MAX_INDEX_BYTES).weightMap().values());
         } catch (IOException | RuntimeException unreadable) {
             return Set.of();
         }

@@ -8,19 +8,68 @@ package dev.weightmap.shard;
 public final class LoadOptions {
     private final boolean safe;
     private final String filenamePattern;
+    private final long maxHeaderBytes;
+    private final long maxIndexBytes;
 
-    private LoadOptions(boolean safe, String filenamePattern) {
+    private LoadOptions(boolean safe, String filenamePattern, long maxHeaderBytes, long maxIndexBytes) {
         this.safe = safe;
         this.filenamePattern = filenamePattern;
+        this.maxHeaderBytes = maxHeaderBytes;
+        this.maxIndexBytes = maxIndexBytes;
     }
 
     /**
-     * {@code safe = true} (hub's default), no explicit pattern.
+     * {@code safe = true} (hub's default), no explicit pattern, {@link dev.weightmap.OpenOptions}' default limits.
      *
-     * @return the default options
+     * @return the defaults
      */
     public static LoadOptions defaults() {
-        return new LoadOptions(true, null);
+        return new LoadOptions(true, null, dev.weightmap.OpenOptions.DEFAULT_MAX_HEADER_BYTES,
+                dev.weightmap.OpenOptions.DEFAULT_MAX_INDEX_BYTES);
+    }
+
+    /**
+     * The largest safetensors header accepted in each shard, as {@link dev.weightmap.OpenOptions#maxHeaderBytes()}.
+     *
+     * @param bytes the limit, at least 1
+     * @return a copy with the limit set
+     */
+    public LoadOptions withMaxHeaderBytes(long bytes) {
+        if (bytes < 1) {
+            throw new IllegalArgumentException("maxHeaderBytes must be positive: " + bytes);
+        }
+        return new LoadOptions(safe, filenamePattern, bytes, maxIndexBytes);
+    }
+
+    /**
+     * The largest index JSON file accepted, as {@link dev.weightmap.OpenOptions#maxIndexBytes()}.
+     *
+     * @param bytes the limit, at least 1
+     * @return a copy with the limit set
+     */
+    public LoadOptions withMaxIndexBytes(long bytes) {
+        if (bytes < 1) {
+            throw new IllegalArgumentException("maxIndexBytes must be positive: " + bytes);
+        }
+        return new LoadOptions(safe, filenamePattern, maxHeaderBytes, bytes);
+    }
+
+    /**
+     * The shard header limit.
+     *
+     * @return bytes
+     */
+    public long maxHeaderBytes() {
+        return maxHeaderBytes;
+    }
+
+    /**
+     * The index file limit.
+     *
+     * @return bytes
+     */
+    public long maxIndexBytes() {
+        return maxIndexBytes;
     }
 
     /**
@@ -34,7 +83,7 @@ public final class LoadOptions {
      * @return a copy with the switch set
      */
     public LoadOptions withSafe(boolean safe) {
-        return new LoadOptions(safe, filenamePattern);
+        return new LoadOptions(safe, filenamePattern, maxHeaderBytes, maxIndexBytes);
     }
 
     /**
@@ -49,7 +98,7 @@ public final class LoadOptions {
         if (pattern != null) {
             FilenamePattern.of(pattern);
         }
-        return new LoadOptions(safe, pattern);
+        return new LoadOptions(safe, pattern, maxHeaderBytes, maxIndexBytes);
     }
 
     /**

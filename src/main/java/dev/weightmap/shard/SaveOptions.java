@@ -31,8 +31,10 @@ public final class SaveOptions {
     private final Format format;
     private final boolean mainProcess;
     private final Set<String> sharedTensorsToDiscard;
+    private final boolean allowAmplification;
 
     private SaveOptions(Builder b) {
+        this.allowAmplification = b.allowAmplification;
         this.format = b.format;
         this.filenamePattern = b.filenamePattern != null ? b.filenamePattern
                 : b.format == Format.TORCH ? FilenamePattern.PYTORCH : FilenamePattern.SAFETENSORS;
@@ -59,6 +61,16 @@ public final class SaveOptions {
      */
     public static SaveOptions defaults() {
         return builder().build();
+    }
+
+    /**
+     * Whether a safetensors save may write far more bytes than the tensors' storages hold (expanded views, see
+     * {@link dev.weightmap.tensor.Amplification}).
+     *
+     * @return the switch (default false)
+     */
+    public boolean allowAmplification() {
+        return allowAmplification;
     }
 
     /**
@@ -142,6 +154,7 @@ public final class SaveOptions {
         private Format format = Format.SAFETENSORS;
         private boolean mainProcess = true;
         private Set<String> discard = Set.of();
+        private boolean allowAmplification;
 
         private Builder() {
         }
@@ -237,6 +250,19 @@ public final class SaveOptions {
          */
         public Builder sharedTensorsToDiscard(java.util.Collection<String> names) {
             this.discard = new LinkedHashSet<>(names);
+            return this;
+        }
+
+        /**
+         * Whether a safetensors save may materialise far more bytes than the tensors' storages hold (an expanded
+         * view of one float as a 4 TiB tensor); by default such a save is refused with {@code AMPLIFICATION}
+         * before anything is written.
+         *
+         * @param allow the switch
+         * @return this builder
+         */
+        public Builder allowAmplification(boolean allow) {
+            this.allowAmplification = allow;
             return this;
         }
 

@@ -78,9 +78,10 @@ public final class ShardedFormat implements WeightsFormat {
     @Override
     public Weights open(Path path, OpenOptions options) throws IOException {
         LoadOptions lo = LoadOptions.defaults().withSafe(options.safe())
-                .withFilenamePattern(options.filenamePattern());
+                .withFilenamePattern(options.filenamePattern()).withMaxHeaderBytes(options.maxHeaderBytes())
+                .withMaxIndexBytes(options.maxIndexBytes());
         if (probeIsIndex(path)) {
-            return Checkpoints.openIndex(path, false); // a named index opens what it names, as a named file does
+            return Checkpoints.openIndex(path, lo.withSafe(false)); // a named index opens what it names, as a named file does
         }
         return Checkpoints.open(path, lo);
     }

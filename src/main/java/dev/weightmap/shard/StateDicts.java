@@ -191,6 +191,9 @@ public final class StateDicts {
      * @throws NoSuchFileException when the folder does not exist
      * @throws CheckpointException {@code SHARED_TENSORS}, {@code NON_CONTIGUOUS}
      * @throws dev.weightmap.WeightmapException {@code NOT_A_REGULAR_FILE} for a target that is not a file
+     * @throws dev.weightmap.WeightmapException {@code AMPLIFICATION} for safetensors when the tensors would
+     *                             materialise far more bytes than their storages hold and
+     *                             {@link SaveOptions#allowAmplification()} is false
      * @throws IOException         when writing fails (the message names the target)
      * @throws UnsupportedOperationException for the torch format when the torch writer is not available
      */
@@ -201,6 +204,10 @@ public final class StateDicts {
         }
         FilenamePattern pattern = FilenamePattern.of(options.filenamePattern());
         boolean safetensors = options.format() == SaveOptions.Format.SAFETENSORS;
+        if (safetensors && !options.allowAmplification()) {
+            dev.weightmap.tensor.Amplification.of(stateDict).check(directory.toString(), "saving as safetensors",
+                    "set SaveOptions.Builder.allowAmplification(true)");
+        }
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (Map.Entry<String, Tensor> e : stateDict.entrySet()) {
             if (e.getKey() == null || e.getValue() == null) {

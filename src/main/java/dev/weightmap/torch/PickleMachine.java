@@ -184,7 +184,7 @@ final class PickleMachine {
     private int sp;
     private int[] marks = new int[16];
     private int mp;
-    private final Map<Long, Object> memo = new HashMap<>();
+    private final Memo memo = new Memo();
     private long objects;
     private final List<TensorRef> tensors = new ArrayList<>();
     private final Map<String, StorageRef> storages = new LinkedHashMap<>();
@@ -569,6 +569,65 @@ final class PickleMachine {
             throw invalid("memo key " + idx + " is not defined");
         }
         push(memo.get(idx));
+    }
+
+    /**
+     * The memo: pickles number their memo entries 0, 1, 2 ..., so keys below twice the entry count live in an
+     * array (8 bytes an entry, where a map of boxed keys takes about 60); other keys, which only a hostile or odd
+     * pickle writes, in a map.
+     */
+    private static final class Memo {
+        private static final Object NONE = new Object(); // a stored null
+        private Object[] dense = new Object[64];
+        private Map<Long, Object> sparse;
+        private int size;
+
+        int size() {
+            return size;
+        }
+
+        boolean containsKey(long idx) {
+            if (idx < dense.length) {
+                return dense[(int) idx] != null;
+            }
+            return sparse != null && sparse.containsKey(idx);
+        }
+
+        Object get(long idx) {
+            Object v = idx < dense.length ? dense[(int) idx] : sparse.get(idx);
+            return v == NONE ? null : v;
+        }
+
+        void put(long idx, Object v) {
+            Object stored = v == null ? NONE : v;
+            if (idx >= dense.length && idx < 2L * size + 64 && idx < Integer.MAX_VALUE - 8) {
+                Object[] bigger = java.util.Arrays.copyOf(dense, (int) Math.min(Integer.MAX_VALUE - 8,
+                        Math.max(idx + 1, 2L * dense.length)));
+                if (sparse != null) { // move the sparse keys the array now covers
+                    for (var it = sparse.entrySet().iterator(); it.hasNext(); ) {
+                        var e = it.next();
+                        if (e.getKey() < bigger.length) {
+                            bigger[(int) (long) e.getKey()] = e.getValue();
+                            it.remove();
+                        }
+                    }
+                }
+                dense = bigger;
+            }
+            if (idx < dense.length) {
+                if (dense[(int) idx] == null) {
+                    size++;
+                }
+                dense[(int) idx] = stored;
+            } else {
+                if (sparse == null) {
+                    sparse = new HashMap<>();
+                }
+                if (sparse.put(idx, stored) == null) {
+                    size++;
+                }
+            }
+        }
     }
 
     @SuppressWarnings("unchecked")

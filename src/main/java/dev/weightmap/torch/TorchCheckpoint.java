@@ -979,22 +979,45 @@ public final class TorchCheckpoint implements Weights {
      */
     @Override
     public List<TensorLocation> locations() {
-        List<TensorLocation> out = new ArrayList<>();
-        for (TensorEntry t : entries().values()) {
-            Tensor x = t.tensor();
-            Map<String, Object> extras = new LinkedHashMap<>();
-            extras.put("torch_dtype", t.torchDtype());
-            extras.put("stride", x.strides());
-            extras.put("storage_offset", x.storageOffset());
-            extras.put("storage", t.storageKey());
-            extras.put("contiguous", x.isContiguous());
-            if (t.parameter()) {
-                extras.put("parameter", true);
-            }
-            out.add(new TensorLocation(t.name(), x.dtype(), x.shape(), path, t.fileOffset(), x.byteLength(),
-                    TensorLocation.alignmentOf(t.fileOffset()), extras));
+        List<TensorEntry> es = List.copyOf(entries().values());
+        return new LazyList<>(es.size(), i -> location(es.get(i))); // one location at a time: 200,000 tensors fit
+    }
+
+    private TensorLocation location(TensorEntry t) {
+        Tensor x = t.tensor();
+        Map<String, Object> extras = new LinkedHashMap<>();
+        extras.put("torch_dtype", t.torchDtype());
+        extras.put("stride", x.strides());
+        extras.put("storage_offset", x.storageOffset());
+        extras.put("storage", t.storageKey());
+        extras.put("contiguous", x.isContiguous());
+        if (t.parameter()) {
+            extras.put("parameter", true);
         }
-        return List.copyOf(out);
+        return new TensorLocation(t.name(), x.dtype(), x.shape(), path, t.fileOffset(), x.byteLength(),
+                TensorLocation.alignmentOf(t.fileOffset()), extras);
+    }
+
+    /** An immutable random-access list whose elements are built on each {@code get}. */
+    private static final class LazyList<T> extends java.util.AbstractList<T> implements java.util.RandomAccess {
+        private final int size;
+        private final java.util.function.IntFunction<T> element;
+
+        LazyList(int size, java.util.function.IntFunction<T> element) {
+            this.size = size;
+            this.element = element;
+        }
+
+        @Override
+        public T get(int index) {
+            java.util.Objects.checkIndex(index, size);
+            return element.apply(index);
+        }
+
+        @Override
+        public int size() {
+            return size;
+        }
     }
 
     /**

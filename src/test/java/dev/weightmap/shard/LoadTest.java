@@ -315,10 +315,39 @@ class LoadTest {
     @Test
     void oversizedIndexIsRefusedWithoutReadingIt() throws IOException {
         try (var raf = new java.io.RandomAccessFile(tmp.resolve("model.safetensors.index.json").toFile(), "rw")) {
-            raf.setLength(Checkpoints.MAX_INDEX_BYTES + 1); // sparse
+            raf.setLength(dev.weightmap.OpenOptions.DEFAULT_MAX_INDEX_BYTES + 1); // sparse
         }
         assertThatThrownBy(() -> Checkpoints.open(tmp)).isInstanceOf(CheckpointException.class)
-                .hasMessageContaining("is more than the 268435456-byte limit for an index");
+                .hasMessageContaining("is 10485761 bytes, more than the limit of 10485760 bytes")
+                .hasMessageContaining("withMaxIndexBytes")
+                .extracting(e -> ((CheckpointException) e).reason())
+                .isEqualTo(CheckpointException.Reason.LIMIT_EXCEEDED);
+        assertThatThrownBy(() -> dev.weightmap.Weights.open(tmp.resolve("model.safetensors.index.json")))
+                .isInstanceOfSatisfying(dev.weightmap.WeightmapException.class,
+                        e -> assertThat(e.code()).isEqualTo("LIMIT_EXCEEDED"));
+    }
+
+    @Test
+    void theIndexLimitIsAnOptionThatCanBeRaised() throws IOException {
+        Map<String, Tensor> sd = new LinkedHashMap<>();
+        sd.put("a", Tensor.of(MemorySegment.ofArray(new byte[] {1, 2}), DType.U8, 2));
+        Safetensors.save(sd, Map.of("format", "pt"), tmp.resolve("model-00001-of-00001.safetensors"));
+        String index = "{\"metadata\": {\"total_size\": 2, \"pad\": \"" + "x".repeat(11 << 20) + "\"},"
+                + " \"weight_map\": {\"a\": \"model-00001-of-00001.safetensors\"}}";
+        Path ix = tmp.resolve("model.safetensors.index.json");
+        Files.writeString(ix, index);
+        assertThatThrownBy(() -> dev.weightmap.Weights.open(tmp)).isInstanceOfSatisfying(
+                dev.weightmap.WeightmapException.class, e -> assertThat(e.code()).isEqualTo("LIMIT_EXCEEDED"));
+        dev.weightmap.OpenOptions raised = dev.weightmap.OpenOptions.defaults().withMaxIndexBytes(12 << 20);
+        try (dev.weightmap.Weights w = dev.weightmap.Weights.open(tmp, raised)) {
+            assertThat(w.tensorNames()).containsExactly("a");
+        }
+        try (dev.weightmap.Weights w = dev.weightmap.Weights.open(ix, raised)) {
+            assertThat(w.tensorNames()).containsExactly("a");
+        }
+        try (Checkpoint c = Checkpoints.open(tmp, LoadOptions.defaults().withMaxIndexBytes(12 << 20))) {
+            assertThat(c.tensors()).containsOnlyKeys("a");
+        }
     }
 
     @Test

@@ -16,6 +16,7 @@ import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The symbolic evaluation of allowlisted callables and the plain data opcodes. */
 class PickleMachineTest {
@@ -108,5 +109,18 @@ class PickleMachineTest {
         byte[] pkl = new P().op(0x80, 4).op(0x95, 14, 0, 0, 0, 0, 0, 0, 0).op('}', 0x94).shortStr("k").op(0x94)
                 .op(0x8c, 1, 'v').op('s').op('h', 0).op('0').stop();
         assertThat(run(pkl)).isEqualTo(Map.of("k", "v"));
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void memoKeysDenseSparseAndNone() {
+        // None under key 0, "a" under 2^32 - 1 (sparse), "b" under 5, then a list of GETs of all three
+        byte[] pkl = P.proto2().op('N', 'q', 0, '0').shortStr("a").op('r', 0xff, 0xff, 0xff, 0xff, '0')
+                .shortStr("b").op('q', 5, '0').op(']', '(').op('h', 0).op('j', 0xff, 0xff, 0xff, 0xff).op('h', 5)
+                .op('e').stop();
+        assertThat((List<Object>) run(pkl)).containsExactly(null, "a", "b");
+        byte[] undefined = P.proto2().op('N', 'q', 0, '0', 'h', 1).stop();
+        assertThatThrownBy(() -> run(undefined)).isInstanceOf(TorchCheckpointException.class)
+                .hasMessageContaining("memo key 1 is not defined");
     }
 }
