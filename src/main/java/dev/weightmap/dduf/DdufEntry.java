@@ -97,7 +97,7 @@ public final class DdufEntry {
 
     /** Recomputes the CRC-32 of the data (unsigned). */
     public long computeCrc32() {
-        return dev.weightmap.internal.zip.ZipCrc.crc32(segment());
+        return Integer.toUnsignedLong(dev.weightmap.checksum.Crc.crc32(segment()));
     }
 
     private String where() {
