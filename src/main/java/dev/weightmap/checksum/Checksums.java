@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.checksum;
 
+import dev.weightmap.internal.exec.Parallel;
 import dev.weightmap.internal.io.FileStreamer;
 import dev.weightmap.tensor.Tensor;
 import java.io.IOException;

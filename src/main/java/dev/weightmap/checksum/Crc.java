@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.checksum;
 
+import dev.weightmap.internal.exec.Parallel;
 import dev.weightmap.internal.io.FileStreamer;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.zip.CRC32;
 import java.util.zip.CRC32C;
 import java.util.zip.Checksum;
@@ -28,6 +31,8 @@ public final class Crc {
     static final long NATIVE_SLICE = 4L << 20;
     /** Smallest chunk worth a thread of its own. */
     static final long MIN_PARALLEL_CHUNK = 8L << 20;
+    /** Largest chunk of one task: a few large segments still spread over every thread. */
+    static final long MAX_PARALLEL_CHUNK = 64L << 20;
 
     /** x^(2^k) mod P for k = 0..66, per polynomial (66 = enough for any byte count times 8). */
     private static final int[] X2N_CRC32 = powers(POLY_CRC32);
@@ -143,28 +148,57 @@ public final class Crc {
     }
 
     private static int parallel(MemorySegment s, int threads, boolean castagnoli) {
-        long len = s.byteSize();
-        int chunks = (int) Math.max(1, Math.min(Math.max(1, threads), len / MIN_PARALLEL_CHUNK));
-        if (chunks == 1 || !Parallel.shareable(s)) {
-            return castagnoli ? crc32c(s) : crc32(s);
+        return parallel(List.of(s), threads, castagnoli)[0];
+    }
+
+    /**
+     * CRC32 of every segment, using up to {@code threads} threads: the segments are cut into chunks of 8 to 64
+     * MiB, hashed in parallel and joined in order, so one huge segment uses every thread as well as many small
+     * ones do. Segments of confined arenas are hashed on the calling thread.
+     *
+     * @param segments the segments
+     * @param threads the most threads to use
+     * @return the CRC32 of each segment, in order; equal to {@link #crc32(MemorySegment)} of each
+     */
+    public static int[] crc32(List<MemorySegment> segments, int threads) {
+        return parallel(segments, threads, false);
+    }
+
+    private static int[] parallel(List<MemorySegment> segments, int threads, boolean castagnoli) {
+        record Chunk(int seg, long off, long len) {
         }
-        long per = (len + chunks - 1) / chunks;
-        int[] crcs = new int[chunks];
-        long[] lens = new long[chunks];
-        Parallel.forEach(chunks, chunks, i -> {
-            long from = i * per;
-            long n = Math.min(per, len - from);
-            lens[i] = Math.max(0, n);
-            if (n > 0) {
-                MemorySegment part = s.asSlice(from, n);
-                crcs[i] = castagnoli ? crc32c(part) : crc32(part);
+        int t = Math.max(1, threads);
+        long total = 0;
+        for (MemorySegment s : segments) {
+            total += s.byteSize();
+        }
+        long per = Math.min(MAX_PARALLEL_CHUNK, Math.max(MIN_PARALLEL_CHUNK, (total + t - 1) / t));
+        List<Chunk> chunks = new ArrayList<>();
+        for (int i = 0; i < segments.size(); i++) {
+            long len = segments.get(i).byteSize();
+            int n = (int) Math.max(1, (len + per - 1) / per); // equal parts of at most `per` bytes
+            long part = (len + n - 1) / n;
+            for (int k = 0; k < n; k++) {
+                chunks.add(new Chunk(i, k * part, Math.max(0, Math.min(part, len - k * part))));
             }
-        });
-        int crc = crcs[0];
-        for (int i = 1; i < chunks; i++) {
-            crc = castagnoli ? combineCrc32c(crc, crcs[i], lens[i]) : combineCrc32(crc, crcs[i], lens[i]);
         }
-        return crc;
+        int[] crcs = new int[chunks.size()];
+        boolean shareable = segments.stream().allMatch(Parallel::shareable);
+        Parallel.forEach(chunks.size(), t > 1 && shareable ? t : 1, k -> {
+            Chunk c = chunks.get(k);
+            MemorySegment part = segments.get(c.seg()).asSlice(c.off(), c.len());
+            crcs[k] = castagnoli ? crc32c(part) : crc32(part);
+        });
+        int[] out = new int[segments.size()];
+        boolean[] started = new boolean[segments.size()];
+        for (int k = 0; k < chunks.size(); k++) {
+            Chunk c = chunks.get(k);
+            int i = c.seg();
+            out[i] = !started[i] ? crcs[k]
+                    : castagnoli ? combineCrc32c(out[i], crcs[k], c.len()) : combineCrc32(out[i], crcs[k], c.len());
+            started[i] = true;
+        }
+        return out;
     }
 
     /*

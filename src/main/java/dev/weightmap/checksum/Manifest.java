@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.checksum;
 
+import dev.weightmap.internal.exec.Parallel;
 import dev.weightmap.WeightmapException;
 import dev.weightmap.Weights;
 import dev.weightmap.internal.io.AtomicFile;

@@ -2,6 +2,7 @@
 package dev.weightmap.checksum;
 
 import dev.weightmap.internal.io.FileStreamer;
+import dev.weightmap.internal.simd.Xxh3Kernel;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 
@@ -59,14 +60,14 @@ final class Xxh3Hasher implements Hasher {
             int fill = BUFFER - buffered;
             MemorySegment.copy(in, 0, bufSeg, buffered, fill);
             off = fill;
-            stripesInBlock = consume(Xxh3Kernels.SCALAR, acc, stripesInBlock, bufSeg, 0, BUFFER / STRIPE, secret);
+            stripesInBlock = consume(Xxh3.SCALAR, acc, stripesInBlock, bufSeg, 0, BUFFER / STRIPE, secret);
             System.arraycopy(buf, BUFFER - STRIPE, prev, 0, STRIPE);
             buffered = 0;
         }
         long rem = len - off; // >= 1
         if (rem > BUFFER) {
             long stripes = (rem - 1) / STRIPE;
-            stripesInBlock = consume(Xxh3Kernels.forSegment(in), acc, stripesInBlock, in, off, stripes, secret);
+            stripesInBlock = consume(Xxh3.kernelFor(in), acc, stripesInBlock, in, off, stripes, secret);
             off += stripes * STRIPE;
             MemorySegment.copy(in, off - STRIPE, MemorySegment.ofArray(prev), 0, STRIPE);
             rem = len - off;
@@ -99,7 +100,7 @@ final class Xxh3Hasher implements Hasher {
 
     private long[] longAcc() {
         long[] a = acc.clone();
-        Xxh3Kernel k = Xxh3Kernels.SCALAR; // heap buffer: keep heap data out of the vector loop
+        Xxh3Kernel k = Xxh3.SCALAR; // heap buffer: keep heap data out of the vector loop
         int n = (buffered - 1) / STRIPE;
         consume(k, a, stripesInBlock, bufSeg, 0, n, secret);
         MemorySegment last;

@@ -62,7 +62,7 @@ final class DemoCommand implements Command {
             long openNanos = System.nanoTime() - t0;
             cli.out().printf("opened zero-copy in %.1f µs (mapped, header parsed and validated; a cold JVM, see"
                     + " benchmarks/README.md for steady-state numbers); SIMD code paths: %s%n%n", openNanos / 1000.0,
-                    dev.weightmap.internal.simd.Simd.describe());
+                    dev.weightmap.internal.simd.VectorizationProvider.get().describe());
             try (dev.weightmap.Weights table = Input.open(file)) {
                 Describe.printTable(table, file, cli.out());
             }

@@ -132,7 +132,7 @@ public final class DdufEntry {
      * @return the CRC-32 of the entry's bytes as they are now
      */
     public long computeCrc32() {
-        return dev.weightmap.internal.zip.ZipCrc.crc32(segment());
+        return Integer.toUnsignedLong(dev.weightmap.checksum.Crc.crc32(segment()));
     }
 
     private String where() {

@@ -6,11 +6,11 @@ import dev.weightmap.TensorLocation;
 import dev.weightmap.VerifyReport;
 import dev.weightmap.WeightmapException;
 import dev.weightmap.Weights;
+import dev.weightmap.checksum.Crc;
 import dev.weightmap.internal.io.SharedMapping;
 import dev.weightmap.internal.json.JsonException;
 import dev.weightmap.internal.json.JsonReader;
 import dev.weightmap.internal.zip.ZipArchive;
-import dev.weightmap.internal.zip.ZipCrc;
 import dev.weightmap.internal.zip.ZipEntry;
 import dev.weightmap.internal.zip.ZipFormatException;
 import dev.weightmap.safetensors.SafetensorsException;
@@ -235,7 +235,7 @@ public final class DdufFile implements Weights {
 
     /**
      * Full validation beyond what opening checks: recomputes every entry's CRC-32 (in parallel, large entries split
-     * into 64 MiB pieces whose CRCs are combined) and parses
+     * into pieces of at most 64 MiB whose CRCs are combined) and parses
      * the header of every {@code .safetensors} entry.
      *
      * @return the report: {@code bytes} the entry data bytes checked, {@code checksums} the number of entries
@@ -253,14 +253,15 @@ public final class DdufFile implements Weights {
     private VerifyReport verifyEntries() {
         mapping.ensureOpen();
         List<DdufEntry> list = new ArrayList<>(entries.values());
-        long[] computed = ZipCrc.crc32Parallel(list.stream().map(DdufEntry::segment).toList());
+        int[] computed = Crc.crc32(list.stream().map(DdufEntry::segment).toList(),
+                Runtime.getRuntime().availableProcessors());
         long total = 0;
         for (int i = 0; i < list.size(); i++) {
             DdufEntry e = list.get(i);
             total += e.length();
-            if (computed[i] != e.crc32()) {
+            if (Integer.toUnsignedLong(computed[i]) != e.crc32()) {
                 throw new DdufCorruptedFileException(displayName + ": entry '" + e.name() + "': CRC-32 mismatch: stored "
-                        + hex8(e.crc32()) + ", computed " + hex8(computed[i]));
+                        + hex8(e.crc32()) + ", computed " + hex8(Integer.toUnsignedLong(computed[i])));
             }
         }
         for (DdufEntry e : list) {

@@ -3,6 +3,8 @@ package dev.weightmap.checksum;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.weightmap.internal.simd.VectorizationProvider;
+import dev.weightmap.internal.simd.Xxh3Kernel;
 import dev.weightmap.testing.Seeded;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -49,8 +51,8 @@ class ChecksumProperties {
     private static void vectorEqualsScalar(byte[] data, int shift, long seed) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = nativeCopy(arena, data, shift);
-            Xxh3Kernel best = Xxh3Kernels.best();
-            Xxh3Kernel scalar = Xxh3Kernels.SCALAR;
+            Xxh3Kernel best = VectorizationProvider.get().xxh3();
+            Xxh3Kernel scalar = Xxh3.SCALAR;
             assertThat(Xxh3.hash64(best, s, 0)).isEqualTo(Xxh3.hash64(scalar, s, 0));
             assertThat(Xxh3.hash64(best, s, seed)).isEqualTo(Xxh3.hash64(scalar, s, seed));
             assertThat(Xxh3.hash128(best, s, seed)).containsExactly(Xxh3.hash128(scalar, s, seed));
@@ -81,9 +83,9 @@ class ChecksumProperties {
     private static void vectorEqualsScalarOnLargeInputs(int len, int shift, long seed) {
         byte[] data = TestData.bytes(len + shift);
         MemorySegment s = MemorySegment.ofArray(data).asSlice(shift);
-        assertThat(Xxh3.hash64(Xxh3Kernels.best(), s, seed)).isEqualTo(Xxh3.hash64(Xxh3Kernels.SCALAR, s, seed));
-        assertThat(Xxh3.hash128(Xxh3Kernels.best(), s, seed))
-                .containsExactly(Xxh3.hash128(Xxh3Kernels.SCALAR, s, seed));
+        assertThat(Xxh3.hash64(VectorizationProvider.get().xxh3(), s, seed)).isEqualTo(Xxh3.hash64(Xxh3.SCALAR, s, seed));
+        assertThat(Xxh3.hash128(VectorizationProvider.get().xxh3(), s, seed))
+                .containsExactly(Xxh3.hash128(Xxh3.SCALAR, s, seed));
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -204,8 +206,8 @@ class ChecksumProperties {
                 h.update(s.asSlice(off));
                 MemorySegment heap = MemorySegment.ofArray(data);
                 String expected = a == ChecksumAlgorithm.XXH3_64
-                        ? Xxh3.hex64(Xxh3.hash64(Xxh3Kernels.SCALAR, heap, seed))
-                        : Xxh3.hex128(Xxh3.hash128(Xxh3Kernels.SCALAR, heap, seed));
+                        ? Xxh3.hex64(Xxh3.hash64(Xxh3.SCALAR, heap, seed))
+                        : Xxh3.hex128(Xxh3.hash128(Xxh3.SCALAR, heap, seed));
                 assertThat(h.hex()).as("%s len %d cuts %s", a, len, cuts).isEqualTo(expected);
             }
         }

@@ -218,7 +218,7 @@ class ChecksumsTest {
         if (!"false".equals(System.getProperty("weightmap.vectorization"))) {
             assertThat(Xxh3.implementation()).startsWith("vector");
         }
-        assertThat(Xxh3Kernels.forSegment(MemorySegment.ofArray(new long[4]))).isSameAs(Xxh3Kernels.SCALAR);
+        assertThat(Xxh3.kernelFor(MemorySegment.ofArray(new long[4]))).isSameAs(Xxh3.SCALAR);
     }
 
     @Test

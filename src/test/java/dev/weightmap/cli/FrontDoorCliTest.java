@@ -29,7 +29,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * tensor schema in {@code inspect --json}, {@code verify --json}, paths printed as given, and today's output kept
  * field for field.
  *
- * <p>{@code today-outputs.json} holds the CLI's output before issue 10 (commit a77cc53, run from the fixtures
+ * <p>{@code today-outputs.json} holds the CLI's output before the front door (commit a77cc53, run from the fixtures
  * folder with relative paths): {@code inspect --json}, {@code verify} and {@code hash --per-tensor --json} of every
  * input listed. The contract only grows, so every field printed then must still be printed with the same value.
  */

@@ -67,7 +67,7 @@ class ModulePathTest {
 
     private static void assertScalar(Run r) {
         assertThat(r.classes()).doesNotContain("jdk.incubator.vector.").doesNotContain("VectorConversions")
-                .doesNotContain("Xxh3VectorKernel").doesNotContain("VectorInfo");
+                .doesNotContain("Xxh3VectorKernel").doesNotContain("simd.VectorProvider");
     }
 
     @Test
@@ -84,7 +84,7 @@ class ModulePathTest {
         Run hashed = cli(javaHome, List.of(), hash);
         assertScalar(hashed);
         assertThat(hashed.out()).isEqualTo(withModule.out());
-        Run demo = cli(javaHome, List.of(), "demo"); // BF16/F16 -> F32 conversions, Simd.describe()
+        Run demo = cli(javaHome, List.of(), "demo"); // BF16/F16 -> F32 conversions, VectorizationProvider.describe()
         assertScalar(demo);
         assertThat(demo.out()).contains("SIMD code paths: scalar").contains("(BF16)[0, 0:4] = ");
     }

@@ -63,7 +63,7 @@ class DdufCliTest {
         for (int i = 0; i < tensors.size(); i++) {
             Map<String, Object> t = (Map<String, Object>) tensors.get(i);
             Map<String, Object> x = (Map<String, Object>) expTensors.get(i);
-            // the one tensor schema: the common fields first, then the DDUF extra (alignment added in issue 10)
+            // the one tensor schema: the common fields first, then the DDUF extra (then alignment)
             assertThat(t.keySet()).containsExactly("name", "dtype", "shape", "offset", "length", "alignment", "entry");
             long off = ((Number) t.get("offset")).longValue();
             assertThat(t.get("alignment")).isEqualTo(off == 0 ? 4096L : Math.min(4096L, Long.lowestOneBit(off)));

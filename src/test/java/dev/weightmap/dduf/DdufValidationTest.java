@@ -85,7 +85,7 @@ class DdufValidationTest {
                 .cause().isExactlyInstanceOf(DdufInvalidEntryNameException.class);
     }
 
-    /** Issue 11: Python's zipfile cuts a name at NUL, so "notes\0.txt" would be another entry for hub. */
+    /** Python's zipfile cuts a name at NUL, so "notes\0.txt" would be another entry for hub. */
     @ParameterizedTest
     @ValueSource(strings = {"notes\0.txt", "vae/a\0b.json", "\0.txt"})
     void namesWithNulAreRefusedEvenAsExtraEntries(String name) {

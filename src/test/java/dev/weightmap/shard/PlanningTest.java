@@ -80,7 +80,7 @@ class PlanningTest {
     @Test
     void parseSizeToInt() {
         assertThat(ShardSize.parse("1KB")).isEqualTo(1000);
-        assertThat(ShardSize.parse("9000")).isEqualTo(9000); // issue 11: was "Unit '00' not supported"
+        assertThat(ShardSize.parse("9000")).isEqualTo(9000); // not "Unit '00' not supported"
         assertThat(ShardSize.parse(" 1_000 ")).isEqualTo(1000);
         assertThat(ShardSize.parse("0")).isZero();
         assertThatThrownBy(() -> ShardSize.parse("99999999999999999999"))
@@ -112,7 +112,7 @@ class PlanningTest {
         assertThatThrownBy(() -> ShardSize.parse("inf KB")).hasMessageContaining("cannot convert float infinity");
         assertThatThrownBy(() -> ShardSize.parse("nanGB")).hasMessageContaining("cannot convert float NaN to integer");
         assertThatThrownBy(() -> ShardSize.parse("1e30TB")).hasMessageContaining("does not fit a 64-bit integer");
-        assertThat(ShardSize.parse("5")).isEqualTo(5); // issue 11: a bare number is bytes (hub's int form)
+        assertThat(ShardSize.parse("5")).isEqualTo(5); // a bare number is bytes (hub's int form)
         assertThatThrownBy(() -> ShardSize.parse("-5")).hasMessageStartingWith(
                 "Unit '-5' not supported. Supported units are TB, GB, MB, KB. Got '-5'.");
         assertThatThrownBy(() -> ShardSize.parse("5g")).hasMessageStartingWith("Unit '5G' not supported");

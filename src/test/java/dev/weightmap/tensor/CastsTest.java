@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.tensor;
 
+import dev.weightmap.internal.simd.VectorizationProvider;
+import dev.weightmap.internal.simd.ConversionKernel;
 import dev.weightmap.internal.json.JsonReader;
 import org.junit.jupiter.api.Test;
 
@@ -24,6 +26,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * random bits), and the Vector API kernels against their scalar twins bit for bit.
  */
 class CastsTest {
+    private static final ConversionKernel SCALAR = VectorizationProvider.scalar().conversions();
+
     private static final HexFormat HEX = HexFormat.of();
 
     @SuppressWarnings("unchecked")
@@ -135,7 +139,7 @@ class CastsTest {
     /** Vector kernels and scalar loops agree on every length, offset, random and special input. */
     @Test
     void vectorAndScalarAgreeBitForBit() {
-        Conversions vector = Conversions.IMPL;
+        ConversionKernel vector = Conversions.IMPL;
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
             assertThat(vector.getClass().getSimpleName()).isEqualTo("VectorConversions");
         }
@@ -166,10 +170,10 @@ class CastsTest {
                     MemorySegment b = arena.allocate(2L * n);
                     if (kind == 0) {
                         vector.toBf16(src, a, n);
-                        Conversions.scalarToBf16(src, b, 0, n);
+                        SCALAR.toBf16(src, b, n);
                     } else {
                         vector.toF16(src, a, n);
-                        Conversions.scalarToF16(src, b, 0, n);
+                        SCALAR.toF16(src, b, n);
                     }
                     assertThat(a.mismatch(b)).as("narrow kind " + kind + " n=" + n).isEqualTo(-1);
                 }
@@ -183,10 +187,10 @@ class CastsTest {
                     MemorySegment b = arena.allocate(4L * n);
                     if (kind == 0) {
                         vector.f16(halves, a, n);
-                        Conversions.scalarF16(halves, b, 0, n);
+                        SCALAR.f16(halves, b, n);
                     } else {
                         vector.bf16(halves, a, n);
-                        Conversions.scalarBf16(halves, b, 0, n);
+                        SCALAR.bf16(halves, b, n);
                     }
                     assertThat(a.mismatch(b)).as("widen kind " + kind + " n=" + n).isEqualTo(-1);
                 }
@@ -199,7 +203,7 @@ class CastsTest {
             short[] ha = new short[100];
             short[] hb = new short[100];
             vector.toF16(MemorySegment.ofArray(fs), MemorySegment.ofArray(ha), 100);
-            Conversions.scalarToF16(MemorySegment.ofArray(fs), MemorySegment.ofArray(hb), 0, 100);
+            SCALAR.toF16(MemorySegment.ofArray(fs), MemorySegment.ofArray(hb), 100);
             assertThat(ha).isEqualTo(hb);
         }
     }

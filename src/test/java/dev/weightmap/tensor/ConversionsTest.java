@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.tensor;
 
+import dev.weightmap.internal.simd.VectorizationProvider;
+import dev.weightmap.internal.simd.ConversionKernel;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
@@ -12,6 +14,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** The bulk BF16/F16 conversions (Vector API when present) agree with the scalar definition bit for bit. */
 class ConversionsTest {
+    private static final ConversionKernel SCALAR = VectorizationProvider.scalar().conversions();
+
 
     @Test
     void bf16AndF16AllPatternsEveryLengthAndOffset() {
@@ -40,7 +44,7 @@ class ConversionsTest {
                 MemorySegment viaImpl = arena.allocate(4L * n + 4, 4);
                 MemorySegment viaScalar = arena.allocate(4L * n + 4, 4);
                 Conversions.IMPL.bf16(s, viaImpl, n);
-                Conversions.scalarBf16(s, viaScalar, 0, n);
+                SCALAR.bf16(s, viaScalar, n);
                 assertThat(viaImpl.asSlice(0, 4L * n).mismatch(viaScalar.asSlice(0, 4L * n))).as("n=" + n).isEqualTo(-1);
                 MemorySegment dst = arena.allocate(4L * n + 1).asSlice(1); // misaligned destination
                 Tensor.of(s, DType.BF16, n).copyAsF32(dst);

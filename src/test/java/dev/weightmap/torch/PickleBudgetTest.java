@@ -19,7 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * Issue 11 item 5: pickles that promise unbounded work through the memo (shared tuples as keys, shared dicts as
+ * Pickles that promise unbounded work through the memo (shared tuples as keys, shared dicts as
  * tensor paths) and keys built to collide end quickly, in a LIMIT_EXCEEDED or a correct result.
  */
 class PickleBudgetTest {

@@ -294,7 +294,7 @@ class TorchHostileInputTest {
         }
     }
 
-    /** Issue 11: torch accepts an empty tensor at storage offset 2^63 - 1; it reads (and hashes) as empty. */
+    /** Torch accepts an empty tensor at storage offset 2^63 - 1; it reads (and hashes) as empty. */
     @Test
     void emptyViewAtTheLargestOffsetIsEmpty() throws IOException {
         byte[] pkl = Crafted.oneTensor("0", 6, Long.MAX_VALUE, new long[] {0}, new long[] {1});
@@ -311,7 +311,7 @@ class TorchHostileInputTest {
     }
 
     /**
-     * Issue 11: a stride-0 view of 2^62 floats over one element fits its storage (torch accepts it) but its
+     * A stride-0 view of 2^62 floats over one element fits its storage (torch accepts it) but its
      * logical bytes overflow a long: refused at open instead of "long overflow" in inspect or hash.
      */
     @Test

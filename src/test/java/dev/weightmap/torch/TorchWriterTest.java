@@ -221,7 +221,7 @@ class TorchWriterTest {
         assertThat(d.toFile().list()).isEmpty();
     }
 
-    /** Issue 11: an empty U8 view and a BOOL tensor over one storage; empty tensors never alias. */
+    /** An empty U8 view and a BOOL tensor over one storage; empty tensors never alias. */
     @Test
     void emptyTensorsNeverAliasOtherDtypes(@TempDir Path d) throws IOException {
         MemorySegment seg = MemorySegment.ofArray(new byte[] {1, 0, 1, 1});

@@ -91,8 +91,8 @@ public class ChecksumBenchmark {
             mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), mapArena);
         }
         tensors = st.tensors();
-        // no warm-up hash here: each fork should see one segment kind only (see docs/notes/checksum.md on JIT
-        // profile pollution between native and mapped segments)
+        // no warm-up hash here: each fork should see one segment kind only (see "Known limitations" in
+        // docs/ARCHITECTURE.md on JIT profile pollution between native and mapped segments)
     }
 
     @TearDown(Level.Trial)

@@ -29,7 +29,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * Open + validate (ZIP structure, names, model_index.json, folder rules) + close of a 20-entry and a 2,000-entry
  * DDUF archive; {@code parse} isolates the validation from the mmap/munmap system calls. Target: 20 entries in at
- * most 30 us (hub's {@code read_dduf_file} on the same layout: see docs/notes/dduf.md).
+ * most 30 us (hub's {@code read_dduf_file} on the same layout: see benchmarks/README.md).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)

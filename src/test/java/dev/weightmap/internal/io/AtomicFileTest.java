@@ -18,7 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-/** Issue 11 items 3, 4 and the messages of item 10, at the single-file writer every format uses. */
+/** The single-file writer every format uses: crash-consistent replacement, cleanup, and its messages. */
 class AtomicFileTest {
     @TempDir
     Path dir;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-package dev.weightmap.checksum;
+package dev.weightmap.internal.simd;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
@@ -10,8 +10,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * XXH3 stripe loop on {@code jdk.incubator.vector}: with a 512-bit preferred species the eight accumulators
- * are one {@link LongVector}, with 256 bits two. Loaded only reflectively by {@link Xxh3Kernels} after the
- * module was found; construction fails for other widths, and the caller then keeps the scalar kernel.
+ * are one {@link LongVector}, with 256 bits two. Created only by {@link VectorProvider}, itself
+ * loaded only when the module was found; construction fails for other widths, and the provider then keeps the
+ * scalar kernel.
  */
 final class Xxh3VectorKernel extends Xxh3Kernel {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -21,8 +22,8 @@ final class Xxh3VectorKernel extends Xxh3Kernel {
     private static final VectorShuffle<Long> SWAP256 = VectorShuffle.fromValues(S256, 1, 0, 3, 2);
     private static final boolean WIDE = LongVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
 
-    /** Public for the reflective lookup; throws when the preferred species is narrower than 256 bits. */
-    public Xxh3VectorKernel() {
+    /** Throws when the preferred species is narrower than 256 bits. */
+    Xxh3VectorKernel() {
         if (LongVector.SPECIES_PREFERRED.vectorBitSize() < 256) {
             throw new UnsupportedOperationException("preferred vector species has only "
                     + LongVector.SPECIES_PREFERRED.vectorBitSize() + " bits");
@@ -30,12 +31,12 @@ final class Xxh3VectorKernel extends Xxh3Kernel {
     }
 
     @Override
-    String name() {
+    public String name() {
         return WIDE ? "vector-512" : "vector-256";
     }
 
     @Override
-    void accumulate(long[] acc, MemorySegment in, long off, int stripes, MemorySegment secret, long secretOff) {
+    public void accumulate(long[] acc, MemorySegment in, long off, int stripes, MemorySegment secret, long secretOff) {
         if (WIDE) {
             LongVector a = LongVector.fromArray(S512, acc, 0);
             a = stripes512(a, in, off, stripes, secret, secretOff);
@@ -86,7 +87,7 @@ final class Xxh3VectorKernel extends Xxh3Kernel {
     }
 
     @Override
-    void scramble(long[] acc, MemorySegment secret) {
+    public void scramble(long[] acc, MemorySegment secret) {
         if (WIDE) {
             scramble512(LongVector.fromArray(S512, acc, 0), secret).intoArray(acc, 0);
         } else {
@@ -96,7 +97,7 @@ final class Xxh3VectorKernel extends Xxh3Kernel {
     }
 
     @Override
-    void blocks(long[] acc, MemorySegment in, long off, long blocks, MemorySegment secret) {
+    public void blocks(long[] acc, MemorySegment in, long off, long blocks, MemorySegment secret) {
         if (WIDE) {
             // One copy of the loop per segment kind: each keeps a monomorphic profile at its vector loads, so
             // hashing native, mapped and heap segments in one JVM does not de-optimise the loads for all three.
@@ -204,25 +205,24 @@ final class Xxh3VectorKernel extends Xxh3Kernel {
         a.intoArray(acc, 0);
     }
 
-    /** The 24 little-endian words of a 192-byte secret (cached for the default secret). */
-    private static long[] secretLongs(MemorySegment secret) {
-        if (secret == Xxh3.DEFAULT_SECRET) {
-            return DEFAULT_KEYS;
-        }
-        long[] k = new long[24];
-        for (int i = 0; i < 24; i++) {
-            k[i] = secret.get(Xxh3.LE64, 8L * i);
-        }
-        return k;
+    /** A secret and its 24 little-endian words. */
+    private record Keys(MemorySegment secret, long[] words) {
     }
 
-    private static final long[] DEFAULT_KEYS = secretLongs0();
+    /** The words of the secret used last (nearly always the default secret, whose segment is a constant). */
+    private static volatile Keys last = new Keys(MemorySegment.NULL, new long[24]);
 
-    private static long[] secretLongs0() {
-        long[] k = new long[24];
-        for (int i = 0; i < 24; i++) {
-            k[i] = Xxh3.DEFAULT_SECRET.get(Xxh3.LE64, 8L * i);
+    /** The 24 little-endian words of a 192-byte secret (cached for the secret used last). */
+    private static long[] secretLongs(MemorySegment secret) {
+        Keys k = last;
+        if (k.secret() == secret) {
+            return k.words();
         }
-        return k;
+        long[] w = new long[24];
+        for (int i = 0; i < 24; i++) {
+            w[i] = secret.get(Xxh3ScalarKernel.LE64, 8L * i);
+        }
+        last = new Keys(secret, w);
+        return w;
     }
 }

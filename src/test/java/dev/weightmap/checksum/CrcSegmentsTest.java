@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-package dev.weightmap.internal.zip;
+package dev.weightmap.checksum;
 
 import org.junit.jupiter.api.Test;
 
@@ -11,7 +11,8 @@ import java.util.zip.CRC32;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-class ZipCrcTest {
+/** {@link Crc#crc32(java.util.List, int)}: many segments, chunked and joined, on several threads or one. */
+class CrcSegmentsTest {
     @Test
     void combineMatchesWholeCrc() {
         Random r = new Random(3);
@@ -25,14 +26,15 @@ class ZipCrcTest {
             c.update(b, cut, b.length - cut);
             CRC32 whole = new CRC32();
             whole.update(b);
-            assertThat(ZipCrc.combine(a.getValue(), c.getValue(), b.length - cut)).isEqualTo(whole.getValue());
+            assertThat(Integer.toUnsignedLong(Crc.combineCrc32((int) a.getValue(), (int) c.getValue(), b.length - cut)))
+                    .isEqualTo(whole.getValue());
         }
     }
 
     @Test
     void parallelPiecesMatch() {
         try (Arena arena = Arena.ofShared()) {
-            long big = ZipCrc.PIECE * 2 + 12345; // three pieces
+            long big = Crc.MAX_PARALLEL_CHUNK * 2 + 12345; // at least three chunks
             MemorySegment s = arena.allocate(big);
             Random r = new Random(5);
             byte[] chunk = new byte[1 << 16];
@@ -42,11 +44,12 @@ class ZipCrcTest {
             }
             MemorySegment small = MemorySegment.ofArray(new byte[] {1, 2, 3});
             MemorySegment empty = MemorySegment.ofArray(new byte[0]);
-            long[] crcs = ZipCrc.crc32Parallel(List.of(small, s, empty));
+            int[] crcs = Crc.crc32(List.of(small, s, empty), 4);
             CRC32 c = new CRC32();
             c.update(s.asByteBuffer());
-            assertThat(crcs[1]).isEqualTo(c.getValue());
-            assertThat(crcs[0]).isEqualTo(ZipCrc.crc32(small));
+            assertThat(Integer.toUnsignedLong(crcs[1])).isEqualTo(c.getValue());
+            assertThat(crcs[1]).isEqualTo(Crc.crc32(s, 3)).isEqualTo(Crc.crc32(s));
+            assertThat(crcs[0]).isEqualTo(Crc.crc32(small));
             assertThat(crcs[2]).isZero();
         }
     }
@@ -54,10 +57,10 @@ class ZipCrcTest {
     @Test
     void confinedSegmentsStayOnTheCallingThread() {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment s = arena.allocate(ZipCrc.PIECE + 10);
+            MemorySegment s = arena.allocate(Crc.MAX_PARALLEL_CHUNK + 10);
             CRC32 c = new CRC32();
             c.update(s.asByteBuffer());
-            assertThat(ZipCrc.crc32Parallel(List.of(s))[0]).isEqualTo(c.getValue());
+            assertThat(Integer.toUnsignedLong(Crc.crc32(List.of(s), 4)[0])).isEqualTo(c.getValue());
         }
     }
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-package dev.weightmap.checksum;
+package dev.weightmap.internal.simd;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -10,12 +10,12 @@ final class Xxh3ScalarKernel extends Xxh3Kernel {
     static final ValueLayout.OfLong LE64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     @Override
-    String name() {
+    public String name() {
         return "scalar";
     }
 
     @Override
-    void accumulate(long[] acc, MemorySegment in, long off, int stripes, MemorySegment secret, long secretOff) {
+    public void accumulate(long[] acc, MemorySegment in, long off, int stripes, MemorySegment secret, long secretOff) {
         long a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
         long a4 = acc[4], a5 = acc[5], a6 = acc[6], a7 = acc[7];
         for (int n = 0; n < stripes; n++) {
@@ -43,7 +43,7 @@ final class Xxh3ScalarKernel extends Xxh3Kernel {
     }
 
     @Override
-    void scramble(long[] acc, MemorySegment secret) {
+    public void scramble(long[] acc, MemorySegment secret) {
         for (int i = 0; i < 8; i++) {
             long a = acc[i];
             a ^= a >>> 47;
@@ -53,7 +53,7 @@ final class Xxh3ScalarKernel extends Xxh3Kernel {
     }
 
     @Override
-    void blocks(long[] acc, MemorySegment in, long off, long blocks, MemorySegment secret) {
+    public void blocks(long[] acc, MemorySegment in, long off, long blocks, MemorySegment secret) {
         for (long b = 0; b < blocks; b++) {
             accumulate(acc, in, off + b * BLOCK, STRIPES_PER_BLOCK, secret, 0);
             scramble(acc, secret);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-package dev.weightmap.tensor;
+package dev.weightmap.internal.simd;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -12,9 +12,9 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
 /**
- * Vector API conversions; loaded reflectively only when {@code jdk.incubator.vector} is present. Every kernel
- * computes, lane by lane, the same integer formula as its scalar twin in {@link Conversions}, so both give the
- * same bits for every input (NaNs included).
+ * Vector API conversions; created only by {@link VectorProvider}, which is loaded only when
+ * {@code jdk.incubator.vector} is present. Every kernel computes, lane by lane, the same integer formula as its
+ * scalar twin in {@link ConversionKernel}, so both give the same bits for every input (NaNs included).
  *
  * <p>16 → 32 bits: one int vector holds two 16-bit values per lane; shifting gives the even elements, masking the
  * odd ones, and two two-vector rearranges interleave them back into order. 32 → 16 bits: two int vectors are
@@ -22,7 +22,7 @@ import java.nio.ByteOrder;
  * lane. (Widening/narrowing short↔int conversions measured far slower here.) Heap segments not backed by a
  * {@code byte[]} cannot be read by vector loads and take the scalar loop.
  */
-final class VectorConversions extends Conversions {
+final class VectorConversions extends ConversionKernel {
     private static final VectorSpecies<Integer> INTS = IntVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
     private static final int L = INTS.length();
@@ -43,7 +43,7 @@ final class VectorConversions extends Conversions {
     }
 
     @Override
-    void bf16(MemorySegment src, MemorySegment dst, long n) {
+    public void bf16(MemorySegment src, MemorySegment dst, long n) {
         if (!vectorizable(src, dst)) {
             scalarBf16(src, dst, 0, n);
             return;
@@ -62,7 +62,7 @@ final class VectorConversions extends Conversions {
     }
 
     @Override
-    void f16(MemorySegment src, MemorySegment dst, long n) {
+    public void f16(MemorySegment src, MemorySegment dst, long n) {
         if (!vectorizable(src, dst)) {
             scalarF16(src, dst, 0, n);
             return;
@@ -81,7 +81,7 @@ final class VectorConversions extends Conversions {
     }
 
     @Override
-    void toBf16(MemorySegment src, MemorySegment dst, long n) {
+    public void toBf16(MemorySegment src, MemorySegment dst, long n) {
         if (!vectorizable(src, dst)) {
             scalarToBf16(src, dst, 0, n);
             return;
@@ -98,7 +98,7 @@ final class VectorConversions extends Conversions {
     }
 
     @Override
-    void toF16(MemorySegment src, MemorySegment dst, long n) {
+    public void toF16(MemorySegment src, MemorySegment dst, long n) {
         if (!vectorizable(src, dst)) {
             scalarToF16(src, dst, 0, n);
             return;
@@ -121,7 +121,7 @@ final class VectorConversions extends Conversions {
         return even.or(odd.lanewise(VectorOperators.LSHL, 16));
     }
 
-    /** {@link Conversions#f16ToF32Bits} lane-wise. */
+    /** {@link ConversionKernel#f16ToF32Bits} lane-wise. */
     private static IntVector halfToFloat(IntVector h) {
         IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
         IntVector o = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
@@ -135,7 +135,7 @@ final class VectorConversions extends Conversions {
         return r.or(sign);
     }
 
-    /** {@link Conversions#f32ToBf16Bits} lane-wise. */
+    /** {@link ConversionKernel#f32ToBf16Bits} lane-wise. */
     private static IntVector floatToBf16(IntVector x) {
         VectorMask<Integer> nan = x.and(0x7FFF_FFFF).compare(VectorOperators.GT, 0x7F80_0000);
         IntVector lsb = x.lanewise(VectorOperators.LSHR, 16).and(1);
@@ -144,7 +144,7 @@ final class VectorConversions extends Conversions {
         return rounded.blend(quiet, nan).and(0xFFFF);
     }
 
-    /** {@link Conversions#f32ToF16Bits} lane-wise. */
+    /** {@link ConversionKernel#f32ToF16Bits} lane-wise. */
     private static IntVector floatToHalf(IntVector x) {
         IntVector sign = x.lanewise(VectorOperators.LSHR, 16).and(0x8000);
         IntVector a = x.and(0x7FFF_FFFF);
