@@ -94,10 +94,16 @@ final class RemoteHash {
 
     private static CompletableFuture<byte[]> fetch(BiConsumer<Long, MemorySegment> reader, long from, long length) {
         int n = (int) Math.min(CHUNK, length - from);
-        return CompletableFuture.supplyAsync(() -> {
-            byte[] b = new byte[n];
-            reader.accept(from, MemorySegment.ofArray(b));
-            return b;
-        }, r -> Thread.ofVirtual().start(r));
+        CompletableFuture<byte[]> f = new CompletableFuture<>();
+        Thread.ofVirtual().name("weightmap-fetch").start(() -> { // its own thread: never the common pool
+            try {
+                byte[] b = new byte[n];
+                reader.accept(from, MemorySegment.ofArray(b));
+                f.complete(b);
+            } catch (Throwable t) {
+                f.completeExceptionally(t);
+            }
+        });
+        return f;
     }
 }

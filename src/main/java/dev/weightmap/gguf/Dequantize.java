@@ -36,8 +36,22 @@ public final class Dequantize {
             89, 113};
 
     /** The Vector API kernels when available, else {@link BlockKernels#NONE}. */
-    static final BlockKernels KERNELS = dev.weightmap.internal.simd.Simd.load(
-            "dev.weightmap.gguf.VectorBlockKernels", BlockKernels.class, BlockKernels.NONE);
+    static final BlockKernels KERNELS = loadKernels();
+
+    private static BlockKernels loadKernels() {
+        if (!dev.weightmap.internal.simd.VectorizationProvider.get().vectorized()) {
+            return BlockKernels.NONE;
+        }
+        try {
+            // same package: the lookup may call the package-private constructor; the class (and the Vector API
+            // classes it imports) load only now, after the provider found the module
+            Class<?> c = Class.forName(Dequantize.class.getPackageName() + ".VectorBlockKernels");
+            return (BlockKernels) java.lang.invoke.MethodHandles.lookup()
+                    .findConstructor(c, java.lang.invoke.MethodType.methodType(void.class)).invoke();
+        } catch (Throwable t) {
+            return BlockKernels.NONE;
+        }
+    }
 
     private Dequantize() {
     }

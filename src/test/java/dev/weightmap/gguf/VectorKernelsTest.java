@@ -19,7 +19,7 @@ class VectorKernelsTest {
     void theVectorKernelsAreUsedWhenTheModuleIsPresent() {
         // surefire adds jdk.incubator.vector; -Dweightmap.vectorization=false turns it off
         assertThat(Dequantize.implementation())
-                .isEqualTo(dev.weightmap.internal.simd.Simd.ENABLED ? "vector" : "scalar");
+                .isEqualTo(dev.weightmap.internal.simd.VectorizationProvider.get().vectorized() ? "vector" : "scalar");
     }
 
     @ParameterizedTest

@@ -50,6 +50,16 @@ public abstract class VectorizationProvider {
     public abstract String describe();
 
     /**
+     * Whether this is the Vector API provider: kernels that live in a format's own package (the GGUF block
+     * dequantizers) load their vector implementation only when this is true, so the choice stays this one.
+     *
+     * @return true for the vector provider
+     */
+    public boolean vectorized() {
+        return this != ScalarProvider.INSTANCE;
+    }
+
+    /**
      * The XXH3 stripe kernel.
      *
      * @return this provider's kernel (the scalar one when the vector species is too narrow)
