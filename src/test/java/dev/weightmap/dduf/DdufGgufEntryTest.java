@@ -2,14 +2,17 @@
 package dev.weightmap.dduf;
 
 import dev.weightmap.OpenOptions;
-import dev.weightmap.WeightmapException;
+import dev.weightmap.cli.Main;
 import dev.weightmap.gguf.GgufFile;
 import dev.weightmap.internal.zip.RawZip;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -38,7 +41,7 @@ class DdufGgufEntryTest {
         Path p = archive();
         Throwable t = catchThrowable(() -> DdufFile.open(p, OpenOptions.defaults()).close());
         assertThat(t).isInstanceOf(DdufCorruptedFileException.class);
-        assertThat(((WeightmapException) t).code()).isEqualTo("DDUF_CORRUPTED");
+        assertThat(((DdufCorruptedFileException) t).code()).isEqualTo("DDUF_CORRUPTED");
         assertThat(t.getMessage()).contains(p.toString()).contains("vae/model.gguf").contains("withAllowGguf(true)").contains("--allow-gguf");
         assertThat(catchThrowable(() -> DdufFile.open(p).close())).isInstanceOf(DdufCorruptedFileException.class);
     }
@@ -56,6 +59,27 @@ class DdufGgufEntryTest {
             assertThat(g.displayName()).isEqualTo(p + "::vae/model.gguf");
             assertThat(d.verify().tensors()).isZero();
         }
+    }
+
+    @Test
+    void theCommandLineAllowsThemWithAllowGguf() throws IOException {
+        Path p = archive();
+        for (String cmd : new String[] {"inspect", "verify"}) {
+            String[] out = new String[2];
+            assertThat(cli(out, cmd, p.toString())).as(cmd).isEqualTo(1);
+            assertThat(out[1]).as(cmd).startsWith("error: DDUF_CORRUPTED: ").contains("--allow-gguf");
+            assertThat(cli(out, cmd, "--allow-gguf", p.toString())).as(cmd + ": " + out[1]).isZero();
+        }
+    }
+
+    private static int cli(String[] out, String... args) {
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        ByteArrayOutputStream e = new ByteArrayOutputStream();
+        int code = Main.run(args, new PrintStream(o, true, StandardCharsets.UTF_8),
+                new PrintStream(e, true, StandardCharsets.UTF_8), false);
+        out[0] = o.toString(StandardCharsets.UTF_8);
+        out[1] = e.toString(StandardCharsets.UTF_8);
+        return code;
     }
 
     @Test
