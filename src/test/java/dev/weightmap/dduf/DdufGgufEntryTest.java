@@ -72,6 +72,33 @@ class DdufGgufEntryTest {
         }
     }
 
+    @Test
+    void exportedOnlyWithTheOption() throws IOException {
+        Path gguf = tmp.resolve("model.gguf");
+        try (InputStream in = DdufGgufEntryTest.class.getResourceAsStream("/fixtures/gguf/alignment_64.gguf")) {
+            Files.write(gguf, in.readAllBytes());
+        }
+        Path index = tmp.resolve("model_index.json");
+        Files.writeString(index, "{\"vae\": [\"diffusers\", \"AutoencoderKL\"]}");
+        Path config = tmp.resolve("config.json");
+        Files.writeString(config, "{}");
+        Path out = tmp.resolve("out.dduf");
+        String[] args = {"export-dduf", out.toString(), "--entry", "model_index.json=" + index,
+                "--entry", "vae/config.json=" + config, "--entry", "vae/model.gguf=" + gguf};
+        String[] o = new String[2];
+        assertThat(cli(o, args)).isEqualTo(1);
+        assertThat(o[1]).contains("vae/model.gguf").contains("--allow-gguf");
+        assertThat(out).doesNotExist();
+        String[] allowed = new String[args.length + 1];
+        allowed[0] = "export-dduf";
+        allowed[1] = "--allow-gguf";
+        System.arraycopy(args, 1, allowed, 2, args.length - 1);
+        assertThat(cli(o, allowed)).as(o[1]).isZero();
+        try (DdufFile d = DdufFile.open(out, OpenOptions.defaults().withAllowGguf(true))) {
+            assertThat(d.entries().get("vae/model.gguf").openGguf().tensorNames()).startsWith("a.f32");
+        }
+    }
+
     private static int cli(String[] out, String... args) {
         ByteArrayOutputStream o = new ByteArrayOutputStream();
         ByteArrayOutputStream e = new ByteArrayOutputStream();
