@@ -78,7 +78,7 @@ class ArchitectureTest {
             case "safetensors", "torch", "gguf" -> a.addAll(BELOW_FORMATS);
             case "dduf" -> {
                 a.addAll(BELOW_FORMATS);
-                a.add("safetensors");
+                a.addAll(Set.of("safetensors", "gguf")); // a DDUF archive holds safetensors and GGUF entries
             }
             case "shard" -> {
                 a.addAll(BELOW_FORMATS);

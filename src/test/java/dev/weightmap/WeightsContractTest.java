@@ -255,6 +255,29 @@ abstract class WeightsContractTest {
         return true;
     }
 
+    /**
+     * The tensor as {@code inspect --json} prints it: by default as the library reads it.
+     *
+     * @param f the fixture
+     * @param e one of its tensors
+     * @return what the command prints for it (name, dtype, shape, offset)
+     */
+    ExpectedTensor printed(Fixture f, ExpectedTensor e) {
+        return e;
+    }
+
+    /**
+     * Whether a copy of {@code f} cut to {@code keep} bytes still holds the whole content (a format whose files end
+     * in padding no reader needs): such a cut must open and read like the original instead of failing.
+     *
+     * @param f    the fixture
+     * @param keep the bytes kept
+     * @return false by default: every cut fails
+     */
+    boolean cutKeepsEverything(Fixture f, long keep) {
+        return false;
+    }
+
     Weights open(Fixture f) throws IOException {
         return Weights.open(f.path(), f.options());
     }
@@ -428,6 +451,15 @@ abstract class WeightsContractTest {
             }
             seeded.tally("kept", keep == 0 ? "0" : keep == size - 1 ? "all but 1" : "some");
             Throwable t = catchThrowable(() -> openReadAll(copy, f.options()));
+            if (cutKeepsEverything(f, keep)) {
+                assertThat(t).as("%s cut to %d of %d bytes: only padding lost", f.id(), keep, size).isNull();
+                try (Weights w = Weights.open(copy, f.options())) {
+                    for (ExpectedTensor e : f.tensors()) {
+                        assertThat(sha256(w.tensor(e.name()))).as(f.id() + " " + e.name()).isEqualTo(e.sha256());
+                    }
+                }
+                return;
+            }
             assertThat(t).as("%s cut to %d of %d bytes", f.id(), keep, size).isInstanceOf(WeightmapException.class);
             assertThat(t.getMessage()).as(f.id()).contains(dir.toString());
             assertThat(((WeightmapException) t).file()).as(f.id() + ": file()").contains(dir.toString());
@@ -516,7 +548,7 @@ abstract class WeightsContractTest {
                     : t.get("name")).toList()).as(f.id()).isEqualTo(f.names());
             for (int i = 0; i < tensors.size(); i++) {
                 Map<String, Object> t = tensors.get(i);
-                ExpectedTensor e = f.tensors().get(i);
+                ExpectedTensor e = printed(f, f.tensors().get(i));
                 assertThat(t.get("dtype")).as(f.id() + " " + e.name()).isEqualTo(e.dtype());
                 assertThat(longs(t.get("shape"))).as(f.id() + " " + e.name()).isEqualTo(e.shape());
                 assertThat(number(t.get("offset"))).as(f.id() + " " + e.name()).isEqualTo(e.offset());

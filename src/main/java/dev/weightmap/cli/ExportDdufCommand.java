@@ -25,16 +25,18 @@ final class ExportDdufCommand implements Command {
     public String usage() {
         return """
                 weightmap export-dduf FOLDER OUT.dduf
-                weightmap export-dduf OUT.dduf --entry NAME=PATH [--entry NAME=PATH ...]
+                weightmap export-dduf [--allow-gguf] OUT.dduf --entry NAME=PATH [--entry NAME=PATH ...]
                   Writes a DDUF archive (STORED zip, entry data 64-byte aligned, fixed timestamps) atomically:
                   nothing is left at OUT.dduf if anything fails. From a FOLDER: .json .model .safetensors .txt
                   files at the root and one folder deep, hidden ones skipped, in sorted order. With --entry: the
-                  entries in the order given. model_index.json and the folder/config rules are checked.""";
+                  entries in the order given. model_index.json and the folder/config rules are checked.
+                  --allow-gguf  also accept .gguf entries (as the JavaScript DDUF checker does; huggingface_hub
+                                refuses them, so read such archives with --allow-gguf too)""";
     }
 
     @Override
     public int run(Cli cli, List<String> argv) throws Exception {
-        Args a = new Args(argv, Set.of(), Set.of("--entry"));
+        Args a = new Args(argv, Set.of("--allow-gguf"), Set.of("--entry"));
         List<String> pos = a.positionals();
         List<Dduf.Entry> entries;
         Path out;
@@ -65,7 +67,7 @@ final class ExportDdufCommand implements Command {
             }
         }
         try (Cli.Progress progress = cli.progress("writing " + out.getFileName(), total)) {
-            Dduf.exportEntries(out, entries, progress::update);
+            Dduf.exportEntries(out, entries, progress::update, a.flag("--allow-gguf"));
         }
         cli.out().println("wrote " + out + ": " + entries.size() + " entries, " + Files.size(out) + " bytes");
         return 0;

@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 
-/** {@code weightmap inspect [--json] PATH}. */
+/** {@code weightmap inspect [--json] [--allow-gguf] PATH}. */
 final class InspectCommand implements Command {
     @Override
     public String name() {
@@ -24,7 +24,7 @@ final class InspectCommand implements Command {
     @Override
     public String usage() {
         return """
-                weightmap inspect [--json] PATH|URL
+                weightmap inspect [--json] [--allow-gguf] PATH|URL
                   Opens PATH zero-copy and lists its tensors: name, dtype, shape, absolute byte offset, length
                   and alignment, then the parameter counts. PATH: a safetensors, DDUF, PyTorch or GGUF file
                   (of any name: the format is detected from the content), a checkpoint folder or its .index.json.
@@ -38,12 +38,13 @@ final class InspectCommand implements Command {
                            GGUF: {"format":"gguf","version","alignment","data_offset","metadata":{key:value},
                            "tensors":[{"name","dtype" (GGML type),"shape" (row-major),"ne" (stored order),
                            "offset","length","alignment"}]}; arrays of more than 16 items as
-                           {"type","length","first"} (8 items), NaN/Infinity as strings, 64-bit integers exact""";
+                           {"type","length","first"} (8 items), NaN/Infinity as strings, 64-bit integers exact
+                  --allow-gguf  accept .gguf entries in a DDUF archive (as the JavaScript DDUF checker does)""";
     }
 
     @Override
     public int run(Cli cli, List<String> argv) throws Exception {
-        Args a = new Args(argv, Set.of("--json"), Set.of());
+        Args a = new Args(argv, Set.of("--json", "--allow-gguf"), Set.of());
         String given = a.positionals(1, "one PATH").get(0);
         if (Input.isUrl(given)) {
             try (RemoteWeights w = Input.openRemote(given)) {
@@ -59,7 +60,7 @@ final class InspectCommand implements Command {
             return 0;
         }
         Path p = Path.of(given);
-        try (Weights w = Input.open(p)) {
+        try (Weights w = Input.open(p, Input.OPTIONS.withAllowGguf(a.flag("--allow-gguf")))) {
             for (String warning : w.warnings()) {
                 cli.err().println("warning: " + warning);
             }

@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** {@code weightmap verify [--json] [--manifest M.json] [--threads N] PATH}. */
+/** {@code weightmap verify [--json] [--manifest M.json] [--threads N] [--allow-gguf] PATH}. */
 final class VerifyCommand implements Command {
     @Override
     public String name() {
@@ -28,7 +28,7 @@ final class VerifyCommand implements Command {
     @Override
     public String usage() {
         return """
-                weightmap verify [--json] [--manifest M.json] [--threads N] PATH
+                weightmap verify [--json] [--manifest M.json] [--threads N] [--allow-gguf] PATH
                   Validates PATH completely: headers, offsets, archive structure, CRCs, index agreement.
                   Prints "OK …" and exits 0, or prints "error: REASON: message" on stderr and exits 1.
                   What is not an error but worth knowing (a shard tensor the index does not list: loaded, as
@@ -38,18 +38,20 @@ final class VerifyCommand implements Command {
                                      "manifest"); on failure
                                      {"path","ok":false,"reason","message"} on stdout, and the error line
                   --manifest M.json  also re-hash every tensor and file (all cores) against a manifest from
-                                     weightmap hash --manifest; differences fail with CHECKSUM_MISMATCH""";
+                                     weightmap hash --manifest; differences fail with CHECKSUM_MISMATCH
+                  --allow-gguf       accept .gguf entries in a DDUF archive (as the JavaScript DDUF checker
+                                     does)""";
     }
 
     @Override
     public int run(Cli cli, List<String> argv) throws Exception {
-        Args a = new Args(argv, Set.of("--json"), Set.of("--manifest", "--threads"));
+        Args a = new Args(argv, Set.of("--json", "--allow-gguf"), Set.of("--manifest", "--threads"));
         Path p = Path.of(a.positionals(1, "one PATH").get(0));
         String manifest = a.option("--manifest", null);
         int threads = HashCommand.threads(a.option("--threads", null));
         boolean json = a.flag("--json");
         String format = null;
-        try (Weights w = Input.open(p)) {
+        try (Weights w = Input.open(p, Input.OPTIONS.withAllowGguf(a.flag("--allow-gguf")))) {
             format = Describe.formatName(w);
             VerifyReport report;
             // the formats' verify() reports no byte counts: the line shows the input's size and the time taken

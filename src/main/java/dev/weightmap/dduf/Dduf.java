@@ -213,6 +213,21 @@ public final class Dduf {
      * @throws IOException as {@link #exportEntries(Path, Iterable)} throws it
      */
     public static void exportEntries(Path dduf, Iterable<Entry> entries, LongConsumer progress) throws IOException {
+        exportEntries(dduf, entries, progress, false);
+    }
+
+    /**
+     * As {@link #exportEntries(Path, Iterable, LongConsumer)}, also accepting {@code .gguf} entries when
+     * {@code allowGguf} (as the JavaScript DDUF checker does; huggingface_hub refuses them).
+     *
+     * @param dduf the archive to write
+     * @param entries the entries, in archive order
+     * @param progress receives the bytes written so far, or null
+     * @param allowGguf whether {@code .gguf} entries are accepted
+     * @throws IOException as {@link #exportEntries(Path, Iterable)} throws it
+     */
+    public static void exportEntries(Path dduf, Iterable<Entry> entries, LongConsumer progress, boolean allowGguf)
+            throws IOException {
         Objects.requireNonNull(entries, "entries");
         String where = dduf + ": ";
         AtomicFile.write(dduf, out -> {
@@ -243,9 +258,10 @@ public final class Dduf {
                 }
                 String storedName;
                 try {
-                    storedName = DdufRules.entryName(name);
+                    storedName = DdufRules.entryName(name, allowGguf);
                 } catch (DdufInvalidEntryNameException x) {
-                    throw new DdufExportException(where + "Invalid entry name: " + name + " (" + x.getMessage() + ")", x);
+                    throw new DdufExportException(where + "Invalid entry name: " + name + " (" + x.getMessage() + ")"
+                            + (!allowGguf && DdufRules.isGguf(name) ? DdufRules.GGUF_HINT : ""), x);
                 }
                 if (storedName.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 0xFFFF) {
                     throw new DdufExportException(where + "Invalid entry name: " + name.substring(0, 64)

@@ -127,6 +127,17 @@ public final class DdufEntry {
     }
 
     /**
+     * Parses this entry as a GGUF file over its stored bytes (zero-copy); the archive must have been opened with
+     * {@link dev.weightmap.OpenOptions#withAllowGguf(boolean)} for such an entry to be present.
+     *
+     * @return the GGUF view, valid while the archive is open
+     * @throws dev.weightmap.gguf.GgufException when the entry is not a valid GGUF file
+     */
+    public dev.weightmap.gguf.GgufFile openGguf() {
+        return dev.weightmap.gguf.GgufFile.parse(segment(), file.displayName() + "::" + name);
+    }
+
+    /**
      * Recomputes the CRC-32 of the data (unsigned).
      *
      * @return the CRC-32 of the entry's bytes as they are now

@@ -64,7 +64,7 @@ public final class DdufFile implements Weights {
     private final ZipArchive zip;
     private volatile Parsed parsed;
 
-    private DdufFile(SharedMapping mapping, MemorySegment segment, String displayName, Path path) {
+    private DdufFile(SharedMapping mapping, MemorySegment segment, String displayName, Path path, boolean allowGguf) {
         this.mapping = mapping;
         this.segment = segment;
         this.displayName = displayName;
@@ -91,10 +91,10 @@ public final class DdufFile implements Weights {
                         + " but size " + z.size());
             }
             try {
-                DdufRules.entryName(n);
+                DdufRules.entryName(n, allowGguf);
             } catch (DdufInvalidEntryNameException e) {
                 throw new DdufCorruptedFileException(where + "Invalid entry name in DDUF file: " + n + " ("
-                        + e.getMessage() + ")", e);
+                        + e.getMessage() + ")" + (!allowGguf && DdufRules.isGguf(n) ? DdufRules.GGUF_HINT : ""), e);
             }
             if (map.putIfAbsent(n, new DdufEntry(this, n, z.dataOffset(), z.size(), z.crc32())) != null) {
                 throw new DdufCorruptedFileException(where + "Duplicate entry name in DDUF file: " + n);
@@ -143,12 +143,16 @@ public final class DdufFile implements Weights {
      */
     public static DdufFile open(Path file, OpenOptions options) throws IOException {
         return open(file, options.arena() == null ? SharedMapping.owned(file.toString())
-                : SharedMapping.external(file.toString(), options.arena()));
+                : SharedMapping.external(file.toString(), options.arena()), options.allowGguf());
     }
 
     private static DdufFile open(Path file, SharedMapping m) throws IOException {
+        return open(file, m, false);
+    }
+
+    private static DdufFile open(Path file, SharedMapping m, boolean allowGguf) throws IOException {
         try {
-            return new DdufFile(m, m.map(file, null), file.toString(), file);
+            return new DdufFile(m, m.map(file, null), file.toString(), file, allowGguf);
         } catch (IOException | RuntimeException | Error e) {
             m.close();
             throw e;
@@ -181,7 +185,7 @@ public final class DdufFile implements Weights {
      * @throws DdufCorruptedFileException when it is not a valid DDUF archive
      */
     public static DdufFile parse(MemorySegment image, String displayName) {
-        return new DdufFile(SharedMapping.none(displayName), image, displayName, null);
+        return new DdufFile(SharedMapping.none(displayName), image, displayName, null, false);
     }
 
     /**

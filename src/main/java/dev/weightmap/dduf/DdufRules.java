@@ -18,12 +18,19 @@ final class DdufRules {
     /** A folder must hold one of these. */
     static final List<String> CONFIG_FILES = List.of("config.json", "tokenizer_config.json",
             "preprocessor_config.json", "scheduler_config.json");
+    /** The extension accepted only with {@link dev.weightmap.OpenOptions#allowGguf()}. */
+    static final String GGUF = ".gguf";
     static final String MODEL_INDEX = "model_index.json";
     static final String MISSING_INDEX = "Missing required 'model_index.json' entry in DDUF file.";
 
     /** hub's {@code _validate_dduf_entry_name}: extension, backslash, strip '/', depth. Returns the stripped name. */
     static String hubEntryName(String name) {
-        if (!allowedExtension(name)) {
+        return hubEntryName(name, false);
+    }
+
+    /** {@link #hubEntryName(String)}, also accepting {@code .gguf} names when {@code allowGguf}. */
+    static String hubEntryName(String name, boolean allowGguf) {
+        if (!allowedExtension(name) && !(allowGguf && isGguf(name))) {
             throw new DdufInvalidEntryNameException("File type not allowed: " + name);
         }
         if (name.indexOf('\\') >= 0) {
@@ -64,11 +71,19 @@ final class DdufRules {
      * hub's rules, then ours: no absolute names (leading '/', drive letter), no '.' or '..' components.
      */
     static String entryName(String name) {
+        return entryName(name, false);
+    }
+
+    /**
+     * {@link #entryName(String)}, also accepting {@code .gguf} entries (as the JavaScript DDUF checker does) when
+     * {@code allowGguf}.
+     */
+    static String entryName(String name, boolean allowGguf) {
         if (name.indexOf('\0') >= 0) {
             throw new DdufInvalidEntryNameException("Entry names must not contain NUL characters (Python's zipfile"
                     + " reads the name only up to the first one). Got " + name.replace("\0", "\\0") + ".");
         }
-        String s = hubEntryName(name);
+        String s = hubEntryName(name, allowGguf);
         if (name.startsWith("/") || (name.length() >= 2 && name.charAt(1) == ':' && isAsciiLetter(name.charAt(0)))) {
             throw new DdufInvalidEntryNameException("Entry names must be relative paths. Got " + name + ".");
         }
@@ -90,6 +105,14 @@ final class DdufRules {
             from = slash + 1;
         }
         return s;
+    }
+
+    /** What a refused {@code .gguf} name's message adds: how to allow it. */
+    static final String GGUF_HINT = " (.gguf entries are accepted with OpenOptions.withAllowGguf(true) or"
+            + " --allow-gguf)";
+
+    static boolean isGguf(String name) {
+        return name.endsWith(GGUF);
     }
 
     private static boolean isAsciiLetter(char c) {

@@ -81,7 +81,8 @@ class DdufValidationTest {
         }
         assertThatThrownBy(() -> parse(r.build()))
                 .isExactlyInstanceOf(DdufCorruptedFileException.class)
-                .hasMessage(F + ": Invalid entry name in DDUF file: " + name + " (" + rule + ")")
+                .hasMessage(F + ": Invalid entry name in DDUF file: " + name + " (" + rule + ")"
+                        + (name.endsWith(".gguf") ? DdufRules.GGUF_HINT : ""))
                 .cause().isExactlyInstanceOf(DdufInvalidEntryNameException.class);
     }
 
