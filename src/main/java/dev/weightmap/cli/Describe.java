@@ -148,22 +148,41 @@ final class Describe {
     /** The human-readable {@code inspect} output. */
     static void printTable(Weights w, Path given, PrintStream out) {
         Object r = concrete(w);
-        List<TensorLocation> locations = w.locations();
         if (r instanceof GgufFile g) {
             GgufDescribe.printTable(g, given, out);
-        } else if (r instanceof SafetensorsFile f) {
-            out.printf("%s: safetensors, %d tensors, header %d bytes, data at %d, %d bytes%n", given, f.size(),
-                    f.headerLength(), f.dataStart(), f.segment().byteSize());
-            printMetadata(out, f.metadata());
-            table(out, locations);
+            return;
+        }
+        // one string, printed once: no per-line flush, no format-string parsing on a cold JVM
+        StringBuilder sb = new StringBuilder(4096);
+        table(w, r, given, sb);
+        out.print(sb);
+        out.flush();
+    }
+
+    private static void table(Weights w, Object r, Path given, StringBuilder sb) {
+        List<TensorLocation> locations = w.locations();
+        if (r instanceof SafetensorsFile f) {
+            sb.append(given).append(": safetensors, ").append(f.size()).append(" tensors, header ")
+                    .append(f.headerLength()).append(" bytes, data at ").append(f.dataStart()).append(", ")
+                    .append(f.segment().byteSize()).append(" bytes").append(NL);
+            printMetadata(sb, f.metadata());
+            table(sb, locations);
         } else if (r instanceof DdufFile d) {
-            out.printf("%s: dduf, %d entries, %d tensors, %d bytes%s%n", given, d.entries().size(), locations.size(),
-                    d.segment().byteSize(), d.isZip64() ? ", zip64" : "");
+            sb.append(given).append(": dduf, ").append(d.entries().size()).append(" entries, ")
+                    .append(locations.size()).append(" tensors, ").append(d.segment().byteSize()).append(" bytes")
+                    .append(d.isZip64() ? ", zip64" : "").append(NL);
             int w0 = width(d.entries().keySet());
-            out.printf("%-" + w0 + "s  %12s  %12s  %8s  %5s%n", "ENTRY", "OFFSET", "BYTES", "CRC32", "ALIGN");
+            left(sb, "ENTRY", w0).append(SEP);
+            right(sb, "OFFSET", 12).append(SEP);
+            right(sb, "BYTES", 12).append(SEP);
+            right(sb, "CRC32", 8).append(SEP);
+            right(sb, "ALIGN", 5).append(NL);
             for (DdufEntry e : d.entries().values()) {
-                out.printf("%-" + w0 + "s  %12d  %12d  %8s  %5d%n", e.name(), e.offset(), e.length(), hex8(e.crc32()),
-                        e.alignment());
+                left(sb, e.name(), w0).append(SEP);
+                right(sb, e.offset(), 12).append(SEP);
+                right(sb, e.length(), 12).append(SEP);
+                right(sb, hex8(e.crc32()), 8).append(SEP);
+                right(sb, e.alignment(), 5).append(NL);
             }
             Map<String, List<TensorLocation>> byEntry = new LinkedHashMap<>();
             for (DdufEntry e : d.entries().values()) {
@@ -175,50 +194,96 @@ final class Describe {
                 byEntry.computeIfAbsent(String.valueOf(l.extras().get("entry")), k -> new ArrayList<>()).add(l);
             }
             byEntry.forEach((entry, ls) -> {
-                out.println();
-                out.printf("%s: %d tensors%n", entry, ls.size());
-                table(out, ls);
+                sb.append(NL);
+                sb.append(entry).append(": ").append(ls.size()).append(" tensors").append(NL);
+                table(sb, ls);
             });
         } else if (r instanceof TorchCheckpoint c) {
-            out.printf("%s: torch (%s%s), %d tensors, %d storages, %d bytes%n", given,
-                    c.container().name().toLowerCase(Locale.ROOT),
-                    c.zipPrefix() == null ? "" : ", folder " + c.zipPrefix() + "/",
-                    locations.size(), c.storages().size(), c.segment().byteSize());
+            sb.append(given).append(": torch (").append(c.container().name().toLowerCase(Locale.ROOT))
+                    .append(c.zipPrefix() == null ? "" : ", folder " + c.zipPrefix() + "/").append("), ")
+                    .append(locations.size()).append(" tensors, ").append(c.storages().size()).append(" storages, ")
+                    .append(c.segment().byteSize()).append(" bytes").append(NL);
             int w0 = width(locations.stream().map(TensorLocation::name).toList());
-            out.printf("%-" + w0 + "s  %-11s  %-16s  %-12s  %7s  %10s  %10s%n", "NAME", "DTYPE", "SHAPE", "STRIDE",
-                    "STORAGE", "OFFSET", "BYTES");
+            left(sb, "NAME", w0).append(SEP);
+            left(sb, "DTYPE", 11).append(SEP);
+            left(sb, "SHAPE", 16).append(SEP);
+            left(sb, "STRIDE", 12).append(SEP);
+            right(sb, "STORAGE", 7).append(SEP);
+            right(sb, "OFFSET", 10).append(SEP);
+            right(sb, "BYTES", 10).append(NL);
             for (TensorLocation l : locations) {
                 Object stride = l.extras().get("stride");
-                out.printf("%-" + w0 + "s  %-11s  %-16s  %-12s  %7s  %10d  %10d%n", l.name(), l.dtype().headerName(),
-                        Arrays.toString(l.shape()), stride instanceof long[] s ? Arrays.toString(s) : String.valueOf(stride),
-                        l.extras().get("storage"), l.offset(), l.length());
+                left(sb, l.name(), w0).append(SEP);
+                left(sb, l.dtype().headerName(), 11).append(SEP);
+                left(sb, Arrays.toString(l.shape()), 16).append(SEP);
+                left(sb, stride instanceof long[] s ? Arrays.toString(s) : String.valueOf(stride), 12).append(SEP);
+                right(sb, String.valueOf(l.extras().get("storage")), 7).append(SEP);
+                right(sb, l.offset(), 10).append(SEP);
+                right(sb, l.length(), 10).append(NL);
             }
         } else if (r instanceof Checkpoint c) {
-            out.printf("%s: sharded checkpoint, %d tensors in %d file(s)%s%n", given, c.size(), c.dataFiles().size(),
-                    c.indexFile() == null ? "" : ", index " + c.indexFile().getFileName());
+            sb.append(given).append(": sharded checkpoint, ").append(c.size()).append(" tensors in ")
+                    .append(c.dataFiles().size()).append(" file(s)")
+                    .append(c.indexFile() == null ? "" : ", index " + c.indexFile().getFileName()).append(NL);
             if (!c.metadata().isEmpty()) {
-                out.println("metadata:");
-                c.metadata().forEach((k, v) -> out.printf("  %s = %s%n", k, v));
+                sb.append("metadata:").append(NL);
+                c.metadata().forEach((k, v) -> sb.append("  ").append(k).append(" = ").append(v).append(NL));
             }
             int w0 = width(locations.stream().map(TensorLocation::name).toList());
-            out.printf("%-" + w0 + "s  %-11s  %-20s  %12s  %s%n", "NAME", "DTYPE", "SHAPE", "BYTES", "FILE");
+            left(sb, "NAME", w0).append(SEP);
+            left(sb, "DTYPE", 11).append(SEP);
+            left(sb, "SHAPE", 20).append(SEP);
+            right(sb, "BYTES", 12).append(SEP);
+            sb.append("FILE").append(NL);
             for (TensorLocation l : locations) {
-                out.printf("%-" + w0 + "s  %-11s  %-20s  %12d  %s%n", l.name(), l.dtype().headerName(),
-                        Arrays.toString(l.shape()), l.length(), l.file().getFileName());
+                left(sb, l.name(), w0).append(SEP);
+                left(sb, l.dtype().headerName(), 11).append(SEP);
+                left(sb, Arrays.toString(l.shape()), 20).append(SEP);
+                right(sb, l.length(), 12).append(SEP);
+                sb.append(l.file().getFileName()).append(NL);
             }
         } else {
-            out.printf("%s: %s, %d tensors in %d file(s)%n", given, w.format(), locations.size(), w.files().size());
+            sb.append(given).append(": ").append(w.format()).append(", ").append(locations.size())
+                    .append(" tensors in ").append(w.files().size()).append(" file(s)").append(NL);
             Map<String, String> md = new LinkedHashMap<>();
             w.metadata().forEach((k, v) -> md.put(k, String.valueOf(v)));
-            printMetadata(out, md);
-            table(out, locations);
+            printMetadata(sb, md);
+            table(sb, locations);
         }
     }
 
-    private static void printMetadata(PrintStream out, Map<String, String> metadata) {
+    /** The line separator that {@code println} and {@code %n} write. */
+    private static final String NL = System.lineSeparator();
+    /** The gap between two table columns. */
+    private static final String SEP = "  ";
+
+    /** Appends {@code s} padded with spaces on the right to {@code width} characters (as {@code %-Ns}). */
+    private static StringBuilder left(StringBuilder sb, String s, int width) {
+        sb.append(s);
+        for (int i = s.length(); i < width; i++) {
+            sb.append(' ');
+        }
+        return sb;
+    }
+
+    /** Appends {@code s} padded with spaces on the left to {@code width} characters (as {@code %Ns}). */
+    private static StringBuilder right(StringBuilder sb, String s, int width) {
+        for (int i = s.length(); i < width; i++) {
+            sb.append(' ');
+        }
+        return sb.append(s);
+    }
+
+    /** Appends {@code v} in decimal, padded with spaces on the left to {@code width} characters (as {@code %Nd}). */
+    private static StringBuilder right(StringBuilder sb, long v, int width) {
+        return right(sb, Long.toString(v), width);
+    }
+
+    private static void printMetadata(StringBuilder sb, Map<String, String> metadata) {
         if (!metadata.isEmpty()) {
-            out.println("metadata:");
-            metadata.forEach((k, v) -> out.printf("  %s = %s%n", printable(k), printable(v)));
+            sb.append("metadata:").append(NL);
+            metadata.forEach((k, v) -> sb.append("  ").append(printable(k)).append(" = ").append(printable(v))
+                    .append(NL));
         }
     }
 
@@ -231,14 +296,23 @@ final class Describe {
     }
 
     /** NAME DTYPE SHAPE OFFSET BYTES ALIGN, names inside their entry. */
-    private static void table(PrintStream out, List<TensorLocation> locations) {
+    private static void table(StringBuilder sb, List<TensorLocation> locations) {
         List<String> names = locations.stream().map(Describe::shortName).toList();
         int w = width(names);
-        out.printf("%-" + w + "s  %-11s  %-20s  %12s  %12s  %5s%n", "NAME", "DTYPE", "SHAPE", "OFFSET", "BYTES", "ALIGN");
+        left(sb, "NAME", w).append(SEP);
+        left(sb, "DTYPE", 11).append(SEP);
+        left(sb, "SHAPE", 20).append(SEP);
+        right(sb, "OFFSET", 12).append(SEP);
+        right(sb, "BYTES", 12).append(SEP);
+        right(sb, "ALIGN", 5).append(NL);
         for (int i = 0; i < locations.size(); i++) {
             TensorLocation l = locations.get(i);
-            out.printf("%-" + w + "s  %-11s  %-20s  %12d  %12d  %5d%n", names.get(i), l.dtype().headerName(),
-                    Arrays.toString(l.shape()), l.offset(), l.length(), l.alignment());
+            left(sb, names.get(i), w).append(SEP);
+            left(sb, l.dtype().headerName(), 11).append(SEP);
+            left(sb, Arrays.toString(l.shape()), 20).append(SEP);
+            right(sb, l.offset(), 12).append(SEP);
+            right(sb, l.length(), 12).append(SEP);
+            right(sb, l.alignment(), 5).append(NL);
         }
     }
 
