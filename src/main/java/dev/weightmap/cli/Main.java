@@ -35,7 +35,7 @@ public final class Main {
      * @param args the command line
      */
     public static void main(String[] args) {
-        int code = run(args, System.out, System.err, Terminal.stderrIsTerminal());
+        int code = run(args, System.out, System.err, new Cli(System.out, System.err, Terminal::stderrIsTerminal));
         System.out.flush();
         System.exit(code);
     }
@@ -50,7 +50,10 @@ public final class Main {
      * @return the exit code: 0 success, 1 failure, 2 usage error
      */
     public static int run(String[] argv, PrintStream out, PrintStream err, boolean terminal) {
-        Cli cli = new Cli(out, err, terminal);
+        return run(argv, out, err, new Cli(out, err, terminal));
+    }
+
+    private static int run(String[] argv, PrintStream out, PrintStream err, Cli cli) {
         List<String> args = new ArrayList<>(Arrays.asList(argv));
         cli.setDebug(args.remove("--debug"));
         cli.setProgressMode(progressMode(args));
