@@ -53,7 +53,7 @@ public final class Main {
         return run(argv, out, err, new Cli(out, err, terminal));
     }
 
-    private static int run(String[] argv, PrintStream out, PrintStream err, Cli cli) {
+    static int run(String[] argv, PrintStream out, PrintStream err, Cli cli) {
         List<String> args = new ArrayList<>(Arrays.asList(argv));
         cli.setDebug(args.remove("--debug"));
         cli.setProgressMode(progressMode(args));
