@@ -53,6 +53,7 @@ public final class Main {
         return run(argv, out, err, new Cli(out, err, terminal));
     }
 
+    /** {@link #run(String[], PrintStream, PrintStream, boolean)} with a given {@link Cli}. */
     static int run(String[] argv, PrintStream out, PrintStream err, Cli cli) {
         List<String> args = new ArrayList<>(Arrays.asList(argv));
         cli.setDebug(args.remove("--debug"));
