@@ -2,18 +2,25 @@
 package dev.weightmap.cli;
 
 import java.io.PrintStream;
+import java.util.function.BooleanSupplier;
 
 /** The streams and terminal facts a command runs with. */
 final class Cli {
     private final PrintStream out;
     private final PrintStream err;
-    private final boolean terminal;
+    private final BooleanSupplier terminalCheck;
+    private Boolean terminal;
     private boolean debug;
 
     Cli(PrintStream out, PrintStream err, boolean terminal) {
+        this(out, err, () -> terminal);
+    }
+
+    /** With the terminal check asked the first time it matters (it links a native call: a cost at start-up). */
+    Cli(PrintStream out, PrintStream err, BooleanSupplier terminal) {
         this.out = out;
         this.err = err;
-        this.terminal = terminal;
+        this.terminalCheck = terminal;
     }
 
     /** Standard output. */
@@ -28,6 +35,9 @@ final class Cli {
 
     /** Whether stderr is an interactive terminal (progress is shown only then). */
     boolean isTerminal() {
+        if (terminal == null) {
+            terminal = terminalCheck.getAsBoolean();
+        }
         return terminal;
     }
 
@@ -71,10 +81,10 @@ final class Cli {
         boolean enabled = switch (progressMode) {
             case ON -> true;
             case OFF -> false;
-            case AUTO -> terminal;
+            case AUTO -> isTerminal();
         };
         return new Progress(err, label, totalBytes, enabled, progressMode == ProgressMode.ON ? 0 : AUTO_DELAY_NANOS,
-                enabled && terminal ? Terminal.columns(Terminal.STDERR) : Terminal.DEFAULT_COLUMNS);
+                enabled && isTerminal() ? Terminal.columns(Terminal.STDERR) : Terminal.DEFAULT_COLUMNS);
     }
 
     /**

@@ -36,7 +36,7 @@ public final class Main {
      * @param args the command line
      */
     public static void main(String[] args) {
-        int code = run(args, System.out, System.err, Terminal.stderrIsTerminal());
+        int code = run(args, System.out, System.err, new Cli(System.out, System.err, Terminal::stderrIsTerminal));
         System.out.flush();
         System.exit(code);
     }
@@ -51,7 +51,11 @@ public final class Main {
      * @return the exit code: 0 success, 1 failure, 2 usage error
      */
     public static int run(String[] argv, PrintStream out, PrintStream err, boolean terminal) {
-        Cli cli = new Cli(out, err, terminal);
+        return run(argv, out, err, new Cli(out, err, terminal));
+    }
+
+    /** {@link #run(String[], PrintStream, PrintStream, boolean)} with a given {@link Cli}. */
+    static int run(String[] argv, PrintStream out, PrintStream err, Cli cli) {
         List<String> args = new ArrayList<>(Arrays.asList(argv));
         cli.setDebug(args.remove("--debug"));
         cli.setProgressMode(progressMode(args));

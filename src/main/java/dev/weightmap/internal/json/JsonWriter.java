@@ -55,72 +55,80 @@ public final class JsonWriter {
         }
     }
 
+    // an instanceof chain rather than a pattern switch: the switch's bootstrap spins classes on every cold start
     private void write(StringBuilder sb, Object v, int level) {
-        switch (v) {
-            case null -> sb.append("null");
-            case String s -> string(sb, s);
-            case Boolean b -> sb.append(b ? "true" : "false");
-            case Long l -> sb.append(l.longValue());
-            case Integer i -> sb.append(i.intValue());
-            case BigInteger bi -> sb.append(bi);
-            case Double d -> sb.append(indent >= 0 ? pythonRepr(d) : pythonFloat(d));
-            case Float f -> sb.append(indent >= 0 ? pythonRepr(f.doubleValue()) : pythonFloat(f.doubleValue()));
-            case long[] arr when indent >= 0 && arr.length > 0 -> {
+        if (v == null) {
+            sb.append("null");
+        } else if (v instanceof String s) {
+            string(sb, s);
+        } else if (v instanceof Boolean b) {
+            sb.append(b ? "true" : "false");
+        } else if (v instanceof Long l) {
+            sb.append(l.longValue());
+        } else if (v instanceof Integer i) {
+            sb.append(i.intValue());
+        } else if (v instanceof BigInteger bi) {
+            sb.append(bi);
+        } else if (v instanceof Double d) {
+            sb.append(indent >= 0 ? pythonRepr(d) : pythonFloat(d));
+        } else if (v instanceof Float f) {
+            sb.append(indent >= 0 ? pythonRepr(f.doubleValue()) : pythonFloat(f.doubleValue()));
+        } else if (v instanceof long[] arr) {
+            if (indent >= 0 && arr.length > 0) {
                 // json.dumps(indent=N) puts every element on its own line, like any other list
                 write(sb, java.util.Arrays.stream(arr).boxed().toList(), level);
+                return;
             }
-            case long[] arr -> {
-                sb.append('[');
-                for (int i = 0; i < arr.length; i++) {
-                    if (i > 0) {
-                        sb.append(indent >= 0 ? ", " : ",");
-                    }
-                    sb.append(arr[i]);
+            sb.append('[');
+            for (int i = 0; i < arr.length; i++) {
+                if (i > 0) {
+                    sb.append(indent >= 0 ? ", " : ",");
                 }
-                sb.append(']');
+                sb.append(arr[i]);
             }
-            case Map<?, ?> m -> {
-                if (m.isEmpty()) {
-                    sb.append("{}");
-                    return;
-                }
-                sb.append('{');
-                Iterator<? extends Map.Entry<?, ?>> it = m.entrySet().iterator();
-                boolean first = true;
-                while (it.hasNext()) {
-                    Map.Entry<?, ?> e = it.next();
-                    if (!first) {
-                        sb.append(',');
-                    }
-                    first = false;
-                    newline(sb, level + 1);
-                    string(sb, String.valueOf(e.getKey()));
-                    sb.append(indent >= 0 ? ": " : ":");
-                    write(sb, e.getValue(), level + 1);
-                }
-                newline(sb, level);
-                sb.append('}');
+            sb.append(']');
+        } else if (v instanceof Map<?, ?> m) {
+            if (m.isEmpty()) {
+                sb.append("{}");
+                return;
             }
-            case List<?> l -> {
-                if (l.isEmpty()) {
-                    sb.append("[]");
-                    return;
+            sb.append('{');
+            Iterator<? extends Map.Entry<?, ?>> it = m.entrySet().iterator();
+            boolean first = true;
+            while (it.hasNext()) {
+                Map.Entry<?, ?> e = it.next();
+                if (!first) {
+                    sb.append(',');
                 }
-                sb.append('[');
-                boolean first = true;
-                for (Object o : l) {
-                    if (!first) {
-                        sb.append(',');
-                    }
-                    first = false;
-                    newline(sb, level + 1);
-                    write(sb, o, level + 1);
-                }
-                newline(sb, level);
-                sb.append(']');
+                first = false;
+                newline(sb, level + 1);
+                string(sb, String.valueOf(e.getKey()));
+                sb.append(indent >= 0 ? ": " : ":");
+                write(sb, e.getValue(), level + 1);
             }
-            case Number n -> sb.append(n);
-            default -> throw new IllegalArgumentException("cannot write " + v.getClass().getName() + " as JSON");
+            newline(sb, level);
+            sb.append('}');
+        } else if (v instanceof List<?> l) {
+            if (l.isEmpty()) {
+                sb.append("[]");
+                return;
+            }
+            sb.append('[');
+            boolean first = true;
+            for (Object o : l) {
+                if (!first) {
+                    sb.append(',');
+                }
+                first = false;
+                newline(sb, level + 1);
+                write(sb, o, level + 1);
+            }
+            newline(sb, level);
+            sb.append(']');
+        } else if (v instanceof Number n) {
+            sb.append(n);
+        } else {
+            throw new IllegalArgumentException("cannot write " + v.getClass().getName() + " as JSON");
         }
     }
 
