@@ -32,9 +32,11 @@ public final class SaveOptions {
     private final boolean mainProcess;
     private final Set<String> sharedTensorsToDiscard;
     private final boolean allowAmplification;
+    private final boolean durable;
 
     private SaveOptions(Builder b) {
         this.allowAmplification = b.allowAmplification;
+        this.durable = b.durable;
         this.format = b.format;
         this.filenamePattern = b.filenamePattern != null ? b.filenamePattern
                 : b.format == Format.TORCH ? FilenamePattern.PYTORCH : FilenamePattern.SAFETENSORS;
@@ -145,6 +147,15 @@ public final class SaveOptions {
         return sharedTensorsToDiscard;
     }
 
+    /**
+     * Whether the files are forced to disk before the save returns (default true); see {@link Builder#durable}.
+     *
+     * @return true for a durable save
+     */
+    public boolean durable() {
+        return durable;
+    }
+
     /** Builds {@link SaveOptions}. */
     public static final class Builder {
         private String filenamePattern;
@@ -155,6 +166,7 @@ public final class SaveOptions {
         private boolean mainProcess = true;
         private Set<String> discard = Set.of();
         private boolean allowAmplification;
+        private boolean durable = true;
 
         private Builder() {
         }
@@ -239,6 +251,20 @@ public final class SaveOptions {
          */
         public Builder isMainProcess(boolean main) {
             this.mainProcess = main;
+            return this;
+        }
+
+        /**
+         * Whether the save forces every file and the folder to disk before it returns (default true). False is for
+         * scratch output that need not survive a power loss or an OS crash (benchmark harnesses, temporary
+         * conversions): the files still appear atomically under their final names, but after a crash they may be
+         * missing or empty.
+         *
+         * @param durable whether to force the files to disk
+         * @return this builder
+         */
+        public Builder durable(boolean durable) {
+            this.durable = durable;
             return this;
         }
 

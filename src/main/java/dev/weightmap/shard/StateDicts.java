@@ -262,7 +262,7 @@ public final class StateDicts {
         try {
             // every new file goes to the staging folder under its final name (torch uses it inside its archive);
             // a safetensors shard is forced in the background while the next one is written
-            try (DeferredForce forces = new DeferredForce()) {
+            try (DeferredForce forces = new DeferredForce(options.durable())) {
                 for (Map.Entry<String, List<String>> f : files.entrySet()) {
                     Map<String, Tensor> shard = new LinkedHashMap<>();
                     for (String name : f.getValue()) {
@@ -294,7 +294,9 @@ public final class StateDicts {
                 }
                 forces.awaitAll();
             }
-            AtomicFile.forceDirectory(staging);
+            if (options.durable()) {
+                AtomicFile.forceDirectory(staging);
+            }
             Map<String, String> where = split.tensorToFilename();
             FolderCommit.commit(dir, staging, pattern, new ArrayList<>(files.keySet()), sharded,
                     rename -> indexJson(split.totalSize(), where, rename, userAndRemoved)

@@ -103,6 +103,21 @@ public final class AtomicFile {
      * @throws IOException        when writing fails (the message names the target)
      */
     public static void write(Path target, Body body) throws IOException {
+        write(target, true, body);
+    }
+
+    /**
+     * Like {@link #write(Path, Body)}; with {@code durable} false nothing is forced to disk (neither the file nor the
+     * folder), for scratch files that need not survive a power loss: the rename is still atomic, so readers see the
+     * old content or the new, never a partial file.
+     *
+     * @param target  the file to create or replace
+     * @param durable whether to force the file and its folder to disk
+     * @param body    writes the content
+     * @throws WeightmapException {@code NOT_A_REGULAR_FILE} when the target is not a regular file (or a link to one)
+     * @throws IOException        when writing fails (the message names the target)
+     */
+    public static void write(Path target, boolean durable, Body body) throws IOException {
         Path dest = resolveTarget(target);
         Path dir = dest.getParent();
         TempFiles.removeStaleFiles(dir);
@@ -117,15 +132,19 @@ public final class AtomicFile {
         boolean done = false;
         try {
             try (ch) {
-                ScheduledFuture<?> early = EarlyFlush.start(ch);
+                ScheduledFuture<?> early = durable ? EarlyFlush.start(ch) : null;
                 try {
                     body.write(ch);
                     FsSteps.afterContent(dest);
                 } finally {
-                    early.cancel(false);
+                    if (early != null) {
+                        early.cancel(false);
+                    }
                 }
-                FsSteps.step("force " + tmp.getFileName());
-                ch.force(true);
+                if (durable) {
+                    FsSteps.step("force " + tmp.getFileName());
+                    ch.force(true);
+                }
             } catch (IOException e) {
                 throw named(e, tmp, dest);
             }
@@ -142,7 +161,9 @@ public final class AtomicFile {
                 Files.deleteIfExists(tmp);
             }
         }
-        forceDirectory(dir);
+        if (durable) {
+            forceDirectory(dir);
+        }
     }
 
     /**

@@ -23,12 +23,29 @@ public final class DeferredForce implements AutoCloseable {
         return t;
     });
     private final List<Future<?>> pending = new ArrayList<>();
+    private final boolean force;
+
+    /** Forces every submitted file. */
+    public DeferredForce() {
+        this(true);
+    }
+
+    /**
+     * With {@code force} false submitted files are only closed, not forced (saves that need not be durable).
+     *
+     * @param force whether to force submitted files to disk
+     */
+    public DeferredForce(boolean force) {
+        this.force = force;
+    }
 
     /** Takes ownership of {@code ch}: it is forced (data and metadata) and closed in the background. */
     public void submit(FileChannel ch) {
         pending.add(executor.submit(() -> {
             try (ch) {
-                ch.force(true);
+                if (force) {
+                    ch.force(true);
+                }
             }
             return null;
         }));
