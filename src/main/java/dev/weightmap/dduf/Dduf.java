@@ -213,7 +213,7 @@ public final class Dduf {
      * @throws IOException as {@link #exportEntries(Path, Iterable)} throws it
      */
     public static void exportEntries(Path dduf, Iterable<Entry> entries, LongConsumer progress) throws IOException {
-        exportEntries(dduf, entries, progress, false);
+        exportEntries(dduf, entries, progress, false, true);
     }
 
     /**
@@ -228,9 +228,29 @@ public final class Dduf {
      */
     public static void exportEntries(Path dduf, Iterable<Entry> entries, LongConsumer progress, boolean allowGguf)
             throws IOException {
+        exportEntries(dduf, entries, progress, allowGguf, true);
+    }
+
+    /**
+     * As {@link #exportEntries(Path, Iterable, LongConsumer, boolean)}; with {@code durable} false the archive is
+     * not forced to disk before this returns, for scratch archives that need not survive a power loss or an OS
+     * crash (it still appears atomically under its final name).
+     *
+     * @param dduf      the archive to write
+     * @param entries   the entries, {@code model_index.json} among them
+     * @param progress  receives the number of archive bytes written so far, or null
+     * @param allowGguf whether {@code .gguf} entries are accepted
+     * @param durable   whether to force the archive and its folder to disk (the other overloads do)
+     * @throws DdufExportException for a duplicate or invalid name, an invalid or missing {@code model_index.json},
+     *                             or an invalid structure
+     * @throws IOException         when a source or the target cannot be read or written
+     */
+    public static void exportEntries(Path dduf, Iterable<Entry> entries, LongConsumer progress, boolean allowGguf,
+                                     boolean durable)
+            throws IOException {
         Objects.requireNonNull(entries, "entries");
         String where = dduf + ": ";
-        AtomicFile.write(dduf, out -> {
+        AtomicFile.write(dduf, durable, out -> {
             ZipWriter zw = new ZipWriter(out, ALIGNMENT);
             zw.setProgress(progress);
             Set<String> raw = new HashSet<>();

@@ -49,8 +49,25 @@ public final class Safetensors {
      * @throws IOException when the file cannot be written; the target is then unchanged
      */
     public static void save(Map<String, Tensor> tensors, Map<String, String> metadata, Path file) throws IOException {
+        save(tensors, metadata, file, true);
+    }
+
+    /**
+     * Like {@link #save(Map, Map, Path)}; with {@code durable} false the file is not forced to disk before this
+     * returns, for scratch files that need not survive a power loss or an OS crash (benchmark harnesses): the file
+     * still appears atomically under its final name.
+     *
+     * @param tensors  the tensors, by name
+     * @param metadata {@code __metadata__} strings, or null/empty for none
+     * @param file     the file to create or replace
+     * @param durable  whether to force the file and its folder to disk ({@link #save(Map, Map, Path)} does)
+     * @throws SafetensorsException for tensors that cannot be saved
+     * @throws IOException          when writing fails
+     */
+    public static void save(Map<String, Tensor> tensors, Map<String, String> metadata, Path file, boolean durable)
+            throws IOException {
         Plan plan = plan(tensors, metadata);
-        AtomicFile.write(file, ch -> write(plan, ch));
+        AtomicFile.write(file, durable, ch -> write(plan, ch));
     }
 
     /**

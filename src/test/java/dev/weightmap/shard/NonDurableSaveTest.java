@@ -48,6 +48,21 @@ class NonDurableSaveTest {
     }
 
     @Test
+    void aNonDurableSafetensorsSaveTakesNoForceStep() throws Exception {
+        Path p = tmp.resolve("m.safetensors");
+        Map<String, Tensor> one = Map.of("w", Tensor.of(MemorySegment.ofArray(new float[] {1, 2}), DType.F32, 2));
+        long before = FsSteps.count();
+        dev.weightmap.safetensors.Safetensors.save(one, Map.of(), p, true);
+        long durableSteps = FsSteps.count() - before;
+        before = FsSteps.count();
+        dev.weightmap.safetensors.Safetensors.save(one, Map.of(), p, false);
+        assertThat(FsSteps.count() - before).isEqualTo(durableSteps - 1);
+        try (var f = dev.weightmap.safetensors.SafetensorsFile.open(p)) {
+            assertThat(f.tensor("w").toFloatArray()).containsExactly(1f, 2f);
+        }
+    }
+
+    @Test
     void aNonDurableShardedSaveLoadsBack() throws Exception {
         Map<String, Tensor> values = new LinkedHashMap<>();
         for (int i = 0; i < 6; i++) {
