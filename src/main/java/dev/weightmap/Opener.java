@@ -82,6 +82,9 @@ final class Opener {
             if (s > bestScore) {
                 best = f;
                 bestScore = s;
+                if (s >= WeightsFormat.CONTENT) {
+                    break; // the strongest claim: later formats could only tie, and ties go to the first
+                }
             }
         }
         if (bestScore < WeightsFormat.CONTENT && isGguf(probe)) {

@@ -94,6 +94,14 @@ public class DdufOpenBenchmark {
     }
 
     /** Map + validate + unmap. */
+    /** The hub-written 21-entry fixture (hub's {@code export_folder_as_dduf}) with the default open. */
+    @Benchmark
+    public int openHubFixture() throws IOException {
+        try (DdufFile f = DdufFile.open(BenchFiles.fixture("dduf/pipeline-folder.dduf"))) {
+            return f.entries().size();
+        }
+    }
+
     @Benchmark
     public int open() throws IOException {
         try (DdufFile d = DdufFile.open(archive)) {
