@@ -65,6 +65,14 @@ public class SafetensorsOpenBenchmark {
         }
     }
 
+    /** The 300-tensor fixture through the front door, {@code Weights.open}, with its default options. */
+    @Benchmark
+    public int open300TensorsWeights() throws IOException {
+        try (dev.weightmap.Weights w = dev.weightmap.Weights.open(many300)) {
+            return w.tensorNames().size();
+        }
+    }
+
     /** The 300-tensor fixture mapped into a confined arena the caller owns (no shared-arena close handshake). */
     @Benchmark
     public int open300TensorsConfinedArena() throws IOException {
