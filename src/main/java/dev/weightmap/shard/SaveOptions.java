@@ -255,10 +255,11 @@ public final class SaveOptions {
         }
 
         /**
-         * Whether the save forces every file and the folder to disk before it returns (default true). False is for
+         * Whether the save forces the files it writes to disk before it returns (default true). False is for
          * scratch output that need not survive a power loss or an OS crash (benchmark harnesses, temporary
-         * conversions): the files still appear atomically under their final names, but after a crash they may be
-         * missing or empty.
+         * conversions): the files are not forced, the folder commit (see {@link StateDicts#save}) still renames
+         * them into place atomically, in order, so a killed process still leaves the old or the new checkpoint;
+         * after a power loss the new files may be missing or empty.
          *
          * @param durable whether to force the files to disk
          * @return this builder
