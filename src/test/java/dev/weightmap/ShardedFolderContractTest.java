@@ -60,17 +60,7 @@ class ShardedFolderContractTest extends WeightsContractTest {
         return ShardedIndexContractTest.secondShard(copy);
     }
 
-    /** {@code shard.Checkpoints} maps every shard into an arena of its own making, whatever the options say. */
-    @Override
-    boolean honoursCallersArena() {
-        return false;
-    }
 
-    /** {@code shard.Checkpoints} resolves shards against the index's absolute folder. */
-    @Override
-    boolean keepsPathsAsGiven() {
-        return false;
-    }
 
     /** Folder names carry no format: a folder called {@code x.safetensors} is still a folder. */
     @Override

@@ -152,17 +152,7 @@ class ShardedIndexContractTest extends WeightsContractTest {
         return Files.move(copy.resolve(f.path().getFileName().toString()), copy.resolve(name));
     }
 
-    /** {@code shard.Checkpoints} maps every shard into an arena of its own making, whatever the options say. */
-    @Override
-    boolean honoursCallersArena() {
-        return false;
-    }
 
-    /** {@code shard.Checkpoints} resolves shards against the index's absolute folder. */
-    @Override
-    boolean keepsPathsAsGiven() {
-        return false;
-    }
 
     @Override
     List<String> wrongExtensions() {

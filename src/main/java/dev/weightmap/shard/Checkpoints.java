@@ -226,7 +226,7 @@ public final class Checkpoints {
             throw pickleRefused(file);
         }
         List<AutoCloseable> resources = new ArrayList<>();
-        SharedMapping mapping = SharedMapping.owned(file.toString());
+        SharedMapping mapping = mappingFor(file.toString(), options);
         try {
             Map<String, Tensor> tensors;
             Map<String, Object> metadata;
@@ -278,6 +278,10 @@ public final class Checkpoints {
         } catch (dev.weightmap.WeightmapException e) {
             return false; // not safetensors: the torch reader reports what is wrong with it
         }
+    }
+
+    private static SharedMapping mappingFor(String name, LoadOptions options) {
+        return options.arena() == null ? SharedMapping.owned(name) : SharedMapping.external(name, options.arena());
     }
 
     /** hub's {@code safe=True} refusal of a pickle file, naming it. */
@@ -357,9 +361,9 @@ public final class Checkpoints {
             throws IOException {
         Index index = readIndex(indexPath, expectedExtension, options.maxIndexBytes());
         boolean safe = options.safe();
-        Path dir = indexPath.toAbsolutePath().getParent();
+        Path dir = indexPath.getParent() == null ? Path.of("") : indexPath.getParent(); // paths as given
         List<AutoCloseable> resources = new ArrayList<>();
-        SharedMapping mapping = SharedMapping.owned(indexPath.toString());
+        SharedMapping mapping = mappingFor(indexPath.toString(), options);
         try {
             Map<String, Map<String, Tensor>> shardTensors = new LinkedHashMap<>();
             Map<String, Path> shardPaths = new LinkedHashMap<>();

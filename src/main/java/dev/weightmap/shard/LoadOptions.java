@@ -10,12 +10,15 @@ public final class LoadOptions {
     private final String filenamePattern;
     private final long maxHeaderBytes;
     private final long maxIndexBytes;
+    private final java.lang.foreign.Arena arena;
 
-    private LoadOptions(boolean safe, String filenamePattern, long maxHeaderBytes, long maxIndexBytes) {
+    private LoadOptions(boolean safe, String filenamePattern, long maxHeaderBytes, long maxIndexBytes,
+                        java.lang.foreign.Arena arena) {
         this.safe = safe;
         this.filenamePattern = filenamePattern;
         this.maxHeaderBytes = maxHeaderBytes;
         this.maxIndexBytes = maxIndexBytes;
+        this.arena = arena;
     }
 
     /**
@@ -25,7 +28,7 @@ public final class LoadOptions {
      */
     public static LoadOptions defaults() {
         return new LoadOptions(true, null, dev.weightmap.OpenOptions.DEFAULT_MAX_HEADER_BYTES,
-                dev.weightmap.OpenOptions.DEFAULT_MAX_INDEX_BYTES);
+                dev.weightmap.OpenOptions.DEFAULT_MAX_INDEX_BYTES, null);
     }
 
     /**
@@ -38,7 +41,7 @@ public final class LoadOptions {
         if (bytes < 1) {
             throw new IllegalArgumentException("maxHeaderBytes must be positive: " + bytes);
         }
-        return new LoadOptions(safe, filenamePattern, bytes, maxIndexBytes);
+        return new LoadOptions(safe, filenamePattern, bytes, maxIndexBytes, arena);
     }
 
     /**
@@ -51,7 +54,7 @@ public final class LoadOptions {
         if (bytes < 1) {
             throw new IllegalArgumentException("maxIndexBytes must be positive: " + bytes);
         }
-        return new LoadOptions(safe, filenamePattern, maxHeaderBytes, bytes);
+        return new LoadOptions(safe, filenamePattern, maxHeaderBytes, bytes, arena);
     }
 
     /**
@@ -83,7 +86,7 @@ public final class LoadOptions {
      * @return a copy with the switch set
      */
     public LoadOptions withSafe(boolean safe) {
-        return new LoadOptions(safe, filenamePattern, maxHeaderBytes, maxIndexBytes);
+        return new LoadOptions(safe, filenamePattern, maxHeaderBytes, maxIndexBytes, arena);
     }
 
     /**
@@ -98,7 +101,7 @@ public final class LoadOptions {
         if (pattern != null) {
             FilenamePattern.of(pattern);
         }
-        return new LoadOptions(safe, pattern, maxHeaderBytes, maxIndexBytes);
+        return new LoadOptions(safe, pattern, maxHeaderBytes, maxIndexBytes, arena);
     }
 
     /**
@@ -117,5 +120,26 @@ public final class LoadOptions {
      */
     public String filenamePattern() {
         return filenamePattern;
+    }
+
+    /**
+     * Map every file of the checkpoint into the caller's arena instead of one the checkpoint owns, as
+     * {@link dev.weightmap.OpenOptions#withArena}: closing the checkpoint then marks it closed but unmaps nothing;
+     * the mappings live as long as {@code arena}.
+     *
+     * @param arena the caller's arena, or null for a checkpoint-owned shared arena
+     * @return a copy with the arena set
+     */
+    public LoadOptions withArena(java.lang.foreign.Arena arena) {
+        return new LoadOptions(safe, filenamePattern, maxHeaderBytes, maxIndexBytes, arena);
+    }
+
+    /**
+     * The caller's arena.
+     *
+     * @return the arena, or null when the checkpoint owns its own
+     */
+    public java.lang.foreign.Arena arena() {
+        return arena;
     }
 }

@@ -79,7 +79,7 @@ public final class ShardedFormat implements WeightsFormat {
     public Weights open(Path path, OpenOptions options) throws IOException {
         LoadOptions lo = LoadOptions.defaults().withSafe(options.safe())
                 .withFilenamePattern(options.filenamePattern()).withMaxHeaderBytes(options.maxHeaderBytes())
-                .withMaxIndexBytes(options.maxIndexBytes());
+                .withMaxIndexBytes(options.maxIndexBytes()).withArena(options.arena());
         if (probeIsIndex(path)) {
             return Checkpoints.openIndex(path, lo.withSafe(false)); // a named index opens what it names, as a named file does
         }
