@@ -91,21 +91,51 @@ public final class Main {
             err.println("usage: " + firstLine(cmd.usage()));
             return 2;
         } catch (OutOfMemoryError e) {
-            // the input is within every limit but needs more heap than this JVM has: say so, and how to fix it
-            err.println("error: OUT_OF_MEMORY: " + oneLine(String.valueOf(e.getMessage())) + ": this input needs more"
-                    + " memory than the JVM's maximum heap of " + (Runtime.getRuntime().maxMemory() >> 20)
-                    + " MiB; run java with a larger -Xmx");
-            if (cli.debug()) {
-                e.printStackTrace(err);
-            }
-            return 1;
+            return outOfMemory(cli, err, e);
         } catch (Exception | StackOverflowError | InternalError e) {
+            OutOfMemoryError oom = outOfMemoryCause(e);
+            if (oom != null) { // a shared OutOfMemoryError instance wrapped on its way (e.g. "Self-suppression")
+                return outOfMemory(cli, err, oom);
+            }
             err.println("error: " + reason(e) + ": " + oneLine(e.getMessage() == null ? e.toString() : e.getMessage()));
             if (cli.debug()) {
                 e.printStackTrace(err);
             }
             return 1;
         }
+    }
+
+    /** The input is within every limit but needs more heap than this JVM has: say so, and how to fix it. */
+    private static int outOfMemory(Cli cli, PrintStream err, OutOfMemoryError e) {
+        err.println("error: OUT_OF_MEMORY: " + oneLine(String.valueOf(e.getMessage())) + ": this input needs more"
+                + " memory than the JVM's maximum heap of " + (Runtime.getRuntime().maxMemory() >> 20)
+                + " MiB; run java with a larger -Xmx");
+        if (cli.debug()) {
+            e.printStackTrace(err);
+        }
+        return 1;
+    }
+
+    /** An OutOfMemoryError among the causes and suppressed exceptions of {@code t}, or null. */
+    static OutOfMemoryError outOfMemoryCause(Throwable t) {
+        java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        java.util.ArrayDeque<Throwable> todo = new java.util.ArrayDeque<>(List.of(t));
+        while (!todo.isEmpty()) {
+            Throwable x = todo.pop();
+            if (!seen.add(x) || seen.size() > 64) {
+                continue;
+            }
+            if (x instanceof OutOfMemoryError o) {
+                return o;
+            }
+            if (x.getCause() != null) {
+                todo.push(x.getCause());
+            }
+            for (Throwable s : x.getSuppressed()) {
+                todo.push(s);
+            }
+        }
+        return null;
     }
 
     /**
