@@ -194,6 +194,19 @@ public interface Weights extends AutoCloseable {
     VerifyReport verify() throws IOException;
 
     /**
+     * As {@link #verify()}, reporting the bytes checksummed as they are done (for a progress display). Formats
+     * without long checksum passes report nothing.
+     *
+     * @param progress receives byte counts as parts of the work complete, possibly from several threads; or null
+     * @return what was checked
+     * @throws WeightmapException naming the first failure
+     * @throws IOException        when a file cannot be read
+     */
+    default VerifyReport verify(java.util.function.LongConsumer progress) throws IOException {
+        return verify();
+    }
+
+    /**
      * How many bytes working on every tensor's bytes (hashing each, converting, sharding) would produce, against
      * the stored bytes behind them: an expanded (stride 0) view can promise terabytes from a few bytes.
      *

@@ -148,7 +148,7 @@ public final class Crc {
     }
 
     private static int parallel(MemorySegment s, int threads, boolean castagnoli) {
-        return parallel(List.of(s), threads, castagnoli)[0];
+        return parallel(List.of(s), threads, castagnoli, null)[0];
     }
 
     /**
@@ -161,10 +161,24 @@ public final class Crc {
      * @return the CRC32 of each segment, in order; equal to {@link #crc32(MemorySegment)} of each
      */
     public static int[] crc32(List<MemorySegment> segments, int threads) {
-        return parallel(segments, threads, false);
+        return parallel(segments, threads, false, null);
     }
 
-    private static int[] parallel(List<MemorySegment> segments, int threads, boolean castagnoli) {
+    /**
+     * As {@link #crc32(List, int)}, reporting progress: {@code progress} receives the size of each piece once it
+     * is checksummed (from the worker threads, so it must be thread-safe).
+     *
+     * @param segments the segments
+     * @param threads  the most threads to use
+     * @param progress receives byte counts as pieces complete, or null
+     * @return the CRC-32 of each segment, in order
+     */
+    public static int[] crc32(List<MemorySegment> segments, int threads, java.util.function.LongConsumer progress) {
+        return parallel(segments, threads, false, progress);
+    }
+
+    private static int[] parallel(List<MemorySegment> segments, int threads, boolean castagnoli,
+                                  java.util.function.LongConsumer progress) {
         record Chunk(int seg, long off, long len) {
         }
         int t = Math.max(1, threads);
@@ -188,6 +202,9 @@ public final class Crc {
             Chunk c = chunks.get(k);
             MemorySegment part = segments.get(c.seg()).asSlice(c.off(), c.len());
             crcs[k] = castagnoli ? crc32c(part) : crc32(part);
+            if (progress != null) {
+                progress.accept(c.len());
+            }
         });
         int[] out = new int[segments.size()];
         boolean[] started = new boolean[segments.size()];

@@ -247,18 +247,30 @@ public final class DdufFile implements Weights {
      */
     @Override
     public VerifyReport verify() {
+        return verify(null);
+    }
+
+    /**
+     * As {@link #verify()}, reporting the entry bytes checksummed as pieces complete.
+     *
+     * @param progress receives byte counts from the CRC workers, or null
+     * @return what was checked
+     * @throws DdufCorruptedFileException on a CRC mismatch or an invalid safetensors entry
+     */
+    @Override
+    public VerifyReport verify(java.util.function.LongConsumer progress) {
         try {
-            return verifyEntries();
+            return verifyEntries(progress);
         } catch (WeightmapException e) {
             throw e.inFile(displayName);
         }
     }
 
-    private VerifyReport verifyEntries() {
+    private VerifyReport verifyEntries(java.util.function.LongConsumer progress) {
         mapping.ensureOpen();
         List<DdufEntry> list = new ArrayList<>(entries.values());
         int[] computed = Crc.crc32(list.stream().map(DdufEntry::segment).toList(),
-                Runtime.getRuntime().availableProcessors());
+                Runtime.getRuntime().availableProcessors(), progress);
         long total = 0;
         for (int i = 0; i < list.size(); i++) {
             DdufEntry e = list.get(i);

@@ -880,14 +880,26 @@ public final class TorchCheckpoint implements Weights {
      */
     @Override
     public VerifyReport verify() {
+        return verify(null);
+    }
+
+    /**
+     * As {@link #verify()}, reporting the record bytes checksummed, one record at a time.
+     *
+     * @param progress receives byte counts, or null
+     * @return what was checked
+     * @throws TorchCheckpointException {@code CORRUPT_ARCHIVE} on a CRC mismatch
+     */
+    @Override
+    public VerifyReport verify(java.util.function.LongConsumer progress) {
         try {
-            return verifyRecords();
+            return verifyRecords(progress);
         } catch (WeightmapException e) {
             throw e.inFile(displayName);
         }
     }
 
-    private VerifyReport verifyRecords() {
+    private VerifyReport verifyRecords(java.util.function.LongConsumer progress) {
         mapping.ensureOpen();
         int checked = 0;
         for (Record r : records) {
@@ -900,6 +912,9 @@ public final class TorchCheckpoint implements Weights {
                 throw new TorchCheckpointException(Reason.CORRUPT_ARCHIVE, displayName + ": record '" + r.name()
                         + "': CRC-32 " + String.format("%08x", crc) + " does not match the recorded "
                         + String.format("%08x", r.crc32()));
+            }
+            if (progress != null) {
+                progress.accept(r.length());
             }
             checked++;
         }

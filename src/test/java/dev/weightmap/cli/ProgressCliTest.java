@@ -61,6 +61,14 @@ class ProgressCliTest {
     }
 
     @Test
+    void verifyReportsTheBytesItHasChecked() {
+        Result forced = run(false, "--progress", "verify", DDUF.toString());
+        assertThat(forced.code()).as(forced.err()).isZero();
+        // the DDUF entries' CRC pass reports its bytes: the line reaches 100 % of the archive's entry bytes
+        assertThat(forced.err()).contains("%").containsPattern("\\b(9\\d|100)%");
+    }
+
+    @Test
     void forcedProgressOnAPipeDrawsCarriageReturnLinesAndClearsThem() {
         List<String[]> a = longCommands(1);
         List<String[]> b = longCommands(2);
