@@ -439,6 +439,10 @@ final class HeaderScanner {
      * The compact entry {@code {"dtype":"X","shape":[..],"data_offsets":[a,b]}} without whitespace, read
      * straight into this entry's slots; false (p untouched) on any deviation, for {@link #tensor} to read
      * it or report the error. Reads may run past the header into the zero padding, which matches nothing.
+     *
+     * <p>One method of about 100 lines on purpose: it is the hot loop of every open, and its position, element
+     * count and dims stay in locals from the first word to the commit; split into methods they would go through
+     * fields (as {@link #q} already does for {@link #fastNumber}).
      */
     private boolean fastTensor() {
         byte[] b = h;
