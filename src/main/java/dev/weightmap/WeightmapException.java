@@ -12,6 +12,12 @@ import java.nio.file.NoSuchFileException;
  * {@code DdufException}, {@code TorchCheckpointException}, {@code CheckpointException}, ...) extends this class
  * and narrows {@link #reason()} to its own enum, so {@code catch (WeightmapException e)} catches them all.
  *
+ * <p>Everything an exception holds and does is here: the reason, the file, the tensor or entry, {@link #inFile},
+ * {@link #code()} and {@link #reasonOf}. A format's subclass adds only its {@code Reason} enum, constructors that
+ * pass through, and a covariant {@code reason()} override ({@code return (Reason) super.reason();}) so callers
+ * get the format's enum without a cast: Java allows no generic subclass of {@code Throwable}, so that one line is
+ * the price of a typed reason.
+ *
  * <p>Unchecked, like the format exceptions. Missing files stay {@link NoSuchFileException} and other I/O failures
  * stay {@link IOException}; a reader used after {@code close()} throws {@link WeightsClosedException}.
  */

@@ -4,15 +4,12 @@ package dev.weightmap;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Set;
 
-/** The {@link Weights} contract for the pre-1.6 (non-zip) stream of {@code torch.save}. */
-class TorchLegacyContractTest extends WeightsContractTest {
-    @Override
-    String format() {
-        return Weights.TORCH;
-    }
-
+/**
+ * The {@link Weights} contract for the pre-1.6 (non-zip) stream of {@code torch.save}: the zip format's contract
+ * (format, extensions, corruption reason) over the legacy fixture.
+ */
+class TorchLegacyContractTest extends TorchContractTest {
     @Override
     List<Fixture> fixtures() throws IOException {
         return TorchContractTest.fixtures(List.of("torch/legacy_format.pt"));
@@ -22,20 +19,5 @@ class TorchLegacyContractTest extends WeightsContractTest {
     @Override
     Path corrupt(Fixture f, Path dir) throws IOException {
         return truncated(f.path(), dir.resolve(f.path().getFileName()), 1);
-    }
-
-    @Override
-    Set<String> corruptionReasons(Fixture f) {
-        return Set.of("CORRUPT_ARCHIVE");
-    }
-
-    @Override
-    List<String> wrongExtensions() {
-        return List.of("", ".safetensors", ".zip", ".dduf", ".gguf", ".index.json");
-    }
-
-    @Override
-    List<String> ownExtensions() {
-        return List.of(".pt", ".bin", ".pth");
     }
 }

@@ -1031,37 +1031,37 @@ abstract class WeightsContractTest {
 
     @Test
     void aTextFileIsUnknownFormat() throws IOException {
-        Path p = tmp.resolve("notes");
-        Files.writeString(p, "These are not weights.\nJust a line of text, \u00fcnicode too.\n");
-        assertThat(unknown(p).getMessage()).contains("text");
-        Path lfs = tmp.resolve("model-lfs");
-        Files.writeString(lfs, "version https://git-lfs.github.com/spec/v1\noid sha256:0123\nsize 12\n");
-        assertThat(unknown(lfs).getMessage()).contains("Git LFS");
-        Path json = tmp.resolve("config");
-        Files.writeString(json, "{\"hidden_size\": 64}");
-        assertThat(unknown(json).getMessage()).contains("JSON");
+        assertThat(unknownText("notes", "These are not weights.\nJust a line of text, \u00fcnicode too.\n"))
+                .contains("text");
+        assertThat(unknownText("model-lfs", LFS_POINTER)).contains("Git LFS");
+        assertThat(unknownText("config", "{\"hidden_size\": 64}")).contains("JSON");
     }
 
     @Test
     void anHtmlPageIsUnknownFormat() throws IOException {
-        Path p = tmp.resolve("download");
-        Files.writeString(p, "\n<!DOCTYPE html>\n<html><head><title>404</title></head><body>Not found</body></html>\n");
-        assertThat(unknown(p).getMessage()).contains("HTML");
-        Path q = tmp.resolve("page.html");
-        Files.writeString(q, "<html><body>rate limited</body></html>");
-        assertThat(unknown(q).getMessage()).contains("HTML");
+        assertThat(unknownText("download",
+                "\n<!DOCTYPE html>\n<html><head><title>404</title></head><body>Not found</body></html>\n"))
+                .contains("HTML");
+        assertThat(unknownText("page.html", "<html><body>rate limited</body></html>")).contains("HTML");
     }
 
     @Test
     void aPageOrPointerSavedUnderThisFormatsNameIsUnknownFormat() throws IOException {
         for (String ext : ownExtensions()) { // what a failed download leaves: the name is right, the bytes are not
-            Path page = tmp.resolve("page" + ext);
-            Files.writeString(page, "<!doctype html><html><body>Access denied</body></html>");
-            assertThat(unknown(page).getMessage()).contains("HTML").contains("its name says");
-            Path pointer = tmp.resolve("pointer" + ext);
-            Files.writeString(pointer, "version https://git-lfs.github.com/spec/v1\noid sha256:0123\nsize 9\n");
-            assertThat(unknown(pointer).getMessage()).contains("Git LFS pointer");
+            assertThat(unknownText("page" + ext, "<!doctype html><html><body>Access denied</body></html>"))
+                    .contains("HTML").contains("its name says");
+            assertThat(unknownText("pointer" + ext, LFS_POINTER)).contains("Git LFS pointer");
         }
+    }
+
+    /** A Git LFS pointer file, what a clone without LFS leaves in place of the weights. */
+    static final String LFS_POINTER = "version https://git-lfs.github.com/spec/v1\noid sha256:0123\nsize 12\n";
+
+    /** Writes {@code text} to a file {@code name} and returns the message of its UNKNOWN_FORMAT ({@link #unknown}). */
+    String unknownText(String name, String text) throws IOException {
+        Path p = tmp.resolve(name);
+        Files.writeString(p, text);
+        return unknown(p).getMessage();
     }
 
     @Test

@@ -73,46 +73,13 @@ final class HashCommand implements Command {
             if (paths.size() != 1) {
                 throw new UsageException("--manifest takes exactly one PATH");
             }
-            Path p = Path.of(paths.get(0));
-            Manifest m;
-            try (Weights w = Input.open(p)) {
-                if (!force) {
-                    w.amplification().check(p.toString(), "hash --manifest", "pass --force");
-                }
-                Cli.Progress tp = cli.progress("hashing " + p, tensorBytes(w.tensors()));
-                Cli.Progress fp = cli.progress("hashing files of " + p, sizeOf(w.files()));
-                try {
-                    m = Manifest.create(w, algo, threads, tp::add, fp::add);
-                } finally {
-                    tp.done();
-                    fp.done();
-                }
-            }
-            m.write(Path.of(manifest));
-            cli.out().println("wrote " + manifest + ": " + m.tensors().size() + " tensors, " + m.files().size()
-                    + " files (" + algo.cliName() + ")");
-            return 0;
+            return writeManifest(cli, Path.of(paths.get(0)), manifest, algo, threads, force);
         }
         boolean json = a.flag("--json");
+        boolean perTensor = a.flag("--per-tensor");
         boolean many = paths.size() > 1;
-        Map<Path, String> fileHashes = Map.of();
-        if (!a.flag("--per-tensor")) { // all files of all PATHs, hashed in parallel where the algorithm allows
-            List<Path> all = new ArrayList<>();
-            for (String ps : paths) {
-                for (Path f : filesOf(Path.of(ps))) {
-                    if (!all.contains(f)) {
-                        all.add(f);
-                    }
-                }
-            }
-            Cli.Progress progress = cli.progress("hashing " + (all.size() == 1 ? all.get(0) : all.size() + " files"),
-                    sizeOf(all));
-            try {
-                fileHashes = Manifest.hashFiles(algo, all, threads, progress::add);
-            } finally {
-                progress.done();
-            }
-        }
+        // all files of all PATHs, hashed in parallel where the algorithm allows
+        Map<Path, String> fileHashes = perTensor ? Map.of() : hashFiles(cli, paths, algo, threads);
         for (String ps : paths) {
             Path p = Path.of(ps);
             Map<String, Object> m = new LinkedHashMap<>();
@@ -120,19 +87,8 @@ final class HashCommand implements Command {
                 m.put("path", ps);
             }
             m.put("algo", algo.cliName());
-            if (a.flag("--per-tensor")) {
-                Map<String, String> hashes;
-                try (Weights w = Input.open(p)) {
-                    if (!force) {
-                        w.amplification().check(ps, "hash --per-tensor", "pass --force");
-                    }
-                    Cli.Progress progress = cli.progress("hashing " + ps, tensorBytes(w.tensors()));
-                    try {
-                        hashes = Manifest.hashTensors(algo, w.tensors(), threads, progress::add);
-                    } finally {
-                        progress.done();
-                    }
-                }
+            if (perTensor) {
+                Map<String, String> hashes = hashTensors(cli, p, ps, algo, threads, force);
                 if (json) {
                     m.put("tensors", hashes);
                     cli.out().println(JsonWriter.compact().write(m));
@@ -154,6 +110,65 @@ final class HashCommand implements Command {
             }
         }
         return 0;
+    }
+
+    /** {@code --manifest OUT}: the manifest of {@code p} written to {@code manifest}. */
+    private static int writeManifest(Cli cli, Path p, String manifest, ChecksumAlgorithm algo, int threads,
+                                     boolean force) throws IOException {
+        Manifest m;
+        try (Weights w = Input.open(p)) {
+            if (!force) {
+                w.amplification().check(p.toString(), "hash --manifest", "pass --force");
+            }
+            Cli.Progress tp = cli.progress("hashing " + p, tensorBytes(w.tensors()));
+            Cli.Progress fp = cli.progress("hashing files of " + p, sizeOf(w.files()));
+            try {
+                m = Manifest.create(w, algo, threads, tp::add, fp::add);
+            } finally {
+                tp.done();
+                fp.done();
+            }
+        }
+        m.write(Path.of(manifest));
+        cli.out().println("wrote " + manifest + ": " + m.tensors().size() + " tensors, " + m.files().size()
+                + " files (" + algo.cliName() + ")");
+        return 0;
+    }
+
+    /** The hash of every file of every PATH (each file once). */
+    private static Map<Path, String> hashFiles(Cli cli, List<String> paths, ChecksumAlgorithm algo, int threads)
+            throws IOException {
+        List<Path> all = new ArrayList<>();
+        for (String ps : paths) {
+            for (Path f : filesOf(Path.of(ps))) {
+                if (!all.contains(f)) {
+                    all.add(f);
+                }
+            }
+        }
+        Cli.Progress progress = cli.progress("hashing " + (all.size() == 1 ? all.get(0) : all.size() + " files"),
+                sizeOf(all));
+        try {
+            return Manifest.hashFiles(algo, all, threads, progress::add);
+        } finally {
+            progress.done();
+        }
+    }
+
+    /** {@code --per-tensor}: the hash of every tensor of {@code p} (given as {@code ps}). */
+    private static Map<String, String> hashTensors(Cli cli, Path p, String ps, ChecksumAlgorithm algo, int threads,
+                                                   boolean force) throws IOException {
+        try (Weights w = Input.open(p)) {
+            if (!force) {
+                w.amplification().check(ps, "hash --per-tensor", "pass --force");
+            }
+            Cli.Progress progress = cli.progress("hashing " + ps, tensorBytes(w.tensors()));
+            try {
+                return Manifest.hashTensors(algo, w.tensors(), threads, progress::add);
+            } finally {
+                progress.done();
+            }
+        }
     }
 
     /** A regular file itself; for a folder the files its format lists. */

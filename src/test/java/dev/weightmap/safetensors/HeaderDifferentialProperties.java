@@ -38,8 +38,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * Differential test of the optimized header parser ({@link HeaderParser}, reached through
- * {@link SafetensorsFile#parse}) against a plain reference written here: a generic recursive-descent JSON parser
+ * Differential test of the optimized header parser ({@link HeaderParser}: its {@link HeaderScanner} and
+ * {@link HeaderRules}, reached through {@link SafetensorsFile#parse}) against a plain reference written here: a generic recursive-descent JSON parser
  * over the strictly decoded header, then the rules of formats.md A.2–A.5 with weightmap's stricter ones
  * (duplicate tensor names and metadata keys are {@code DUPLICATE_KEY}, unknown dtypes {@code UNKNOWN_DTYPE}).
  *

@@ -44,74 +44,61 @@ final class VectorConversions extends ConversionKernel {
 
     @Override
     public void bf16(MemorySegment src, MemorySegment dst, long n) {
-        if (!vectorizable(src, dst)) {
-            scalarBf16(src, dst, 0, n);
-            return;
-        }
-        long step = 2L * L;
-        long bound = n - (n % step);
-        long i = 0;
-        for (; i < bound; i += step) {
-            IntVector v = IntVector.fromMemorySegment(INTS, src, i * 2, LE);
-            IntVector even = v.lanewise(VectorOperators.LSHL, 16);
-            IntVector odd = v.lanewise(VectorOperators.AND, 0xFFFF0000);
-            even.rearrange(FIRST, odd).intoMemorySegment(dst, i * 4, LE);
-            even.rearrange(SECOND, odd).intoMemorySegment(dst, i * 4 + 4L * L, LE);
-        }
+        long i = vectorizable(src, dst) ? widen(src, dst, n, true) : 0;
         scalarBf16(src, dst, i, n);
     }
 
     @Override
     public void f16(MemorySegment src, MemorySegment dst, long n) {
-        if (!vectorizable(src, dst)) {
-            scalarF16(src, dst, 0, n);
-            return;
-        }
-        long step = 2L * L;
-        long bound = n - (n % step);
-        long i = 0;
-        for (; i < bound; i += step) {
-            IntVector v = IntVector.fromMemorySegment(INTS, src, i * 2, LE);
-            IntVector even = halfToFloat(v.lanewise(VectorOperators.AND, 0xFFFF));
-            IntVector odd = halfToFloat(v.lanewise(VectorOperators.LSHR, 16));
-            even.rearrange(FIRST, odd).intoMemorySegment(dst, i * 4, LE);
-            even.rearrange(SECOND, odd).intoMemorySegment(dst, i * 4 + 4L * L, LE);
-        }
+        long i = vectorizable(src, dst) ? widen(src, dst, n, false) : 0;
         scalarF16(src, dst, i, n);
     }
 
     @Override
     public void toBf16(MemorySegment src, MemorySegment dst, long n) {
-        if (!vectorizable(src, dst)) {
-            scalarToBf16(src, dst, 0, n);
-            return;
-        }
-        long step = 2L * L;
-        long bound = n - (n % step);
-        long i = 0;
-        for (; i < bound; i += step) {
-            IntVector a = floatToBf16(IntVector.fromMemorySegment(INTS, src, i * 4, LE));
-            IntVector b = floatToBf16(IntVector.fromMemorySegment(INTS, src, i * 4 + 4L * L, LE));
-            pack(a, b).intoMemorySegment(dst, i * 2, LE);
-        }
+        long i = vectorizable(src, dst) ? narrow(src, dst, n, true) : 0;
         scalarToBf16(src, dst, i, n);
     }
 
     @Override
     public void toF16(MemorySegment src, MemorySegment dst, long n) {
-        if (!vectorizable(src, dst)) {
-            scalarToF16(src, dst, 0, n);
-            return;
-        }
+        long i = vectorizable(src, dst) ? narrow(src, dst, n, false) : 0;
+        scalarToF16(src, dst, i, n);
+    }
+
+    /**
+     * BF16 ({@code bf16}) or F16 to F32 over whole steps of {@code 2L} elements; returns where the scalar tail
+     * starts. The flag is the same for the whole loop (and constant in each caller once inlined).
+     */
+    private static long widen(MemorySegment src, MemorySegment dst, long n, boolean bf16) {
         long step = 2L * L;
         long bound = n - (n % step);
         long i = 0;
         for (; i < bound; i += step) {
-            IntVector a = floatToHalf(IntVector.fromMemorySegment(INTS, src, i * 4, LE));
-            IntVector b = floatToHalf(IntVector.fromMemorySegment(INTS, src, i * 4 + 4L * L, LE));
-            pack(a, b).intoMemorySegment(dst, i * 2, LE);
+            IntVector v = IntVector.fromMemorySegment(INTS, src, i * 2, LE);
+            IntVector even = bf16 ? v.lanewise(VectorOperators.LSHL, 16)
+                    : halfToFloat(v.lanewise(VectorOperators.AND, 0xFFFF));
+            IntVector odd = bf16 ? v.lanewise(VectorOperators.AND, 0xFFFF0000)
+                    : halfToFloat(v.lanewise(VectorOperators.LSHR, 16));
+            even.rearrange(FIRST, odd).intoMemorySegment(dst, i * 4, LE);
+            even.rearrange(SECOND, odd).intoMemorySegment(dst, i * 4 + 4L * L, LE);
         }
-        scalarToF16(src, dst, i, n);
+        return i;
+    }
+
+    /** F32 to BF16 ({@code bf16}) or F16 over whole steps of {@code 2L} elements; as {@link #widen}. */
+    private static long narrow(MemorySegment src, MemorySegment dst, long n, boolean bf16) {
+        long step = 2L * L;
+        long bound = n - (n % step);
+        long i = 0;
+        for (; i < bound; i += step) {
+            IntVector a = IntVector.fromMemorySegment(INTS, src, i * 4, LE);
+            IntVector b = IntVector.fromMemorySegment(INTS, src, i * 4 + 4L * L, LE);
+            IntVector ha = bf16 ? floatToBf16(a) : floatToHalf(a);
+            IntVector hb = bf16 ? floatToBf16(b) : floatToHalf(b);
+            pack(ha, hb).intoMemorySegment(dst, i * 2, LE);
+        }
+        return i;
     }
 
     /** Lanes {@code 0..L-1} of {@code a} then of {@code b} (16-bit values in int lanes), two per lane. */
