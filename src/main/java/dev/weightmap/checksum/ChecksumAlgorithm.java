@@ -32,6 +32,18 @@ public enum ChecksumAlgorithm {
     }
 
     /**
+     * Whether one input (a file, a tensor) can be hashed on several threads at once: CRC32 and CRC32C, whose
+     * pieces are hashed anywhere and joined by the CRC combine math. SHA-256 and the XXH family hash one input as
+     * one sequential stream on one thread (their state after a byte depends on every byte before it); they use
+     * several cores only across several inputs.
+     *
+     * @return true for CRC32 and CRC32C
+     */
+    public boolean splitsOneInput() {
+        return this == CRC32 || this == CRC32C;
+    }
+
+    /**
      * The algorithm with this CLI name (case-insensitive), or null.
      *
      * @param name a name as typed after {@code --algo}

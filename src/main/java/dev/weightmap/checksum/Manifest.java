@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.checksum;
 
-import dev.weightmap.internal.exec.Parallel;
 import dev.weightmap.WeightmapException;
 import dev.weightmap.Weights;
 import dev.weightmap.internal.io.AtomicFile;
@@ -11,6 +10,7 @@ import dev.weightmap.internal.json.JsonWriter;
 import dev.weightmap.tensor.Tensor;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -44,9 +44,12 @@ import java.util.function.LongConsumer;
  * are absolute or contain {@code ..} are refused, so a manifest from elsewhere cannot make {@code verify} read
  * files outside the checkpoint.
  *
- * <p>Hashing runs on up to {@code threads} short-lived platform threads of its own (never the common pool):
- * tensors are spread over the threads, a single big CRC tensor or file is chunked; SHA-256 and the XXH family
- * hash up to {@code threads} files at once. An optional {@link LongConsumer} hears how many bytes are done, in
+ * <p>Hashing runs on up to {@code threads} short-lived platform threads of its own (never the common pool), and
+ * tensors and files are hashed together, longest first, so every thread has work until the end. CRC32 and CRC32C
+ * also cut large tensors and files into 16 MiB pieces hashed in parallel and joined by the CRC combine math (the
+ * value is the one-thread value). SHA-256 and the XXH family hash each tensor and each file as one sequential
+ * stream (their state after a byte depends on all bytes before it): they use several cores only by hashing
+ * several tensors or files at once. An optional {@link LongConsumer} hears how many bytes are done, in
  * increments, from any of those threads.
  *
  * <p>A malformed manifest fails with a {@link WeightmapException} of reason {@code IO_ERROR} naming the manifest
@@ -115,10 +118,12 @@ public final class Manifest {
      */
     public static Manifest create(Weights weights, ChecksumAlgorithm algorithm, int threads,
                                   LongConsumer tensorProgress, LongConsumer fileProgress) throws IOException {
-        Map<String, String> t = hashTensors(algorithm, weights.tensors(), threads, tensorProgress);
+        HashPlan.Result r = HashPlan.run(algorithm, weights.tensors(), weights.files(), threads, tensorProgress,
+                fileProgress);
         Path base = baseOf(weights.path());
         Map<String, String> f = new LinkedHashMap<>();
-        hashFiles(algorithm, weights.files(), threads, fileProgress).forEach((file, hex) -> f.put(relative(base, file), hex));
+        r.files().forEach((file, hex) -> f.put(relative(base, file), hex));
+        Map<String, String> t = r.tensors();
         return new Manifest(algorithm, weights.format(), t, f, null);
     }
 
@@ -320,7 +325,17 @@ public final class Manifest {
      */
     public Verification verify(Map<String, Tensor> tensors, Path input, String subject, int threads,
                                LongConsumer tensorProgress, LongConsumer fileProgress) throws IOException {
-        Map<String, String> actual = hashTensors(algorithm, tensors, threads, tensorProgress);
+        Path base = baseOf(input);
+        Map<String, Path> present = new LinkedHashMap<>();
+        for (String key : files.keySet()) {
+            Path f = base == null ? Path.of(key) : base.resolve(key);
+            if (Files.isRegularFile(f)) {
+                present.put(key, f);
+            }
+        }
+        HashPlan.Result rehashed = HashPlan.run(algorithm, tensors, new ArrayList<>(present.values()), threads,
+                tensorProgress, fileProgress);
+        Map<String, String> actual = rehashed.tensors();
         List<String> bad = new ArrayList<>();
         List<String> details = new ArrayList<>();
         for (Map.Entry<String, String> e : this.tensors.entrySet()) {
@@ -339,18 +354,17 @@ public final class Manifest {
                 details.add("tensor " + name + " not in manifest");
             }
         }
-        Path base = baseOf(input);
         for (Map.Entry<String, String> e : files.entrySet()) {
-            Path f = base == null ? Path.of(e.getKey()) : base.resolve(e.getKey());
-            if (!Files.isRegularFile(f)) {
+            Path f = present.get(e.getKey());
+            if (f == null) {
                 bad.add(e.getKey());
                 details.add("file " + e.getKey() + " missing");
                 continue;
             }
-            String now = hashFile(algorithm, f, threads, fileProgress);
-            if (!now.equalsIgnoreCase(e.getValue())) {
+            String hex = rehashed.files().get(f);
+            if (!hex.equalsIgnoreCase(e.getValue())) {
                 bad.add(e.getKey());
-                details.add("file " + e.getKey() + " " + algorithm.cliName() + " " + now + " != " + e.getValue());
+                details.add("file " + e.getKey() + " " + algorithm.cliName() + " " + hex + " != " + e.getValue());
             }
         }
         if (!bad.isEmpty()) {
@@ -380,8 +394,8 @@ public final class Manifest {
 
     /**
      * Every tensor's hex digest (logical row-major bytes, as {@link Checksums#hexOfTensor}), in map order.
-     * Tensors are spread over the threads; a single tensor is chunked for the CRCs. Tensors of a confined arena
-     * are hashed on the calling thread.
+     * Tensors are spread over the threads, longest first; a large CRC tensor is cut into pieces hashed in
+     * parallel. Tensors of a confined arena are hashed on the calling thread.
      *
      * @param algorithm the algorithm
      * @param tensors   the tensors, by name
@@ -392,31 +406,16 @@ public final class Manifest {
     public static Map<String, String> hashTensors(ChecksumAlgorithm algorithm, Map<String, Tensor> tensors,
                                                   int threads, LongConsumer progress) {
         Objects.requireNonNull(algorithm, "algorithm");
-        LongConsumer p = progress == null ? NO_PROGRESS : progress;
-        List<String> names = new ArrayList<>(tensors.keySet());
-        List<Tensor> list = new ArrayList<>(tensors.values());
-        String[] out = new String[names.size()];
-        int n = Math.max(1, threads);
-        if (!list.stream().allMatch(t -> Parallel.shareable(t.storage()))) {
-            n = 1;
+        try {
+            return HashPlan.run(algorithm, tensors, List.of(), threads, progress, null).tensors();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // no file is read
         }
-        int inner = list.size() == 1 ? n : 1;
-        Parallel.forEach(list.size(), n, i -> {
-            Tensor t = list.get(i);
-            out[i] = inner > 1 && t.isContiguous() ? Checksums.hex(algorithm, t.data(), inner)
-                    : Checksums.hexOfTensor(algorithm, t);
-            p.accept(t.byteLength());
-        });
-        Map<String, String> result = new LinkedHashMap<>();
-        for (int i = 0; i < out.length; i++) {
-            result.put(names.get(i), out[i]);
-        }
-        return result;
     }
 
     /**
-     * Hex digests of whole files, in order. CRCs split each file over the threads; SHA-256 and the XXH family
-     * hash up to {@code threads} files at once instead.
+     * Hex digests of whole files, in order. CRCs cut large files into pieces hashed in parallel; SHA-256 and the
+     * XXH family hash up to {@code threads} files at once, each as one sequential stream.
      *
      * @param algorithm the algorithm
      * @param files     the files (a file listed twice is hashed once)
@@ -427,32 +426,8 @@ public final class Manifest {
      */
     public static Map<Path, String> hashFiles(ChecksumAlgorithm algorithm, List<Path> files, int threads,
                                               LongConsumer progress) throws IOException {
-        LongConsumer p = progress == null ? NO_PROGRESS : progress;
-        List<Path> distinct = new ArrayList<>(new java.util.LinkedHashSet<>(files));
-        Map<Path, String> out = new LinkedHashMap<>();
-        boolean crc = algorithm == ChecksumAlgorithm.CRC32 || algorithm == ChecksumAlgorithm.CRC32C;
-        if (crc || threads <= 1 || distinct.size() <= 1) {
-            for (Path f : distinct) {
-                out.put(f, hashFile(algorithm, f, threads, p));
-            }
-            return out;
-        }
-        String[] hex = new String[distinct.size()];
-        IOException[] io = new IOException[distinct.size()];
-        Parallel.forEach(distinct.size(), threads, i -> {
-            try {
-                hex[i] = hashFile(algorithm, distinct.get(i), 1, p);
-            } catch (IOException e) {
-                io[i] = e;
-            }
-        });
-        for (int i = 0; i < hex.length; i++) {
-            if (io[i] != null) {
-                throw io[i];
-            }
-            out.put(distinct.get(i), hex[i]);
-        }
-        return out;
+        Objects.requireNonNull(algorithm, "algorithm");
+        return HashPlan.run(algorithm, Map.of(), files, threads, null, progress).files();
     }
 
     /**

@@ -40,9 +40,12 @@ final class HashCommand implements Command {
                   Whole file: prints "<hex>  <path>" (canonical big-endian hex as xxhsum/sha256sum print it,
                   128-bit high half first; SHA-256 = the Hub's LFS oid). A folder hashes each of its files.
                   --per-tensor  hash each tensor's logical row-major bytes (DDUF keys: <entry>::<tensor>)
-                  --json        {"algo":A,"files":{path:hex}} or, with --per-tensor, {"algo":A,"tensors":{name:hex}}
+                  --json        {"algo":A,"files":{path:hex},"parallel":P} or, with --per-tensor, {"algo":A,"tensors":{name:hex}}
+                                (P: "pieces" when crc32/crc32c split each file across the threads, "streams" when
+                                each file is one sequential stream and only several files run at once)
                                 (one object per line when several PATHs are given, each with "path")
-                  --threads N   threads to use (default: all cores)
+                  --threads N   threads to use (default: all cores); tensors and files are hashed together, longest
+                                first
                   --manifest OUT.json  write {"algo","format","tensors":{name:hex},"files":{file:hex}} for one
                                 PATH (files relative to it); check later with: weightmap verify --manifest OUT.json PATH
                   --force       hash tensors even when they would produce far more bytes than the file stores
@@ -103,6 +106,7 @@ final class HashCommand implements Command {
                 }
                 if (json) {
                     m.put("files", files);
+                    m.put("parallel", algo.splitsOneInput() ? "pieces" : "streams");
                     cli.out().println(JsonWriter.compact().write(m));
                 } else {
                     files.forEach((k, v) -> cli.out().println(v + "  " + k));
@@ -148,11 +152,14 @@ final class HashCommand implements Command {
         }
         Cli.Progress progress = cli.progress("hashing " + (all.size() == 1 ? all.get(0) : all.size() + " files"),
                 sizeOf(all));
+        Map<Path, String> hashes;
         try {
-            return Manifest.hashFiles(algo, all, threads, progress::add);
+            hashes = Manifest.hashFiles(algo, all, threads, progress::add);
         } finally {
             progress.done();
         }
+        noteSequential(cli, algo, all.size(), threads);
+        return hashes;
     }
 
     /** {@code --per-tensor}: the hash of every tensor of {@code p} (given as {@code ps}). */
@@ -168,6 +175,17 @@ final class HashCommand implements Command {
             } finally {
                 progress.done();
             }
+        }
+    }
+
+    /**
+     * On a terminal, says why a single-stream hash of fewer files than threads left cores idle (stderr, so the
+     * printed sums stay {@code sha256sum}/{@code xxhsum} lines).
+     */
+    private static void noteSequential(Cli cli, ChecksumAlgorithm algo, int files, int threads) {
+        if (cli.isTerminal() && !algo.splitsOneInput() && files < threads) {
+            cli.err().println("note: " + algo.cliName() + " hashes each file as one sequential stream on one thread ("
+                    + files + " of " + threads + " threads busy); crc32c and crc32 split a file across all cores");
         }
     }
 

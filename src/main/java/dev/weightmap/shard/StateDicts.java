@@ -202,122 +202,174 @@ public final class StateDicts {
         if (!Files.isDirectory(directory)) {
             throw new NoSuchFileException(directory.toString(), null, "save directory does not exist");
         }
-        FilenamePattern pattern = FilenamePattern.of(options.filenamePattern());
-        boolean safetensors = options.format() == SaveOptions.Format.SAFETENSORS;
-        if (safetensors && !options.allowAmplification()) {
-            dev.weightmap.tensor.Amplification.of(stateDict).check(directory.toString(), "saving as safetensors",
-                    "set SaveOptions.Builder.allowAmplification(true)");
-        }
-        Map<String, Tensor> tensors = new LinkedHashMap<>();
-        for (Map.Entry<String, Tensor> e : stateDict.entrySet()) {
-            if (e.getKey() == null || e.getValue() == null) {
-                throw new IllegalArgumentException("state dict has a null name or tensor");
-            }
-            tensors.put(e.getKey(), e.getValue());
-        }
-        Map<String, String> removed = new LinkedHashMap<>();
-        StateDictSplit split;
-        if (safetensors) {
-            removed = removeSharedTensors(tensors, options.sharedTensorsToDiscard());
-            if (!options.forceContiguous()) {
-                for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
-                    if (!e.getValue().isContiguous()) {
-                        throw new CheckpointException(CheckpointException.Reason.NON_CONTIGUOUS, "You are trying to"
-                                + " save a non contiguous tensor: `" + e.getKey() + "` which is not allowed. It"
-                                + " either means you are trying to save tensors which are reference of each other"
-                                + " in which case it's recommended to save only the full tensors, and reslice at"
-                                + " load time, or simply call `.contiguous()` on your tensor to pack it before"
-                                + " saving (force_contiguous=true).");
-                    }
-                }
-            }
-            // After de-duplication no two tensors overlap: each counts its own bytes (what the file holds), and
-            // only zero-byte tensors share hub's common empty id.
-            split = Planner.split(tensors, Tensor::byteLength,
-                    t -> t.byteLength() == 0 ? EMPTY_STORAGE : new IdentityKey(t), pattern, options.maxShardSize());
-        } else {
-            split = Planner.split(tensors, Tensor::storageSize, StateDicts::storageId, pattern,
-                    options.maxShardSize());
-        }
-        TorchBridge.ShardWriter writer = safetensors ? null : TorchBridge.writer();
-
-        Map<String, String> userAndRemoved = new LinkedHashMap<>(options.metadata());
-        removed.forEach(userAndRemoved::putIfAbsent);
-        Map<String, List<String>> files = new LinkedHashMap<>(split.filenameToTensors());
-        if (files.isEmpty()) {
-            files.put(pattern.single(), List.of()); // DECISIONS 9: an empty state dict is an empty file
-        }
-        boolean sharded = files.size() > 1;
-        Map<String, String> fileMetadata = new LinkedHashMap<>();
-        fileMetadata.put("format", "pt");
-        if (!sharded) {
-            fileMetadata.putAll(userAndRemoved);
-        }
-
+        SavePlan plan = SavePlan.of(stateDict, directory, options);
+        TorchBridge.ShardWriter torch = plan.safetensors() ? null : TorchBridge.writer(); // fails before any write
         Path dir = directory.toAbsolutePath();
-        FolderCommit.checkTargets(dir, pattern, files.keySet());
+        FolderCommit.checkTargets(dir, plan.pattern(), plan.files().keySet());
         FolderCommit.recover(dir, false);
         Path staging = FolderCommit.createStaging(dir);
         FolderCommit.Committed committed = new FolderCommit.Committed();
         try {
-            // every new file goes to the staging folder under its final name (torch uses it inside its archive);
-            // a safetensors shard is forced in the background while the next one is written
-            try (DeferredForce forces = new DeferredForce(options.durable())) {
-                for (Map.Entry<String, List<String>> f : files.entrySet()) {
-                    Map<String, Tensor> shard = new LinkedHashMap<>();
-                    for (String name : f.getValue()) {
-                        shard.put(name, tensors.get(name));
-                    }
-                    Path tmp = staging.resolve(f.getKey());
-                    if (safetensors) {
-                        FsSteps.step("create " + staging.getFileName() + "/" + f.getKey());
-                        FileChannel ch;
-                        try {
-                            ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-                        } catch (IOException e) {
-                            throw AtomicFile.named(e, tmp, dir.resolve(f.getKey()));
-                        }
-                        try {
-                            Safetensors.write(shard, fileMetadata, ch);
-                            FsSteps.afterContent(dir.resolve(f.getKey()));
-                        } catch (IOException e) {
-                            ch.close();
-                            throw AtomicFile.named(e, tmp, dir.resolve(f.getKey()));
-                        } catch (RuntimeException | Error e) {
-                            ch.close();
-                            throw e;
-                        }
-                        forces.submit(ch);
-                    } else {
-                        writer.write(shard, tmp);
-                    }
-                }
-                forces.awaitAll();
-            }
-            if (options.durable()) {
-                AtomicFile.forceDirectory(staging);
-            }
-            Map<String, String> where = split.tensorToFilename();
-            FolderCommit.commit(dir, staging, pattern, new ArrayList<>(files.keySet()), sharded,
-                    rename -> indexJson(split.totalSize(), where, rename, userAndRemoved)
-                            .getBytes(StandardCharsets.US_ASCII), options.isMainProcess(), committed);
+            writeFiles(plan, torch, dir, staging, options.durable());
+            commitIndex(plan, dir, staging, options, committed);
         } finally {
             if (!committed.get()) {
                 TempFiles.deleteTree(staging);
             }
         }
+        return cleanUp(plan, dir, staging, options.isMainProcess());
+    }
+
+    /**
+     * What a save writes, decided before anything touches the folder: the tensors left after de-duplication, their
+     * split into files, and the metadata of each file and of the index.
+     */
+    private record SavePlan(FilenamePattern pattern, boolean safetensors, Map<String, Tensor> tensors,
+                            StateDictSplit split, Map<String, List<String>> files, Map<String, String> fileMetadata,
+                            Map<String, String> indexMetadata) {
+        static SavePlan of(Map<String, Tensor> stateDict, Path directory, SaveOptions options) {
+            FilenamePattern pattern = FilenamePattern.of(options.filenamePattern());
+            boolean safetensors = options.format() == SaveOptions.Format.SAFETENSORS;
+            if (safetensors && !options.allowAmplification()) {
+                dev.weightmap.tensor.Amplification.of(stateDict).check(directory.toString(), "saving as safetensors",
+                        "set SaveOptions.Builder.allowAmplification(true)");
+            }
+            Map<String, Tensor> tensors = new LinkedHashMap<>();
+            for (Map.Entry<String, Tensor> e : stateDict.entrySet()) {
+                if (e.getKey() == null || e.getValue() == null) {
+                    throw new IllegalArgumentException("state dict has a null name or tensor");
+                }
+                tensors.put(e.getKey(), e.getValue());
+            }
+            Map<String, String> removed = Map.of();
+            StateDictSplit split;
+            if (safetensors) {
+                removed = removeSharedTensors(tensors, options.sharedTensorsToDiscard());
+                if (!options.forceContiguous()) {
+                    requireContiguous(tensors);
+                }
+                // After de-duplication no two tensors overlap: each counts its own bytes (what the file holds),
+                // and only zero-byte tensors share hub's common empty id.
+                split = Planner.split(tensors, Tensor::byteLength,
+                        t -> t.byteLength() == 0 ? EMPTY_STORAGE : new IdentityKey(t), pattern, options.maxShardSize());
+            } else {
+                split = Planner.split(tensors, Tensor::storageSize, StateDicts::storageId, pattern,
+                        options.maxShardSize());
+            }
+            Map<String, String> userAndRemoved = new LinkedHashMap<>(options.metadata());
+            removed.forEach(userAndRemoved::putIfAbsent);
+            Map<String, List<String>> files = new LinkedHashMap<>(split.filenameToTensors());
+            if (files.isEmpty()) {
+                files.put(pattern.single(), List.of()); // DECISIONS 9: an empty state dict is an empty file
+            }
+            Map<String, String> fileMetadata = new LinkedHashMap<>();
+            fileMetadata.put("format", "pt");
+            if (files.size() == 1) {
+                fileMetadata.putAll(userAndRemoved);
+            }
+            return new SavePlan(pattern, safetensors, tensors, split, files, fileMetadata, userAndRemoved);
+        }
+
+        boolean sharded() {
+            return files.size() > 1;
+        }
+
+        Map<String, Tensor> shard(List<String> names) {
+            Map<String, Tensor> shard = new LinkedHashMap<>();
+            for (String name : names) {
+                shard.put(name, tensors.get(name));
+            }
+            return shard;
+        }
+    }
+
+    private static void requireContiguous(Map<String, Tensor> tensors) {
+        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+            if (!e.getValue().isContiguous()) {
+                throw new CheckpointException(CheckpointException.Reason.NON_CONTIGUOUS, "You are trying to"
+                        + " save a non contiguous tensor: `" + e.getKey() + "` which is not allowed. It"
+                        + " either means you are trying to save tensors which are reference of each other"
+                        + " in which case it's recommended to save only the full tensors, and reslice at"
+                        + " load time, or simply call `.contiguous()` on your tensor to pack it before"
+                        + " saving (force_contiguous=true).");
+            }
+        }
+    }
+
+    /**
+     * Writes every new file into the staging folder under its final name (torch uses it inside its archive). A
+     * safetensors shard is forced in the background while the next one is written; the staging folder is forced
+     * once all are.
+     */
+    private static void writeFiles(SavePlan plan, TorchBridge.ShardWriter torch, Path dir, Path staging,
+                                   boolean durable) throws IOException {
+        try (DeferredForce forces = new DeferredForce(durable)) {
+            for (Map.Entry<String, List<String>> f : plan.files().entrySet()) {
+                Map<String, Tensor> shard = plan.shard(f.getValue());
+                if (plan.safetensors()) {
+                    forces.submit(writeSafetensorsShard(shard, plan.fileMetadata(), staging, dir, f.getKey()));
+                } else {
+                    torch.write(shard, staging.resolve(f.getKey()));
+                }
+            }
+            forces.awaitAll();
+        }
+        if (durable) {
+            AtomicFile.forceDirectory(staging);
+        }
+    }
+
+    /** Writes one safetensors shard to {@code staging/name}; returns its channel, still open, for forcing. */
+    private static FileChannel writeSafetensorsShard(Map<String, Tensor> shard, Map<String, String> metadata,
+                                                     Path staging, Path dir, String name) throws IOException {
+        Path tmp = staging.resolve(name);
+        FsSteps.step("create " + staging.getFileName() + "/" + name);
+        FileChannel ch;
+        try {
+            ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        } catch (IOException e) {
+            throw AtomicFile.named(e, tmp, dir.resolve(name));
+        }
+        try {
+            Safetensors.write(shard, metadata, ch);
+            FsSteps.afterContent(dir.resolve(name));
+        } catch (IOException e) {
+            ch.close();
+            throw AtomicFile.named(e, tmp, dir.resolve(name));
+        } catch (RuntimeException | Error e) {
+            ch.close();
+            throw e;
+        }
+        return ch;
+    }
+
+    /** Puts the staged files in place behind the index, the commit point (see {@link FolderCommit#commit}). */
+    private static void commitIndex(SavePlan plan, Path dir, Path staging, SaveOptions options,
+                                    FolderCommit.Committed committed) throws IOException {
+        Map<String, String> where = plan.split().tensorToFilename();
+        FolderCommit.commit(dir, staging, plan.pattern(), new ArrayList<>(plan.files().keySet()), plan.sharded(),
+                rename -> indexJson(plan.split().totalSize(), where, rename, plan.indexMetadata())
+                        .getBytes(StandardCharsets.US_ASCII), options.isMainProcess(), committed);
+    }
+
+    /**
+     * After the commit: removes the staging folder and (main process only) stale files of the same pattern;
+     * returns the files of the new checkpoint.
+     */
+    private static List<Path> cleanUp(SavePlan plan, Path dir, Path staging, boolean mainProcess)
+            throws IOException {
         TempFiles.deleteTree(staging); // not forced: after a power loss it is a stale folder no index names
+        FilenamePattern pattern = plan.pattern();
         List<Path> written = new ArrayList<>();
-        for (String n : files.keySet()) {
+        for (String n : plan.files().keySet()) {
             written.add(dir.resolve(n));
         }
-        if (sharded || Files.exists(dir.resolve(pattern.index()), LinkOption.NOFOLLOW_LINKS)) {
+        if (plan.sharded() || Files.exists(dir.resolve(pattern.index()), LinkOption.NOFOLLOW_LINKS)) {
             written.add(dir.resolve(pattern.index())); // also the index naming one file (not the main process)
         }
-        // the new checkpoint is complete: remove stale files of the same pattern (main process only)
-        if (options.isMainProcess()) {
-            Set<String> keep = new LinkedHashSet<>(files.keySet());
-            if (sharded) {
+        if (mainProcess) {
+            Set<String> keep = new LinkedHashSet<>(plan.files().keySet());
+            if (plan.sharded()) {
                 keep.add(pattern.index());
             }
             deleteStaleFiles(dir, pattern, keep);

@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.tensor;
 
-import dev.weightmap.internal.io.FileRegions;
 import dev.weightmap.internal.io.FileStreamer;
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.ValueLayout;
@@ -360,19 +358,7 @@ public final class Tensor {
      * @throws IndexOutOfBoundsException when {@code dst} is smaller than {@link #byteLength()}
      */
     public void copyTo(MemorySegment dst) {
-        long len = byteLength();
-        if (dst.byteSize() < len) {
-            throw new IndexOutOfBoundsException("destination of " + dst.byteSize() + " bytes < " + len);
-        }
-        try {
-            if (isContiguous()) {
-                MemorySegment.copy(storage, dataStartByte(), dst, 0, len);
-                return;
-            }
-            new Gather(this).copy(dst, 0);
-        } catch (InternalError | IllegalStateException e) {
-            throw FileStreamer.translate(e, storage, null);
-        }
+        TensorBytes.copyTo(this, dst);
     }
 
     /**
@@ -383,18 +369,7 @@ public final class Tensor {
      * @throws IOException when writing fails
      */
     public void writeTo(WritableByteChannel out) throws IOException {
-        if (isContiguous()) {
-            writeSegment(data(), out);
-            return;
-        }
-        Gather g = new Gather(this);
-        try (Arena arena = Arena.ofConfined()) {
-            long chunk = Math.min(byteLength(), 1 << 20);
-            MemorySegment buf = arena.allocate(Math.max(chunk, 64), 64);
-            g.stream(buf, out);
-        } catch (InternalError | IllegalStateException e) {
-            throw FileStreamer.translate(e, storage, null);
-        }
+        TensorBytes.writeTo(this, out);
     }
 
     /**
@@ -407,52 +382,7 @@ public final class Tensor {
      * @throws IOException when writing fails
      */
     public static void writeSegment(MemorySegment seg, WritableByteChannel out) throws IOException {
-        if (FileRegions.transfer(seg, out)) {
-            return; // a large slice of a mapped file written to a file: copied by the kernel
-        }
-        if (FileStreamer.isMapped(seg)) {
-            // chunks copied out of the mapping (or read from its file): a truncated file fails typed, never
-            // in the middle of a channel's write from the mapping
-            try {
-                FileStreamer.readSegment(seg, chunk -> {
-                    ByteBuffer bb = chunk.asByteBuffer();
-                    try {
-                        while (bb.hasRemaining()) {
-                            out.write(bb);
-                        }
-                    } catch (IOException e) {
-                        throw new java.io.UncheckedIOException(e);
-                    }
-                });
-            } catch (java.io.UncheckedIOException e) {
-                throw e.getCause();
-            }
-            return;
-        }
-        long pos = 0;
-        long size = seg.byteSize();
-        if (seg.heapBase().isPresent() && !(seg.heapBase().get() instanceof byte[])) {
-            // asByteBuffer() only works for native and byte[] segments: copy other heap arrays through a buffer
-            byte[] buf = new byte[(int) Math.min(size, 1 << 16)];
-            while (pos < size) {
-                int n = (int) Math.min(size - pos, buf.length);
-                MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, pos, buf, 0, n);
-                ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
-                while (bb.hasRemaining()) {
-                    out.write(bb);
-                }
-                pos += n;
-            }
-            return;
-        }
-        while (pos < size) {
-            long n = Math.min(size - pos, 1L << 30);
-            ByteBuffer bb = seg.asSlice(pos, n).asByteBuffer();
-            while (bb.hasRemaining()) {
-                out.write(bb);
-            }
-            pos += n;
-        }
+        TensorBytes.writeSegment(seg, out);
     }
 
     /**
@@ -700,7 +630,7 @@ public final class Tensor {
     public double getDouble(long... index) {
         long off = byteOffsetOf(index);
         try {
-            return readDouble(off);
+            return Elements.readDouble(storage, dtype, off);
         } catch (InternalError | IllegalStateException e) {
             throw FileStreamer.translate(e, storage, null);
         }
@@ -716,7 +646,7 @@ public final class Tensor {
     public long getLong(long... index) {
         long off = byteOffsetOf(index);
         try {
-            return readLong(off);
+            return Elements.readLong(storage, dtype, off);
         } catch (InternalError | IllegalStateException e) {
             throw FileStreamer.translate(e, storage, null);
         }
@@ -730,48 +660,7 @@ public final class Tensor {
      */
     public double[] getComplex(long... index) {
         long off = byteOffsetOf(index);
-        try {
-            return switch (dtype) {
-                case C64 -> new double[] {storage.get(F32, off), storage.get(F32, off + 4)};
-                case C128 -> new double[] {storage.get(F64, off), storage.get(F64, off + 8)};
-                default -> new double[] {readDouble(off), 0};
-            };
-        } catch (InternalError | IllegalStateException e) {
-            throw FileStreamer.translate(e, storage, null);
-        }
-    }
-
-    long readLong(long off) {
-        return switch (dtype) {
-            case BOOL, U8 -> storage.get(ValueLayout.JAVA_BYTE, off) & 0xFFL;
-            case I8 -> storage.get(ValueLayout.JAVA_BYTE, off);
-            case I16 -> storage.get(I16, off);
-            case U16 -> storage.get(I16, off) & 0xFFFFL;
-            case I32 -> storage.get(I32, off);
-            case U32 -> storage.get(I32, off) & 0xFFFF_FFFFL;
-            case I64, U64 -> storage.get(I64, off);
-            default -> throw new UnsupportedOperationException("getLong on " + dtype + " tensor");
-        };
-    }
-
-    double readDouble(long off) {
-        return switch (dtype) {
-            case F32 -> storage.get(F32, off);
-            case F64 -> storage.get(F64, off);
-            case F16 -> FloatFormats.f16(storage.get(I16, off));
-            case BF16 -> FloatFormats.bf16(storage.get(I16, off));
-            case F8_E4M3 -> FloatFormats.F8_E4M3[storage.get(ValueLayout.JAVA_BYTE, off) & 0xFF];
-            case F8_E5M2 -> FloatFormats.F8_E5M2[storage.get(ValueLayout.JAVA_BYTE, off) & 0xFF];
-            case F8_E4M3FNUZ -> FloatFormats.F8_E4M3FNUZ[storage.get(ValueLayout.JAVA_BYTE, off) & 0xFF];
-            case F8_E5M2FNUZ -> FloatFormats.F8_E5M2FNUZ[storage.get(ValueLayout.JAVA_BYTE, off) & 0xFF];
-            case F8_E8M0 -> FloatFormats.F8_E8M0[storage.get(ValueLayout.JAVA_BYTE, off) & 0xFF];
-            case U64 -> {
-                long v = storage.get(I64, off);
-                yield v >= 0 ? v : (double) (v >>> 1) * 2.0 + (v & 1);
-            }
-            case BOOL, U8, I8, I16, U16, I32, U32, I64 -> readLong(off);
-            default -> throw new UnsupportedOperationException("element read of " + dtype + " tensor");
-        };
+        return Elements.guarded(storage, () -> Elements.readComplex(storage, dtype, off));
     }
 
     /**
@@ -782,52 +671,7 @@ public final class Tensor {
      * @throws UnsupportedOperationException for complex and sub-byte dtypes
      */
     public float[] toFloatArray() {
-        if (numel > Integer.MAX_VALUE - 8) {
-            throw new IllegalStateException(numel + " elements do not fit a float[]");
-        }
-        if (dtype.isComplex() || dtype.isSubByte()) {
-            throw new UnsupportedOperationException("toFloatArray of " + dtype + " tensor");
-        }
-        try {
-            return floats();
-        } catch (InternalError | IllegalStateException e) {
-            throw FileStreamer.translate(e, storage, null);
-        }
-    }
-
-    private float[] floats() {
-        float[] out = new float[(int) numel];
-        if (isContiguous()) {
-            MemorySegment d = data();
-            switch (dtype) {
-                case F32 -> MemorySegment.copy(d, F32, 0, out, 0, out.length);
-                case BF16 -> Conversions.bf16ToF32(d, MemorySegment.ofArray(out), out.length);
-                case F16 -> Conversions.f16ToF32(d, MemorySegment.ofArray(out), out.length);
-                default -> {
-                    int es = dtype.byteSize();
-                    long off = dataStartByte();
-                    for (int i = 0; i < out.length; i++) {
-                        out[i] = (float) readDouble(off + (long) i * es);
-                    }
-                }
-            }
-            return out;
-        }
-        int es = dtype.byteSize();
-        long[] idx = new long[shape.length];
-        long off = dataStartByte();
-        for (int i = 0; i < out.length; i++) {
-            out[i] = (float) readDouble(off);
-            for (int d = shape.length - 1; d >= 0; d--) {
-                if (++idx[d] < shape[d]) {
-                    off += strides[d] * es;
-                    break;
-                }
-                off -= (idx[d] - 1) * strides[d] * es;
-                idx[d] = 0;
-            }
-        }
-        return out;
+        return Elements.toFloatArray(this);
     }
 
     /**
@@ -837,104 +681,12 @@ public final class Tensor {
      * @param dst the segment to write into, at least {@code numel * 4} bytes
      */
     public void copyAsF32(MemorySegment dst) {
-        MemorySegment d = data();
-        long n = numel;
-        if (dst.byteSize() < n * 4) {
-            throw new IndexOutOfBoundsException("destination of " + dst.byteSize() + " bytes < " + n * 4);
-        }
-        try {
-            switch (dtype) {
-                case F32 -> MemorySegment.copy(d, 0, dst, 0, n * 4);
-                case BF16 -> Conversions.bf16ToF32(d, dst, n);
-                case F16 -> Conversions.f16ToF32(d, dst, n);
-                default -> throw new UnsupportedOperationException("copyAsF32 of " + dtype);
-            }
-        } catch (InternalError | IllegalStateException e) {
-            throw FileStreamer.translate(e, storage, null);
-        }
+        Elements.copyAsF32(this, dst);
     }
 
     @Override
     public String toString() {
         return "Tensor[" + dtype + " " + Arrays.toString(shape) + (isContiguous() ? "" : " strides "
                 + Arrays.toString(strides)) + (storageOffset != 0 ? " offset " + storageOffset : "") + "]";
-    }
-
-    /** Copies a strided tensor's elements in row-major order, one innermost run at a time. */
-    private static final class Gather {
-        private final Tensor t;
-        private final int es;
-        private final long runElems;   // elements per innermost run copied with one MemorySegment.copy
-        private final int outerDims;   // dims iterated by the odometer
-
-        Gather(Tensor t) {
-            this.t = t;
-            this.es = t.dtype.byteSize();
-            int r = t.shape.length;
-            if (r > 0 && t.strides[r - 1] == 1) {
-                runElems = t.shape[r - 1];
-                outerDims = r - 1;
-            } else {
-                runElems = 1;
-                outerDims = r;
-            }
-        }
-
-        void copy(MemorySegment dst, long dstOff) {
-            if (t.numel == 0) {
-                return;
-            }
-            long runBytes = runElems * es;
-            long[] idx = new long[outerDims];
-            long src = t.dataStartByte();
-            long pos = dstOff;
-            long runs = t.numel / runElems;
-            for (long k = 0; k < runs; k++) {
-                MemorySegment.copy(t.storage, src, dst, pos, runBytes);
-                pos += runBytes;
-                src = advance(idx, src);
-            }
-        }
-
-        void stream(MemorySegment buf, WritableByteChannel out) throws IOException {
-            if (t.numel == 0) {
-                return;
-            }
-            long runBytes = runElems * es;
-            long[] idx = new long[outerDims];
-            long src = t.dataStartByte();
-            long runs = t.numel / runElems;
-            long fill = 0;
-            for (long k = 0; k < runs; k++) {
-                long remaining = runBytes;
-                long s = src;
-                while (remaining > 0) {
-                    long n = Math.min(remaining, buf.byteSize() - fill);
-                    MemorySegment.copy(t.storage, s, buf, fill, n);
-                    fill += n;
-                    s += n;
-                    remaining -= n;
-                    if (fill == buf.byteSize()) {
-                        writeSegment(buf, out);
-                        fill = 0;
-                    }
-                }
-                src = advance(idx, src);
-            }
-            if (fill > 0) {
-                writeSegment(buf.asSlice(0, fill), out);
-            }
-        }
-
-        private long advance(long[] idx, long src) {
-            for (int d = outerDims - 1; d >= 0; d--) {
-                if (++idx[d] < t.shape[d]) {
-                    return src + t.strides[d] * es;
-                }
-                src -= (idx[d] - 1) * t.strides[d] * es;
-                idx[d] = 0;
-            }
-            return src;
-        }
     }
 }

@@ -86,7 +86,24 @@ class HashCommandTest {
         }
         Result json = run("hash", "--algo", "xxh3-128", "--json", file.toString());
         assertThat(json.out().trim()).isEqualTo("{\"algo\":\"xxh3-128\",\"files\":{\"" + file + "\":\""
-                + expectedFile(ChecksumAlgorithm.XXH3_128, file) + "\"}}");
+                + expectedFile(ChecksumAlgorithm.XXH3_128, file) + "\"},\"parallel\":\"streams\"}");
+        Result crc = run("hash", "--algo", "crc32c", "--json", file.toString());
+        assertThat(crc.out().trim()).endsWith(",\"parallel\":\"pieces\"}");
+    }
+
+    @Test
+    void onATerminalASingleStreamHashSaysWhyCoresStayIdle() throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Main.run(new String[] {"--no-progress", "hash", "--algo", "xxh3-64", "--threads", "2",
+                file.toString()}, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), true);
+        assertThat(code).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo(expectedFile(ChecksumAlgorithm.XXH3_64, file)
+                + "  " + file + "\n");
+        assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("note: xxh3-64 hashes each file as one sequential"
+                + " stream on one thread (1 of 2 threads busy); crc32c and crc32 split a file across all cores\n");
+        assertThat(run("hash", "--algo", "xxh3-64", "--threads", "2", file.toString()).err()).isEmpty();
     }
 
     @Test

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +19,9 @@ import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -37,6 +41,11 @@ import org.openjdk.jmh.annotations.TearDown;
  * file in /dev/shm, or -Dbench.dir, so the page cache is warm: mapped-memory speed, not disk speed). One op = one pass over 1 GiB, so GB/s = 1.073741824 / (ms/op / 1000). {@code threads} is passed to
  * {@link Checksums#hex(ChecksumAlgorithm, MemorySegment, int)}: only CRC32/CRC32C split one stream; 0 = all
  * cores. {@code perTensorManifest} vs {@code wholeSafetensorsFile}: 1 GiB safetensors file with 256 tensors.
+ *
+ * <p>{@code readLoop} is the floor the one-thread hashes are held to: a plain loop that reads every 8-byte word of
+ * the same native segment (512-bit loads into four independent sums, so the adds never limit it) and does nothing else; it ignores
+ * {@code algo}. {@code inCache} hashes a 256 KiB slice 4,096 times (1 GiB per op, from the core's L2): the kernel's
+ * compute speed without the memory stream.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -107,6 +116,37 @@ public class ChecksumBenchmark {
     @Benchmark
     public String memory() {
         return Checksums.hex(a, memory, nThreads);
+    }
+
+    /** Plain one-thread read of the same 1 GiB native segment: what one core streams from RAM here. */
+    @Benchmark
+    public long readLoop() {
+        return readAll(memory);
+    }
+
+    static long readAll(MemorySegment s) {
+        // 512-bit loads, four independent sums: the loop issues loads as fast as the core takes them
+        VectorSpecies<Long> sp = LongVector.SPECIES_512;
+        LongVector a0 = LongVector.zero(sp), a1 = a0, a2 = a0, a3 = a0;
+        long n = s.byteSize() & ~255L;
+        for (long off = 0; off < n; off += 256) {
+            a0 = a0.add(LongVector.fromMemorySegment(sp, s, off, ByteOrder.LITTLE_ENDIAN));
+            a1 = a1.add(LongVector.fromMemorySegment(sp, s, off + 64, ByteOrder.LITTLE_ENDIAN));
+            a2 = a2.add(LongVector.fromMemorySegment(sp, s, off + 128, ByteOrder.LITTLE_ENDIAN));
+            a3 = a3.add(LongVector.fromMemorySegment(sp, s, off + 192, ByteOrder.LITTLE_ENDIAN));
+        }
+        return a0.add(a1).add(a2).add(a3).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** A 256 KiB slice of the native segment hashed 4,096 times (1 GiB per op): the kernel from cache. */
+    @Benchmark
+    public int inCache() {
+        MemorySegment slice = memory.asSlice(0, SIZE / 4096);
+        int h = 0;
+        for (int i = 0; i < 4096; i++) {
+            h += Checksums.hex(a, slice, 1).hashCode();
+        }
+        return h;
     }
 
     /** 1 GiB memory-mapped file. */

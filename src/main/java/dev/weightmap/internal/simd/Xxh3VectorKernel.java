@@ -59,91 +59,48 @@ final class Xxh3VectorKernel extends Xxh3Kernel {
                                          MemorySegment secret, long secretOff) {
         for (int n = 0; n < stripes; n++) {
             LongVector d = LongVector.fromMemorySegment(S512, in, off + (long) n * STRIPE, LE);
-            LongVector x = d.lanewise(VectorOperators.XOR,
-                    LongVector.fromMemorySegment(S512, secret, secretOff + 8L * n, LE));
-            LongVector prod = x.and(0xFFFFFFFFL).mul(x.lanewise(VectorOperators.LSHR, 32));
-            a = a.add(d.rearrange(SWAP512)).add(prod);
+            LongVector k = LongVector.fromMemorySegment(S512, secret, secretOff + 8L * n, LE);
+            a = a.add(d.rearrange(SWAP512)).add(product(d, k));
         }
         return a;
     }
 
     private static LongVector round256(LongVector a, MemorySegment in, long p, MemorySegment secret, long k) {
         LongVector d = LongVector.fromMemorySegment(S256, in, p, LE);
-        LongVector x = d.lanewise(VectorOperators.XOR, LongVector.fromMemorySegment(S256, secret, k, LE));
-        LongVector prod = x.and(0xFFFFFFFFL).mul(x.lanewise(VectorOperators.LSHR, 32));
-        return a.add(d.rearrange(SWAP256)).add(prod);
-    }
-
-    private static LongVector scramble512(LongVector a, MemorySegment secret) {
-        LongVector k = LongVector.fromMemorySegment(S512, secret, SCRAMBLE_OFFSET, LE);
-        a = a.lanewise(VectorOperators.XOR, a.lanewise(VectorOperators.LSHR, 47));
-        return a.lanewise(VectorOperators.XOR, k).mul(PRIME32_1);
-    }
-
-    private static LongVector scramble256(LongVector a, MemorySegment secret, long k) {
-        LongVector key = LongVector.fromMemorySegment(S256, secret, k, LE);
-        a = a.lanewise(VectorOperators.XOR, a.lanewise(VectorOperators.LSHR, 47));
-        return a.lanewise(VectorOperators.XOR, key).mul(PRIME32_1);
+        return a.add(d.rearrange(SWAP256)).add(product(d, LongVector.fromMemorySegment(S256, secret, k, LE)));
     }
 
     @Override
     public void scramble(long[] acc, MemorySegment secret) {
         if (WIDE) {
-            scramble512(LongVector.fromArray(S512, acc, 0), secret).intoArray(acc, 0);
+            scrambled(LongVector.fromArray(S512, acc, 0),
+                    LongVector.fromMemorySegment(S512, secret, SCRAMBLE_OFFSET, LE)).intoArray(acc, 0);
         } else {
-            scramble256(LongVector.fromArray(S256, acc, 0), secret, SCRAMBLE_OFFSET).intoArray(acc, 0);
-            scramble256(LongVector.fromArray(S256, acc, 4), secret, SCRAMBLE_OFFSET + 32).intoArray(acc, 4);
+            scrambled(LongVector.fromArray(S256, acc, 0),
+                    LongVector.fromMemorySegment(S256, secret, SCRAMBLE_OFFSET, LE)).intoArray(acc, 0);
+            scrambled(LongVector.fromArray(S256, acc, 4),
+                    LongVector.fromMemorySegment(S256, secret, SCRAMBLE_OFFSET + 32, LE)).intoArray(acc, 4);
         }
     }
 
     @Override
     public void blocks(long[] acc, MemorySegment in, long off, long blocks, MemorySegment secret) {
+        long[] key = secretLongs(secret);
         if (WIDE) {
-            // One copy of the loop per segment kind: each keeps a monomorphic profile at its vector loads, so
-            // hashing native, mapped and heap segments in one JVM does not de-optimise the loads for all three.
-            long[] key = secretLongs(secret);
-            if (!in.isNative()) {
-                blocks512Heap(acc, in, off, blocks, key);
-            } else if (in.isMapped()) {
-                blocks512Mapped(acc, in, off, blocks, key);
-            } else {
-                blocks512Native(acc, in, off, blocks, key);
-            }
+            blocks512(acc, in, off, blocks, key);
         } else {
-            long[] key = secretLongs(secret);
-            LongVector lo = LongVector.fromArray(S256, acc, 0);
-            LongVector hi = LongVector.fromArray(S256, acc, 4);
-            LongVector skLo = LongVector.fromArray(S256, key, 16);
-            LongVector skHi = LongVector.fromArray(S256, key, 20);
-            for (long b = 0; b < blocks; b++) {
-                long base = off + b * BLOCK;
-                LongVector sumLo = LongVector.zero(S256);
-                LongVector sumHi = LongVector.zero(S256);
-                for (int n = 0; n < STRIPES_PER_BLOCK; n++) {
-                    long p = base + (long) n * STRIPE;
-                    LongVector dLo = LongVector.fromMemorySegment(S256, in, p, LE);
-                    LongVector dHi = LongVector.fromMemorySegment(S256, in, p + 32, LE);
-                    LongVector xLo = dLo.lanewise(VectorOperators.XOR, LongVector.fromArray(S256, key, n));
-                    LongVector xHi = dHi.lanewise(VectorOperators.XOR, LongVector.fromArray(S256, key, n + 4));
-                    lo = lo.add(xLo.and(0xFFFFFFFFL).mul(xLo.lanewise(VectorOperators.LSHR, 32)));
-                    hi = hi.add(xHi.and(0xFFFFFFFFL).mul(xHi.lanewise(VectorOperators.LSHR, 32)));
-                    sumLo = sumLo.add(dLo);
-                    sumHi = sumHi.add(dHi);
-                }
-                lo = lo.add(sumLo.rearrange(SWAP256));
-                hi = hi.add(sumHi.rearrange(SWAP256));
-                lo = lo.lanewise(VectorOperators.XOR, lo.lanewise(VectorOperators.LSHR, 47));
-                lo = lo.lanewise(VectorOperators.XOR, skLo).mul(PRIME32_1);
-                hi = hi.lanewise(VectorOperators.XOR, hi.lanewise(VectorOperators.LSHR, 47));
-                hi = hi.lanewise(VectorOperators.XOR, skHi).mul(PRIME32_1);
-            }
-            lo.intoArray(acc, 0);
-            hi.intoArray(acc, 4);
+            blocks256(acc, in, off, blocks, key);
         }
     }
 
-    /** The 512-bit block loop over native (non-mapped) segments; identical to the other two copies. */
-    private static void blocks512Native(long[] acc, MemorySegment in, long off, long blocks, long[] key) {
+    /**
+     * The block loop with the eight accumulators in one 512-bit vector. The products of a block are summed onto
+     * the accumulators as they come, the input words apart and rotated once at the end of the block (the sum of
+     * the swapped inputs is the swap of their sum), then the block is scrambled. The library hands it native
+     * buffers only (mapped files are copied out first, heap data takes the scalar kernel), so its vector loads
+     * see one kind of segment.
+     */
+    private static void blocks512(long[] acc, MemorySegment in, long off, long blocks, long[] key) {
         LongVector a = LongVector.fromArray(S512, acc, 0);
         LongVector sk = LongVector.fromArray(S512, key, 16);
         for (long b = 0; b < blocks; b++) {
@@ -152,57 +109,50 @@ final class Xxh3VectorKernel extends Xxh3Kernel {
             LongVector sum = LongVector.zero(S512);
             for (int n = 0; n < STRIPES_PER_BLOCK; n++) {
                 LongVector d = LongVector.fromMemorySegment(S512, in, base + (long) n * STRIPE, LE);
-                LongVector x = d.lanewise(VectorOperators.XOR, LongVector.fromArray(S512, key, n));
-                p = p.add(x.and(0xFFFFFFFFL).mul(x.lanewise(VectorOperators.LSHR, 32)));
+                p = p.add(product(d, LongVector.fromArray(S512, key, n)));
                 sum = sum.add(d);
             }
-            a = p.add(sum.rearrange(SWAP512));
-            a = a.lanewise(VectorOperators.XOR, a.lanewise(VectorOperators.LSHR, 47));
-            a = a.lanewise(VectorOperators.XOR, sk).mul(PRIME32_1);
+            a = scrambled(p.add(sum.rearrange(SWAP512)), sk);
         }
         a.intoArray(acc, 0);
     }
 
-    /** The 512-bit block loop over mapped segments. */
-    private static void blocks512Mapped(long[] acc, MemorySegment in, long off, long blocks, long[] key) {
-        LongVector a = LongVector.fromArray(S512, acc, 0);
-        LongVector sk = LongVector.fromArray(S512, key, 16);
+    /** The same loop with the accumulators in two 256-bit halves. */
+    private static void blocks256(long[] acc, MemorySegment in, long off, long blocks, long[] key) {
+        LongVector lo = LongVector.fromArray(S256, acc, 0);
+        LongVector hi = LongVector.fromArray(S256, acc, 4);
+        LongVector skLo = LongVector.fromArray(S256, key, 16);
+        LongVector skHi = LongVector.fromArray(S256, key, 20);
         for (long b = 0; b < blocks; b++) {
             long base = off + b * BLOCK;
-            LongVector p = a;
-            LongVector sum = LongVector.zero(S512);
+            LongVector sumLo = LongVector.zero(S256);
+            LongVector sumHi = LongVector.zero(S256);
             for (int n = 0; n < STRIPES_PER_BLOCK; n++) {
-                LongVector d = LongVector.fromMemorySegment(S512, in, base + (long) n * STRIPE, LE);
-                LongVector x = d.lanewise(VectorOperators.XOR, LongVector.fromArray(S512, key, n));
-                p = p.add(x.and(0xFFFFFFFFL).mul(x.lanewise(VectorOperators.LSHR, 32)));
-                sum = sum.add(d);
+                long p = base + (long) n * STRIPE;
+                LongVector dLo = LongVector.fromMemorySegment(S256, in, p, LE);
+                LongVector dHi = LongVector.fromMemorySegment(S256, in, p + 32, LE);
+                lo = lo.add(product(dLo, LongVector.fromArray(S256, key, n)));
+                hi = hi.add(product(dHi, LongVector.fromArray(S256, key, n + 4)));
+                sumLo = sumLo.add(dLo);
+                sumHi = sumHi.add(dHi);
             }
-            a = p.add(sum.rearrange(SWAP512));
-            a = a.lanewise(VectorOperators.XOR, a.lanewise(VectorOperators.LSHR, 47));
-            a = a.lanewise(VectorOperators.XOR, sk).mul(PRIME32_1);
+            lo = scrambled(lo.add(sumLo.rearrange(SWAP256)), skLo);
+            hi = scrambled(hi.add(sumHi.rearrange(SWAP256)), skHi);
         }
-        a.intoArray(acc, 0);
+        lo.intoArray(acc, 0);
+        hi.intoArray(acc, 4);
     }
 
-    /** The 512-bit block loop over heap segments. */
-    private static void blocks512Heap(long[] acc, MemorySegment in, long off, long blocks, long[] key) {
-        LongVector a = LongVector.fromArray(S512, acc, 0);
-        LongVector sk = LongVector.fromArray(S512, key, 16);
-        for (long b = 0; b < blocks; b++) {
-            long base = off + b * BLOCK;
-            LongVector p = a;
-            LongVector sum = LongVector.zero(S512);
-            for (int n = 0; n < STRIPES_PER_BLOCK; n++) {
-                LongVector d = LongVector.fromMemorySegment(S512, in, base + (long) n * STRIPE, LE);
-                LongVector x = d.lanewise(VectorOperators.XOR, LongVector.fromArray(S512, key, n));
-                p = p.add(x.and(0xFFFFFFFFL).mul(x.lanewise(VectorOperators.LSHR, 32)));
-                sum = sum.add(d);
-            }
-            a = p.add(sum.rearrange(SWAP512));
-            a = a.lanewise(VectorOperators.XOR, a.lanewise(VectorOperators.LSHR, 47));
-            a = a.lanewise(VectorOperators.XOR, sk).mul(PRIME32_1);
-        }
-        a.intoArray(acc, 0);
+    /** {@code lo32(d ^ k) * hi32(d ^ k)} in every lane. */
+    private static LongVector product(LongVector d, LongVector k) {
+        LongVector x = d.lanewise(VectorOperators.XOR, k);
+        return x.and(0xFFFFFFFFL).mul(x.lanewise(VectorOperators.LSHR, 32));
+    }
+
+    /** XXH3's scramble of accumulators {@code a} with the keys {@code k}. */
+    private static LongVector scrambled(LongVector a, LongVector k) {
+        a = a.lanewise(VectorOperators.XOR, a.lanewise(VectorOperators.LSHR, 47));
+        return a.lanewise(VectorOperators.XOR, k).mul(PRIME32_1);
     }
 
     /** A secret and its 24 little-endian words. */

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.weightmap.checksum;
+
+import dev.weightmap.internal.exec.Parallel;
+import dev.weightmap.internal.io.FileStreamer;
+import dev.weightmap.tensor.Tensor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongConsumer;
+import java.util.zip.CRC32;
+import java.util.zip.CRC32C;
+import java.util.zip.Checksum;
+
+/**
+ * Hashes tensors and whole files together on one set of threads, so that every core has work until the end.
+ *
+ * <p>The work is cut into jobs: one per tensor and one per file, except for the CRCs, whose large tensors and
+ * files are cut into pieces of {@link #PIECE} bytes (hashed anywhere, joined with the CRC combine math, so the value
+ * is the one-thread value). SHA-256 and the XXH family hash each tensor and each file as one sequential stream:
+ * their state after a byte depends on every byte before it, so one stream never runs on more than one core, and
+ * the parallelism comes from hashing several tensors and files at once. Jobs are started longest first, which
+ * keeps a long file from being the last job left running alone.
+ *
+ * <p>Tensors whose storage only the calling thread may read (a confined arena) are hashed on the calling thread,
+ * before the files.
+ */
+final class HashPlan {
+    /** Piece length for CRC jobs (a multiple of {@link FileStreamer#CHUNK}). */
+    static final long PIECE = 16L << 20;
+
+    private static final LongConsumer NONE = bytes -> { };
+
+    /** What one plan produced: hex digests by tensor name and by file, in input order. */
+    record Result(Map<String, String> tensors, Map<Path, String> files) {
+    }
+
+    /** One unit of work and its length in bytes (for the longest-first order). */
+    private record Job(long length, Work work) {
+    }
+
+    @FunctionalInterface
+    private interface Work {
+        void run() throws IOException;
+    }
+
+    private HashPlan() {
+    }
+
+    /** Pieces a CRC input of {@code length} bytes is cut into; 1 for the other algorithms. */
+    static int pieces(ChecksumAlgorithm a, long length, int threads) {
+        if (!a.splitsOneInput() || threads <= 1 || length < 2 * PIECE) {
+            return 1;
+        }
+        return (int) Math.min(Integer.MAX_VALUE, (length + PIECE - 1) / PIECE);
+    }
+
+    static Result run(ChecksumAlgorithm a, Map<String, Tensor> tensors, List<Path> files, int threads,
+                      LongConsumer tensorProgress, LongConsumer fileProgress) throws IOException {
+        LongConsumer tp = tensorProgress == null ? NONE : tensorProgress;
+        LongConsumer fp = fileProgress == null ? NONE : fileProgress;
+        int n = Math.max(1, threads);
+        List<String> names = new ArrayList<>(tensors.keySet());
+        List<Tensor> list = new ArrayList<>(tensors.values());
+        List<Path> distinct = new ArrayList<>(new LinkedHashSet<>(files));
+        String[] tensorHex = new String[list.size()];
+        int[][] tensorCrcs = new int[list.size()][];
+        String[] fileHex = new String[distinct.size()];
+        int[][] fileCrcs = new int[distinct.size()][];
+        long[] fileLength = new long[distinct.size()];
+        FileChannel[] channels = new FileChannel[distinct.size()];
+        List<Job> jobs = new ArrayList<>();
+        boolean shareable = list.stream().allMatch(t -> Parallel.shareable(t.storage()));
+        try {
+            for (int i = 0; i < list.size(); i++) {
+                addTensor(a, list.get(i), i, n, tensorHex, tensorCrcs, tp, shareable ? jobs : null);
+            }
+            for (int j = 0; j < distinct.size(); j++) {
+                addFile(a, distinct.get(j), j, n, fileHex, fileCrcs, fileLength, channels, fp, jobs);
+            }
+            jobs.sort(Comparator.comparingLong(Job::length).reversed());
+            try {
+                Parallel.forEach(jobs.size(), n, i -> {
+                    try {
+                        jobs.get(i).work().run();
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+            } catch (UncheckedIOException e) {
+                throw e.getCause();
+            }
+        } finally {
+            for (FileChannel ch : channels) {
+                if (ch != null) {
+                    ch.close();
+                }
+            }
+        }
+        Map<String, String> t = new LinkedHashMap<>();
+        for (int i = 0; i < tensorHex.length; i++) {
+            t.put(names.get(i), tensorCrcs[i] == null ? tensorHex[i]
+                    : crcHex(a, tensorCrcs[i], list.get(i).byteLength()));
+        }
+        Map<Path, String> f = new LinkedHashMap<>();
+        for (int j = 0; j < fileHex.length; j++) {
+            f.put(distinct.get(j), fileCrcs[j] == null ? fileHex[j] : crcHex(a, fileCrcs[j], fileLength[j]));
+        }
+        return new Result(t, f);
+    }
+
+    /** Adds the jobs of one tensor; with {@code jobs} null (a confined storage) hashes it here and now. */
+    private static void addTensor(ChecksumAlgorithm a, Tensor t, int i, int threads, String[] hex, int[][] crcs,
+                                  LongConsumer progress, List<Job> jobs) {
+        long len = t.byteLength();
+        if (jobs == null) {
+            hex[i] = Checksums.hexOfTensor(a, t);
+            progress.accept(len);
+            return;
+        }
+        int k = t.isContiguous() ? pieces(a, len, threads) : 1;
+        if (k == 1) {
+            jobs.add(new Job(len, () -> {
+                hex[i] = Checksums.hexOfTensor(a, t);
+                progress.accept(len);
+            }));
+            return;
+        }
+        crcs[i] = new int[k];
+        MemorySegment data = t.data();
+        for (int p = 0; p < k; p++) {
+            int piece = p;
+            long from = p * PIECE;
+            long m = Math.min(PIECE, len - from);
+            jobs.add(new Job(m, () -> {
+                MemorySegment part = data.asSlice(from, m);
+                crcs[i][piece] = a == ChecksumAlgorithm.CRC32C ? Crc.crc32c(part) : Crc.crc32(part);
+                progress.accept(m);
+            }));
+        }
+    }
+
+    /** Adds the jobs of one file: one stream, or (CRC, large enough) pieces read from one shared channel. */
+    private static void addFile(ChecksumAlgorithm a, Path file, int j, int threads, String[] hex, int[][] crcs,
+                                long[] lengths, FileChannel[] channels, LongConsumer progress, List<Job> jobs)
+            throws IOException {
+        long size = sizeOrZero(file);
+        if (pieces(a, size, threads) == 1) {
+            jobs.add(new Job(size, () -> hex[j] = Checksums.hexOfFile(a, file, 1, progress)));
+            return;
+        }
+        FileChannel ch = FileStreamer.openRegular(file);
+        channels[j] = ch;
+        long len = ch.size();
+        lengths[j] = len;
+        int k = pieces(a, len, threads);
+        crcs[j] = new int[k];
+        String name = file.toString();
+        for (int p = 0; p < k; p++) {
+            int piece = p;
+            long from = p * PIECE;
+            long m = Math.min(PIECE, len - from);
+            jobs.add(new Job(m, () -> {
+                Checksum c = a == ChecksumAlgorithm.CRC32C ? new CRC32C() : new CRC32();
+                FileStreamer.stream(ch, name, from, m, chunk -> {
+                    c.update(chunk.asByteBuffer());
+                    progress.accept(chunk.byteSize());
+                });
+                crcs[j][piece] = (int) c.getValue();
+            }));
+        }
+    }
+
+    private static long sizeOrZero(Path file) {
+        try {
+            return Files.size(file);
+        } catch (IOException | SecurityException e) {
+            return 0; // hashing it reports the real error
+        }
+    }
+
+    /** The hex of the CRC of consecutive pieces of {@link #PIECE} bytes (the last one shorter) of {@code length}. */
+    private static String crcHex(ChecksumAlgorithm a, int[] crcs, long length) {
+        int crc = crcs[0];
+        for (int p = 1; p < crcs.length; p++) {
+            long m = Math.min(PIECE, length - p * PIECE);
+            crc = a == ChecksumAlgorithm.CRC32C ? Crc.combineCrc32c(crc, crcs[p], m) : Crc.combineCrc32(crc, crcs[p], m);
+        }
+        return HexFormat.of().toHexDigits(crc);
+    }
+}
