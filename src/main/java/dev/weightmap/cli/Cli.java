@@ -283,6 +283,11 @@ final class Cli {
             }
         }
 
+        /** Whether a progress line was ever drawn: the operation lasted long enough to be shown. */
+        synchronized boolean shown() {
+            return drawnWidth > 0;
+        }
+
         @Override
         public void close() {
             done();

@@ -158,7 +158,9 @@ final class HashCommand implements Command {
         } finally {
             progress.done();
         }
-        noteSequential(cli, algo, all.size(), threads);
+        if (progress.shown()) { // said only of a hash long enough to show progress
+            noteSequential(cli, algo, all.size(), threads);
+        }
         return hashes;
     }
 
