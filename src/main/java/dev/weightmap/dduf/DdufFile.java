@@ -13,6 +13,7 @@ import dev.weightmap.internal.json.JsonReader;
 import dev.weightmap.internal.zip.ZipArchive;
 import dev.weightmap.internal.zip.ZipEntry;
 import dev.weightmap.internal.zip.ZipFormatException;
+import dev.weightmap.internal.zip.ZipSource;
 import dev.weightmap.safetensors.SafetensorsException;
 import dev.weightmap.safetensors.SafetensorsFile;
 import dev.weightmap.tensor.Tensor;
@@ -20,6 +21,7 @@ import dev.weightmap.tensor.Tensor;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -64,14 +66,18 @@ public final class DdufFile implements Weights {
     private final ZipArchive zip;
     private volatile Parsed parsed;
 
-    private DdufFile(SharedMapping mapping, MemorySegment segment, String displayName, Path path, boolean allowGguf) {
+    /** {@code model_index.json} up to this size is read by a positional read rather than through the mapping. */
+    private static final int INDEX_READ_LIMIT = 1 << 20;
+
+    private DdufFile(SharedMapping mapping, MemorySegment segment, String displayName, Path path, boolean allowGguf,
+                     ZipSource source) throws IOException {
         this.mapping = mapping;
         this.segment = segment;
         this.displayName = displayName;
         this.path = path;
         String where = displayName + ": ";
         try {
-            this.zip = ZipArchive.read(segment);
+            this.zip = DdufZip.read(source);
         } catch (ZipFormatException e) {
             throw new DdufCorruptedFileException(where + e.getMessage(), e);
         }
@@ -107,7 +113,7 @@ public final class DdufFile implements Weights {
         }
         Object parsed;
         try {
-            parsed = JsonReader.parse(index.segment());
+            parsed = JsonReader.parse(indexBytes(index, source));
         } catch (JsonException e) {
             throw new DdufCorruptedFileException(where + "entry 'model_index.json': Invalid 'model_index.json' content: "
                     + e.getMessage(), e);
@@ -116,6 +122,16 @@ public final class DdufFile implements Weights {
         @SuppressWarnings("unchecked")
         Map<String, Object> idx = Collections.unmodifiableMap((Map<String, Object>) parsed);
         this.modelIndex = idx;
+    }
+
+    /** The bytes of {@code model_index.json}: read from the source when small (the mapping stays untouched). */
+    private static MemorySegment indexBytes(DdufEntry index, ZipSource source) throws IOException {
+        if (index.length() > INDEX_READ_LIMIT) {
+            return index.segment();
+        }
+        ByteBuffer b = ByteBuffer.allocate((int) index.length());
+        source.read(index.offset(), b);
+        return MemorySegment.ofArray(b.array());
     }
 
     /**
@@ -151,8 +167,10 @@ public final class DdufFile implements Weights {
     }
 
     private static DdufFile open(Path file, SharedMapping m, boolean allowGguf) throws IOException {
+        DdufFile[] out = new DdufFile[1];
         try {
-            return new DdufFile(m, m.map(file, null), file.toString(), file, allowGguf);
+            m.map(file, (ch, seg) -> out[0] = new DdufFile(m, seg, file.toString(), file, allowGguf, ZipSource.of(ch)));
+            return out[0];
         } catch (IOException | RuntimeException | Error e) {
             m.close();
             throw e;
@@ -185,7 +203,11 @@ public final class DdufFile implements Weights {
      * @throws DdufCorruptedFileException when it is not a valid DDUF archive
      */
     public static DdufFile parse(MemorySegment image, String displayName) {
-        return new DdufFile(SharedMapping.none(displayName), image, displayName, null, false);
+        try {
+            return new DdufFile(SharedMapping.none(displayName), image, displayName, null, false, ZipSource.of(image));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e); // a segment source never fails
+        }
     }
 
     /**

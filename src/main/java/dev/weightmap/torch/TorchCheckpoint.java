@@ -7,6 +7,7 @@ import dev.weightmap.VerifyReport;
 import dev.weightmap.WeightmapException;
 import dev.weightmap.Weights;
 import dev.weightmap.internal.io.SharedMapping;
+import dev.weightmap.internal.zip.ZipSource;
 import dev.weightmap.tensor.DType;
 import dev.weightmap.tensor.Tensor;
 import dev.weightmap.torch.PickleMachine.StorageRef;
@@ -273,12 +274,13 @@ public final class TorchCheckpoint implements Weights {
 
     // ---------------------------------------------------------------- zip
 
-    private record Zip(String prefix, int version, List<Record> records, Map<String, ZipReader.Entry> recordMap,
+    private record Zip(String prefix, int version, List<Record> records, Map<String, TorchZip.Entry> recordMap,
                        PickleMachine.Result result) {
     }
 
     private Zip readZip(FileChannel headers) throws IOException {
-        Map<String, ZipReader.Entry> map = ZipReader.read(image, displayName, headers);
+        Map<String, TorchZip.Entry> map = TorchZip.read(headers == null ? ZipSource.of(image) : ZipSource.of(headers),
+                displayName);
         if (map.isEmpty()) {
             throw new TorchCheckpointException(Reason.MISSING_RECORD, displayName + ": empty zip archive, no data.pkl");
         }
@@ -290,7 +292,7 @@ public final class TorchCheckpoint implements Weights {
         }
         String pre = first.substring(0, slash);
         List<Record> recs = new ArrayList<>();
-        for (ZipReader.Entry e : map.values()) {
+        for (TorchZip.Entry e : map.values()) {
             if (!e.name().startsWith(pre + "/")) {
                 throw new TorchCheckpointException(Reason.CORRUPT_ARCHIVE, displayName + ": record '" + e.name()
                         + "' is not under the archive folder '" + pre + "/'");
@@ -301,7 +303,7 @@ public final class TorchCheckpoint implements Weights {
             throw new TorchCheckpointException(Reason.UNSUPPORTED, displayName
                     + ": a TorchScript archive (constants.pkl), not a torch.save checkpoint");
         }
-        ZipReader.Entry versionRec = map.getOrDefault(pre + "/version", map.get(pre + "/.data/version"));
+        TorchZip.Entry versionRec = map.getOrDefault(pre + "/version", map.get(pre + "/.data/version"));
         if (versionRec == null) {
             throw new TorchCheckpointException(Reason.MISSING_RECORD, displayName + ": record '" + pre
                     + "/version' is missing");
@@ -317,7 +319,7 @@ public final class TorchCheckpoint implements Weights {
             throw new TorchCheckpointException(Reason.UNSUPPORTED, displayName + ": record '" + versionRec.name()
                     + "': file format version '" + vText + "' is not in the supported range 1..10");
         }
-        ZipReader.Entry bo = map.get(pre + "/byteorder");
+        TorchZip.Entry bo = map.get(pre + "/byteorder");
         if (bo != null) {
             String order = text(bo, 16);
             if (order.equals("big")) {
@@ -330,7 +332,7 @@ public final class TorchCheckpoint implements Weights {
                         + "': unknown endianness type '" + order + "'");
             }
         }
-        ZipReader.Entry pkl = map.get(pre + "/data.pkl");
+        TorchZip.Entry pkl = map.get(pre + "/data.pkl");
         if (pkl == null) {
             throw new TorchCheckpointException(Reason.MISSING_RECORD, displayName + ": record '" + pre
                     + "/data.pkl' is missing");
@@ -340,7 +342,7 @@ public final class TorchCheckpoint implements Weights {
         return new Zip(pre, v, List.copyOf(recs), map, r);
     }
 
-    private String text(ZipReader.Entry e, int max) {
+    private String text(TorchZip.Entry e, int max) {
         if (e.size() > max) {
             throw new TorchCheckpointException(Reason.CORRUPT_ARCHIVE, displayName + ": record '" + e.name()
                     + "' is longer than " + max + " bytes");
@@ -349,11 +351,11 @@ public final class TorchCheckpoint implements Weights {
         return new String(b, StandardCharsets.ISO_8859_1);
     }
 
-    private Map<String, Storage> resolveStorages(PickleMachine.Result r, Map<String, ZipReader.Entry> map) {
+    private Map<String, Storage> resolveStorages(PickleMachine.Result r, Map<String, TorchZip.Entry> map) {
         Map<String, Storage> out = new LinkedHashMap<>();
         for (StorageRef s : r.storages().values()) {
             String name = prefix + "/data/" + s.key;
-            ZipReader.Entry e = map.get(name);
+            TorchZip.Entry e = map.get(name);
             if (e == null) {
                 throw new TorchCheckpointException(Reason.MISSING_RECORD, displayName + ": storage record '" + name
                         + "' is missing");
