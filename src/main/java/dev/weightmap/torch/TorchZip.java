@@ -4,6 +4,7 @@ package dev.weightmap.torch;
 import dev.weightmap.internal.zip.ZipArchive;
 import dev.weightmap.internal.zip.ZipEntry;
 import dev.weightmap.internal.zip.ZipFormatException;
+import dev.weightmap.internal.zip.ZipLayout;
 import dev.weightmap.internal.zip.ZipSource;
 import dev.weightmap.torch.TorchCheckpointException.Reason;
 
@@ -25,7 +26,26 @@ final class TorchZip {
     record Entry(String name, long localHeaderOffset, long dataOffset, long size, int flags, int crc) {
     }
 
+    /** Extra field id of torch's alignment padding ("FB"), whose body is {@code 'Z'} bytes. */
+    static final int PADDING_EXTRA_ID = 0x4246;
+
     private TorchZip() {
+    }
+
+    /**
+     * The layout of {@code torch.save} (PyTorch's {@code PyTorchStreamWriter}): local headers hold the sizes
+     * (version 2.0 needed, flag bit 11 set on every entry), with a ZIP64 extra field only for entries of 4 GiB or
+     * more (version 4.5); every local header ends with a padding extra field {@link #PADDING_EXTRA_ID} of
+     * {@code 'Z'} bytes, present even when empty; central records are made by MS-DOS with the version they need
+     * and zero external attributes; the ZIP64 end record and locator are always written.
+     *
+     * @param alignment  the data alignment
+     * @param forceZip64 ZIP64 fields in every local and central header, as if every size and offset were beyond
+     *                   4 GiB (tests of that path without writing 4 GiB)
+     */
+    static ZipLayout layout(int alignment, boolean forceZip64) {
+        return new ZipLayout(alignment, ZipLayout.LocalSizes.UP_FRONT, PADDING_EXTRA_ID, ZipLayout.Padding.ALWAYS_Z,
+                ZipLayout.HOST_MS_DOS, true, 0, forceZip64 ? ZipLayout.Zip64.EVERYWHERE : ZipLayout.Zip64.END_RECORD_ALWAYS);
     }
 
     private static TorchCheckpointException corrupt(String file, String msg) {

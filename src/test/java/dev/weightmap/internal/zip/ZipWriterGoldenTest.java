@@ -49,28 +49,28 @@ class ZipWriterGoldenTest {
 
     @Test
     void ddufLayoutAlignedTo64() throws Exception {
-        assertThat(sha(ch -> new ZipWriter(ch, 64), true))
+        assertThat(sha(ch -> new ZipWriter(ch, ZipLayout.forceZip64(64)), true))
                 .isEqualTo("5d77c24d36000691920ea8867f89b07add699c24e758b52d246bef84e97755c4");
     }
 
     @Test
     void ddufLayoutUnaligned() throws Exception {
-        assertThat(sha(ch -> new ZipWriter(ch, 1), true)).isEqualTo("a1efe824e0d5ece45e7cab6fe42375475293ab6f522374a140eec90ee32f3047");
+        assertThat(sha(ch -> new ZipWriter(ch, ZipLayout.forceZip64(1)), true)).isEqualTo("a1efe824e0d5ece45e7cab6fe42375475293ab6f522374a140eec90ee32f3047");
     }
 
     @Test
     void zeroPaddingUnderAnotherId() throws Exception {
-        assertThat(sha(ch -> new ZipWriter(ch, 64, 0x4246), true))
+        assertThat(sha(ch -> new ZipWriter(ch, ZipLayout.forceZip64(64).withPadding(0x4246, ZipLayout.Padding.ZEROS)), true))
                 .isEqualTo("fc2f7bf9e4508cd1d5fcf1d96058b592d4a184f740f9993decf669444e81627a");
     }
 
     @Test
     void torchLayout() throws Exception {
-        assertThat(sha(ch -> ZipWriter.torch(ch, 64, false), false)).isEqualTo("8bdd53e98e6ee7fd2834d7ad090c09bd75103bc6e8a344310a23e55329e8e8bb");
+        assertThat(sha(ch -> new ZipWriter(ch, TestLayouts.torch(64, false)), false)).isEqualTo("8bdd53e98e6ee7fd2834d7ad090c09bd75103bc6e8a344310a23e55329e8e8bb");
     }
 
     @Test
     void torchLayoutForcedZip64() throws Exception {
-        assertThat(sha(ch -> ZipWriter.torch(ch, 64, true), false)).isEqualTo("4ca881082fc02c6cbb2bef10a94b21d117bae67fd9b56f03f9067637155a4706");
+        assertThat(sha(ch -> new ZipWriter(ch, TestLayouts.torch(64, true)), false)).isEqualTo("4ca881082fc02c6cbb2bef10a94b21d117bae67fd9b56f03f9067637155a4706");
     }
 }
