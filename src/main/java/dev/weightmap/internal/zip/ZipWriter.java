@@ -162,8 +162,8 @@ public final class ZipWriter {
     }
 
     /**
-     * Copies {@code length} bytes of {@code src} from {@code offset} into the current entry (CRC computed over
-     * positional reads, bytes moved by the kernel).
+     * Copies {@code length} bytes of {@code src} from {@code offset} into the current entry (read once by
+     * positional reads, the CRC computed while the bytes go through).
      *
      * @throws dev.weightmap.WeightmapException {@code FILE_CHANGED} when {@code src} ends early
      */
@@ -172,21 +172,24 @@ public final class ZipWriter {
     }
 
     /**
-     * The current entry gets {@code length} bytes of {@code src} from {@code offset}, in 64 MiB pieces: the CRC-32
-     * over positional reads of each piece (never over a mapping, which would crash the JVM if the source were
-     * truncated meanwhile), the bytes moved by the kernel.
+     * The current entry gets {@code length} bytes of {@code src} from {@code offset} in one pass: each chunk is
+     * read once by a positional read into a private buffer (never through a mapping, which would crash the JVM if
+     * the source were truncated meanwhile), its CRC-32 computed there, and written from there. Progress is
+     * reported every 64 MiB.
      */
     private void copyFromFile(FileChannel src, long offset, long length) throws IOException {
         EntryChannel e = requireEntry();
-        final long chunk = 64L << 20;
+        final long piece = 64L << 20;
         String what = "the source of entry '" + e.name + "'";
         try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(Math.max(1, Math.min(length, FileStreamer.CHUNK)), 64);
-            for (long done = 0; done < length; done += chunk) {
-                long n = Math.min(chunk, length - done);
-                FileStreamer.stream(src, what, offset + done, n, buf, c -> e.crc.update(c.asByteBuffer()));
-                FileRegions.transferFully(src, offset + done, n, out, "entry '" + e.name + "'");
-                position += n;
+            for (long done = 0; done < length; done += piece) {
+                long n = Math.min(piece, length - done);
+                FileStreamer.stream(src, what, offset + done, n, buf, c -> {
+                    ByteBuffer bytes = c.asByteBuffer();
+                    e.crc.update(bytes.duplicate());
+                    writeFully(bytes);
+                });
                 e.count += n;
                 if (progress != null) {
                     progress.accept(position);
@@ -200,7 +203,7 @@ public final class ZipWriter {
         EntryChannel e = requireEntry();
         if (data.byteSize() >= FileRegions.MIN_TRANSFER) {
             FileRegions.Source s = FileRegions.open(data);
-            if (s != null) { // a slice of a file mapped by this library: CRC over the mapping, bytes moved by the kernel
+            if (s != null) { // a slice of a file mapped by this library: read once from its file, CRC on the way
                 try (s) {
                     copyFromFile(s.channel(), s.offset(), data.byteSize());
                 }
