@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.remote;
 
+import dev.weightmap.Weights;
 import dev.weightmap.dduf.Dduf;
 import dev.weightmap.internal.zip.ZipArchive;
 import dev.weightmap.internal.zip.ZipEntry;
@@ -81,6 +82,53 @@ class RemoteZipTest {
         // prefix (first three local headers), tail (end records, central directory and the last entry's local
         // header), and b/config.json's local header after the first 300 kB blob
         assertThat(n[0]).isEqualTo(3);
+    }
+
+    @Test
+    void aDdufArchiveOpensRemotelyAsItDoesLocally() throws IOException {
+        for (String name : List.of("pipeline-entries.dduf", "pipeline-folder.dduf")) {
+            Path f = Path.of("src/test/resources/fixtures/dduf/" + name);
+            server.putFile("/d/" + name, f);
+            int before = server.requests();
+            try (Weights local = Weights.open(f);
+                 RemoteWeights remote = Weights.open(server.uri("/d/" + name), RemoteWeightsTest.FAST)) {
+                assertThat(remote.format()).isEqualTo("dduf");
+                assertThat(server.requests() - before).as(name).isEqualTo(1); // the whole archive fits the prefix
+                RemoteWeightsTest.assertSame(local, remote);
+                assertThat(remote.metadata()).isEqualTo(local.metadata());
+            }
+        }
+    }
+
+    @Test
+    void aLargeRemoteDdufFetchesOnlyItsStructureAndHeaders() throws IOException {
+        Path f = dir.resolve("w.dduf");
+        byte[] data = new byte[200_000];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (byte) (i * 7);
+        }
+        byte[] st = dev.weightmap.safetensors.TestFiles.image(
+                "{\"w\":{\"dtype\":\"F32\",\"shape\":[500,100],\"data_offsets\":[0,200000]}}", data);
+        Dduf.exportEntries(f, List.of(
+                Dduf.entry("model_index.json", "{\"a\": [\"x\", \"y\"]}".getBytes(StandardCharsets.UTF_8)),
+                Dduf.entry("a/config.json", "{}".getBytes(StandardCharsets.UTF_8)),
+                Dduf.entry("a/w.safetensors", st)));
+        server.putFile("/w.dduf", f);
+        try (Weights local = Weights.open(f);
+             RemoteWeights remote = Weights.open(server.uri("/w.dduf"), RemoteWeightsTest.FAST.withSpeculativeBytes(4096))) {
+            // prefix (local headers and the safetensors header), tail (end records, central directory)
+            assertThat(server.requests()).isEqualTo(2);
+            RemoteWeightsTest.assertSame(local, remote);
+        }
+    }
+
+    @Test
+    void aBrokenRemoteDdufIsRefusedWithDdufsReason() throws IOException {
+        byte[] b = Files.readAllBytes(Path.of("src/test/resources/fixtures/dduf/pipeline-entries.dduf"));
+        b[b.length - 22 + 10] = 99; // the end record's entry count
+        server.put("/bad.dduf", b);
+        assertThatThrownBy(() -> Weights.open(server.uri("/bad.dduf"), RemoteWeightsTest.FAST).close())
+                .isInstanceOf(dev.weightmap.dduf.DdufCorruptedFileException.class);
     }
 
     @Test

@@ -186,16 +186,10 @@ class ZipArchiveTest {
 
     @Test
     void diskNumbersAreReported() {
-        RawZip r = new RawZip().add("a.txt", "x");
-        r.disk = 1;
-        ZipArchive z = read(r.build());
+        ZipArchive z = read(BrokenZips.endRecordOnDisk1());
         assertThat(z.multiDisk()).isTrue();
         assertThat(z.disks().endDisk()).isEqualTo(1);
-        RawZip r2 = new RawZip();
-        RawZip.E e = new RawZip.E("a.txt", new byte[0]);
-        e.diskStart = 2;
-        r2.add(e);
-        assertThat(read(r2.build()).entries().get(0).diskStart()).isEqualTo(2);
+        assertThat(read(BrokenZips.entryOnDisk2()).entries().get(0).diskStart()).isEqualTo(2);
         assertThat(read(new RawZip().add("a.txt", "x").build()).multiDisk()).isFalse();
     }
 
@@ -209,9 +203,8 @@ class ZipArchiveTest {
 
     @Test
     void wrongCountIsRejected() {
+        assertThat(read(BrokenZips.countBelowTheRecords()).trailingCentralDirectoryBytes()).isEqualTo(46 + 5);
         RawZip r = new RawZip().add("a.txt", "x").add("b.txt", "y");
-        r.countOverride = 1;
-        assertThat(read(r.build()).trailingCentralDirectoryBytes()).isEqualTo(46 + 5);
         r.countOverride = 3;
         assertThatThrownBy(() -> read(r.build())).isInstanceOf(ZipFormatException.class)
                 .hasMessageContaining("cannot hold the 3 entries");
@@ -219,11 +212,7 @@ class ZipArchiveTest {
 
     @Test
     void overlappingEntriesAreReported() {
-        RawZip r = new RawZip().add("a.txt", "x");
-        RawZip.E twin = new RawZip.E("a.txt", "x".getBytes(StandardCharsets.UTF_8));
-        twin.lhoOverride = 0;
-        r.add(twin);
-        ZipArchive.Overlap o = read(r.build()).overlap();
+        ZipArchive.Overlap o = read(BrokenZips.overlapping()).overlap();
         assertThat(o).isNotNull();
         assertThat(o.later().localHeaderOffset()).isZero();
         assertThat(read(new RawZip().add("a.txt", "x").add("b.txt", "y").build()).overlap()).isNull();
@@ -253,11 +242,7 @@ class ZipArchiveTest {
 
     @Test
     void dataRunningIntoTheCentralDirectoryIsReported() {
-        RawZip r = new RawZip();
-        RawZip.E e = new RawZip.E("a.txt", "x".getBytes(StandardCharsets.UTF_8));
-        e.csize = 500;
-        r.add(e);
-        ZipArchive z = read(r.build());
+        ZipArchive z = read(BrokenZips.dataIntoTheCentralDirectory());
         assertThat(z.entries().get(0).endsBefore(z.centralDirectoryOffset())).isFalse();
         assertThat(z.entries().get(0).dataEnd()).isEqualTo(535);
     }
@@ -279,9 +264,7 @@ class ZipArchiveTest {
 
     @Test
     void anEndRecordWhoseCommentRunsPastTheEndIsReported() {
-        byte[] b = new RawZip().add("a.txt", "x").build();
-        b[b.length - 2] = 5; // comment length 5, no comment bytes
-        ZipArchive z = read(b);
+        ZipArchive z = read(BrokenZips.commentPastTheEnd());
         assertThat(z.endCommentFits()).isFalse();
         assertThat(z.entries()).hasSize(1);
     }
