@@ -4,6 +4,7 @@ package dev.weightmap.dduf;
 import dev.weightmap.internal.io.AtomicFile;
 import dev.weightmap.internal.json.JsonException;
 import dev.weightmap.internal.json.JsonReader;
+import dev.weightmap.internal.zip.ZipLayout;
 import dev.weightmap.internal.zip.ZipWriter;
 
 import java.io.ByteArrayOutputStream;
@@ -46,6 +47,8 @@ import java.util.function.LongConsumer;
 public final class Dduf {
     /** Every entry's data offset is a multiple of this. */
     public static final int ALIGNMENT = 64;
+    /** hub's layout: Python's {@code zipfile} with {@code force_zip64=True}, data aligned to {@link #ALIGNMENT}. */
+    private static final ZipLayout LAYOUT = ZipLayout.forceZip64(ALIGNMENT);
 
     private Dduf() {
     }
@@ -251,7 +254,7 @@ public final class Dduf {
         Objects.requireNonNull(entries, "entries");
         String where = dduf + ": ";
         AtomicFile.write(dduf, durable, out -> {
-            ZipWriter zw = new ZipWriter(out, ALIGNMENT);
+            ZipWriter zw = new ZipWriter(out, LAYOUT);
             zw.setProgress(progress);
             Set<String> raw = new HashSet<>();
             Set<String> stored = new LinkedHashSet<>();

@@ -8,11 +8,7 @@ import dev.weightmap.WeightmapException;
 import dev.weightmap.Weights;
 import dev.weightmap.checksum.Crc;
 import dev.weightmap.internal.io.SharedMapping;
-import dev.weightmap.internal.json.JsonException;
-import dev.weightmap.internal.json.JsonReader;
-import dev.weightmap.internal.zip.ZipArchive;
-import dev.weightmap.internal.zip.ZipEntry;
-import dev.weightmap.internal.zip.ZipFormatException;
+import dev.weightmap.internal.zip.ZipSource;
 import dev.weightmap.safetensors.SafetensorsException;
 import dev.weightmap.safetensors.SafetensorsFile;
 import dev.weightmap.tensor.Tensor;
@@ -61,61 +57,23 @@ public final class DdufFile implements Weights {
     private final Path path;
     private final Map<String, DdufEntry> entries;
     private final Map<String, Object> modelIndex;
-    private final ZipArchive zip;
+    private final boolean zip64;
     private volatile Parsed parsed;
 
-    private DdufFile(SharedMapping mapping, MemorySegment segment, String displayName, Path path, boolean allowGguf) {
+    private DdufFile(SharedMapping mapping, MemorySegment segment, String displayName, Path path, boolean allowGguf,
+                     ZipSource source) throws IOException {
         this.mapping = mapping;
         this.segment = segment;
         this.displayName = displayName;
         this.path = path;
-        String where = displayName + ": ";
-        try {
-            this.zip = ZipArchive.read(segment);
-        } catch (ZipFormatException e) {
-            throw new DdufCorruptedFileException(where + e.getMessage(), e);
-        }
-        Map<String, DdufEntry> map = LinkedHashMap.newLinkedHashMap(zip.entries().size());
-        for (ZipEntry z : zip.entries()) {
-            String n = z.name();
-            if (z.method() != ZipEntry.STORED) {
-                throw new DdufCorruptedFileException(at(where, n) + "Data must not be compressed in DDUF file. (compression method "
-                        + z.method() + ")");
-            }
-            if ((z.flags() & (ZipEntry.FLAG_ENCRYPTED | ZipEntry.FLAG_STRONG_ENCRYPTION)) != 0) {
-                throw new DdufCorruptedFileException(at(where, n) + "encrypted entries are not supported (flags 0x"
-                        + Integer.toHexString(z.flags()) + ")");
-            }
-            if (z.compressedSize() != z.size()) {
-                throw new DdufCorruptedFileException(at(where, n) + "stored entry has compressed size " + z.compressedSize()
-                        + " but size " + z.size());
-            }
-            try {
-                DdufRules.entryName(n, allowGguf);
-            } catch (DdufInvalidEntryNameException e) {
-                throw new DdufCorruptedFileException(where + "Invalid entry name in DDUF file: " + n + " ("
-                        + e.getMessage() + ")" + (!allowGguf && DdufRules.isGguf(n) ? DdufRules.GGUF_HINT : ""), e);
-            }
-            if (map.putIfAbsent(n, new DdufEntry(this, n, z.dataOffset(), z.size(), z.crc32())) != null) {
-                throw new DdufCorruptedFileException(where + "Duplicate entry name in DDUF file: " + n);
-            }
+        DdufDirectory d = DdufDirectory.read(source, displayName, allowGguf, segment);
+        Map<String, DdufEntry> map = LinkedHashMap.newLinkedHashMap(d.entries().size());
+        for (DdufDirectory.Entry e : d.entries()) {
+            map.put(e.name(), new DdufEntry(this, e.name(), e.offset(), e.length(), e.crc32()));
         }
         this.entries = Collections.unmodifiableMap(map);
-        DdufEntry index = map.get(DdufRules.MODEL_INDEX);
-        if (index == null) {
-            throw new DdufCorruptedFileException(where + DdufRules.MISSING_INDEX);
-        }
-        Object parsed;
-        try {
-            parsed = JsonReader.parse(index.segment());
-        } catch (JsonException e) {
-            throw new DdufCorruptedFileException(where + "entry 'model_index.json': Invalid 'model_index.json' content: "
-                    + e.getMessage(), e);
-        }
-        DdufRules.structure(where, parsed, map.keySet());
-        @SuppressWarnings("unchecked")
-        Map<String, Object> idx = Collections.unmodifiableMap((Map<String, Object>) parsed);
-        this.modelIndex = idx;
+        this.modelIndex = d.modelIndex();
+        this.zip64 = d.isZip64();
     }
 
     /**
@@ -151,8 +109,10 @@ public final class DdufFile implements Weights {
     }
 
     private static DdufFile open(Path file, SharedMapping m, boolean allowGguf) throws IOException {
+        DdufFile[] out = new DdufFile[1];
         try {
-            return new DdufFile(m, m.map(file, null), file.toString(), file, allowGguf);
+            m.map(file, (ch, seg) -> out[0] = new DdufFile(m, seg, file.toString(), file, allowGguf, ZipSource.of(ch)));
+            return out[0];
         } catch (IOException | RuntimeException | Error e) {
             m.close();
             throw e;
@@ -185,7 +145,11 @@ public final class DdufFile implements Weights {
      * @throws DdufCorruptedFileException when it is not a valid DDUF archive
      */
     public static DdufFile parse(MemorySegment image, String displayName) {
-        return new DdufFile(SharedMapping.none(displayName), image, displayName, null, false);
+        try {
+            return new DdufFile(SharedMapping.none(displayName), image, displayName, null, false, ZipSource.of(image));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e); // a segment source never fails
+        }
     }
 
     /**
@@ -234,7 +198,7 @@ public final class DdufFile implements Weights {
      * @return true when the archive uses ZIP64 records
      */
     public boolean isZip64() {
-        return zip.isZip64();
+        return zip64;
     }
 
     /**
@@ -294,10 +258,6 @@ public final class DdufFile implements Weights {
         }
         return new VerifyReport(DDUF, tensorNames().size(), 1, total, list.size(),
                 List.of("CRC-32 of every entry matches", "every safetensors entry header is valid"));
-    }
-
-    private static String at(String where, String entry) {
-        return where + "entry '" + entry + "': ";
     }
 
     static String hex8(long v) {

@@ -52,11 +52,15 @@ final class RemoteOpener {
             if (first >= 0 && prefix[first] == '{') {
                 return sharded(src, prefix, options);
             }
-            String what = prefix.length >= 4 && prefix[0] == 'P' && prefix[1] == 'K' ? "a ZIP archive (DDUF or torch)"
+            if (prefix.length >= 4 && prefix[0] == 'P' && prefix[1] == 'K' && src.uri().getPath() != null
+                    && src.uri().getPath().endsWith(".dduf")) {
+                return RemoteZip.dduf(src, prefix, options);
+            }
+            String what = prefix.length >= 4 && prefix[0] == 'P' && prefix[1] == 'K' ? "a ZIP archive (a torch checkpoint, or DDUF not named .dduf)"
                     : prefix.length >= 4 && prefix[0] == 'G' && prefix[1] == 'G' && prefix[2] == 'U' && prefix[3] == 'F'
                     ? "a GGUF file" : "not safetensors or an index JSON";
             throw new RemoteException(Reason.REMOTE_UNSUPPORTED, src.displayName(), what
-                    + ": only safetensors files and sharded safetensors indexes are read remotely", null);
+                    + ": only safetensors files, sharded safetensors indexes and .dduf archives are read remotely", null);
         } catch (RuntimeException | Error e) {
             src.close();
             throw e;

@@ -18,7 +18,6 @@ import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.math.BigInteger;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -112,7 +111,6 @@ public final class TorchCheckpoint implements Weights {
     }
 
     private static final int MAX_DEPTH = 1000;
-    private static final BigInteger LEGACY_MAGIC = new BigInteger("1950a86a20f9469cfc6c", 16);
 
     /** The pickled legacy magic number: LONG1 ({@code 0x8a}), 10 bytes, 0x1950a86a20f9469cfc6c little-endian. */
     private static final byte[] LEGACY_MAGIC_PICKLE = {(byte) 0x8a, 0x0a, 0x6c, (byte) 0xfc, (byte) 0x9c, 0x46,
@@ -149,14 +147,14 @@ public final class TorchCheckpoint implements Weights {
         }
         if (size >= 4 && image.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0) == 0x04034b50) {
             format = Format.ZIP;
-            Zip z = readZip(headers);
-            prefix = z.prefix;
-            version = z.version;
-            records = z.records;
-            rawRoot = z.result.value();
-            attributes = z.result.attributes();
+            TorchZipContainer.Zip z = new TorchZipContainer(image, displayName).readZip(headers);
+            prefix = z.prefix();
+            version = z.version();
+            records = z.records();
+            rawRoot = z.result().value();
+            attributes = z.result().attributes();
             tensorPaths = walk(rawRoot);
-            storages = resolveStorages(z.result, z.recordMap);
+            storages = new TorchZipContainer(image, displayName).resolveStorages(z.result(), z.recordMap(), prefix);
         } else if (size >= 262 && image.asSlice(257, 5).mismatch(MemorySegment.ofArray("ustar".getBytes(StandardCharsets.US_ASCII))) == -1) {
             throw new TorchCheckpointException(Reason.UNSUPPORTED, displayName
                     + ": the pre-0.4 tar checkpoint format is not supported");
@@ -165,11 +163,11 @@ public final class TorchCheckpoint implements Weights {
             prefix = null;
             version = 1001;
             records = List.of();
-            Legacy l = readLegacy();
-            rawRoot = l.main.value();
-            attributes = l.main.attributes();
+            TorchLegacyContainer.Legacy l = new TorchLegacyContainer(image, displayName).readLegacy();
+            rawRoot = l.main().value();
+            attributes = l.main().attributes();
             tensorPaths = walk(rawRoot);
-            storages = l.storages;
+            storages = l.storages();
         } else {
             throw new TorchCheckpointException(Reason.NOT_A_CHECKPOINT, displayName
                     + ": not a PyTorch checkpoint (neither a zip archive nor a pickle stream)");
@@ -271,194 +269,14 @@ public final class TorchCheckpoint implements Weights {
         }
     }
 
-    // ---------------------------------------------------------------- zip
-
-    private record Zip(String prefix, int version, List<Record> records, Map<String, ZipReader.Entry> recordMap,
-                       PickleMachine.Result result) {
-    }
-
-    private Zip readZip(FileChannel headers) throws IOException {
-        Map<String, ZipReader.Entry> map = ZipReader.read(image, displayName, headers);
-        if (map.isEmpty()) {
-            throw new TorchCheckpointException(Reason.MISSING_RECORD, displayName + ": empty zip archive, no data.pkl");
-        }
-        String first = map.keySet().iterator().next();
-        int slash = first.indexOf('/');
-        if (slash <= 0) {
-            throw new TorchCheckpointException(Reason.CORRUPT_ARCHIVE, displayName + ": record '" + first
-                    + "' is not in a subdirectory");
-        }
-        String pre = first.substring(0, slash);
-        List<Record> recs = new ArrayList<>();
-        for (ZipReader.Entry e : map.values()) {
-            if (!e.name().startsWith(pre + "/")) {
-                throw new TorchCheckpointException(Reason.CORRUPT_ARCHIVE, displayName + ": record '" + e.name()
-                        + "' is not under the archive folder '" + pre + "/'");
-            }
-            recs.add(new Record(e.name(), e.dataOffset(), e.size(), e.crc()));
-        }
-        if (map.containsKey(pre + "/constants.pkl")) {
-            throw new TorchCheckpointException(Reason.UNSUPPORTED, displayName
-                    + ": a TorchScript archive (constants.pkl), not a torch.save checkpoint");
-        }
-        ZipReader.Entry versionRec = map.getOrDefault(pre + "/version", map.get(pre + "/.data/version"));
-        if (versionRec == null) {
-            throw new TorchCheckpointException(Reason.MISSING_RECORD, displayName + ": record '" + pre
-                    + "/version' is missing");
-        }
-        String vText = text(versionRec, 32).strip();
-        int v;
-        try {
-            v = Integer.parseInt(vText);
-        } catch (NumberFormatException e) {
-            v = -1;
-        }
-        if (v < 1 || v > 10) {
-            throw new TorchCheckpointException(Reason.UNSUPPORTED, displayName + ": record '" + versionRec.name()
-                    + "': file format version '" + vText + "' is not in the supported range 1..10");
-        }
-        ZipReader.Entry bo = map.get(pre + "/byteorder");
-        if (bo != null) {
-            String order = text(bo, 16);
-            if (order.equals("big")) {
-                throw new TorchCheckpointException(Reason.UNSUPPORTED, displayName
-                        + ": byteorder 'big' is not supported (tensors are mapped zero-copy as little-endian;"
-                        + " re-save the checkpoint on a little-endian machine)");
-            }
-            if (!order.equals("little")) {
-                throw new TorchCheckpointException(Reason.CORRUPT_ARCHIVE, displayName + ": record '" + bo.name()
-                        + "': unknown endianness type '" + order + "'");
-            }
-        }
-        ZipReader.Entry pkl = map.get(pre + "/data.pkl");
-        if (pkl == null) {
-            throw new TorchCheckpointException(Reason.MISSING_RECORD, displayName + ": record '" + pre
-                    + "/data.pkl' is missing");
-        }
-        MemorySegment p = image.asSlice(pkl.dataOffset(), pkl.size());
-        PickleMachine.Result r = PickleMachine.run(p, displayName + ": " + pkl.name());
-        return new Zip(pre, v, List.copyOf(recs), map, r);
-    }
-
-    private String text(ZipReader.Entry e, int max) {
-        if (e.size() > max) {
-            throw new TorchCheckpointException(Reason.CORRUPT_ARCHIVE, displayName + ": record '" + e.name()
-                    + "' is longer than " + max + " bytes");
-        }
-        byte[] b = image.asSlice(e.dataOffset(), e.size()).toArray(ValueLayout.JAVA_BYTE);
-        return new String(b, StandardCharsets.ISO_8859_1);
-    }
-
-    private Map<String, Storage> resolveStorages(PickleMachine.Result r, Map<String, ZipReader.Entry> map) {
-        Map<String, Storage> out = new LinkedHashMap<>();
-        for (StorageRef s : r.storages().values()) {
-            String name = prefix + "/data/" + s.key;
-            ZipReader.Entry e = map.get(name);
-            if (e == null) {
-                throw new TorchCheckpointException(Reason.MISSING_RECORD, displayName + ": storage record '" + name
-                        + "' is missing");
-            }
-            long expected = storageBytes(s, name);
-            if (e.size() != expected) {
-                throw new TorchCheckpointException(Reason.STORAGE_SIZE_MISMATCH, displayName + ": storage record '"
-                        + name + "' holds " + e.size() + " bytes but " + s.type.qualifiedName() + " of " + s.numel
-                        + " elements needs " + expected + " bytes");
-            }
-            out.put(s.key, new Storage(s.key, s.type.qualifiedName(), s.location, s.numel,
-                    s.type.dtype().elementSize(), name, e.dataOffset(), image.asSlice(e.dataOffset(), e.size())));
-        }
-        return Collections.unmodifiableMap(out);
-    }
-
-    private long storageBytes(StorageRef s, String name) {
+    /** {@code numel × element size} of a storage, refused when it overflows. */
+    static long storageBytes(StorageRef s, String name, String displayName) {
         try {
             return Math.multiplyExact(s.numel, (long) s.type.dtype().elementSize());
         } catch (ArithmeticException ex) {
             throw new TorchCheckpointException(Reason.STORAGE_SIZE_MISMATCH, displayName + ": storage '" + name
                     + "' of " + s.numel + " elements overflows");
         }
-    }
-
-    // ---------------------------------------------------------------- legacy
-
-    private record Legacy(PickleMachine.Result main, Map<String, Storage> storages) {
-    }
-
-    private Legacy readLegacy() {
-        long size = image.byteSize();
-        PickleMachine.Result magic;
-        try {
-            magic = PickleMachine.run(image, 0, size, displayName + ": legacy magic number", PickleMachine.Limits.DEFAULT);
-        } catch (TorchCheckpointException e) {
-            throw new TorchCheckpointException(Reason.NOT_A_CHECKPOINT, displayName
-                    + ": not a PyTorch checkpoint (" + e.getMessage() + ")", e);
-        }
-        if (!LEGACY_MAGIC.equals(magic.value())) {
-            throw new TorchCheckpointException(Reason.NOT_A_CHECKPOINT, displayName
-                    + ": invalid magic number; not a legacy PyTorch checkpoint");
-        }
-        PickleMachine.Result proto = PickleMachine.run(image, magic.end(), size, displayName
-                + ": legacy protocol version", PickleMachine.Limits.DEFAULT);
-        if (!Long.valueOf(1001).equals(proto.value())) {
-            throw new TorchCheckpointException(Reason.UNSUPPORTED, displayName + ": invalid protocol version "
-                    + proto.value() + " (expected 1001)");
-        }
-        PickleMachine.Result sys = PickleMachine.run(image, proto.end(), size, displayName + ": legacy sys_info",
-                PickleMachine.Limits.DEFAULT);
-        if (sys.value() instanceof Map<?, ?> m && Boolean.FALSE.equals(m.get("little_endian"))) {
-            throw new TorchCheckpointException(Reason.UNSUPPORTED, displayName
-                    + ": big-endian legacy checkpoint is not supported (tensors are mapped zero-copy as little-endian)");
-        }
-        PickleMachine.Result main = PickleMachine.run(image, sys.end(), size, displayName + ": legacy object pickle",
-                PickleMachine.Limits.DEFAULT);
-        PickleMachine.Result keys = PickleMachine.run(image, main.end(), size, displayName + ": legacy storage keys",
-                PickleMachine.Limits.DEFAULT);
-        if (!(keys.value() instanceof List<?> keyList)) {
-            throw new TorchCheckpointException(Reason.INVALID_PICKLE, displayName
-                    + ": legacy storage key list is not a list");
-        }
-        Map<String, long[]> located = new HashMap<>(); // key -> {offset, bytes}
-        long pos = keys.end();
-        for (Object k : keyList) {
-            String key = k instanceof String s ? s : String.valueOf(k);
-            StorageRef s = main.storages().get(key);
-            if (s == null) {
-                throw new TorchCheckpointException(Reason.CORRUPT_ARCHIVE, displayName + ": legacy storage '" + key
-                        + "' is listed but never referenced");
-            }
-            if (size - pos < 8) {
-                throw new TorchCheckpointException(Reason.CORRUPT_ARCHIVE, displayName + ": truncated file: legacy storage '"
-                        + key + "' has no element count at byte " + pos);
-            }
-            long count = image.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), pos);
-            pos += 8;
-            if (count != s.numel) {
-                throw new TorchCheckpointException(Reason.STORAGE_SIZE_MISMATCH, displayName + ": legacy storage '"
-                        + key + "' holds " + count + " elements but " + s.type.qualifiedName() + " of " + s.numel
-                        + " elements is expected");
-            }
-            long bytes = storageBytes(s, key);
-            if (bytes > size - pos) {
-                throw new TorchCheckpointException(Reason.CORRUPT_ARCHIVE, displayName + ": truncated file: legacy storage '"
-                        + key + "' needs " + bytes + " bytes at byte " + pos + " but the file has " + size);
-            }
-            if (located.put(key, new long[] {pos, bytes}) != null) {
-                throw new TorchCheckpointException(Reason.CORRUPT_ARCHIVE, displayName + ": legacy storage '" + key
-                        + "' is listed twice");
-            }
-            pos += bytes;
-        }
-        Map<String, Storage> out = new LinkedHashMap<>();
-        for (StorageRef s : main.storages().values()) {
-            long[] loc = located.get(s.key);
-            if (loc == null) {
-                throw new TorchCheckpointException(Reason.MISSING_RECORD, displayName + ": legacy storage '" + s.key
-                        + "' has no data");
-            }
-            out.put(s.key, new Storage(s.key, s.type.qualifiedName(), s.location, s.numel,
-                    s.type.dtype().elementSize(), null, loc[0], image.asSlice(loc[0], loc[1])));
-        }
-        return new Legacy(main, Collections.unmodifiableMap(out));
     }
 
     // ---------------------------------------------------------------- tensors

@@ -93,7 +93,7 @@ public final class TorchCheckpoints {
             }
         }
         AtomicFile.write(file, ch -> {
-            ZipWriter z = ZipWriter.torch(ch, ALIGNMENT, forceZip64);
+            ZipWriter z = new ZipWriter(ch, TorchZip.layout(ALIGNMENT, forceZip64));
             z.add(prefix + "/data.pkl", MemorySegment.ofArray(pickle));
             z.add(prefix + "/.format_version", ascii("1"));
             z.add(prefix + "/.storage_alignment", ascii(Integer.toString(ALIGNMENT)));

@@ -124,7 +124,7 @@ final class Crafted {
         recs.putIfAbsent("archive/version", "3\n".getBytes(StandardCharsets.US_ASCII));
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
-            ZipWriter z = ZipWriter.torch(ch, TorchCheckpoints.ALIGNMENT, false);
+            ZipWriter z = new ZipWriter(ch, TorchZip.layout(TorchCheckpoints.ALIGNMENT, false));
             for (Map.Entry<String, byte[]> e : recs.entrySet()) {
                 z.add(e.getKey(), MemorySegment.ofArray(e.getValue()));
             }

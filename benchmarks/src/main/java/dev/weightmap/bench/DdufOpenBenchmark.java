@@ -93,7 +93,6 @@ public class DdufOpenBenchmark {
         return b;
     }
 
-    /** Map + validate + unmap. */
     /** The hub-written 21-entry fixture (hub's {@code export_folder_as_dduf}) with the default open. */
     @Benchmark
     public int openHubFixture() throws IOException {
@@ -102,6 +101,15 @@ public class DdufOpenBenchmark {
         }
     }
 
+    /** The hub-written fixture mapped into a confined arena (no shared-arena handshake on close). */
+    @Benchmark
+    public int openHubFixtureConfined() throws IOException {
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            return DdufFile.open(BenchFiles.fixture("dduf/pipeline-folder.dduf"), arena).entries().size();
+        }
+    }
+
+    /** Map + validate + unmap. */
     @Benchmark
     public int open() throws IOException {
         try (DdufFile d = DdufFile.open(archive)) {

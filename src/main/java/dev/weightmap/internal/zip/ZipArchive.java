@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.internal.zip;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
@@ -14,35 +15,58 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * A read-only view of a ZIP archive held in a {@link MemorySegment} (usually a file mapping). Parsing reads only
- * the end records, the central directory and every local header; entry data is never touched.
+ * The structure of a ZIP archive, read by positional reads from a {@link ZipSource}: the end records, the central
+ * directory and every local header (entry data is never read). It reports facts; each format applies its own
+ * rules to them.
  *
- * <p>Handled: the end-of-central-directory record (bounded backwards search over at most 64 KiB of comment),
- * ZIP64 end record and locator, ZIP64 extra fields in the central directory, archive and entry comments, UTF-8
- * (flag bit 11) or CP437 names, data descriptors (sizes come from the central directory). Data offsets are
- * computed from the local header, whose signature and name are checked. Rejected with
- * {@link ZipFormatException}: not a zip, truncation, multi-disk archives, a central directory out of bounds or
- * with a count that does not match its size, malformed extra fields, entries running past the central directory
- * or overlapping each other. Compression and encryption are reported, not rejected: callers decide.
+ * <p>Read: the end-of-central-directory record (backwards search over at most 64 KiB of comment, preferring a
+ * record whose comment ends exactly at the end of the data), the ZIP64 locator and end record, ZIP64 extra fields
+ * of the central directory, archive and entry comments, UTF-8 (flag bit 11) or CP437 names, every local header
+ * (its signature, its name equal to the central one, its extra length giving the data offset). Sizes come from
+ * the central directory, so data descriptors need no reading.
+ *
+ * <p>Rejected with {@link ZipFormatException}, because nothing past them can be read: no end record, a ZIP64
+ * end record out of bounds or without its signature, a central directory out of bounds or too small for its
+ * count, a truncated or unsigned central record, a malformed extra field, a name flagged UTF-8 that is not, a
+ * local header outside the data, unsigned, or naming another entry.
+ *
+ * <p>Reported, not rejected (formats decide): disk numbers ({@link #multiDisk()}), the per-disk entry count,
+ * whether the chosen end record's comment fits the data ({@link #endCommentFits()}), bytes left after the last
+ * central record ({@link #trailingCentralDirectoryBytes()}), overlapping entries ({@link #overlap()}), local
+ * headers or data lying at or past the central directory or the end of the data (from each entry's offsets),
+ * compression, encryption, duplicate names.
  */
 public final class ZipArchive {
-    static final int LOC_SIG = 0x04034b50;
-    static final int CEN_SIG = 0x02014b50;
-    static final int END_SIG = 0x06054b50;
-    static final int ZIP64_END_SIG = 0x06064b50;
-    static final int ZIP64_LOC_SIG = 0x07064b50;
-    static final int LOC_LEN = 30;
-    static final int CEN_LEN = 46;
-    static final int END_LEN = 22;
-    static final int ZIP64_END_LEN = 56;
-    static final int ZIP64_LOC_LEN = 20;
-    static final int ZIP64_EXTRA_ID = 0x0001;
-    static final long U32 = 0xFFFFFFFFL;
-    static final int U16 = 0xFFFF;
-
-    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** Local file header signature. */
+    public static final int LOC_SIG = 0x04034b50;
+    /** Central directory header signature. */
+    public static final int CEN_SIG = 0x02014b50;
+    /** End of central directory signature. */
+    public static final int END_SIG = 0x06054b50;
+    /** ZIP64 end of central directory signature. */
+    public static final int ZIP64_END_SIG = 0x06064b50;
+    /** ZIP64 end of central directory locator signature. */
+    public static final int ZIP64_LOC_SIG = 0x07064b50;
+    /** Fixed length of a local header. */
+    public static final int LOC_LEN = 30;
+    /** Fixed length of a central directory record. */
+    public static final int CEN_LEN = 46;
+    /** Fixed length of the end of central directory record. */
+    public static final int END_LEN = 22;
+    /** Fixed length of the ZIP64 end record. */
+    public static final int ZIP64_END_LEN = 56;
+    /** Length of the ZIP64 locator. */
+    public static final int ZIP64_LOC_LEN = 20;
+    /** Extra field id of the ZIP64 sizes and offset. */
+    public static final int ZIP64_EXTRA_ID = 0x0001;
+    /** A saturated 32-bit field. */
+    public static final long U32 = 0xFFFFFFFFL;
+    /** A saturated 16-bit field. */
+    public static final int U16 = 0xFFFF;
+    /** The most bytes the end record search looks at: a record with a 64 KiB comment, and the ZIP64 locator. */
+    static final int MAX_TAIL = END_LEN + U16 + ZIP64_LOC_LEN;
+    /** Central directories are read in windows of at most this many bytes. */
+    static final int CD_WINDOW = 8 << 20;
 
     /** CP437 code points of the bytes 0x80..0xFF (0x00..0x7F map to ASCII, as in Python's codec). */
     private static final String CP437_HIGH =
@@ -55,42 +79,81 @@ public final class ZipArchive {
             + "\u03b1\u00df\u0393\u03c0\u03a3\u03c3\u00b5\u03c4\u03a6\u0398\u03a9\u03b4\u221e\u03c6\u03b5\u2229"
             + "\u2261\u00b1\u2265\u2264\u2320\u2321\u00f7\u2248\u00b0\u2219\u00b7\u221a\u207f\u00b2\u25a0\u00a0";
 
-    private final MemorySegment segment;
-    private final List<ZipEntry> entries;
-    private final long endOffset;
-    private final boolean zip64;
-    private final long centralDirectoryOffset;
-    private final long centralDirectorySize;
-    private final String comment;
-
-    private ZipArchive(MemorySegment segment, List<ZipEntry> entries, long endOffset, boolean zip64,
-                       long cdOffset, long cdSize, String comment) {
-        this.segment = segment;
-        this.entries = entries;
-        this.endOffset = endOffset;
-        this.zip64 = zip64;
-        this.centralDirectoryOffset = cdOffset;
-        this.centralDirectorySize = cdSize;
-        this.comment = comment;
+    /**
+     * Disk numbers found in the end records and the entries; all zero in a single-disk archive.
+     *
+     * @param endDisk              the end record's disk number (the ZIP64 end record's when there is one)
+     * @param endCentralDirectoryDisk the disk of the central directory, as the same record says
+     * @param locatorDisk          the disk of the ZIP64 end record, as the locator says (0 without ZIP64)
+     * @param locatorDisks         the total number of disks, as the locator says (1 without ZIP64)
+     * @param entriesOnThisDisk    the entry count of this disk
+     * @param plainEndDisk         the plain end record's disk number
+     * @param plainEndCentralDirectoryDisk the plain end record's central directory disk
+     */
+    public record Disks(long endDisk, long endCentralDirectoryDisk, long locatorDisk, long locatorDisks,
+                        long entriesOnThisDisk, int plainEndDisk, int plainEndCentralDirectoryDisk) {
     }
 
     /**
-     * Parses the archive structure of {@code seg}.
+     * Two entries whose bytes overlap, ordered by local header offset.
      *
-     * @throws ZipFormatException when the bytes are not a well-formed ZIP archive
+     * @param earlier the entry whose data runs past the next local header
+     * @param later   the entry whose local header lies inside it
      */
-    public static ZipArchive read(MemorySegment seg) {
-        try {
-            return new Parser(seg).parse();
-        } catch (IndexOutOfBoundsException e) {
-            // every access is bounds-checked before it happens; this is a safety net only
-            throw new ZipFormatException(null, "truncated archive: a structure runs past the end of the data", e);
-        }
+    public record Overlap(ZipEntry earlier, ZipEntry later) {
     }
 
-    /** The bytes of the whole archive. */
-    public MemorySegment segment() {
-        return segment;
+    private final long size;
+    private final List<ZipEntry> entries;
+    private final long endOffset;
+    private final boolean endCommentFits;
+    private final int searched;
+    private final boolean zip64;
+    private final long centralDirectoryOffset;
+    private final long centralDirectorySize;
+    private final long trailing;
+    private final String comment;
+    private final Disks disks;
+
+    private ZipArchive(Parser p, List<ZipEntry> entries, long trailing) {
+        this.size = p.size;
+        this.entries = entries;
+        this.endOffset = p.end;
+        this.endCommentFits = p.endCommentFits;
+        this.searched = p.searched;
+        this.zip64 = p.zip64;
+        this.centralDirectoryOffset = p.cdOffset;
+        this.centralDirectorySize = p.cdSize;
+        this.trailing = trailing;
+        this.comment = p.comment;
+        this.disks = p.disks;
+    }
+
+    /**
+     * Reads the structure of the archive in {@code source}.
+     *
+     * @param source the archive
+     * @return what it holds
+     * @throws ZipFormatException when the structure cannot be read
+     * @throws IOException        when the source fails
+     */
+    public static ZipArchive read(ZipSource source) throws IOException {
+        return new Parser(source).parse();
+    }
+
+    /**
+     * Reads the structure of the archive held in {@code segment}.
+     *
+     * @param segment the archive's bytes
+     * @return what it holds
+     * @throws ZipFormatException when the structure cannot be read
+     */
+    public static ZipArchive read(MemorySegment segment) {
+        try {
+            return read(ZipSource.of(segment));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a segment source never fails
+        }
     }
 
     /** Every central-directory record, in central-directory order (duplicates kept). */
@@ -98,9 +161,9 @@ public final class ZipArchive {
         return entries;
     }
 
-    /** The entry's stored bytes: a zero-copy slice {@code [dataOffset, dataOffset + compressedSize)}. */
-    public MemorySegment data(ZipEntry e) {
-        return segment.asSlice(e.dataOffset(), e.compressedSize());
+    /** The archive's size in bytes. */
+    public long size() {
+        return size;
     }
 
     /** Offset of the end-of-central-directory record. */
@@ -108,9 +171,33 @@ public final class ZipArchive {
         return endOffset;
     }
 
+    /**
+     * Whether the end record's comment ends within the data. When no candidate's does, the last record
+     * signature found is taken.
+     */
+    public boolean endCommentFits() {
+        return endCommentFits;
+    }
+
+    /** How many bytes at the end of the archive the end record search looked at. */
+    public int endSearchLength() {
+        return searched;
+    }
+
     /** Whether the archive has a ZIP64 end record (and locator). */
     public boolean isZip64() {
         return zip64;
+    }
+
+    /** The disk numbers and per-disk count the end records hold. */
+    public Disks disks() {
+        return disks;
+    }
+
+    /** Whether any disk number differs from a single-disk archive's (entries' start disks are in each entry). */
+    public boolean multiDisk() {
+        return disks.endDisk != 0 || disks.endCentralDirectoryDisk != 0 || disks.locatorDisk != 0
+                || disks.locatorDisks > 1;
     }
 
     /** Absolute offset of the central directory. */
@@ -123,15 +210,37 @@ public final class ZipArchive {
         return centralDirectorySize;
     }
 
+    /** Bytes of the central directory after its last record (0 when the count matches the size). */
+    public long trailingCentralDirectoryBytes() {
+        return trailing;
+    }
+
     /** The archive comment (UTF-8, malformed bytes replaced), empty when absent. */
     public String comment() {
         return comment;
     }
 
+    /**
+     * The first pair of entries, by local header offset, whose data runs past the next local header.
+     *
+     * @return the pair, or null when no entries overlap
+     */
+    public Overlap overlap() {
+        if (entries.size() < 2) {
+            return null;
+        }
+        ZipEntry[] byOffset = entries.toArray(new ZipEntry[0]);
+        Arrays.sort(byOffset, (a, b) -> Long.compare(a.localHeaderOffset(), b.localHeaderOffset()));
+        for (int i = 1; i < byOffset.length; i++) {
+            if (byOffset[i - 1].dataEnd() > byOffset[i].localHeaderOffset()) {
+                return new Overlap(byOffset[i - 1], byOffset[i]);
+            }
+        }
+        return null;
+    }
+
     /** Decodes a ZIP name: UTF-8 (strict) when {@code utf8}, else CP437. Null when the UTF-8 is invalid. */
-    static String decodeName(MemorySegment seg, long off, int len, boolean utf8) {
-        byte[] b = new byte[len];
-        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, off, b, 0, len);
+    static String decodeName(byte[] b, boolean utf8) {
         boolean allAscii = true;
         for (byte x : b) {
             if (x < 0) {
@@ -143,101 +252,148 @@ public final class ZipArchive {
             return new String(b, StandardCharsets.ISO_8859_1);
         }
         if (utf8) {
-            try {
-                return StandardCharsets.UTF_8.newDecoder()
-                        .onMalformedInput(CodingErrorAction.REPORT)
-                        .onUnmappableCharacter(CodingErrorAction.REPORT)
-                        .decode(ByteBuffer.wrap(b)).toString();
-            } catch (CharacterCodingException e) {
-                return null;
-            }
+            return strictUtf8(b);
         }
-        char[] c = new char[len];
-        for (int i = 0; i < len; i++) {
+        char[] c = new char[b.length];
+        for (int i = 0; i < b.length; i++) {
             int v = b[i] & 0xFF;
             c[i] = v >= 0x80 ? CP437_HIGH.charAt(v - 0x80) : (char) v;
         }
         return new String(c);
     }
 
-    private static final class Parser {
-        private final MemorySegment seg;
-        private final long size;
+    /**
+     * Decodes {@code b} as UTF-8, refusing malformed input.
+     *
+     * @param b the bytes
+     * @return the text, or null when the bytes are not valid UTF-8
+     */
+    public static String strictUtf8(byte[] b) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(b)).toString();
+        } catch (CharacterCodingException e) {
+            return null;
+        }
+    }
 
-        Parser(MemorySegment seg) {
-            this.seg = seg;
-            this.size = seg.byteSize();
+    /** Bytes read from the source, at an absolute offset. */
+    private static final class Chunk {
+        final long base;
+        final ByteBuffer b;
+
+        Chunk(long base, ByteBuffer b) {
+            this.base = base;
+            this.b = b;
+        }
+
+        boolean holds(long off, long len) {
+            return off >= base && len <= b.capacity() && off - base <= b.capacity() - len;
         }
 
         int u16(long off) {
-            return seg.get(SHORT, off) & 0xFFFF;
+            return b.getShort((int) (off - base)) & 0xFFFF;
         }
 
         long u32(long off) {
-            return seg.get(INT, off) & U32;
+            return b.getInt((int) (off - base)) & U32;
         }
 
         int i32(long off) {
-            return seg.get(INT, off);
+            return b.getInt((int) (off - base));
         }
 
-        long u64(long off, String entry, String what) {
-            long v = seg.get(LONG, off);
+        long i64(long off) {
+            return b.getLong((int) (off - base));
+        }
+
+        byte[] bytes(long off, int len) {
+            byte[] out = new byte[len];
+            b.get((int) (off - base), out);
+            return out;
+        }
+    }
+
+    private static final class Parser {
+        private final ZipSource src;
+        private final long size;
+        private Chunk tail;
+        private long end;
+        private boolean endCommentFits;
+        private int searched;
+        private boolean zip64;
+        private long cdOffset;
+        private long cdSize;
+        private String comment;
+        private Disks disks;
+
+        Parser(ZipSource src) throws IOException {
+            this.src = src;
+            this.size = src.size();
+        }
+
+        private Chunk load(long off, int len) throws IOException {
+            ByteBuffer b = ByteBuffer.allocate(len).order(ByteOrder.LITTLE_ENDIAN);
+            src.read(off, b);
+            return new Chunk(off, b);
+        }
+
+        /** The bytes {@code [off, off + len)}: from the tail when it holds them, else read. */
+        private Chunk at(long off, int len) throws IOException {
+            return tail.holds(off, len) ? tail : load(off, len);
+        }
+
+        private static long u64(Chunk c, long off, String entry, String what) {
+            long v = c.i64(off);
             if (v < 0) {
                 throw new ZipFormatException(entry, what + " does not fit in a signed 64-bit integer");
             }
             return v;
         }
 
-        ZipArchive parse() {
-            long end = findEnd();
-            int disk = u16(end + 4);
-            int cdDisk = u16(end + 6);
-            long entriesHere = u16(end + 8);
-            long total = u16(end + 10);
-            long cdSize = u32(end + 12);
-            long cdOffset = u32(end + 16);
-            int commentLen = u16(end + 20);
-            String comment = commentLen == 0 ? ""
-                    : new String(seg.asSlice(end + END_LEN, commentLen).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
+        ZipArchive parse() throws IOException {
+            findEnd();
+            Chunk e = tail;
+            int disk = e.u16(end + 4);
+            int cdDisk = e.u16(end + 6);
+            long entriesHere = e.u16(end + 8);
+            long total = e.u16(end + 10);
+            cdSize = e.u32(end + 12);
+            cdOffset = e.u32(end + 16);
+            int commentLen = (int) Math.min(e.u16(end + 20), size - end - END_LEN);
+            comment = commentLen <= 0 ? ""
+                    : new String(e.bytes(end + END_LEN, commentLen), StandardCharsets.UTF_8);
             long limit = end; // the central directory must end before the end records
-            boolean zip64 = false;
+            long endDisk = disk;
+            long endCdDisk = cdDisk;
+            long locDisk = 0;
+            long locDisks = 1;
             long loc = end - ZIP64_LOC_LEN;
-            if (loc >= 0 && i32(loc) == ZIP64_LOC_SIG) {
+            if (loc >= 0 && at(loc, ZIP64_LOC_LEN).i32(loc) == ZIP64_LOC_SIG) {
                 zip64 = true;
-                long z64DiskIdx = u32(loc + 4);
-                long z64Off = u64(loc + 8, null, "ZIP64 end record offset");
-                long disks = u32(loc + 16);
-                if (z64DiskIdx != 0 || disks > 1) {
-                    throw new ZipFormatException("multi-disk archives are not supported (ZIP64 locator names disk "
-                            + z64DiskIdx + " of " + disks + ")");
-                }
+                Chunk l = at(loc, ZIP64_LOC_LEN);
+                locDisk = l.u32(loc + 4);
+                long z64Off = u64(l, loc + 8, null, "ZIP64 end record offset");
+                locDisks = l.u32(loc + 16);
                 if (z64Off > loc - ZIP64_END_LEN) {
                     throw new ZipFormatException("ZIP64 end of central directory record at offset " + z64Off
                             + " is out of bounds (locator at " + loc + ")");
                 }
-                if (i32(z64Off) != ZIP64_END_SIG) {
+                Chunk z = at(z64Off, ZIP64_END_LEN);
+                if (z.i32(z64Off) != ZIP64_END_SIG) {
                     throw new ZipFormatException("bad ZIP64 end of central directory signature at offset " + z64Off);
                 }
-                long d = u32(z64Off + 16);
-                long cd = u32(z64Off + 20);
-                if (d != 0 || cd != 0) {
-                    throw new ZipFormatException("multi-disk archives are not supported (ZIP64 end record disk "
-                            + d + ", central directory disk " + cd + ")");
-                }
-                entriesHere = u64(z64Off + 24, null, "ZIP64 entry count");
-                total = u64(z64Off + 32, null, "ZIP64 entry count");
-                cdSize = u64(z64Off + 40, null, "ZIP64 central directory size");
-                cdOffset = u64(z64Off + 48, null, "ZIP64 central directory offset");
+                endDisk = z.u32(z64Off + 16);
+                endCdDisk = z.u32(z64Off + 20);
+                entriesHere = u64(z, z64Off + 24, null, "ZIP64 entry count");
+                total = u64(z, z64Off + 32, null, "ZIP64 entry count");
+                cdSize = u64(z, z64Off + 40, null, "ZIP64 central directory size");
+                cdOffset = u64(z, z64Off + 48, null, "ZIP64 central directory offset");
                 limit = z64Off;
-            } else if (disk != 0 || cdDisk != 0) {
-                throw new ZipFormatException("multi-disk archives are not supported (end record disk " + disk
-                        + ", central directory disk " + cdDisk + ")");
             }
-            if (entriesHere != total) {
-                throw new ZipFormatException("multi-disk archives are not supported (" + entriesHere
-                        + " entries on this disk, " + total + " in total)");
-            }
+            disks = new Disks(endDisk, endCdDisk, locDisk, locDisks, entriesHere, disk, cdDisk);
             if (cdOffset > limit || cdSize > limit - cdOffset) {
                 throw new ZipFormatException("central directory out of bounds: offset " + cdOffset + " + size "
                         + cdSize + " runs past the end records at offset " + limit);
@@ -249,184 +405,196 @@ public final class ZipArchive {
                 throw new ZipFormatException("central directory of " + cdSize + " bytes cannot hold the " + total
                         + " entries the end record announces");
             }
-            List<ZipEntry> list = readCentralDirectory(cdOffset, cdSize, (int) total);
-            checkOverlaps(list, cdOffset);
-            return new ZipArchive(seg, Collections.unmodifiableList(list), end, zip64, cdOffset, cdSize, comment);
+            List<ZipEntry> list = new ArrayList<>((int) total);
+            long trailing = readCentralDirectory(list, (int) total);
+            return new ZipArchive(this, Collections.unmodifiableList(list), trailing);
         }
 
-        private long findEnd() {
+        /** The end record: in a short tail first, in the whole 64 KiB window when that holds no exact fit. */
+        private void findEnd() throws IOException {
             if (size < END_LEN) {
-                throw new ZipFormatException("not a zip archive: " + size + " bytes is shorter than an end of central directory record");
+                throw new ZipFormatException("not a zip archive: " + size
+                        + " bytes is shorter than an end of central directory record");
             }
+            int first = (int) Math.min(size, Math.max(END_LEN + ZIP64_LOC_LEN, src.firstTail()));
+            tail = load(size - first, first);
+            if (search(first, true)) {
+                return;
+            }
+            int whole = (int) Math.min(size, MAX_TAIL);
+            if (whole > first) {
+                tail = load(size - whole, whole);
+            }
+            if (!search(whole, false)) {
+                throw new ZipFormatException("not a zip archive: no end of central directory record in the last "
+                        + Math.min(size, END_LEN + U16) + " bytes");
+            }
+        }
+
+        /**
+         * Searches the last {@code len} bytes backwards (records at most 64 KiB + 22 from the end): the first
+         * record whose comment ends exactly at the end wins; else, unless {@code exactOnly}, the first whose
+         * comment fits, else the first found.
+         */
+        private boolean search(int len, boolean exactOnly) {
+            searched = len;
             long last = size - END_LEN;
-            long first = Math.max(0, last - U16);
-            long fallback = -1;
-            for (long p = last; p >= first; p--) {
-                if (seg.get(ValueLayout.JAVA_BYTE, p) == 0x50 && i32(p) == END_SIG) {
-                    long commentEnd = p + END_LEN + u16(p + 20);
+            long lowest = Math.max(size - len, Math.max(0, last - U16));
+            long fits = -1;
+            long any = -1;
+            for (long p = last; p >= lowest; p--) {
+                if (tail.b.get((int) (p - tail.base)) == 0x50 && tail.i32(p) == END_SIG) {
+                    long commentEnd = p + END_LEN + tail.u16(p + 20);
                     if (commentEnd == size) {
-                        return p;
+                        end = p;
+                        endCommentFits = true;
+                        return true;
                     }
-                    if (commentEnd < size && fallback < 0) {
-                        fallback = p;
+                    if (commentEnd < size && fits < 0) {
+                        fits = p;
+                    }
+                    if (any < 0) {
+                        any = p;
                     }
                 }
             }
-            if (fallback >= 0) {
-                return fallback;
+            if (exactOnly || any < 0) {
+                return false;
             }
-            throw new ZipFormatException("not a zip archive: no end of central directory record in the last "
-                    + (size - first) + " bytes");
+            end = fits >= 0 ? fits : any;
+            endCommentFits = fits >= 0;
+            return true;
         }
 
-        private List<ZipEntry> readCentralDirectory(long cdOffset, long cdSize, int count) {
-            List<ZipEntry> list = new ArrayList<>(count);
-            long p = cdOffset;
+        /** Reads {@code count} records into {@code list}; returns the bytes left after the last one. */
+        private long readCentralDirectory(List<ZipEntry> list, int count) throws IOException {
             long cdEnd = cdOffset + cdSize;
+            Chunk w = tail.holds(cdOffset, cdSize) ? tail : null;
+            long p = cdOffset;
             for (int i = 0; i < count; i++) {
                 if (cdEnd - p < CEN_LEN) {
                     throw new ZipFormatException("central directory truncated: record " + i + " of " + count
                             + " at offset " + p + " runs past its end at " + cdEnd);
                 }
-                if (i32(p) != CEN_SIG) {
+                if (w == null || !w.holds(p, CEN_LEN)) {
+                    w = load(p, (int) Math.min(cdEnd - p, CD_WINDOW));
+                }
+                if (w.i32(p) != CEN_SIG) {
                     throw new ZipFormatException("bad central directory header signature for record " + i
                             + " at offset " + p);
                 }
-                int madeBy = u16(p + 4);
-                int flags = u16(p + 8);
-                int method = u16(p + 10);
-                int time = u16(p + 12);
-                int date = u16(p + 14);
-                long crc = u32(p + 16);
-                long csize = u32(p + 20);
-                long usize = u32(p + 24);
-                int nameLen = u16(p + 28);
-                int extraLen = u16(p + 30);
-                int commentLen = u16(p + 32);
-                long diskStart = u16(p + 34);
-                long extAttr = u32(p + 38);
-                long lho = u32(p + 42);
+                int nameLen = w.u16(p + 28);
+                int extraLen = w.u16(p + 30);
+                int commentLen = w.u16(p + 32);
                 long varLen = (long) nameLen + extraLen + commentLen;
                 if (varLen > cdEnd - p - CEN_LEN) {
                     throw new ZipFormatException("central directory truncated: the name, extra field and comment of record "
                             + i + " at offset " + p + " run past its end at " + cdEnd);
                 }
-                boolean utf8 = (flags & ZipEntry.FLAG_UTF8) != 0;
-                String name = decodeName(seg, p + CEN_LEN, nameLen, utf8);
-                if (name == null) {
-                    throw new ZipFormatException("central directory record " + i
-                            + " has flag bit 11 (UTF-8) set but its name is not valid UTF-8");
+                if (!w.holds(p, CEN_LEN + varLen)) {
+                    w = load(p, (int) Math.min(cdEnd - p, Math.max(CD_WINDOW, CEN_LEN + varLen)));
                 }
-                // ZIP64 extra: only the saturated fields are present, in this order
-                long extra = p + CEN_LEN + nameLen;
-                long extraEnd = extra + extraLen;
-                long q = extra;
-                while (extraEnd - q >= 4) {
-                    int id = u16(q);
-                    int len = u16(q + 2);
-                    if (len > extraEnd - q - 4) {
-                        throw new ZipFormatException(name, "malformed central extra field: block 0x"
-                                + hex4(id) + " of " + len + " bytes runs past the extra field");
-                    }
-                    if (id == ZIP64_EXTRA_ID) {
-                        long z = q + 4;
-                        long zEnd = z + len;
-                        if (usize == U32) {
-                            if (zEnd - z < 8) {
-                                throw zip64Short(name, len);
-                            }
-                            usize = u64(z, name, "ZIP64 uncompressed size");
-                            z += 8;
-                        }
-                        if (csize == U32) {
-                            if (zEnd - z < 8) {
-                                throw zip64Short(name, len);
-                            }
-                            csize = u64(z, name, "ZIP64 compressed size");
-                            z += 8;
-                        }
-                        if (lho == U32) {
-                            if (zEnd - z < 8) {
-                                throw zip64Short(name, len);
-                            }
-                            lho = u64(z, name, "ZIP64 local header offset");
-                            z += 8;
-                        }
-                        if (diskStart == U16) {
-                            if (zEnd - z < 4) {
-                                throw zip64Short(name, len);
-                            }
-                            diskStart = u32(z);
-                        }
-                    }
-                    q += 4 + len;
-                }
-                if (diskStart != 0) {
-                    throw new ZipFormatException(name, "multi-disk archives are not supported (entry starts on disk "
-                            + diskStart + ")");
-                }
-                String comment = commentLen == 0 ? "" : decodeName(seg, extraEnd, commentLen, utf8);
-                if (comment == null) {
-                    comment = new String(seg.asSlice(extraEnd, commentLen).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
-                }
-                // the local header: signature, same name, data offset from ITS lengths
-                if (lho > cdOffset || cdOffset - lho < LOC_LEN) {
-                    if (lho >= size || size - lho < LOC_LEN) {
-                        throw new ZipFormatException(name, "Incomplete local file header. Fewer than " + LOC_LEN
-                                + " bytes at offset " + lho + " before the end of the archive.");
-                    }
-                    throw new ZipFormatException(name, "local header at offset " + lho
-                            + " does not lie before the central directory at " + cdOffset);
-                }
-                if (i32(lho) != LOC_SIG) {
-                    throw new ZipFormatException(name, "bad local file header signature at offset " + lho);
-                }
-                int locNameLen = u16(lho + 26);
-                int locExtraLen = u16(lho + 28);
-                long dataOffset = lho + LOC_LEN + locNameLen + locExtraLen;
-                if (dataOffset > cdOffset) {
-                    throw new ZipFormatException(name, "local header at offset " + lho
-                            + " runs into the central directory at " + cdOffset);
-                }
-                if (locNameLen != nameLen
-                        || seg.asSlice(lho + LOC_LEN, nameLen).mismatch(seg.asSlice(p + CEN_LEN, nameLen)) != -1) {
-                    throw new ZipFormatException(name, "local header name at offset " + lho
-                            + " differs from the central directory name");
-                }
-                if (csize > cdOffset - dataOffset) {
-                    throw new ZipFormatException(name, "data of " + csize + " bytes at offset " + dataOffset
-                            + " runs past the start of the central directory at " + cdOffset);
-                }
-                list.add(new ZipEntry(i, name, utf8, flags, method, crc, csize, usize, lho, dataOffset,
-                        locExtraLen, extraLen, time, date, madeBy, extAttr, comment));
+                list.add(record(w, p, i, nameLen, extraLen, commentLen));
                 p += CEN_LEN + varLen;
             }
-            if (p != cdEnd) {
-                throw new ZipFormatException("central directory has " + (cdEnd - p)
-                        + " bytes after its last record: the end record's count of " + count + " entries is wrong");
+            return cdEnd - p;
+        }
+
+        private ZipEntry record(Chunk w, long p, int i, int nameLen, int extraLen, int commentLen) throws IOException {
+            int madeBy = w.u16(p + 4);
+            int flags = w.u16(p + 8);
+            int method = w.u16(p + 10);
+            int time = w.u16(p + 12);
+            int date = w.u16(p + 14);
+            long crc = w.u32(p + 16);
+            long csize = w.u32(p + 20);
+            long usize = w.u32(p + 24);
+            long diskStart = w.u16(p + 34);
+            long extAttr = w.u32(p + 38);
+            long lho = w.u32(p + 42);
+            boolean utf8 = (flags & ZipEntry.FLAG_UTF8) != 0;
+            byte[] raw = w.bytes(p + CEN_LEN, nameLen);
+            String name = decodeName(raw, utf8);
+            if (name == null) {
+                throw new ZipFormatException("central directory record " + i
+                        + " has flag bit 11 (UTF-8) set but its name is not valid UTF-8");
             }
-            return list;
+            // ZIP64 extra: only the saturated fields are present, in this order
+            long extraEnd = p + CEN_LEN + nameLen + extraLen;
+            long q = p + CEN_LEN + nameLen;
+            while (extraEnd - q >= 4) {
+                int id = w.u16(q);
+                int len = w.u16(q + 2);
+                if (len > extraEnd - q - 4) {
+                    throw new ZipFormatException(name, "malformed central extra field: block 0x"
+                            + hex4(id) + " of " + len + " bytes runs past the extra field");
+                }
+                if (id == ZIP64_EXTRA_ID) {
+                    long z = q + 4;
+                    long zEnd = z + len;
+                    if (usize == U32) {
+                        usize = need8(w, z, zEnd, name, len, "ZIP64 uncompressed size");
+                        z += 8;
+                    }
+                    if (csize == U32) {
+                        csize = need8(w, z, zEnd, name, len, "ZIP64 compressed size");
+                        z += 8;
+                    }
+                    if (lho == U32) {
+                        lho = need8(w, z, zEnd, name, len, "ZIP64 local header offset");
+                        z += 8;
+                    }
+                    if (diskStart == U16) {
+                        if (zEnd - z < 4) {
+                            throw zip64Short(name, len);
+                        }
+                        diskStart = w.u32(z);
+                    }
+                }
+                q += 4 + len;
+            }
+            String entryComment = "";
+            if (commentLen > 0) {
+                byte[] c = w.bytes(extraEnd, commentLen);
+                entryComment = decodeName(c, utf8);
+                if (entryComment == null) {
+                    entryComment = new String(c, StandardCharsets.UTF_8);
+                }
+            }
+            // the local header: signature, same name, data offset from ITS lengths
+            if (lho > size - LOC_LEN) {
+                throw new ZipFormatException(name, "Incomplete local file header. Fewer than " + LOC_LEN
+                        + " bytes at offset " + lho + " before the end of the archive.");
+            }
+            if (lho > size - LOC_LEN - nameLen) {
+                throw new ZipFormatException(name, "local header at offset " + lho
+                        + " has no room for the name before the end of the archive");
+            }
+            Chunk l = at(lho, LOC_LEN + nameLen);
+            if (l.i32(lho) != LOC_SIG) {
+                throw new ZipFormatException(name, "bad local file header signature at offset " + lho);
+            }
+            int locNameLen = l.u16(lho + 26);
+            int locExtraLen = l.u16(lho + 28);
+            if (locNameLen != nameLen || !Arrays.equals(l.bytes(lho + LOC_LEN, nameLen), raw)) {
+                throw new ZipFormatException(name, "local header name at offset " + lho
+                        + " differs from the central directory name");
+            }
+            long dataOffset = lho + LOC_LEN + locNameLen + locExtraLen;
+            return new ZipEntry(i, name, utf8, flags, method, crc, csize, usize, lho, dataOffset,
+                    locExtraLen, extraLen, time, date, madeBy, extAttr, entryComment, diskStart, raw);
+        }
+
+        private static long need8(Chunk w, long z, long zEnd, String name, int len, String what) {
+            if (zEnd - z < 8) {
+                throw zip64Short(name, len);
+            }
+            return u64(w, z, name, what);
         }
 
         private static ZipFormatException zip64Short(String name, int len) {
             return new ZipFormatException(name, "ZIP64 extra field of " + len
                     + " bytes is too short for the saturated size/offset fields");
-        }
-
-        private static void checkOverlaps(List<ZipEntry> list, long cdOffset) {
-            if (list.size() < 2) {
-                return;
-            }
-            ZipEntry[] byOffset = list.toArray(new ZipEntry[0]);
-            Arrays.sort(byOffset, (a, b) -> Long.compare(a.localHeaderOffset(), b.localHeaderOffset()));
-            for (int i = 1; i < byOffset.length; i++) {
-                ZipEntry a = byOffset[i - 1];
-                ZipEntry b = byOffset[i];
-                if (a.dataEnd() > b.localHeaderOffset()) {
-                    throw new ZipFormatException(b.name(), "overlaps entry '" + a.name() + "' (its data ends at "
-                            + a.dataEnd() + ", this local header starts at " + b.localHeaderOffset() + ")");
-                }
-            }
         }
     }
 

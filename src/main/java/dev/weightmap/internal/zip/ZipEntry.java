@@ -22,11 +22,14 @@ package dev.weightmap.internal.zip;
  * @param versionMadeBy      version-made-by field
  * @param externalAttributes external file attributes
  * @param comment            entry comment (decoded like the name; empty when absent)
+ * @param diskStart          the disk the entry starts on (ZIP64-resolved; 0 in a single-disk archive)
+ * @param rawName            the name's bytes as stored (do not modify)
  */
 public record ZipEntry(int index, String name, boolean utf8, int flags, int method, long crc32,
                        long compressedSize, long size, long localHeaderOffset, long dataOffset,
                        int localExtraLength, int centralExtraLength, int dosTime, int dosDate,
-                       int versionMadeBy, long externalAttributes, String comment) {
+                       int versionMadeBy, long externalAttributes, String comment, long diskStart,
+                       byte[] rawName) {
     /** Compression method STORED. */
     public static final int STORED = 0;
     /** Compression method DEFLATED. */
@@ -43,6 +46,21 @@ public record ZipEntry(int index, String name, boolean utf8, int flags, int meth
     /** End (exclusive) of the stored data: {@code dataOffset + compressedSize}. */
     public long dataEnd() {
         return dataOffset + compressedSize;
+    }
+
+    /**
+     * The stored bytes in {@code archive}: a zero-copy slice {@code [dataOffset, dataOffset + compressedSize)}.
+     *
+     * @param archive the archive's bytes
+     * @return the slice
+     */
+    public java.lang.foreign.MemorySegment data(java.lang.foreign.MemorySegment archive) {
+        return archive.asSlice(dataOffset, compressedSize);
+    }
+
+    /** Whether the local header and the data lie before {@code limit} (the central directory's offset). */
+    public boolean endsBefore(long limit) {
+        return localHeaderOffset <= limit && dataOffset <= limit && compressedSize <= limit - dataOffset;
     }
 
     /** Whether the entry is a directory entry (name ends with '/'). */

@@ -15,40 +15,29 @@ import java.util.List;
 import java.util.zip.CRC32;
 
 /**
- * Writes a STORED ZIP archive sequentially to a {@link FileChannel} (positional writes patch each local header
- * once its data is written, so no data descriptors are needed).
- *
- * <p>Every local header carries a ZIP64 extra field (id 0x0001: uncompressed and compressed size), as Python's
- * {@code zipfile} writes with {@code force_zip64=True}, followed, when needed, by an alignment extra field
- * (id 0xD935, Android zipalign's: a u16 alignment then zero bytes) so that every entry's data starts on an
- * {@code alignment}-byte boundary. Timestamps are fixed at 1980-01-01 00:00:00; the CRC-32 is computed while
- * the data streams. The central directory carries a ZIP64 extra only for values that do not fit 32 bits; a ZIP64
- * end record and locator are written when there are more than 65,534 entries or the central directory starts or
- * ends beyond 4 GiB.
- *
- * <p>{@link #torch} makes a writer with the layout {@code torch.save} uses instead (see there).
+ * Writes a STORED ZIP archive sequentially to a {@link FileChannel} in a {@link ZipLayout} (positional writes
+ * patch each local header once its data is written, so no data descriptors are needed). The layout decides the
+ * headers: where the local sizes are, the padding extra field that aligns every entry's data, "made by", flags,
+ * attributes and when ZIP64 fields and end records appear. Timestamps are fixed at 1980-01-01 00:00:00; the
+ * CRC-32 is computed while the data streams.
  *
  * <p>Not thread-safe. Entries are written one at a time: {@link #beginEntry}, writes to the returned channel,
  * {@link #endEntry} (or {@link #add} for a whole segment); then {@link #finish}.
  */
 public final class ZipWriter {
-    /** Extra field id of the alignment padding (Android zipalign). */
-    public static final int ALIGNMENT_EXTRA_ID = 0xD935;
-    /** Extra field id of torch's alignment padding ("FB"), whose body is {@code 'Z'} bytes. */
-    public static final int TORCH_PADDING_EXTRA_ID = 0x4246;
     /** DOS date of 1980-01-01. */
     public static final int DOS_DATE_1980 = 0x0021;
     private static final int ZIP64_EXTRA_LEN = 20;
     private static final int VERSION_DEFAULT = 20;
     private static final int VERSION_ZIP64 = 45;
-    private static final int VERSION_MADE_BY = 0x0300 | VERSION_ZIP64; // Unix, 4.5
-    private static final long EXTERNAL_ATTRS = 0100644L << 16;          // regular file, rw-r--r--
+    /** Padding extra fields that are omitted when empty are at least this long (id, length, and a u16). */
+    private static final int MIN_OPTIONAL_PADDING = 6;
 
     private final FileChannel out;
+    private final ZipLayout layout;
     private final int alignment;
-    private final int paddingExtraId;
-    private final boolean torch;
-    private final boolean forceZip64;
+    private final boolean deferred;
+    private final boolean zip64Everywhere;
     private final List<Written> written = new ArrayList<>();
     private final ByteBuffer small = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
     private EntryChannel current;
@@ -64,56 +53,16 @@ public final class ZipWriter {
     /**
      * A writer appending at the channel's current position.
      *
-     * @param alignment power of two between 1 and 32768: every entry's data offset is a multiple of it
+     * @param out    the archive
+     * @param layout how the headers are laid out
+     * @throws IOException when the channel's position cannot be read
      */
-    public ZipWriter(FileChannel out, int alignment) throws IOException {
-        this(out, alignment, ALIGNMENT_EXTRA_ID);
-    }
-
-    /**
-     * A writer whose padding extra field has id {@code paddingExtraId}: {@link #ALIGNMENT_EXTRA_ID} (a u16
-     * alignment then zeros) or any other id, whose body is all zeros. (For the exact layout torch writes, with
-     * {@code 'Z'} bytes in its 0x4246 "FB" padding, see {@link #torch}.)
-     */
-    public ZipWriter(FileChannel out, int alignment, int paddingExtraId) throws IOException {
-        this(out, alignment, paddingExtraId, false, false);
-    }
-
-    /**
-     * A writer in the layout of {@code torch.save} (PyTorch's {@code PyTorchStreamWriter}), byte for byte what
-     * {@code dev.weightmap.torch} has always written. It differs from the default layout in the headers only:
-     * <ul>
-     * <li>local headers hold the sizes (version 2.0 needed, flag bit 11 set on every entry); a ZIP64 extra field
-     * (id 0x0001) with both sizes is present only for entries of 4 GiB or more, and then the version is 4.5;</li>
-     * <li>every local header ends with a padding extra field id {@link #TORCH_PADDING_EXTRA_ID} ("FB") whose body
-     * is {@code 'Z'} bytes, present even when the padding is empty;</li>
-     * <li>central records are "made by" MS-DOS with the version they need (2.0, or 4.5 with a ZIP64 extra) and
-     * zero external attributes;</li>
-     * <li>the ZIP64 end record and locator are always written.</li>
-     * </ul>
-     * Entries must be written with {@link #add}, which knows the size before it writes the local header.
-     *
-     * @param alignment  power of two between 1 and 32768: every entry's data offset is a multiple of it
-     * @param forceZip64 write ZIP64 extra fields in every local and central header, as if every size and offset
-     *                   were beyond 4 GiB (tests of that path without writing 4 GiB)
-     */
-    public static ZipWriter torch(FileChannel out, int alignment, boolean forceZip64) throws IOException {
-        return new ZipWriter(out, alignment, TORCH_PADDING_EXTRA_ID, true, forceZip64);
-    }
-
-    private ZipWriter(FileChannel out, int alignment, int paddingExtraId, boolean torch, boolean forceZip64)
-            throws IOException {
-        if (alignment < 1 || alignment > 32768 || Integer.bitCount(alignment) != 1) {
-            throw new IllegalArgumentException("alignment must be a power of two in [1, 32768]: " + alignment);
-        }
-        if (paddingExtraId < 0 || paddingExtraId > 0xFFFF || paddingExtraId == ZipArchive.ZIP64_EXTRA_ID) {
-            throw new IllegalArgumentException("invalid padding extra id: " + paddingExtraId);
-        }
+    public ZipWriter(FileChannel out, ZipLayout layout) throws IOException {
         this.out = out;
-        this.alignment = alignment;
-        this.paddingExtraId = paddingExtraId;
-        this.torch = torch;
-        this.forceZip64 = forceZip64;
+        this.layout = layout;
+        this.alignment = layout.alignment();
+        this.deferred = layout.localSizes() == ZipLayout.LocalSizes.DEFERRED;
+        this.zip64Everywhere = layout.zip64() == ZipLayout.Zip64.EVERYWHERE;
         this.position = out.position();
     }
 
@@ -137,8 +86,8 @@ public final class ZipWriter {
      * CRC-32 and counts bytes; it must not be closed by the caller (call {@link #endEntry}).
      */
     public WritableByteChannel beginEntry(String name) throws IOException {
-        if (torch) {
-            throw new IllegalStateException("a torch-layout writer needs each entry's size up front: use add");
+        if (!deferred) {
+            throw new IllegalStateException("a layout with local sizes up front needs each entry's size: use add");
         }
         return begin(name, -1);
     }
@@ -153,7 +102,7 @@ public final class ZipWriter {
         return endEntry();
     }
 
-    /** Starts an entry; {@code size} is its final size when known (-1 otherwise, not in the torch layout). */
+    /** Starts an entry; {@code size} is its final size when known (-1 otherwise, only with deferred local sizes). */
     private EntryChannel begin(String name, long size) throws IOException {
         if (finished) {
             throw new IllegalStateException("archive already finished");
@@ -167,31 +116,39 @@ public final class ZipWriter {
         }
         boolean utf8 = !isAscii(raw);
         long lho = position;
-        if (torch) {
-            current = beginTorchEntry(name, raw, utf8, lho, size);
-            return current;
-        }
-        long base = lho + ZipArchive.LOC_LEN + raw.length + ZIP64_EXTRA_LEN;
+        boolean z64 = deferred || zip64Everywhere || size >= ZipArchive.U32;
+        int z64Len = z64 ? ZIP64_EXTRA_LEN : 0;
+        boolean always = layout.padding() == ZipLayout.Padding.ALWAYS_Z;
+        long base = lho + ZipArchive.LOC_LEN + raw.length + z64Len + (always ? 4 : 0);
         int pad = (int) (-base & (alignment - 1));
-        if (pad != 0 && pad < 6) {
-            pad += alignment;
-            while (pad < 6) {
+        if (!always && pad != 0) {
+            while (pad < MIN_OPTIONAL_PADDING) {
                 pad += alignment;
             }
         }
-        int extraLen = ZIP64_EXTRA_LEN + pad;
+        int padLen = always ? 4 + pad : pad;
         ByteBuffer b = small.clear();
-        b.putInt(ZipArchive.LOC_SIG).putShort((short) VERSION_ZIP64).putShort((short) (utf8 ? ZipEntry.FLAG_UTF8 : 0))
-                .putShort((short) ZipEntry.STORED).putShort((short) 0).putShort((short) DOS_DATE_1980)
-                .putInt(0).putInt(-1).putInt(-1).putShort((short) raw.length).putShort((short) extraLen);
+        b.putInt(ZipArchive.LOC_SIG).putShort((short) (z64 ? VERSION_ZIP64 : VERSION_DEFAULT))
+                .putShort((short) (layout.utf8FlagAlways() || utf8 ? ZipEntry.FLAG_UTF8 : 0))
+                .putShort((short) ZipEntry.STORED).putShort((short) 0).putShort((short) DOS_DATE_1980).putInt(0)
+                .putInt(z64 ? -1 : (int) size).putInt(z64 ? -1 : (int) size)
+                .putShort((short) raw.length).putShort((short) (z64Len + padLen));
         writeFully(b.flip());
         writeFully(ByteBuffer.wrap(raw));
         b = small.clear();
-        b.putShort((short) ZipArchive.ZIP64_EXTRA_ID).putShort((short) 16).putLong(0).putLong(0);
-        if (pad > 0) {
-            b.putShort((short) paddingExtraId).putShort((short) (pad - 4));
+        if (z64) { // deferred sizes are patched by endEntry
+            long known = deferred ? 0 : size;
+            b.putShort((short) ZipArchive.ZIP64_EXTRA_ID).putShort((short) 16).putLong(known).putLong(known);
+        }
+        if (always) {
+            b.putShort((short) layout.paddingExtraId()).putShort((short) pad);
+            for (int i = 0; i < pad; i++) {
+                b.put((byte) 'Z');
+            }
+        } else if (pad > 0) {
+            b.putShort((short) layout.paddingExtraId()).putShort((short) (pad - 4));
             int i = 4;
-            if (paddingExtraId == ALIGNMENT_EXTRA_ID) {
+            if (layout.padding() == ZipLayout.Padding.ZIPALIGN) {
                 b.putShort((short) alignment);
                 i = 6;
             }
@@ -200,39 +157,13 @@ public final class ZipWriter {
             }
         }
         writeFully(b.flip());
-        current = new EntryChannel(name, raw, utf8, lho, position, -1);
+        current = new EntryChannel(name, raw, utf8, lho, position, size);
         return current;
     }
 
-    /** The local header of the torch layout (see {@link #torch}); the CRC-32 is patched by {@link #endEntry}. */
-    private EntryChannel beginTorchEntry(String name, byte[] raw, boolean utf8, long lho, long size) throws IOException {
-        boolean z64 = forceZip64 || size >= ZipArchive.U32;
-        int z64Len = z64 ? ZIP64_EXTRA_LEN : 0;
-        long base = lho + ZipArchive.LOC_LEN + raw.length + z64Len + 4;
-        int pad = (int) (-base & (alignment - 1));
-        ByteBuffer b = small.clear();
-        b.putInt(ZipArchive.LOC_SIG).putShort((short) (z64 ? VERSION_ZIP64 : VERSION_DEFAULT))
-                .putShort((short) ZipEntry.FLAG_UTF8).putShort((short) ZipEntry.STORED).putShort((short) 0)
-                .putShort((short) DOS_DATE_1980).putInt(0)
-                .putInt(z64 ? -1 : (int) size).putInt(z64 ? -1 : (int) size)
-                .putShort((short) raw.length).putShort((short) (z64Len + 4 + pad));
-        writeFully(b.flip());
-        writeFully(ByteBuffer.wrap(raw));
-        b = small.clear();
-        if (z64) {
-            b.putShort((short) ZipArchive.ZIP64_EXTRA_ID).putShort((short) 16).putLong(size).putLong(size);
-        }
-        b.putShort((short) paddingExtraId).putShort((short) pad);
-        for (int i = 0; i < pad; i++) {
-            b.put((byte) 'Z');
-        }
-        writeFully(b.flip());
-        return new EntryChannel(name, raw, utf8, lho, position, size);
-    }
-
     /**
-     * Copies {@code length} bytes of {@code src} from {@code offset} into the current entry (CRC computed over
-     * positional reads, bytes moved by the kernel).
+     * Copies {@code length} bytes of {@code src} from {@code offset} into the current entry (read once by
+     * positional reads, the CRC computed while the bytes go through).
      *
      * @throws dev.weightmap.WeightmapException {@code FILE_CHANGED} when {@code src} ends early
      */
@@ -241,21 +172,24 @@ public final class ZipWriter {
     }
 
     /**
-     * The current entry gets {@code length} bytes of {@code src} from {@code offset}, in 64 MiB pieces: the CRC-32
-     * over positional reads of each piece (never over a mapping, which would crash the JVM if the source were
-     * truncated meanwhile), the bytes moved by the kernel.
+     * The current entry gets {@code length} bytes of {@code src} from {@code offset} in one pass: each chunk is
+     * read once by a positional read into a private buffer (never through a mapping, which would crash the JVM if
+     * the source were truncated meanwhile), its CRC-32 computed there, and written from there. Progress is
+     * reported every 64 MiB.
      */
     private void copyFromFile(FileChannel src, long offset, long length) throws IOException {
         EntryChannel e = requireEntry();
-        final long chunk = 64L << 20;
+        final long piece = 64L << 20;
         String what = "the source of entry '" + e.name + "'";
         try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(Math.max(1, Math.min(length, FileStreamer.CHUNK)), 64);
-            for (long done = 0; done < length; done += chunk) {
-                long n = Math.min(chunk, length - done);
-                FileStreamer.stream(src, what, offset + done, n, buf, c -> e.crc.update(c.asByteBuffer()));
-                FileRegions.transferFully(src, offset + done, n, out, "entry '" + e.name + "'");
-                position += n;
+            for (long done = 0; done < length; done += piece) {
+                long n = Math.min(piece, length - done);
+                FileStreamer.stream(src, what, offset + done, n, buf, c -> {
+                    ByteBuffer bytes = c.asByteBuffer();
+                    e.crc.update(bytes.duplicate());
+                    writeFully(bytes);
+                });
                 e.count += n;
                 if (progress != null) {
                     progress.accept(position);
@@ -269,7 +203,7 @@ public final class ZipWriter {
         EntryChannel e = requireEntry();
         if (data.byteSize() >= FileRegions.MIN_TRANSFER) {
             FileRegions.Source s = FileRegions.open(data);
-            if (s != null) { // a slice of a file mapped by this library: CRC over the mapping, bytes moved by the kernel
+            if (s != null) { // a slice of a file mapped by this library: read once from its file, CRC on the way
                 try (s) {
                     copyFromFile(s.channel(), s.offset(), data.byteSize());
                 }
@@ -315,7 +249,7 @@ public final class ZipWriter {
         long crc = e.crc.getValue();
         ByteBuffer b = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt((int) crc).flip();
         writeAt(b, e.lho + 14);
-        if (torch) { // the sizes are already in the local header
+        if (!deferred) { // the sizes are already in the local header
             if (e.count != e.declaredSize) {
                 throw new IllegalStateException("entry '" + e.name + "': " + e.count + " bytes written, "
                         + e.declaredSize + " announced in its local header");
@@ -343,8 +277,8 @@ public final class ZipWriter {
         long cdOffset = position;
         ByteBuffer b = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
         for (Written w : written) {
-            boolean bigSize = forceZip64 || w.size >= ZipArchive.U32;
-            boolean bigOff = forceZip64 || w.localHeaderOffset >= ZipArchive.U32;
+            boolean bigSize = zip64Everywhere || w.size >= ZipArchive.U32;
+            boolean bigOff = zip64Everywhere || w.localHeaderOffset >= ZipArchive.U32;
             int extraLen = (bigSize || bigOff) ? 4 + (bigSize ? 16 : 0) + (bigOff ? 8 : 0) : 0;
             int need = ZipArchive.CEN_LEN + w.rawName.length + extraLen;
             if (b.remaining() < need) {
@@ -354,14 +288,15 @@ public final class ZipWriter {
                     b = ByteBuffer.allocate(need).order(ByteOrder.LITTLE_ENDIAN);
                 }
             }
-            // torch: made by MS-DOS (0) with the version needed, UTF-8 flag always, no attributes
-            int needed = !torch || extraLen > 0 ? VERSION_ZIP64 : VERSION_DEFAULT;
-            b.putInt(ZipArchive.CEN_SIG).putShort((short) (torch ? needed : VERSION_MADE_BY)).putShort((short) needed)
-                    .putShort((short) (torch || w.utf8 ? ZipEntry.FLAG_UTF8 : 0)).putShort((short) ZipEntry.STORED)
+            // every local header has a ZIP64 extra when sizes are deferred
+            int needed = deferred || extraLen > 0 ? VERSION_ZIP64 : VERSION_DEFAULT;
+            b.putInt(ZipArchive.CEN_SIG).putShort((short) madeBy(needed)).putShort((short) needed)
+                    .putShort((short) (layout.utf8FlagAlways() || w.utf8 ? ZipEntry.FLAG_UTF8 : 0))
+                    .putShort((short) ZipEntry.STORED)
                     .putShort((short) 0).putShort((short) DOS_DATE_1980).putInt((int) w.crc32)
                     .putInt(bigSize ? -1 : (int) w.size).putInt(bigSize ? -1 : (int) w.size)
                     .putShort((short) w.rawName.length).putShort((short) extraLen).putShort((short) 0)
-                    .putShort((short) 0).putShort((short) 0).putInt(torch ? 0 : (int) EXTERNAL_ATTRS)
+                    .putShort((short) 0).putShort((short) 0).putInt((int) layout.externalAttributes())
                     .putInt(bigOff ? -1 : (int) w.localHeaderOffset).put(w.rawName);
             if (extraLen > 0) {
                 b.putShort((short) ZipArchive.ZIP64_EXTRA_ID).putShort((short) (extraLen - 4));
@@ -376,13 +311,13 @@ public final class ZipWriter {
         writeFully(b.flip());
         long cdSize = position - cdOffset;
         long count = written.size();
-        boolean zip64 = torch || count >= ZipArchive.U16 || cdOffset >= ZipArchive.U32 || cdSize >= ZipArchive.U32;
+        boolean zip64 = layout.zip64() != ZipLayout.Zip64.AS_NEEDED || count >= ZipArchive.U16 || cdOffset >= ZipArchive.U32 || cdSize >= ZipArchive.U32;
         b = ByteBuffer.allocate(ZipArchive.ZIP64_END_LEN + ZipArchive.ZIP64_LOC_LEN + ZipArchive.END_LEN)
                 .order(ByteOrder.LITTLE_ENDIAN);
         if (zip64) {
             long z64Off = position;
             b.putInt(ZipArchive.ZIP64_END_SIG).putLong(ZipArchive.ZIP64_END_LEN - 12)
-                    .putShort((short) (torch ? VERSION_ZIP64 : VERSION_MADE_BY)).putShort((short) VERSION_ZIP64)
+                    .putShort((short) madeBy(VERSION_ZIP64)).putShort((short) VERSION_ZIP64)
                     .putInt(0).putInt(0)
                     .putLong(count).putLong(count).putLong(cdSize).putLong(cdOffset);
             b.putInt(ZipArchive.ZIP64_LOC_SIG).putInt(0).putLong(z64Off).putInt(1);
@@ -392,6 +327,10 @@ public final class ZipWriter {
                 .putShort((short) c16).putInt(cdSize >= ZipArchive.U32 ? -1 : (int) cdSize)
                 .putInt(cdOffset >= ZipArchive.U32 ? -1 : (int) cdOffset).putShort((short) 0);
         writeFully(b.flip());
+    }
+
+    private int madeBy(int version) {
+        return layout.madeByHost() << 8 | version;
     }
 
     private void writeFully(ByteBuffer b) throws IOException {

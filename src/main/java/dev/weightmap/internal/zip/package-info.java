@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Internal ZIP support: {@link dev.weightmap.internal.zip.ZipArchive} reads the structure of an archive held in a
- * {@link java.lang.foreign.MemorySegment} (no entry data is read) for DDUF, and
- * {@link dev.weightmap.internal.zip.ZipWriter} writes STORED, aligned archives for DDUF and, in torch's layout,
- * for torch checkpoints. Both throw
+ * Internal ZIP support: {@link dev.weightmap.internal.zip.ZipArchive} reads the structure of an archive by
+ * positional reads from a {@link dev.weightmap.internal.zip.ZipSource} (no entry data is read) and reports facts
+ * that DDUF and torch each judge by their own rules, and
+ * {@link dev.weightmap.internal.zip.ZipWriter} writes STORED, aligned archives in the
+ * {@link dev.weightmap.internal.zip.ZipLayout} a format defines (DDUF's and torch's). Both throw
  * {@link dev.weightmap.internal.zip.ZipFormatException}, which each format maps to its own exception type.
  * Not exported.
  */

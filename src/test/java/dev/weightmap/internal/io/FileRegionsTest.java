@@ -147,12 +147,13 @@ class FileRegionsTest {
     }
 
     @Test
-    void torchAndDdufWritersComputeCrcsOverTransferredData(@TempDir Path dir) throws Exception {
+    void torchAndDdufWritersCopyMappedSourcesInOnePass(@TempDir Path dir) throws Exception {
         Path src = source(dir, "a.safetensors", 8);
         Path bin = dir.resolve("model.bin");
         Path dduf = dir.resolve("model.dduf");
         try (SafetensorsFile f = SafetensorsFile.open(src)) {
-            assertThat(transferredBy(() -> TorchCheckpoints.save(f.tensors(), bin))).isGreaterThanOrEqualTo(BIG);
+            // read once from the source file (CRC while copying), not CRC'd and then transferred again
+            assertThat(transferredBy(() -> TorchCheckpoints.save(f.tensors(), bin))).isZero();
         }
         try (TorchCheckpoint c = TorchCheckpoint.open(bin)) {
             assertThat(c.verify().checksums()).isPositive(); // recorded CRCs match the data
@@ -161,7 +162,7 @@ class FileRegionsTest {
                 assertThat(transferredBy(() -> Dduf.exportEntries(dduf, List.of(
                         Dduf.entry("model_index.json", "{\"unet\":[\"a\",\"b\"]}".getBytes()),
                         Dduf.entry("unet/config.json", "{}".getBytes()),
-                        Dduf.entry("unet/model.safetensors", f.segment()))))).isGreaterThanOrEqualTo(BIG);
+                        Dduf.entry("unet/model.safetensors", f.segment()))))).isZero();
             }
         }
         try (DdufFile d = DdufFile.open(dduf)) {

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.weightmap.internal.zip;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+
+/**
+ * The bytes a {@link ZipArchive} is read from, by positional reads: a file channel (the archive's pages are never
+ * mapped or touched), a segment already in memory, or a remote range source.
+ */
+public interface ZipSource {
+    /**
+     * The archive's size.
+     *
+     * @return the size in bytes
+     * @throws IOException when it cannot be learned
+     */
+    long size() throws IOException;
+
+    /**
+     * Fills {@code dst} (from its position to its limit) with the bytes starting at {@code position}.
+     *
+     * @param position the first byte, with {@code position + dst.remaining() <= size()}
+     * @param dst      where the bytes go
+     * @throws IOException when they cannot be read whole
+     */
+    void read(long position, ByteBuffer dst) throws IOException;
+
+    /**
+     * How many bytes at the end of the archive to read first when looking for the end records: small for local
+     * sources, larger where each read is a round trip (so that the central directory often comes with it).
+     *
+     * @return a byte count
+     */
+    default int firstTail() {
+        return 4096;
+    }
+
+    /**
+     * A source over {@code segment}.
+     *
+     * @param segment the archive's bytes
+     * @return the source
+     */
+    static ZipSource of(MemorySegment segment) {
+        return new ZipSource() {
+            @Override
+            public long size() {
+                return segment.byteSize();
+            }
+
+            @Override
+            public void read(long position, ByteBuffer dst) {
+                int n = dst.remaining();
+                MemorySegment.ofBuffer(dst).copyFrom(segment.asSlice(position, n));
+                dst.position(dst.position() + n);
+            }
+        };
+    }
+
+    /**
+     * A source reading {@code channel} by positional reads (its position is left alone).
+     *
+     * @param channel the open archive
+     * @return the source
+     */
+    static ZipSource of(FileChannel channel) {
+        return new ZipSource() {
+            @Override
+            public long size() throws IOException {
+                return channel.size();
+            }
+
+            @Override
+            public void read(long position, ByteBuffer dst) throws IOException {
+                long at = position;
+                while (dst.hasRemaining()) {
+                    int n = channel.read(dst, at);
+                    if (n < 0) {
+                        throw new EOFException("the archive ended at offset " + at + " while reading it (truncated?)");
+                    }
+                    at += n;
+                }
+            }
+        };
+    }
+}
