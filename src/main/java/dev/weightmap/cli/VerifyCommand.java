@@ -28,8 +28,10 @@ final class VerifyCommand implements Command {
     @Override
     public String usage() {
         return """
-                weightmap verify [--json] [--manifest M.json] [--threads N] [--allow-gguf] PATH
+                weightmap verify [--json] [--manifest M.json] [--threads N] [--allow-gguf] PATH|URL
                   Validates PATH completely: headers, offsets, archive structure, CRCs, index agreement.
+                  A URL (safetensors file, sharded index, GGUF file) is validated from its headers; with
+                  --manifest every tensor and file streams through the hasher (nothing on disk).
                   Prints "OK …" and exits 0, or prints "error: REASON: message" on stderr and exits 1.
                   What is not an error but worth knowing (a shard tensor the index does not list: loaded, as
                   huggingface_hub 2.0 loads it) is printed as "warning: message" on stderr.
@@ -46,10 +48,14 @@ final class VerifyCommand implements Command {
     @Override
     public int run(Cli cli, List<String> argv) throws Exception {
         Args a = new Args(argv, Set.of("--json", "--allow-gguf"), Set.of("--manifest", "--threads"));
-        Path p = Path.of(a.positionals(1, "one PATH").get(0));
+        String given = a.positionals(1, "one PATH").get(0);
         String manifest = a.option("--manifest", null);
         int threads = HashCommand.threads(a.option("--threads", null));
         boolean json = a.flag("--json");
+        if (Input.isUrl(given)) {
+            return RemoteVerify.run(cli, given, manifest, json);
+        }
+        Path p = Path.of(given);
         String format = null;
         try (Weights w = Input.open(p, Input.OPTIONS.withAllowGguf(a.flag("--allow-gguf")))) {
             format = Describe.formatName(w);

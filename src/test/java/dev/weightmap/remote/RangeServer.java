@@ -42,7 +42,7 @@ public final class RangeServer implements AutoCloseable {
     /** Answer 200 with the whole body, ignoring Range. */
     volatile boolean ignoreRange;
     /** Answer this many requests with 500 first. */
-    final AtomicInteger fail500 = new AtomicInteger();
+    public final AtomicInteger fail500 = new AtomicInteger();
     /** Cut this many bodies after {@link #dropAfter} bytes (Content-Length promising the whole range). */
     final AtomicInteger drops = new AtomicInteger();
     volatile int dropAfter;
