@@ -99,15 +99,35 @@ final class RemoteOpener {
         return -1;
     }
 
+    /**
+     * The first {@code length} bytes: those after {@code prefix} in one range request; from a server that ignores
+     * {@code Range} (it answers 200 with the whole file), the longer prefix again from the start of the body.
+     */
+    static byte[] grow(HttpRangeSource src, byte[] prefix, int length) {
+        byte[] more = Arrays.copyOf(prefix, length);
+        try {
+            src.read(prefix.length, MemorySegment.ofArray(more).asSlice(prefix.length));
+            return more;
+        } catch (RemoteException e) {
+            if (e.reason() != Reason.REMOTE_RANGE_IGNORED) {
+                throw e;
+            }
+            byte[] again = src.readPrefix(length);
+            if (again.length != length) {
+                throw new RemoteException(Reason.REMOTE_TRUNCATED, src.displayName(), "the body ended after "
+                        + again.length + " of " + length + " bytes", null);
+            }
+            return again;
+        }
+    }
+
     /** The header from the speculative prefix, with a second request only when it is longer. */
     static SafetensorsHeader header(HttpRangeSource src, byte[] prefix) {
         long size = src.size();
         if (prefix.length >= 8) {
             long n = ByteBuffer.wrap(prefix, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
             if (n >= 0 && n <= MAX_HEADER && n <= size - 8 && 8 + n > prefix.length) {
-                byte[] all = Arrays.copyOf(prefix, (int) (8 + n));
-                src.read(prefix.length, MemorySegment.ofArray(all).asSlice(prefix.length));
-                prefix = all;
+                prefix = grow(src, prefix, (int) (8 + n));
             }
         }
         // an invalid length (negative, 2^60, past the end) is reported by the parser before anything is fetched
@@ -132,8 +152,7 @@ final class RemoteOpener {
         }
         byte[] bytes = prefix;
         if (prefix.length < size) {
-            bytes = Arrays.copyOf(prefix, (int) size);
-            index.read(prefix.length, MemorySegment.ofArray(bytes).asSlice(prefix.length));
+            bytes = grow(index, prefix, (int) size);
         }
         ShardedHeader.Index idx = ShardedHeader.parseIndex(bytes, name);
         List<String> shards = idx.shardFiles();
@@ -186,9 +205,7 @@ final class RemoteOpener {
                 throw new RemoteException(Reason.REMOTE_UNSUPPORTED, src.displayName(), "a GGUF header of more than "
                         + MAX_GGUF_HEADER + " bytes (at least " + p.bytesNeeded() + " needed)", null);
             }
-            byte[] more = Arrays.copyOf(prefix, (int) want);
-            src.read(prefix.length, MemorySegment.ofArray(more).asSlice(prefix.length));
-            prefix = more;
+            prefix = grow(src, prefix, (int) want);
         }
     }
 

@@ -102,6 +102,26 @@ class RemoteGgufTest {
     }
 
     @Test
+    void aServerIgnoringRangeStillGivesTheHeadersFromTheStartOfTheBody() throws IOException {
+        server.ignoreRange = true;
+        Path f = HeaderOnlyTest.GGUF.resolve("tiny_llama_f32.gguf");
+        server.putFile("/t.gguf", f);
+        server.putFile("/big.safetensors", RemoteWeightsTest.FIXTURES.resolve("many_tensors_300.safetensors"));
+        RemoteOptions small = RemoteWeightsTest.FAST.withSpeculativeBytes(1024);
+        try (GgufFile local = GgufFile.open(f); RemoteWeights remote = Weights.open(server.uri("/t.gguf"), small)) {
+            assertThat(remote.tensorNames()).isEqualTo(local.tensorNames());
+            // every growth re-reads the prefix from byte 0 and closes the body: never the whole file
+            assertThat(remote.bytesReceived()).isLessThan(4 * local.dataOffset());
+            String last = local.tensorNames().get(local.tensorNames().size() - 1);
+            assertThat(catchThrowableOfType(RemoteException.class, () -> remote.tensor(last)).reason())
+                    .isEqualTo(RemoteException.Reason.REMOTE_RANGE_IGNORED);
+        }
+        try (RemoteWeights remote = Weights.open(server.uri("/big.safetensors"), small)) {
+            assertThat(remote.tensorNames()).hasSize(300);
+        }
+    }
+
+    @Test
     void rowsOfAGgufMatrixAreFetchedAlone() throws IOException {
         Path f = HeaderOnlyTest.GGUF.resolve("tiny_llama_f32.gguf");
         server.putFile("/t.gguf", f);
