@@ -2,7 +2,6 @@
 package dev.weightmap.cli;
 
 import dev.weightmap.VerifyReport;
-import dev.weightmap.WeightmapException;
 import dev.weightmap.checksum.ChecksumMismatchException;
 import dev.weightmap.checksum.Manifest;
 import dev.weightmap.internal.json.JsonWriter;
@@ -47,15 +46,10 @@ final class RemoteVerify {
             out.put("warnings", new ArrayList<Object>(w.warnings()));
             if (manifest != null) {
                 Manifest m = Manifest.read(Path.of(manifest));
-                int[] matched = check(cli, w, m, shown, manifest);
-                summary += "; manifest " + manifest + ": " + matched[0] + " tensors, " + matched[1] + " files match ("
-                        + m.algorithm().cliName() + ")";
-                Map<String, Object> mj = new LinkedHashMap<>();
-                mj.put("path", manifest);
-                mj.put("algo", m.algorithm().cliName());
-                mj.put("tensors", (long) matched[0]);
-                mj.put("files", (long) matched[1]);
-                out.put("manifest", mj);
+                Manifest.Verification v = check(cli, w, m, shown, manifest);
+                summary += "; manifest " + manifest + ": " + v.tensors() + " tensors, " + v.files() + " files match ("
+                        + v.algorithm().cliName() + ")";
+                out.put("manifest", VerifyCommand.manifestJson(manifest, v));
             }
             out.put("requests", w.requestCount());
             out.put("bytes_fetched", w.bytesReceived());
@@ -68,24 +62,15 @@ final class RemoteVerify {
             throw e;
         } catch (Exception | Error e) {
             if (json) {
-                Map<String, Object> out = new LinkedHashMap<>();
-                if (format != null) {
-                    out.put("format", format);
-                }
-                out.put("path", shown);
-                out.put("url", shown);
-                out.put("ok", false);
-                out.put("reason", WeightmapException.reasonOf(e));
-                out.put("message", e.getMessage() == null ? e.toString() : e.getMessage());
-                cli.out().println(JsonWriter.compact().write(out));
+                VerifyCommand.printFailure(cli, format, shown, e);
             }
             throw e;
         }
         return 0;
     }
 
-    /** Hashes every tensor and file of {@code w} and compares with {@code m}; returns {tensors, files} matched. */
-    private static int[] check(Cli cli, RemoteWeights w, Manifest m, String shown, String manifest) {
+    /** Hashes every tensor and file of {@code w} and compares with {@code m}; returns what matched. */
+    private static Manifest.Verification check(Cli cli, RemoteWeights w, Manifest m, String shown, String manifest) {
         Map<String, String> tensors = new LinkedHashMap<>();
         long tensorBytes = 0;
         for (var l : w.locations()) {
@@ -122,7 +107,7 @@ final class RemoteVerify {
             throw new ChecksumMismatchException(shown + " does not match " + manifest + ": " + bad.size()
                     + (bad.size() == 1 ? " difference: " : " differences: ") + String.join("; ", details), bad);
         }
-        return new int[] {m.tensors().size(), m.files().size()};
+        return new Manifest.Verification(m.tensors().size(), m.files().size(), m.algorithm());
     }
 
     /** Adds to {@code bad} and {@code details} what differs between the manifest's and the actual digests. */

@@ -83,13 +83,8 @@ final class VerifyCommand implements Command {
                 }
                 summary += "; manifest " + manifest + ": " + v.tensors() + " tensors, " + v.files() + " files match ("
                         + v.algorithm().cliName() + ")";
-                Map<String, Object> mj = new LinkedHashMap<>();
-                mj.put("path", manifest);
-                mj.put("algo", v.algorithm().cliName());
-                mj.put("tensors", (long) v.tensors());
-                mj.put("files", (long) v.files());
                 out.remove("ok");
-                out.put("manifest", mj);
+                out.put("manifest", manifestJson(manifest, v));
                 out.put("ok", true);
             }
             for (String warning : w.warnings()) {
@@ -100,18 +95,33 @@ final class VerifyCommand implements Command {
             throw e;
         } catch (Exception | Error e) {
             if (json) {
-                Map<String, Object> out = new LinkedHashMap<>();
-                if (format != null) {
-                    out.put("format", format);
-                }
-                out.put("path", p.toString());
-                out.put("ok", false);
-                out.put("reason", WeightmapException.reasonOf(e));
-                out.put("message", e.getMessage() == null ? e.toString() : e.getMessage());
-                cli.out().println(JsonWriter.compact().write(out));
+                printFailure(cli, format, p.toString(), e);
             }
             throw e;
         }
         return 0;
+    }
+
+    /** The {@code manifest} object of {@code verify --json}. */
+    static Map<String, Object> manifestJson(String manifest, Manifest.Verification v) {
+        Map<String, Object> mj = new LinkedHashMap<>();
+        mj.put("path", manifest);
+        mj.put("algo", v.algorithm().cliName());
+        mj.put("tensors", (long) v.tensors());
+        mj.put("files", (long) v.files());
+        return mj;
+    }
+
+    /** The {@code verify --json} object of a failure: {@code {"format"?,"path","ok":false,"reason","message"}}. */
+    static void printFailure(Cli cli, String format, String path, Throwable e) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        if (format != null) {
+            out.put("format", format);
+        }
+        out.put("path", path);
+        out.put("ok", false);
+        out.put("reason", WeightmapException.reasonOf(e));
+        out.put("message", e.getMessage() == null ? e.toString() : e.getMessage());
+        cli.out().println(JsonWriter.compact().write(out));
     }
 }

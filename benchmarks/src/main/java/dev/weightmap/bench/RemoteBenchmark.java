@@ -149,13 +149,20 @@ public class RemoteBenchmark {
         }
     }
 
-    @Benchmark
-    @Warmup(iterations = 5, time = 1)
-    @Measurement(iterations = 10, time = 1)
-    @OutputTimeUnit(TimeUnit.MICROSECONDS)
-    public long inspectSingle(Served s) {
-        try (RemoteWeights w = Weights.open(s.single, OPTIONS)) {
-            return w.requestCount();
+    /** Which file {@code inspect} opens. */
+    @State(Scope.Benchmark)
+    public static class Inspected {
+        @Param({"single", "sharded", "gguf"})
+        public String input;
+        URI uri;
+
+        @Setup(Level.Trial)
+        public void setup(Served s) {
+            uri = switch (input) {
+                case "single" -> s.single;
+                case "sharded" -> s.sharded;
+                default -> s.gguf;
+            };
         }
     }
 
@@ -163,18 +170,8 @@ public class RemoteBenchmark {
     @Warmup(iterations = 5, time = 1)
     @Measurement(iterations = 10, time = 1)
     @OutputTimeUnit(TimeUnit.MICROSECONDS)
-    public long inspectSharded(Served s) {
-        try (RemoteWeights w = Weights.open(s.sharded, OPTIONS)) {
-            return w.requestCount();
-        }
-    }
-
-    @Benchmark
-    @Warmup(iterations = 5, time = 1)
-    @Measurement(iterations = 10, time = 1)
-    @OutputTimeUnit(TimeUnit.MICROSECONDS)
-    public long inspectGguf(Served s) {
-        try (RemoteWeights w = Weights.open(s.gguf, OPTIONS)) {
+    public long inspect(Inspected i) {
+        try (RemoteWeights w = Weights.open(i.uri, OPTIONS)) {
             return w.requestCount();
         }
     }
