@@ -86,7 +86,7 @@ class ArchitectureTest {
             }
             case "remote" -> {
                 a.addAll(BELOW_FORMATS);
-                a.addAll(Set.of("safetensors", "dduf", "shard"));
+                a.addAll(Set.of("safetensors", "dduf", "gguf", "shard"));
             }
             case "cli" -> a.addAll(Set.of("", "spi", "tensor", "checksum", "safetensors", "torch", "dduf", "shard",
                     "gguf", "remote",

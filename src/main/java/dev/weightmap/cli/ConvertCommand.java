@@ -28,7 +28,9 @@ final class ConvertCommand implements Command {
         return """
                 weightmap convert IN OUT [--max-shard-size SIZE] [--force]
                   IN:  a .bin/.pt/.pth/.ckpt file (zip or legacy), a .safetensors file (of any name: the format
-                       is detected from the content), a checkpoint folder or its .index.json.
+                       is detected from the content), a checkpoint folder or its .index.json, or an http(s)
+                       URL of a safetensors file, sharded index or GGUF file (downloaded next to OUT with range
+                       requests, converted, and the download removed).
                   OUT: a file name ending in .safetensors, or in .bin/.pt for the torch format, e.g.
                        out/model.safetensors. When IN is sharded, or --max-shard-size is given, OUT's folder
                        receives shards named after OUT (model-00001-of-00003.safetensors …) and an index
@@ -53,6 +55,10 @@ final class ConvertCommand implements Command {
     public int run(Cli cli, List<String> argv) throws Exception {
         Args a = new Args(argv, Set.of("--force"), Set.of("--max-shard-size", "--dtype", "--type"));
         List<String> pos = a.positionals(2, "IN and OUT");
+        if (Input.isUrl(pos.get(0))) { // downloaded next to OUT, converted, removed
+            return RemoteDownload.run(cli, pos.get(0), Path.of(pos.get(1)),
+                    (c, local) -> run(c, RemoteDownload.withInput(argv, pos.get(0), local)));
+        }
         Path in = Path.of(pos.get(0));
         Path out = Path.of(pos.get(1)).toAbsolutePath();
         if (out.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".gguf")) {

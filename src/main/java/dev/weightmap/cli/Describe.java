@@ -144,12 +144,18 @@ final class Describe {
 
     /** The table's last line: {@code parameters: 1,234 (F32 1,000, BF16 234)}. */
     static void printParameters(PrintStream out, List<TensorLocation> locations) {
-        Map<DType, Long> counts = parameterCounts(locations);
+        Map<String, Long> byName = new LinkedHashMap<>();
+        parameterCounts(locations).forEach((t, n) -> byName.put(t.headerName(), n));
+        printParameters(out, byName);
+    }
+
+    /** The table's last line from counts by type name. */
+    static void printParameters(PrintStream out, Map<String, Long> counts) {
         long total = 0;
         List<String> parts = new ArrayList<>();
-        for (Map.Entry<DType, Long> e : counts.entrySet()) {
+        for (Map.Entry<String, Long> e : counts.entrySet()) {
             total += e.getValue();
-            parts.add(String.format(Locale.ROOT, "%s %,d", e.getKey().headerName(), e.getValue()));
+            parts.add(String.format(Locale.ROOT, "%s %,d", e.getKey(), e.getValue()));
         }
         out.printf(Locale.ROOT, "parameters: %,d%s%n", total, parts.isEmpty() ? "" : " (" + String.join(", ", parts) + ")");
     }
@@ -159,10 +165,14 @@ final class Describe {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("format", formatName(w));
         m.put("url", HttpRangeSource.display(java.net.URI.create(url)));
-        m.put("metadata", new LinkedHashMap<>(w.metadata()));
+        Map<String, Object> md = new LinkedHashMap<>();
+        w.metadata().forEach((k, v) -> md.put(k, GgufDescribe.json(v)));
+        m.put("metadata", md);
         m.put("files", new ArrayList<Object>(w.urls()));
         m.put("tensors", tensorObjects(w));
-        putParameters(m, w.locations());
+        // per stored type: the dtype of safetensors, the GGML type of GGUF (quantized weights counted as weights)
+        m.put("parameters", w.parameterCount());
+        m.put("parameter_counts", new LinkedHashMap<String, Object>(w.parameterCountsByType()));
         m.put("requests", w.requestCount());
         m.put("bytes_fetched", w.bytesReceived());
         return m;
@@ -179,7 +189,7 @@ final class Describe {
         w.metadata().forEach((k, v) -> md.put(k, String.valueOf(v)));
         printMetadata(out, md);
         table(out, locations);
-        printParameters(out, locations);
+        printParameters(out, w.parameterCountsByType());
     }
 
     /**

@@ -71,10 +71,27 @@ final class RemoteHash {
         return 0;
     }
 
+    /** Where streamed chunks go. */
+    interface Sink {
+        /** Takes the next {@code chunk}. */
+        void accept(byte[] chunk) throws java.io.IOException;
+    }
+
     /** Hashes {@code length} bytes read by {@code reader(from, dst)}, fetching ahead by one chunk. */
-    private static String stream(ChecksumAlgorithm algo, long length, BiConsumer<Long, MemorySegment> reader,
-                                 Cli.Progress progress) {
+    static String stream(ChecksumAlgorithm algo, long length, BiConsumer<Long, MemorySegment> reader,
+                         Cli.Progress progress) {
         Hasher h = Checksums.newHasher(algo);
+        try {
+            stream(length, reader, c -> h.update(c, 0, c.length), progress);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e); // a hasher never fails
+        }
+        return h.hex();
+    }
+
+    /** Streams {@code length} bytes read by {@code reader(from, dst)} into {@code sink}, fetching ahead by one chunk. */
+    static void stream(long length, BiConsumer<Long, MemorySegment> reader, Sink sink, Cli.Progress progress)
+            throws java.io.IOException {
         CompletableFuture<byte[]> next = fetch(reader, 0, length);
         for (long at = 0; at < length; ) {
             byte[] chunk;
@@ -85,11 +102,10 @@ final class RemoteHash {
             }
             long after = at + chunk.length;
             next = after < length ? fetch(reader, after, length) : null;
-            h.update(chunk, 0, chunk.length);
+            sink.accept(chunk);
             progress.add(chunk.length);
             at = after;
         }
-        return h.hex();
     }
 
     private static CompletableFuture<byte[]> fetch(BiConsumer<Long, MemorySegment> reader, long from, long length) {

@@ -32,7 +32,8 @@ final class ShardCommand implements Command {
                   as huggingface_hub's save_torch_state_dict would: one file when everything fits, else
                   model-00001-of-0000N shards and model.safetensors.index.json. Sizes: KB MB GB TB (decimal) or
                   KiB MiB GiB TiB. Tied tensors are saved once (recorded removed -> kept). Stale shards of the same
-                  pattern in OUTDIR are removed after the new checkpoint is complete.
+                  pattern in OUTDIR are removed after the new checkpoint is complete. IN may be an http(s) URL: its
+                  files are downloaded next to OUTDIR with range requests, re-saved, and the download removed.
                   --force  write expanded views (stride 0) out in full even when that is far more bytes than IN
                            stores (refused with AMPLIFICATION otherwise)""";
     }
@@ -41,6 +42,10 @@ final class ShardCommand implements Command {
     public int run(Cli cli, List<String> argv) throws Exception {
         Args a = new Args(argv, Set.of("--force"), Set.of("--max-shard-size", "--pattern", "--format"));
         List<String> pos = a.positionals(2, "IN and OUTDIR");
+        if (Input.isUrl(pos.get(0))) { // downloaded next to OUTDIR, re-saved, removed
+            return RemoteDownload.run(cli, pos.get(0), Path.of(pos.get(1)),
+                    (c, local) -> run(c, RemoteDownload.withInput(argv, pos.get(0), local)));
+        }
         SaveOptions.Format format = switch (a.option("--format", "safetensors").toLowerCase(Locale.ROOT)) {
             case "safetensors" -> SaveOptions.Format.SAFETENSORS;
             case "torch", "bin", "pytorch" -> SaveOptions.Format.TORCH;

@@ -28,8 +28,10 @@ final class VerifyCommand implements Command {
     @Override
     public String usage() {
         return """
-                weightmap verify [--json] [--manifest M.json] [--threads N] [--allow-gguf] PATH
+                weightmap verify [--json] [--manifest M.json] [--threads N] [--allow-gguf] PATH|URL
                   Validates PATH completely: headers, offsets, archive structure, CRCs, index agreement.
+                  A URL (safetensors file, sharded index, GGUF file) is validated from its headers; with
+                  --manifest every tensor and file streams through the hasher (nothing on disk).
                   Prints "OK …" and exits 0, or prints "error: REASON: message" on stderr and exits 1.
                   What is not an error but worth knowing (a shard tensor the index does not list: loaded, as
                   huggingface_hub 2.0 loads it) is printed as "warning: message" on stderr.
@@ -46,10 +48,14 @@ final class VerifyCommand implements Command {
     @Override
     public int run(Cli cli, List<String> argv) throws Exception {
         Args a = new Args(argv, Set.of("--json", "--allow-gguf"), Set.of("--manifest", "--threads"));
-        Path p = Path.of(a.positionals(1, "one PATH").get(0));
+        String given = a.positionals(1, "one PATH").get(0);
         String manifest = a.option("--manifest", null);
         int threads = HashCommand.threads(a.option("--threads", null));
         boolean json = a.flag("--json");
+        if (Input.isUrl(given)) {
+            return RemoteVerify.run(cli, given, manifest, json);
+        }
+        Path p = Path.of(given);
         String format = null;
         try (Weights w = Input.open(p, Input.OPTIONS.withAllowGguf(a.flag("--allow-gguf")))) {
             format = Describe.formatName(w);
@@ -77,13 +83,8 @@ final class VerifyCommand implements Command {
                 }
                 summary += "; manifest " + manifest + ": " + v.tensors() + " tensors, " + v.files() + " files match ("
                         + v.algorithm().cliName() + ")";
-                Map<String, Object> mj = new LinkedHashMap<>();
-                mj.put("path", manifest);
-                mj.put("algo", v.algorithm().cliName());
-                mj.put("tensors", (long) v.tensors());
-                mj.put("files", (long) v.files());
                 out.remove("ok");
-                out.put("manifest", mj);
+                out.put("manifest", manifestJson(manifest, v));
                 out.put("ok", true);
             }
             for (String warning : w.warnings()) {
@@ -94,18 +95,33 @@ final class VerifyCommand implements Command {
             throw e;
         } catch (Exception | Error e) {
             if (json) {
-                Map<String, Object> out = new LinkedHashMap<>();
-                if (format != null) {
-                    out.put("format", format);
-                }
-                out.put("path", p.toString());
-                out.put("ok", false);
-                out.put("reason", WeightmapException.reasonOf(e));
-                out.put("message", e.getMessage() == null ? e.toString() : e.getMessage());
-                cli.out().println(JsonWriter.compact().write(out));
+                printFailure(cli, format, p.toString(), e);
             }
             throw e;
         }
         return 0;
+    }
+
+    /** The {@code manifest} object of {@code verify --json}. */
+    static Map<String, Object> manifestJson(String manifest, Manifest.Verification v) {
+        Map<String, Object> mj = new LinkedHashMap<>();
+        mj.put("path", manifest);
+        mj.put("algo", v.algorithm().cliName());
+        mj.put("tensors", (long) v.tensors());
+        mj.put("files", (long) v.files());
+        return mj;
+    }
+
+    /** The {@code verify --json} object of a failure: {@code {"format"?,"path","ok":false,"reason","message"}}. */
+    static void printFailure(Cli cli, String format, String path, Throwable e) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        if (format != null) {
+            out.put("format", format);
+        }
+        out.put("path", path);
+        out.put("ok", false);
+        out.put("reason", WeightmapException.reasonOf(e));
+        out.put("message", e.getMessage() == null ? e.toString() : e.getMessage());
+        cli.out().println(JsonWriter.compact().write(out));
     }
 }

@@ -44,19 +44,50 @@ final class GgufParser {
                   long kvCount, long tensorInfoEnd) {
     }
 
+    /** The header reaches past the end of a prefix: at least {@link #needed} bytes of the file are needed. */
+    static final class NeedMore extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final long needed;
+
+        NeedMore(long needed) {
+            super(null, null, false, false);
+            this.needed = needed;
+        }
+    }
+
     private final MemorySegment seg;
     private final String file;
+    /** The size of the whole file: every bound is checked against it. */
     private final long size;
+    /** The bytes held: {@code size} for a whole file, fewer for a prefix. */
+    private final long held;
     private long pos;
 
-    private GgufParser(MemorySegment seg, String file) {
+    private GgufParser(MemorySegment seg, long fileSize, String file) {
         this.seg = seg;
         this.file = file;
-        this.size = seg.byteSize();
+        this.size = fileSize;
+        this.held = seg.byteSize();
     }
 
     static Header parse(MemorySegment seg, String file) {
-        return new GgufParser(seg, file).header();
+        return new GgufParser(seg, seg.byteSize(), file).header();
+    }
+
+    /**
+     * Parses the header from the file's first bytes; throws {@link NeedMore} when it reaches past them.
+     *
+     * @param prefix   the first bytes of a file of {@code fileSize} bytes
+     * @param fileSize the size of the whole file
+     */
+    static Header parsePrefix(MemorySegment prefix, long fileSize, String file) {
+        if (prefix.byteSize() > fileSize) {
+            throw new IllegalArgumentException("a prefix of " + prefix.byteSize() + " bytes of a file of " + fileSize);
+        }
+        if (prefix.byteSize() < 4 && fileSize >= 4) {
+            throw new NeedMore(4);
+        }
+        return new GgufParser(prefix, fileSize, file).header();
     }
 
     private GgufException fail(Reason r, String item, String message) {
@@ -67,6 +98,9 @@ final class GgufParser {
         if (n < 0 || n > size - pos) {
             throw fail(Reason.TRUNCATED, item, "the file ends at byte " + size + " inside " + what + " (at byte "
                     + pos + ", " + (n < 0 ? "a length beyond 2^63" : n + " bytes needed") + ")");
+        }
+        if (n > held - pos) {
+            throw new NeedMore(pos + n);
         }
     }
 
@@ -329,15 +363,16 @@ final class GgufParser {
         }
         long start = pos;
         if (et.fixedSize() > 0) {
+            need(count * et.fixedSize(), key, "the array");
             pos += count * et.fixedSize();
         } else if (et == GgufValueType.STRING) {
             for (long i = 0; i < count; i++) { // no per-element allocation: messages are built on failure only
-                if (size - pos < 8) {
+                if (held - pos < 8) {
                     need(8, key, "the length of string " + i + " of the array");
                 }
                 long n = seg.get(U64, pos);
                 pos += 8;
-                if (n < 0 || n > size - pos) {
+                if (n < 0 || n > held - pos) {
                     need(n, key, "string " + i + " of the array (" + Long.toUnsignedString(n) + " bytes claimed)");
                 }
                 pos += n;

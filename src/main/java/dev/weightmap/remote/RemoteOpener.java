@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.remote;
 
+import dev.weightmap.TensorLocation;
 import dev.weightmap.Weights;
-import dev.weightmap.internal.json.JsonException;
-import dev.weightmap.internal.json.JsonReader;
+import dev.weightmap.gguf.GgufPrefix;
+import dev.weightmap.gguf.GgufTensorInfo;
 import dev.weightmap.remote.RemoteException.Reason;
 import dev.weightmap.safetensors.SafetensorsFile;
 import dev.weightmap.safetensors.SafetensorsHeader;
 import dev.weightmap.safetensors.TensorInfo;
 import dev.weightmap.shard.CheckpointException;
+import dev.weightmap.tensor.DType;
 
 import java.lang.foreign.MemorySegment;
 import java.net.URI;
@@ -17,8 +19,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -35,6 +37,8 @@ import java.util.concurrent.Semaphore;
 final class RemoteOpener {
     /** The reference limit on a safetensors header length. */
     private static final long MAX_HEADER = 100_000_000L;
+    /** The largest GGUF header (metadata and tensor infos) read; vocabularies of large models take tens of MiB. */
+    static final long MAX_GGUF_HEADER = 512L << 20;
 
     private RemoteOpener() {
     }
@@ -46,7 +50,7 @@ final class RemoteOpener {
             if (looksLikeSafetensors(prefix, src)) {
                 SafetensorsHeader h = header(src, prefix);
                 return new RemoteWeights(Weights.SAFETENSORS, src.displayName(), entries(h, src), h.metadata(),
-                        List.of(src), List.of(), options);
+                        List.of(src), List.of(), options, h);
             }
             int first = firstNonSpace(prefix);
             if (first >= 0 && prefix[first] == '{') {
@@ -56,11 +60,15 @@ final class RemoteOpener {
                     && src.uri().getPath().endsWith(".dduf")) {
                 return RemoteZip.dduf(src, prefix, options);
             }
-            String what = prefix.length >= 4 && prefix[0] == 'P' && prefix[1] == 'K' ? "a ZIP archive (a torch checkpoint, or DDUF not named .dduf)"
-                    : prefix.length >= 4 && prefix[0] == 'G' && prefix[1] == 'G' && prefix[2] == 'U' && prefix[3] == 'F'
-                    ? "a GGUF file" : "not safetensors or an index JSON";
+            if (prefix.length >= 4 && prefix[0] == 'G' && prefix[1] == 'G' && prefix[2] == 'U' && prefix[3] == 'F') {
+                return gguf(src, prefix, options);
+            }
+            String what = prefix.length >= 4 && prefix[0] == 'P' && prefix[1] == 'K'
+                    ? "a ZIP archive (a torch checkpoint, or DDUF not named .dduf)"
+                    : "not safetensors, GGUF or an index JSON";
             throw new RemoteException(Reason.REMOTE_UNSUPPORTED, src.displayName(), what
-                    + ": only safetensors files, sharded safetensors indexes and .dduf archives are read remotely", null);
+                    + ": only safetensors files, sharded safetensors indexes, GGUF files and .dduf archives are read"
+                    + " remotely", null);
         } catch (RuntimeException | Error e) {
             src.close();
             throw e;
@@ -97,15 +105,35 @@ final class RemoteOpener {
         return -1;
     }
 
+    /**
+     * The first {@code length} bytes: those after {@code prefix} in one range request; from a server that ignores
+     * {@code Range} (it answers 200 with the whole file), the longer prefix again from the start of the body.
+     */
+    static byte[] grow(HttpRangeSource src, byte[] prefix, int length) {
+        byte[] more = Arrays.copyOf(prefix, length);
+        try {
+            src.read(prefix.length, MemorySegment.ofArray(more).asSlice(prefix.length));
+            return more;
+        } catch (RemoteException e) {
+            if (e.reason() != Reason.REMOTE_RANGE_IGNORED) {
+                throw e;
+            }
+            byte[] again = src.readPrefix(length);
+            if (again.length != length) {
+                throw new RemoteException(Reason.REMOTE_TRUNCATED, src.displayName(), "the body ended after "
+                        + again.length + " of " + length + " bytes", null);
+            }
+            return again;
+        }
+    }
+
     /** The header from the speculative prefix, with a second request only when it is longer. */
     static SafetensorsHeader header(HttpRangeSource src, byte[] prefix) {
         long size = src.size();
         if (prefix.length >= 8) {
             long n = ByteBuffer.wrap(prefix, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
             if (n >= 0 && n <= MAX_HEADER && n <= size - 8 && 8 + n > prefix.length) {
-                byte[] all = Arrays.copyOf(prefix, (int) (8 + n));
-                src.read(prefix.length, MemorySegment.ofArray(all).asSlice(prefix.length));
-                prefix = all;
+                prefix = grow(src, prefix, (int) (8 + n));
             }
         }
         // an invalid length (negative, 2^60, past the end) is reported by the parser before anything is fetched
@@ -116,12 +144,11 @@ final class RemoteOpener {
         List<RemoteWeights.Entry> out = new ArrayList<>(h.infos().size());
         for (TensorInfo t : h.infos()) {
             out.add(new RemoteWeights.Entry(t.name(), t.dtype(), t.shape(), src, h.dataStart() + t.begin(),
-                    t.length()));
+                    t.length(), Map.of()));
         }
         return out;
     }
 
-    @SuppressWarnings("unchecked")
     private static RemoteWeights sharded(HttpRangeSource index, byte[] prefix, RemoteOptions options) {
         String name = index.displayName();
         long size = index.size();
@@ -131,30 +158,10 @@ final class RemoteOpener {
         }
         byte[] bytes = prefix;
         if (prefix.length < size) {
-            bytes = Arrays.copyOf(prefix, (int) size);
-            index.read(prefix.length, MemorySegment.ofArray(bytes).asSlice(prefix.length));
+            bytes = grow(index, prefix, (int) size);
         }
-        Object root;
-        try {
-            root = JsonReader.parse(bytes);
-        } catch (JsonException e) {
-            throw invalidIndex(name, e.getMessage());
-        }
-        if (!(root instanceof Map<?, ?> obj) || !(obj.get("weight_map") instanceof Map<?, ?> wmap)) {
-            throw invalidIndex(name, "'weight_map' must be an object of tensor name -> shard file name");
-        }
-        Object md = obj.get("metadata");
-        if (md != null && !(md instanceof Map<?, ?>)) {
-            throw invalidIndex(name, "'metadata' must be an object");
-        }
-        Map<String, String> weightMap = new LinkedHashMap<>();
-        for (Map.Entry<?, ?> e : wmap.entrySet()) {
-            if (!(e.getValue() instanceof String shard)) {
-                throw invalidIndex(name, "the shard of tensor '" + e.getKey() + "' is not a string");
-            }
-            weightMap.put((String) e.getKey(), shard);
-        }
-        List<String> shards = new ArrayList<>(new LinkedHashSet<>(weightMap.values()));
+        ShardedHeader.Index idx = ShardedHeader.parseIndex(bytes, name);
+        List<String> shards = idx.shardFiles();
         List<URI> uris = new ArrayList<>();
         for (String shard : shards) {
             uris.add(shardUri(index.uri(), shard, name));
@@ -181,44 +188,50 @@ final class RemoteOpener {
                 headers.add(join(f, name));
             }
         }
-        Map<String, RemoteWeights.Entry> all = new LinkedHashMap<>();
-        for (int i = 0; i < shards.size(); i++) {
-            for (RemoteWeights.Entry e : entries(headers.get(i), sources.get(i + 1))) {
-                all.putIfAbsent(e.name(), e);
-            }
+        ShardedHeader sh = ShardedHeader.of(idx, headers);
+        List<RemoteWeights.Entry> entries = new ArrayList<>(sh.locations().size());
+        for (TensorLocation l : sh.locations()) {
+            HttpRangeSource src = sources.get(1 + shards.indexOf((String) l.extras().get("file")));
+            entries.add(new RemoteWeights.Entry(l.name(), l.dtype(), l.shape(), src, l.offset(), l.length(),
+                    Map.of()));
         }
-        List<RemoteWeights.Entry> ordered = new ArrayList<>();
-        for (Map.Entry<String, String> w : weightMap.entrySet()) {
-            int shard = shards.indexOf(w.getValue());
-            SafetensorsHeader h = headers.get(shard);
-            TensorInfo t = h.info(w.getKey());
-            if (t == null) {
-                throw new CheckpointException(CheckpointException.Reason.INDEX_MISMATCH, "Invalid index file '"
-                        + name + "': tensor '" + w.getKey() + "' is not in shard '" + w.getValue() + "'");
-            }
-            ordered.add(new RemoteWeights.Entry(t.name(), t.dtype(), t.shape(), sources.get(shard + 1),
-                    h.dataStart() + t.begin(), t.length()));
-        }
-        List<String> extra = new ArrayList<>();
-        for (RemoteWeights.Entry e : all.values()) {
-            if (!weightMap.containsKey(e.name())) {
-                extra.add(e.name());
-                ordered.add(e);
-            }
-        }
-        List<String> warnings = extra.isEmpty() ? List.of() : List.of("Shard files contain tensors absent from the "
-                + "index: " + pyList(extra));
-        Map<String, Object> metadata = md == null ? Map.of()
-                : java.util.Collections.unmodifiableMap(new LinkedHashMap<>((Map<String, Object>) md));
-        return new RemoteWeights(Weights.SHARDED, name, ordered, metadata, sources, warnings, options);
+        return new RemoteWeights(Weights.SHARDED, name, entries, sh.metadata(), sources, sh.warnings(), options, sh);
     }
 
-    private static String pyList(List<String> names) {
-        StringBuilder b = new StringBuilder("[");
-        for (int i = 0; i < names.size(); i++) {
-            b.append(i == 0 ? "'" : ", '").append(names.get(i)).append('\'');
+    /** The GGUF header: the prefix grows (at least doubling) until the metadata and tensor infos are in. */
+    static GgufPrefix ggufHeader(HttpRangeSource src, byte[] prefix) {
+        long size = src.size();
+        while (true) {
+            GgufPrefix p = GgufPrefix.parse(MemorySegment.ofArray(prefix), size, src.displayName());
+            if (p.complete()) {
+                return p;
+            }
+            long want = Math.min(size, Math.max(p.bytesNeeded(), 2L * prefix.length));
+            if (want > MAX_GGUF_HEADER) {
+                throw new RemoteException(Reason.REMOTE_UNSUPPORTED, src.displayName(), "a GGUF header of more than "
+                        + MAX_GGUF_HEADER + " bytes (at least " + p.bytesNeeded() + " needed)", null);
+            }
+            prefix = grow(src, prefix, (int) want);
         }
-        return b.append(']').toString();
+    }
+
+    private static RemoteWeights gguf(HttpRangeSource src, byte[] prefix, RemoteOptions options) {
+        GgufPrefix h = ggufHeader(src, prefix);
+        List<RemoteWeights.Entry> entries = new ArrayList<>(h.infos().size());
+        for (GgufTensorInfo t : h.infos()) {
+            DType dtype = t.type().isQuantized() ? DType.U8 : t.type().dtype();
+            long[] shape = t.shape();
+            if (t.type().isQuantized()) {
+                shape[shape.length - 1] = t.rowBytes(); // the stored bytes of each row, as GgufFile.tensor views them
+            }
+            Map<String, Object> extras = new LinkedHashMap<>();
+            extras.put("ggml_type", t.type().name());
+            extras.put("ne", t.ne());
+            entries.add(new RemoteWeights.Entry(t.name(), dtype, shape, src, t.offset(), t.length(),
+                    Collections.unmodifiableMap(extras)));
+        }
+        return new RemoteWeights(Weights.GGUF, src.displayName(), entries, h.metadata(), List.of(src), List.of(),
+                options, h);
     }
 
     private static SafetensorsHeader join(Future<SafetensorsHeader> f, String name) {
@@ -253,7 +266,6 @@ final class RemoteOpener {
     }
 
     private static CheckpointException invalidIndex(String name, String message) {
-        return new CheckpointException(CheckpointException.Reason.INVALID_INDEX, "Invalid index file '" + name
-                + "': " + message);
+        return ShardedHeader.invalidIndex(name, message);
     }
 }

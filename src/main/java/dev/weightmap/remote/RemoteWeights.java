@@ -5,6 +5,7 @@ import dev.weightmap.TensorLocation;
 import dev.weightmap.VerifyReport;
 import dev.weightmap.WeightmapException;
 import dev.weightmap.Weights;
+import dev.weightmap.gguf.GgufPrefix;
 import dev.weightmap.internal.io.SharedMapping;
 import dev.weightmap.safetensors.SafetensorsHeader;
 import dev.weightmap.safetensors.TensorInfo;
@@ -24,6 +25,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -36,7 +38,8 @@ import java.util.concurrent.Semaphore;
 /**
  * Weights read over HTTP range requests: opening fetches only headers (a single safetensors file: one request
  * when its header fits {@link RemoteOptions#speculativeBytes()}; a sharded checkpoint: its index, then one request
- * per shard, concurrently); tensor bytes are fetched when asked for.
+ * per shard, concurrently; a GGUF file: the prefix grows, at least doubling, until the metadata and tensor infos
+ * are in); tensor bytes are fetched when asked for.
  *
  * <p>{@link #tensor(String)} fetches a tensor once into memory this reader owns (freed by {@link #close()}, or
  * when the last {@linkplain #retain() lease} is released) and returns the same tensor on later calls;
@@ -46,16 +49,20 @@ import java.util.concurrent.Semaphore;
  * {@link RemoteOptions#maxConcurrency()} at once. Tensors larger than 16 MiB are fetched as several ranges
  * concurrently.
  *
- * <p>As {@link Weights}: format {@code safetensors} or {@code sharded}; {@link #path()} null and {@link #files()}
- * empty ({@link #urls()} lists the files); {@link #locations()} gives offsets within each remote file, the URL in
- * the {@code url} extra. Safe for concurrent use.
+ * <p>As {@link Weights}: format {@code safetensors}, {@code sharded} or {@code gguf}; {@link #path()} null and
+ * {@link #files()} empty ({@link #urls()} lists the files); {@link #locations()} gives offsets within each remote
+ * file, the URL in the {@code url} extra (GGUF adds {@code ggml_type} and {@code ne}). A GGUF tensor is viewed as
+ * {@link dev.weightmap.gguf.GgufFile#tensor(String)} views it: plain types as their dtype, block types as the
+ * {@code U8} bytes of each row. The parsed header is {@link #safetensorsHeader()}, {@link #shardedHeader()} or
+ * {@link #ggufHeader()}. Safe for concurrent use.
  */
 public final class RemoteWeights implements Weights {
     /** Tensors of at least this size are fetched in several concurrent ranges. */
     static final long PARALLEL_CHUNK = 16L << 20;
 
     /** Where one tensor's bytes are. */
-    record Entry(String name, DType dtype, long[] shape, HttpRangeSource source, long offset, long length) {
+    record Entry(String name, DType dtype, long[] shape, HttpRangeSource source, long offset, long length,
+                 Map<String, Object> extras) {
     }
 
     /** A thread that owns no segment: a segment it may access is shared. */
@@ -71,9 +78,12 @@ public final class RemoteWeights implements Weights {
     private final RemoteOptions options;
     private final SharedMapping memory;
     private final ConcurrentHashMap<String, CompletableFuture<Tensor>> fetched = new ConcurrentHashMap<>();
+    /** The parsed header: a {@link SafetensorsHeader}, {@link ShardedHeader} or {@link GgufPrefix}. */
+    private final Object header;
 
     RemoteWeights(String format, String displayName, List<Entry> entries, Map<String, ?> metadata,
-                  List<HttpRangeSource> sources, List<String> warnings, RemoteOptions options) {
+                  List<HttpRangeSource> sources, List<String> warnings, RemoteOptions options, Object header) {
+        this.header = header;
         this.format = format;
         this.displayName = displayName;
         Map<String, Entry> m = new LinkedHashMap<>();
@@ -90,8 +100,8 @@ public final class RemoteWeights implements Weights {
     }
 
     /**
-     * Opens remote weights: a safetensors file or the index JSON of a sharded safetensors checkpoint, told apart
-     * by content (the first request's bytes).
+     * Opens remote weights: a safetensors file, the index JSON of a sharded safetensors checkpoint or a GGUF
+     * file, told apart by content (the first request's bytes).
      *
      * @param uri     an {@code http} or {@code https} URL
      * @param options token, timeouts, retries, concurrency
@@ -100,6 +110,7 @@ public final class RemoteWeights implements Weights {
      *                                                              ({@code REMOTE_UNSUPPORTED} also when weightmap
      *                                                              runs as a module without {@code java.net.http})
      * @throws dev.weightmap.safetensors.SafetensorsException       when a header is invalid
+     * @throws dev.weightmap.gguf.GgufException                     when a GGUF header is invalid
      */
     public static RemoteWeights open(URI uri, RemoteOptions options) {
         if (RemoteWeights.class.getModule().isNamed() && ModuleLayer.boot().findModule("java.net.http").isEmpty()) {
@@ -150,7 +161,9 @@ public final class RemoteWeights implements Weights {
     }
 
     /**
-     * Parameters (elements) per dtype over all tensors, in {@link DType} order.
+     * Parameters (elements) per dtype over all tensors, in {@link DType} order. For GGUF this counts the
+     * {@link #tensor(String)} views (a quantized tensor as {@code U8} bytes); {@link #ggufHeader()} has the counts
+     * per GGML type.
      *
      * @return a read-only map
      */
@@ -163,16 +176,62 @@ public final class RemoteWeights implements Weights {
     }
 
     /**
-     * Parameters (elements) of all tensors.
+     * Parameters (elements) of all tensors (for GGUF the weights of quantized tensors, not their bytes).
      *
      * @return the total
      */
     public long parameterCount() {
+        if (header instanceof GgufPrefix g) {
+            return g.parameterCount();
+        }
         long n = 0;
         for (long c : parameterCounts().values()) {
             n += c;
         }
         return n;
+    }
+
+    /**
+     * Parameter counts by the type name the format stores: the dtype's header name ({@code F32}, {@code BF16})
+     * for safetensors, the GGML type name ({@code Q4_K}, {@code F16}) for GGUF, in first-appearance order.
+     *
+     * @return a read-only map
+     */
+    public Map<String, Long> parameterCountsByType() {
+        Map<String, Long> m = new LinkedHashMap<>();
+        if (header instanceof GgufPrefix g) {
+            g.parameterCounts().forEach((t, n) -> m.put(t.name(), n));
+        } else {
+            parameterCounts().forEach((t, n) -> m.put(t.headerName(), n));
+        }
+        return Collections.unmodifiableMap(m);
+    }
+
+    /**
+     * The header of a single safetensors file, as parsed from the fetched bytes.
+     *
+     * @return the header, or empty for other formats
+     */
+    public Optional<SafetensorsHeader> safetensorsHeader() {
+        return header instanceof SafetensorsHeader h ? Optional.of(h) : Optional.empty();
+    }
+
+    /**
+     * The index and shard headers of a sharded checkpoint.
+     *
+     * @return the layout, or empty for other formats
+     */
+    public Optional<ShardedHeader> shardedHeader() {
+        return header instanceof ShardedHeader h ? Optional.of(h) : Optional.empty();
+    }
+
+    /**
+     * The GGUF header (metadata, tensor infos with their GGML types).
+     *
+     * @return the header, or empty for other formats
+     */
+    public Optional<GgufPrefix> ggufHeader() {
+        return header instanceof GgufPrefix h ? Optional.of(h) : Optional.empty();
     }
 
     @Override
@@ -572,8 +631,8 @@ public final class RemoteWeights implements Weights {
     }
 
     /**
-     * {@inheritDoc} Remote headers are validated when opened; safetensors records no checksums, so nothing is
-     * fetched.
+     * {@inheritDoc} Remote headers are validated when opened; safetensors and GGUF record no checksums, so nothing
+     * is fetched.
      *
      * @return the structural checks made on open
      */
@@ -592,8 +651,10 @@ public final class RemoteWeights implements Weights {
     public List<TensorLocation> locations() {
         List<TensorLocation> out = new ArrayList<>(entries.size());
         for (Entry e : entries.values()) {
+            Map<String, Object> extras = new LinkedHashMap<>(e.extras());
+            extras.put("url", e.source().displayName());
             out.add(new TensorLocation(e.name(), e.dtype(), e.shape(), null, e.offset(), e.length(),
-                    TensorLocation.alignmentOf(e.offset()), Map.of("url", e.source().displayName())));
+                    TensorLocation.alignmentOf(e.offset()), extras));
         }
         return List.copyOf(out);
     }

@@ -21,6 +21,7 @@ import java.nio.channels.NonWritableChannelException;
 import java.nio.channels.SeekableByteChannel;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The {@link ZipSource} of a ZIP archive (a DDUF archive, a torch zip checkpoint) over HTTP range requests: the
@@ -95,10 +96,10 @@ final class RemoteZip implements ZipSource {
             SafetensorsHeader h = zip.header(e, name);
             for (TensorInfo t : h.infos()) {
                 out.add(new RemoteWeights.Entry(e.name() + DdufFile.SEPARATOR + t.name(), t.dtype(), t.shape(), source,
-                        e.offset() + h.dataStart() + t.begin(), t.length()));
+                        e.offset() + h.dataStart() + t.begin(), t.length(), Map.of()));
             }
         }
-        return new RemoteWeights(Weights.DDUF, name, out, d.modelIndex(), List.of(source), List.of(), options);
+        return new RemoteWeights(Weights.DDUF, name, out, d.modelIndex(), List.of(source), List.of(), options, d);
     }
 
     /** The safetensors header of entry {@code e}: its 8-byte length, then the header, through the cache. */

@@ -6,6 +6,7 @@ import dev.weightmap.remote.RangeServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -98,6 +99,112 @@ class RemoteCliTest {
                 server.uri("/repo/resolve/main/model.safetensors.index.json").toString());
         assertThat(sharded.out()).isEqualTo(CliTest.run("hash", "--per-tensor",
                 SHARDED.resolve("model.safetensors.index.json").toString()).out());
+    }
+
+    @TempDir
+    Path tmp;
+
+    private static List<String> listing(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    @Test
+    void verifyOfAUrlChecksHeadersAndWithAManifestEveryByte() throws IOException {
+        String index = server.uri("/repo/resolve/main/model.safetensors.index.json").toString();
+        CliTest.Result ok = CliTest.run("verify", index);
+        assertThat(ok.code()).isZero();
+        assertThat(ok.out()).startsWith("OK " + index + ": sharded, ");
+        Path manifest = tmp.resolve("m.json");
+        assertThat(CliTest.run("hash", "--manifest", manifest.toString(), "--algo", "xxh3-64",
+                SHARDED.toString()).code()).isZero();
+        CliTest.Result checked = CliTest.run("verify", "--json", "--manifest", manifest.toString(), index);
+        assertThat(checked.code()).as(checked.err()).isZero();
+        Map<String, Object> j = json(checked);
+        assertThat(j.get("ok")).isEqualTo(true);
+        assertThat(j.get("url")).isEqualTo(index);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> mj = (Map<String, Object>) j.get("manifest");
+        assertThat(mj.get("files")).isEqualTo(4L);
+        assertThat((Long) mj.get("tensors")).isPositive();
+
+        // one byte of one shard changed on the server: that tensor and that file differ
+        Path shard = SHARDED.resolve("model-00002-of-00003.safetensors");
+        byte[] bytes = Files.readAllBytes(shard);
+        bytes[bytes.length - 1] ^= 1;
+        server.put("/repo/resolve/main/model-00002-of-00003.safetensors", bytes);
+        CliTest.Result bad = CliTest.run("verify", "--manifest", manifest.toString(), index);
+        assertThat(bad.code()).isEqualTo(1);
+        assertThat(bad.err()).startsWith("error: CHECKSUM_MISMATCH: ")
+                .contains("file model-00002-of-00003.safetensors xxh3-64 ").contains("2 differences");
+    }
+
+    @Test
+    void verifyOfABrokenUrlIsAnErrorWithJson() {
+        server.put("/bad.safetensors", new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff,
+                (byte) 0xff, (byte) 0xff, 0x0f, '{'});
+        CliTest.Result r = CliTest.run("verify", "--json", server.uri("/bad.safetensors").toString());
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(json(r).get("ok")).isEqualTo(false);
+        assertThat(r.err()).startsWith("error: ");
+    }
+
+    @Test
+    void convertAndShardOfAUrlWriteWhatTheLocalInputGives() throws IOException {
+        String index = server.uri("/repo/resolve/main/model.safetensors.index.json").toString();
+        Path remoteOut = tmp.resolve("remote/model.safetensors");
+        Path localOut = tmp.resolve("local/model.safetensors");
+        CliTest.Result r = CliTest.run("convert", index, remoteOut.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).startsWith("converted " + index + " (").doesNotContain(".weightmap-download");
+        assertThat(r.err()).contains("downloaded " + index + ": 4 file(s)");
+        assertThat(CliTest.run("convert", SHARDED.resolve("model.safetensors.index.json").toString(),
+                localOut.toString()).code()).isZero();
+        assertThat(listing(remoteOut.getParent())).isEqualTo(listing(localOut.getParent()));
+        for (String f : listing(localOut.getParent())) {
+            assertThat(Files.readAllBytes(remoteOut.resolveSibling(f))).as(f)
+                    .isEqualTo(Files.readAllBytes(localOut.resolveSibling(f)));
+        }
+
+        Path shards = tmp.resolve("shards");
+        Path localShards = tmp.resolve("local-shards");
+        assertThat(CliTest.run("shard", "--max-shard-size", "40KB", index, shards.toString()).code()).isZero();
+        assertThat(CliTest.run("shard", "--max-shard-size", "40KB", SHARDED.toString(), localShards.toString())
+                .code()).isZero();
+        assertThat(listing(shards)).isEqualTo(listing(localShards)).hasSizeGreaterThan(2);
+        for (String f : listing(localShards)) {
+            assertThat(Files.readAllBytes(shards.resolve(f))).as(f).isEqualTo(Files.readAllBytes(localShards.resolve(f)));
+        }
+        assertThat(listing(tmp)).noneMatch(n -> n.startsWith(".weightmap-download"));
+    }
+
+    @Test
+    void convertOfAGgufUrlDequantizesAsLocally() throws IOException {
+        Path gguf = Path.of("src/test/resources/fixtures/gguf/kquants.gguf");
+        server.putFile("/k.gguf", gguf);
+        Path a = tmp.resolve("a/k.safetensors");
+        Path b = tmp.resolve("b/k.safetensors");
+        CliTest.Result r = CliTest.run("convert", server.uri("/k.gguf").toString(), a.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(CliTest.run("convert", gguf.toString(), b.toString()).code()).isZero();
+        assertThat(Files.readAllBytes(a)).isEqualTo(Files.readAllBytes(b));
+        Map<String, Object> inspect = json(CliTest.run("inspect", "--json", server.uri("/k.gguf").toString()));
+        assertThat(inspect.get("format")).isEqualTo("gguf");
+        assertThat(inspect.get("requests")).isEqualTo(1L);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> counts = (Map<String, Object>) inspect.get("parameter_counts");
+        assertThat(counts.keySet()).allMatch(k -> !k.equals("U8"));
+    }
+
+    @Test
+    void aFailedDownloadLeavesNothingBehind() {
+        server.fail500.set(100);
+        CliTest.Result r = CliTest.run("convert", server.uri("/with_metadata.safetensors").toString(),
+                tmp.resolve("x.safetensors").toString());
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).startsWith("error: REMOTE_HTTP_STATUS: ");
+        assertThat(tmp.toFile().list()).isEmpty();
     }
 
     @Test

@@ -2,11 +2,20 @@
 package dev.weightmap.readme;
 
 import dev.weightmap.Weights;
+import dev.weightmap.gguf.GgufPrefix;
 import dev.weightmap.remote.RemoteOptions;
 import dev.weightmap.remote.RemoteWeights;
+import dev.weightmap.remote.ShardedHeader;
+import dev.weightmap.safetensors.SafetensorsFile;
+import dev.weightmap.safetensors.SafetensorsHeader;
+import dev.weightmap.tensor.DType;
 import dev.weightmap.tensor.Tensor;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 
 /** The README's remote-weights snippet, compiled. */
 @SuppressWarnings("unused")
@@ -28,5 +37,33 @@ final class RemoteSnippets {
         RemoteWeights w = Weights.open(URI.create("https://bucket.s3.amazonaws.com/models/model.safetensors"),
                 RemoteOptions.defaults().withToken(null).withMaxConcurrency(16));
         // README snippet end
+    }
+
+    static void headerOnly(byte[] first8PlusN, long fileSize, byte[] indexJson, byte[] prefix) {
+        // README snippet begin
+        // safetensors: the first 8 + N bytes and the file size
+        SafetensorsHeader h = SafetensorsFile.parseHeader(MemorySegment.ofArray(first8PlusN), fileSize, "model.safetensors");
+        Map<DType, Long> perDtype = h.parameterCounts();
+        // a sharded checkpoint: its index, then the header bytes of each shard it names
+        ShardedHeader.Index index = ShardedHeader.parseIndex(indexJson, "model.safetensors.index.json");
+        List<SafetensorsHeader> shards = new ArrayList<>();
+        for (String file : index.shardFiles()) {
+            shards.add(SafetensorsFile.parseHeader(headerBytesOf(file), sizeOf(file), file));
+        }
+        ShardedHeader checkpoint = ShardedHeader.of(index, shards);      // every tensor, its shard, offsets, counts
+        // GGUF: as many bytes as held; asks for more until the tensor infos are in
+        GgufPrefix g = GgufPrefix.parse(MemorySegment.ofArray(prefix), fileSize, "model.gguf");
+        if (!g.complete()) {
+            long atLeast = g.bytesNeeded();                               // fetch a longer prefix and parse again
+        }
+        // README snippet end
+    }
+
+    private static MemorySegment headerBytesOf(String file) {
+        return MemorySegment.ofArray(new byte[0]);
+    }
+
+    private static long sizeOf(String file) {
+        return 0;
     }
 }

@@ -38,11 +38,14 @@ public final class RangeServer implements AutoCloseable {
     private final AtomicInteger version = new AtomicInteger();
     final List<Request> log = Collections.synchronizedList(new ArrayList<>());
     final AtomicLong bytesSent = new AtomicLong();
+    /** Requests being answered now, and the most at once so far. */
+    private final AtomicInteger inFlight = new AtomicInteger();
+    final AtomicInteger maxInFlight = new AtomicInteger();
 
     /** Answer 200 with the whole body, ignoring Range. */
     volatile boolean ignoreRange;
     /** Answer this many requests with 500 first. */
-    final AtomicInteger fail500 = new AtomicInteger();
+    public final AtomicInteger fail500 = new AtomicInteger();
     /** Cut this many bodies after {@link #dropAfter} bytes (Content-Length promising the whole range). */
     final AtomicInteger drops = new AtomicInteger();
     volatile int dropAfter;
@@ -92,6 +95,8 @@ public final class RangeServer implements AutoCloseable {
     }
 
     private void handle(HttpExchange ex) throws IOException {
+        int now = inFlight.incrementAndGet();
+        maxInFlight.accumulateAndGet(now, Math::max);
         try (ex) {
             String path = ex.getRequestURI().getPath();
             String range = ex.getRequestHeaders().getFirst("Range");
@@ -154,6 +159,8 @@ public final class RangeServer implements AutoCloseable {
             String cr = badContentRange;
             ex.getResponseHeaders().set("Content-Range", cr != null ? cr : "bytes " + a + "-" + b + "/" + body.length);
             send(ex, 206, body, (int) a, (int) (b - a + 1));
+        } finally {
+            inFlight.decrementAndGet();
         }
     }
 

@@ -169,6 +169,19 @@ class RemoteWeightsTest {
     }
 
     @Test
+    void sliceRequestsRunConcurrentlyButNeverMoreThanTheBound() throws IOException {
+        server.put("/m.safetensors", matrix(24, 10));
+        try (RemoteWeights w = Weights.open(server.uri("/m.safetensors"), FAST.withMaxConcurrency(3));
+             Arena arena = Arena.ofShared()) {
+            server.delayMillis = 30;
+            server.maxInFlight.set(0);
+            Tensor t = w.shard("m", 1, 0, 2, arena); // 24 runs, one per row
+            assertThat(t.shape()).containsExactly(24, 5);
+            assertThat(server.maxInFlight.get()).isBetween(2, 3);
+        }
+    }
+
+    @Test
     void wholeTensorsGoWhereTheCallerSays() throws IOException {
         server.put("/m.safetensors", matrix(8, 8));
         try (RemoteWeights w = Weights.open(server.uri("/m.safetensors"), FAST); Arena arena = Arena.ofConfined()) {
