@@ -50,7 +50,11 @@ public final class Residency {
         }
     }
 
-    /** Whether this process can ask the kernel to populate pages ({@code madvise}); else pages are touched. */
+    /**
+     * Whether this process can ask the kernel to populate pages.
+     *
+     * @return true when {@code madvise} is linked (Linux, native access granted); else pages are touched
+     */
     public static boolean kernelPopulate() {
         return MADVISE != null;
     }
