@@ -246,6 +246,28 @@ public interface Weights extends AutoCloseable {
     List<Path> files();
 
     /**
+     * Makes the bytes of every tensor resident now, on all processors, so that reading them afterwards takes no
+     * page fault and waits for no disk: the "load" of a zero-copy reader, for a server that would rather pay it at
+     * start than on its first requests. On Linux 5.14 or newer with native access granted to weightmap
+     * ({@code --enable-native-access}, or the jar's {@code Enable-Native-Access} manifest attribute) each piece of
+     * the files' page ranges is one {@code madvise(MADV_POPULATE_READ)}; elsewhere one byte of every page is read.
+     * The pages stay ordinary file pages: under memory pressure the kernel may evict them again. A remote reader
+     * fetches every tensor into memory.
+     *
+     * @return the bytes made resident (whole pages of the files' tensor data, or the tensors' bytes)
+     * @throws WeightsClosedException when the reader is closed
+     */
+    default long prefetch() {
+        try (Lease ignored = retain()) { // the mappings stay while other threads read them
+            List<java.lang.foreign.MemorySegment> data = new java.util.ArrayList<>();
+            for (Tensor t : tensors().values()) {
+                data.add(t.data());
+            }
+            return dev.weightmap.internal.io.Residency.prefetch(data, Runtime.getRuntime().availableProcessors());
+        }
+    }
+
+    /**
      * A lease that keeps the mappings alive after {@link #close()}, for memory handed to native code (for example
      * {@code tensor.asByteBuffer()} given to an inference runtime). Library methods still refuse to work once
      * the reader is closed; only the unmap waits until every lease is released.

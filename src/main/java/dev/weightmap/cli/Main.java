@@ -36,9 +36,17 @@ public final class Main {
      * @param args the command line
      */
     public static void main(String[] args) {
-        int code = run(args, System.out, System.err, new Cli(System.out, System.err, Terminal::stderrIsTerminal));
+        int code = run(args, System.out, System.err, systemCli(System.out, System.err));
         System.out.flush();
         System.exit(code);
+    }
+
+    /**
+     * The {@link Cli} of a real run: stderr's terminal check asked when first needed. One call site, so the
+     * ahead-of-time cache recorded by {@link Training} holds the same lambda class the real run uses.
+     */
+    static Cli systemCli(PrintStream out, PrintStream err) {
+        return new Cli(out, err, Terminal::stderrIsTerminal);
     }
 
     /**

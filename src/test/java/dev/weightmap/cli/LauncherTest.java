@@ -211,6 +211,34 @@ class LauncherTest {
     }
 
     @Test
+    void theFirstRunRecordsTheCacheFromTheTrainingWorkloadAndPrintsOnlyTheCommandsOutput(@TempDir Path cache)
+            throws Exception {
+        Path script = layout.resolve("repo/bin/weightmap");
+        String abs = FIXTURE.toAbsolutePath().toString();
+        Run first = launch(script, env(cache), "inspect", "--json", abs);
+        assertThat(first.code()).as(first.err()).isZero();
+        assertThat(first.out()).isEqualTo(inProcess("inspect", "--json", abs));
+        assertThat(first.err()).as("the recording's own messages are dropped").isEmpty();
+        assertThat(cacheFiles(cache)).singleElement().satisfies(n -> assertThat(n).endsWith(".aot"));
+        // hash runs with the Vector API module: a cache of its own, recorded by the same workload
+        Run hash = launch(script, env(cache), "hash", "--algo", "crc32", abs);
+        assertThat(hash.code()).as(hash.err()).isZero();
+        assertThat(hash.out()).isEqualTo(inProcess("hash", "--algo", "crc32", abs));
+        assertThat(cacheFiles(cache)).hasSize(2).anySatisfy(n -> assertThat(n).endsWith("-vector.aot"));
+    }
+
+    @Test
+    void aCollectorChosenInTheJavaOptionsReplacesTheLaunchersOwn(@TempDir Path cache) throws Exception {
+        Path script = layout.resolve("repo/bin/weightmap");
+        Map<String, String> env = new java.util.HashMap<>(env(cache));
+        env.put("WEIGHTMAP_JAVA_OPTS", "-XX:+UseParallelGC");
+        env.put("WEIGHTMAP_AOT", "0");
+        Run r = launch(script, env, "--version");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).isEqualTo(inProcess("--version"));
+    }
+
+    @Test
     void anUnwritableCacheFolderOnlyMeansNoCache() throws Exception {
         Path script = layout.resolve("repo/bin/weightmap");
         Path notAFolder = Files.writeString(layout.resolve("cache-is-a-file"), "x");
