@@ -44,33 +44,33 @@ final class VectorConversions extends ConversionKernel {
 
     @Override
     public void bf16(MemorySegment src, MemorySegment dst, long n) {
-        long i = vectorizable(src, dst) ? widen(src, dst, n, true) : 0;
-        scalarBf16(src, dst, i, n);
+        scalarBf16(src, dst, widen(src, dst, n, true), n);
     }
 
     @Override
     public void f16(MemorySegment src, MemorySegment dst, long n) {
-        long i = vectorizable(src, dst) ? widen(src, dst, n, false) : 0;
-        scalarF16(src, dst, i, n);
+        scalarF16(src, dst, widen(src, dst, n, false), n);
     }
 
     @Override
     public void toBf16(MemorySegment src, MemorySegment dst, long n) {
-        long i = vectorizable(src, dst) ? narrow(src, dst, n, true) : 0;
-        scalarToBf16(src, dst, i, n);
+        scalarToBf16(src, dst, narrow(src, dst, n, true), n);
     }
 
     @Override
     public void toF16(MemorySegment src, MemorySegment dst, long n) {
-        long i = vectorizable(src, dst) ? narrow(src, dst, n, false) : 0;
-        scalarToF16(src, dst, i, n);
+        scalarToF16(src, dst, narrow(src, dst, n, false), n);
     }
 
     /**
      * BF16 ({@code bf16}) or F16 to F32 over whole steps of {@code 2L} elements; returns where the scalar tail
-     * starts. The flag is the same for the whole loop (and constant in each caller once inlined).
+     * starts (0 when the segments cannot be read by vector loads). The flag is the same for the whole loop (and
+     * constant in each caller once inlined).
      */
     private static long widen(MemorySegment src, MemorySegment dst, long n, boolean bf16) {
+        if (!vectorizable(src, dst)) {
+            return 0;
+        }
         long step = 2L * L;
         long bound = n - (n % step);
         long i = 0;
@@ -88,6 +88,9 @@ final class VectorConversions extends ConversionKernel {
 
     /** F32 to BF16 ({@code bf16}) or F16 over whole steps of {@code 2L} elements; as {@link #widen}. */
     private static long narrow(MemorySegment src, MemorySegment dst, long n, boolean bf16) {
+        if (!vectorizable(src, dst)) {
+            return 0;
+        }
         long step = 2L * L;
         long bound = n - (n % step);
         long i = 0;
