@@ -125,6 +125,26 @@ final class HeaderParser {
         return parseHeader(seg, h, n, file, size);
     }
 
+    /**
+     * Parses the header of the {@code size}-byte file open as {@code ch} without any mapping: the length and the
+     * header are read with positional reads (in pieces of at most {@link #PREAD_MAX} bytes, the size of the
+     * temporary native buffer such a read goes through) into an array the returned header keeps for its names.
+     */
+    static Header parse(FileChannel ch, long size, String file, long maxHeader) throws IOException {
+        checkSize(size, file);
+        ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        readFully(ch, len, 0, file);
+        long n = len.getLong(0);
+        checkLength(n, size, file, maxHeader);
+        byte[] h = new byte[(int) n + PAD]; // kept by the names: not the thread's scratch array
+        for (int at = 0; at < n; ) {
+            int piece = (int) Math.min(n - at, PREAD_MAX);
+            readFully(ch, ByteBuffer.wrap(h, at, piece), 8 + at, file);
+            at += piece;
+        }
+        return parseHeader(MemorySegment.ofArray(h), 0, h, n, file, size);
+    }
+
     /** Headers up to this length are read with a positional read, longer ones copied from the mapping. */
     private static final long PREAD_MAX = 256 << 10;
 
@@ -160,6 +180,15 @@ final class HeaderParser {
 
     /** Parses the n header bytes copied to the start of {@code h} (of at least n + PAD bytes) of the image seg. */
     private static Header parseHeader(MemorySegment seg, byte[] h, long n, String file, long size) {
+        return parseHeader(seg, 8, h, n, file, size);
+    }
+
+    /**
+     * Parses the n header bytes copied to the start of {@code h} (of at least n + PAD bytes); names not decoded
+     * yet are read from {@code namesSeg} where the header starts at {@code namesBase}.
+     */
+    private static Header parseHeader(MemorySegment namesSeg, long namesBase, byte[] h, long n, String file,
+                                      long size) {
         Arrays.fill(h, (int) n, (int) n + PAD, (byte) 0); // the fast paths read whole words past the end
         // UTF-8 is validated before anything else is reported. The scanner's own paths only accept ASCII, and
         // whatever they do not accept goes through JsonReader (which marks the scan slow): a fast, successful
@@ -247,8 +276,8 @@ final class HeaderParser {
             begins = b2;
             ends = e2;
         }
-        // ASCII names stay positions in seg (the header starts at byte 8) until asked for
-        TensorNames names = new TensorNames(seg, 8, starts, lengths, strings, index, count);
+        // ASCII names stay positions in the image (or the header's own copy) until asked for
+        TensorNames names = new TensorNames(namesSeg, namesBase, starts, lengths, strings, index, count);
         long cursor = 0;
         for (int i = 0; i < count; i++) {
             if (begins[i] != cursor || ends[i] < begins[i]) {
