@@ -26,10 +26,14 @@ import java.util.Set;
  * A safetensors file opened zero-copy: the file is memory-mapped and only its header is parsed (and fully
  * validated); every tensor is a view over its own byte range of the mapping.
  *
- * <p>Instances from {@link #open(Path)} own the mapping: {@link #close()} marks the file closed (library methods
- * then throw {@link dev.weightmap.WeightsClosedException}) and unmaps it once every {@linkplain #retain() lease} is
- * released, after which any access to a tensor obtained from this file, from any thread, throws
- * {@link IllegalStateException}. Instances from {@link #parse(MemorySegment, String)} view a caller's segment and
+ * <p>Instances from {@link #open(Path)} own the mapping: opening reads and validates the header by positional
+ * reads and keeps the file's channel open; the file is mapped (into a shared arena, readable from any thread) when
+ * tensor bytes are first asked for ({@link #tensor}, {@link #tensors()}, {@link #segment()}). {@link #close()}
+ * marks the file closed (library methods then throw {@link dev.weightmap.WeightsClosedException}) and unmaps it
+ * once every {@linkplain #retain() lease} is released, after which any access to a tensor obtained from this file,
+ * from any thread, throws {@link IllegalStateException}; a file never mapped only closes its channel, without the
+ * shared arena's handshake with every JVM thread. A file that shrank between opening and the first use of its
+ * bytes is reported with {@link dev.weightmap.WeightmapException.Common#FILE_CHANGED}. Instances from {@link #parse(MemorySegment, String)} view a caller's segment and
  * unmap nothing. Instances are safe for concurrent readers.
  *
  * <p>As {@link Weights}: format {@code safetensors}; {@link #tensorNames()} in data (offset) order;
