@@ -42,8 +42,10 @@ public final class OpenCloseTiming {
         int blocks = Integer.parseInt(args[2]);
         String label = args.length > 3 ? args[3] : "";
         String first;
+        long[] origin; // the first element of the first tensor
         try (SafetensorsFile f = SafetensorsFile.open(p)) {
             first = f.names().getFirst();
+            origin = new long[f.tensor(first).rank()];
         }
         int group = 16;
         Map<String, Op> ops = new LinkedHashMap<>();
@@ -69,12 +71,12 @@ public final class OpenCloseTiming {
         });
         ops.put("readOneDefault", () -> {
             try (Weights w = Weights.open(p)) {
-                return w.tensor(first).getFloat();
+                return w.tensor(first).getFloat(origin);
             }
         });
         ops.put("readOneConfined", () -> {
             try (Arena arena = Arena.ofConfined(); SafetensorsFile f = SafetensorsFile.open(p, arena)) {
-                return f.tensor(first).getFloat();
+                return f.tensor(first).getFloat(origin);
             }
         });
         ops.put("readOneGrouped16", () -> {
@@ -82,7 +84,7 @@ public final class OpenCloseTiming {
             try (Arena arena = Arena.ofShared()) {
                 for (int i = 0; i < group; i++) {
                     try (SafetensorsFile f = SafetensorsFile.open(p, arena)) {
-                        s += f.tensor(first).getFloat();
+                        s += f.tensor(first).getFloat(origin);
                     }
                 }
             }
