@@ -126,22 +126,24 @@ final class HeaderParser {
     }
 
     /**
-     * Parses the header of the {@code size}-byte file open as {@code ch} without any mapping: the length and the
-     * header are read with positional reads (in pieces of at most {@link #PREAD_MAX} bytes, the size of the
-     * temporary native buffer such a read goes through) into an array the returned header keeps for its names.
+     * Parses the header of the {@code size}-byte file open as {@code ch} without mapping it when the header is at
+     * most {@link #PREAD_MAX} bytes: the length and the header are read with positional reads into an array the
+     * returned header keeps for its names. A longer header is copied from {@code mapping} (mapping the file then),
+     * as {@link #parse(MemorySegment, FileChannel, String, long)} does: a read into the heap goes through a
+     * temporary native buffer, and a fresh multi-megabyte array per open costs more than the copy.
      */
-    static Header parse(FileChannel ch, long size, String file, long maxHeader) throws IOException {
+    static Header parse(FileChannel ch, long size, java.util.function.Supplier<MemorySegment> mapping, String file,
+                        long maxHeader) throws IOException {
         checkSize(size, file);
         ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
         readFully(ch, len, 0, file);
         long n = len.getLong(0);
         checkLength(n, size, file, maxHeader);
-        byte[] h = new byte[(int) n + PAD]; // kept by the names: not the thread's scratch array
-        for (int at = 0; at < n; ) {
-            int piece = (int) Math.min(n - at, PREAD_MAX);
-            readFully(ch, ByteBuffer.wrap(h, at, piece), 8 + at, file);
-            at += piece;
+        if (n > PREAD_MAX) {
+            return parse(mapping.get(), ch, file, maxHeader);
         }
+        byte[] h = new byte[(int) n + PAD]; // kept by the names: not the thread's scratch array
+        readFully(ch, ByteBuffer.wrap(h, 0, (int) n), 8, file);
         return parseHeader(MemorySegment.ofArray(h), 0, h, n, file, size);
     }
 

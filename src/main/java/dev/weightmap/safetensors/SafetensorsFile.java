@@ -122,8 +122,8 @@ public final class SafetensorsFile implements Weights {
         HeaderParser.Header[] header = new HeaderParser.Header[1];
         try {
             if (m.owns()) { // mapped when the bytes are first asked for: a header-only use maps nothing
-                SharedMapping.LazyFile lazy = m.open(file,
-                        (ch, size) -> header[0] = HeaderParser.parse(ch, size, name, maxHeaderLength));
+                SharedMapping.LazyFile lazy = m.open(file, f -> header[0] = HeaderParser.parse(f.channel(),
+                        f.size(), f::segment, name, maxHeaderLength));
                 return new SafetensorsFile(m, null, lazy, lazy.size(), name, header[0], file);
             }
             MemorySegment seg = m.map(file,

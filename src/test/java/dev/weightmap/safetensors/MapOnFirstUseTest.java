@@ -77,8 +77,8 @@ class MapOnFirstUseTest {
     }
 
     @Test
-    void aLongHeaderIsReadInPieces() throws IOException {
-        // a header longer than one positional read (256 KiB): 5,000 tensors with long names
+    void aLongHeaderIsCopiedFromTheMapping() throws IOException {
+        // a header longer than one positional read (256 KiB), mapped at open: 5,000 tensors with long names
         Map<String, Tensor> many = new java.util.LinkedHashMap<>();
         for (int i = 0; i < 5000; i++) {
             many.put("model.layers." + i + ".a_rather_long_parameter_name_to_grow_the_header.weight",

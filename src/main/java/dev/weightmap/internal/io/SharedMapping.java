@@ -108,14 +108,16 @@ public final class SharedMapping {
     }
 
     /**
-     * Opens {@code path} for reading and calls {@code then} with its channel and size (positional header reads),
-     * mapping nothing yet: {@link LazyFile#segment()} maps the file into this mapping's arena on first use. The
-     * channel stays open until the last reference goes, so a later mapping is of the same file even if the path
-     * is replaced meanwhile. If {@code then} throws, the channel is closed.
+     * Opens {@code path} for reading and calls {@code then} with it before anything is mapped (positional header
+     * reads through {@link LazyFile#channel()}; {@link LazyFile#segment()} maps at once where copying from the
+     * mapping is cheaper): the file is mapped into this mapping's arena on the first {@link LazyFile#segment()}.
+     * The channel stays open until the last reference goes, so a later mapping is of the same file even if the path
+     * is replaced meanwhile. If {@code then} throws, the channel is closed (anything it mapped stays in the arena
+     * until the mapping closes).
      *
      * @param path the file
-     * @param then called with the open channel and the file's size, or null
-     * @return the file, not yet mapped
+     * @param then called with the opened file, or null
+     * @return the file, not mapped unless {@code then} asked for its bytes
      * @throws java.nio.file.NoSuchFileException when the file does not exist
      * @throws IOException when it is a directory or cannot be read
      */
@@ -124,35 +126,33 @@ public final class SharedMapping {
         Object fileKey = MappedFile.fileKeyOfFile(path); // also rejects directories, as map does
         FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);
         try {
-            long size = ch.size();
-            if (then != null) {
-                then.accept(ch, size);
-            }
-            LazyFile f = new LazyFile(path, fileKey, ch, size);
+            LazyFile f = new LazyFile(path, fileKey, ch, ch.size());
             synchronized (lock) {
-                if (!unmapped) {
-                    files.add(f);
-                    return f;
+                if (unmapped) {
+                    throw new WeightsClosedException(name);
                 }
+                files.add(f);
             }
-            throw new WeightsClosedException(name);
+            if (then != null) {
+                then.accept(f);
+            }
+            return f;
         } catch (IOException | RuntimeException | Error e) {
             ch.close();
             throw e;
         }
     }
 
-    /** What to do with an opened file's channel and size before anything is mapped. */
+    /** What to do with an opened file before anything is mapped. */
     @FunctionalInterface
     public interface WhileOpenUnmapped {
         /**
-         * Called once with the file's channel and its size.
+         * Called once with the opened file.
          *
-         * @param channel the open channel (positional reads only)
-         * @param size    the file's size when it was opened
+         * @param file the file: its channel (positional reads only), its size, its mapping on demand
          * @throws IOException when reading fails
          */
-        void accept(FileChannel channel, long size) throws IOException;
+        void accept(LazyFile file) throws IOException;
     }
 
     /** A file of this mapping, mapped on the first {@link #segment()} call. */
@@ -168,6 +168,15 @@ public final class SharedMapping {
             this.fileKey = fileKey;
             this.channel = channel;
             this.size = size;
+        }
+
+        /**
+         * The file's open channel, for positional reads; closed when the mapping's last reference goes.
+         *
+         * @return the channel
+         */
+        public FileChannel channel() {
+            return channel;
         }
 
         /**

@@ -44,7 +44,7 @@ class SharedMappingTest {
         Path p = file(10_000);
         SharedMapping m = SharedMapping.owned("x");
         long[] seen = new long[1];
-        SharedMapping.LazyFile f = m.open(p, (ch, size) -> seen[0] = size);
+        SharedMapping.LazyFile f = m.open(p, lazy -> seen[0] = lazy.channel().size());
         assertThat(seen[0]).isEqualTo(10_000);
         assertThat(f.size()).isEqualTo(10_000);
         assertThat(m.hasArena()).as("nothing mapped yet").isFalse();
@@ -136,7 +136,7 @@ class SharedMappingTest {
         long before = openDescriptors();
         for (int i = 0; i < 50; i++) {
             SharedMapping m = SharedMapping.owned("x");
-            assertThatThrownBy(() -> m.open(p, (ch, size) -> {
+            assertThatThrownBy(() -> m.open(p, lazy -> {
                 throw new IOException("bad header");
             })).hasMessage("bad header");
             m.close();
@@ -145,6 +145,19 @@ class SharedMappingTest {
             ok.close();
         }
         assertThat(openDescriptors()).isLessThan(before + 10);
+    }
+
+    @Test
+    void theCallbackMayMapAtOnce() throws IOException {
+        Path p = file(3000);
+        SharedMapping m = SharedMapping.owned("x");
+        MemorySegment[] seen = new MemorySegment[1];
+        SharedMapping.LazyFile f = m.open(p, lazy -> seen[0] = lazy.segment());
+        assertThat(m.hasArena()).isTrue();
+        assertThat(f.segment()).isSameAs(seen[0]);
+        assertThat(seen[0].get(ValueLayout.JAVA_BYTE, 2999)).isEqualTo((byte) 2999);
+        m.close();
+        assertThat(seen[0].scope().isAlive()).isFalse();
     }
 
     private static long openDescriptors() throws IOException {
