@@ -28,7 +28,8 @@ import java.util.Set;
  *
  * <p>Instances from {@link #open(Path)} own the mapping: opening reads and validates the header by positional
  * reads and keeps the file's channel open; the file is mapped (into a shared arena, readable from any thread) when
- * tensor bytes are first asked for ({@link #tensor}, {@link #tensors()}, {@link #segment()}). {@link #close()}
+ * tensor bytes are first asked for ({@link #tensor}, {@link #tensors()}, {@link #segment()}; a header over 256 KiB
+ * is copied from the mapping, so such a file is mapped at open). {@link #close()}
  * marks the file closed (library methods then throw {@link dev.weightmap.WeightsClosedException}) and unmaps it
  * once every {@linkplain #retain() lease} is released, after which any access to a tensor obtained from this file,
  * from any thread, throws {@link IllegalStateException}; a file never mapped only closes its channel, without the

@@ -25,9 +25,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * Open + validate + close of safetensors files: the 300-tensor fixture, a generated 30,000-tensor header
  * (also parsed from memory to isolate the header parser) and a multi-GB sparse file (open time must not depend
- * on file size). The default open reads the header by positional reads and maps the file when tensor bytes are
- * first asked for; the {@code ...ReadOne...} cases touch one tensor, so they map and unmap (in the default's
- * shared arena, a handshake with every JVM thread at close).
+ * on file size). The default open reads a header of up to 256 KiB by positional reads and maps the file when
+ * tensor bytes are first asked for; the {@code ...ReadOne...} cases touch one tensor, so they map and unmap (in
+ * the default's shared arena, a handshake with every JVM thread at close).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
