@@ -26,6 +26,14 @@ import java.util.Map;
  * every library method then throws {@link WeightsClosedException} naming the file. The files are unmapped when
  * the reader is closed and every {@linkplain #retain() lease} has been released; after that, raw segments obtained
  * earlier throw the JDK's {@link IllegalStateException} (never a crash). Readers are safe for concurrent use.
+ *
+ * <p>A file may be mapped later than it is opened: a single safetensors file opened without a caller's arena reads
+ * its header by positional reads and is mapped when tensor bytes are first asked for (at open when the header is
+ * over 256 KiB) (its channel stays open until
+ * then, so the bytes mapped are those of the file opened). A reader whose data was never mapped has nothing to
+ * unmap, and its close costs no handshake with the JVM's threads; once anything is mapped, the rule above holds
+ * as written. For many short opens that do read tensors, one caller's arena ({@link OpenOptions#withArena}) for
+ * the whole group pays the unmapping once.
  */
 public interface Weights extends AutoCloseable {
     /** {@link #format()} of a single safetensors file. */

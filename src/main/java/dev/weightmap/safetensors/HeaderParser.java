@@ -92,6 +92,28 @@ final class HeaderParser {
         return parseHeader(seg, h, n, file, size);
     }
 
+    /**
+     * Parses the header of the {@code size}-byte file open as {@code ch} without mapping it when the header is at
+     * most {@link #PREAD_MAX} bytes: the length and the header are read with positional reads into an array the
+     * returned header keeps for its names. A longer header is copied from {@code mapping} (mapping the file then),
+     * as {@link #parse(MemorySegment, FileChannel, String, long)} does: a read into the heap goes through a
+     * temporary native buffer, and a fresh multi-megabyte array per open costs more than the copy.
+     */
+    static Header parse(FileChannel ch, long size, java.util.function.Supplier<MemorySegment> mapping, String file,
+                        long maxHeader) throws IOException {
+        HeaderRules.checkSize(size, file);
+        ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        readFully(ch, len, 0, file);
+        long n = len.getLong(0);
+        HeaderRules.checkLength(n, size, file, maxHeader);
+        if (n > PREAD_MAX) {
+            return parse(mapping.get(), ch, file, maxHeader);
+        }
+        byte[] h = new byte[(int) n + HeaderScanner.PAD]; // kept by the names: not the thread's scratch array
+        readFully(ch, ByteBuffer.wrap(h, 0, (int) n), 8, file);
+        return parseHeader(MemorySegment.ofArray(h), 0, h, n, file, size);
+    }
+
     /** Headers up to this length are read with a positional read, longer ones copied from the mapping. */
     private static final long PREAD_MAX = 256 << 10;
 
@@ -109,11 +131,20 @@ final class HeaderParser {
 
     /** Parses the n header bytes copied to the start of {@code h} (of at least n + PAD bytes) of the image seg. */
     private static Header parseHeader(MemorySegment seg, byte[] h, long n, String file, long size) {
+        return parseHeader(seg, 8, h, n, file, size);
+    }
+
+    /**
+     * Parses the n header bytes copied to the start of {@code h} (of at least n + PAD bytes); names not decoded
+     * yet are read from {@code namesSeg} where the header starts at {@code namesBase}.
+     */
+    private static Header parseHeader(MemorySegment namesSeg, long namesBase, byte[] h, long n, String file,
+                                      long size) {
         Arrays.fill(h, (int) n, (int) n + HeaderScanner.PAD, (byte) 0); // the fast paths read words past the end
         HeaderScanner sc = scan(h, (int) n, file);
         HeaderRules.sortByData(sc);
-        // ASCII names stay positions in seg (the header starts at byte 8) until asked for
-        TensorNames names = new TensorNames(seg, 8, sc.starts, sc.lengths, sc.strings, sc.index, sc.count);
+        // ASCII names stay positions in the image (or the header's own copy) until asked for
+        TensorNames names = new TensorNames(namesSeg, namesBase, sc.starts, sc.lengths, sc.strings, sc.index, sc.count);
         HeaderRules.checkOffsets(sc, names, file, size - 8 - n);
         Map<String, String> md = sc.metadata == null ? Map.of() : Collections.unmodifiableMap(sc.metadata);
         return new Header(n, md, names, sc.dtypes, sc.dims, sc.shapeAt, sc.ranks, sc.begins, sc.ends);

@@ -26,10 +26,15 @@ import java.util.Set;
  * A safetensors file opened zero-copy: the file is memory-mapped and only its header is parsed (and fully
  * validated); every tensor is a view over its own byte range of the mapping.
  *
- * <p>Instances from {@link #open(Path)} own the mapping: {@link #close()} marks the file closed (library methods
- * then throw {@link dev.weightmap.WeightsClosedException}) and unmaps it once every {@linkplain #retain() lease} is
- * released, after which any access to a tensor obtained from this file, from any thread, throws
- * {@link IllegalStateException}. Instances from {@link #parse(MemorySegment, String)} view a caller's segment and
+ * <p>Instances from {@link #open(Path)} own the mapping: opening reads and validates the header by positional
+ * reads and keeps the file's channel open; the file is mapped (into a shared arena, readable from any thread) when
+ * tensor bytes are first asked for ({@link #tensor}, {@link #tensors()}, {@link #segment()}; a header over 256 KiB
+ * is copied from the mapping, so such a file is mapped at open). {@link #close()}
+ * marks the file closed (library methods then throw {@link dev.weightmap.WeightsClosedException}) and unmaps it
+ * once every {@linkplain #retain() lease} is released, after which any access to a tensor obtained from this file,
+ * from any thread, throws {@link IllegalStateException}; a file never mapped only closes its channel, without the
+ * shared arena's handshake with every JVM thread. A file that shrank between opening and the first use of its
+ * bytes is reported with {@link dev.weightmap.WeightmapException.Common#FILE_CHANGED}. Instances from {@link #parse(MemorySegment, String)} view a caller's segment and
  * unmap nothing. Instances are safe for concurrent readers.
  *
  * <p>As {@link Weights}: format {@code safetensors}; {@link #tensorNames()} in data (offset) order;
@@ -39,7 +44,11 @@ import java.util.Set;
 public final class SafetensorsFile implements Weights {
     private final SharedMapping mapping;
     private final Path path;
+    /** The bytes when mapped at open (a caller's arena) or parsed; null when {@link #lazy} maps them. */
     private final MemorySegment segment;
+    /** The file when it is mapped on first use of its bytes (a mapping this file owns); else null. */
+    private final SharedMapping.LazyFile lazy;
+    private final long byteSize;
     private final String displayName;
     private final HeaderParser.Header header;
     private final long dataStart;
@@ -48,9 +57,16 @@ public final class SafetensorsFile implements Weights {
 
     private SafetensorsFile(SharedMapping mapping, MemorySegment segment, String displayName, HeaderParser.Header header,
                             Path path) {
+        this(mapping, segment, null, segment.byteSize(), displayName, header, path);
+    }
+
+    private SafetensorsFile(SharedMapping mapping, MemorySegment segment, SharedMapping.LazyFile lazy, long byteSize,
+                            String displayName, HeaderParser.Header header, Path path) {
         this.mapping = mapping;
         this.path = path;
         this.segment = segment;
+        this.lazy = lazy;
+        this.byteSize = byteSize;
         this.displayName = displayName;
         this.header = header;
         this.dataStart = 8 + header.headerLength();
@@ -106,6 +122,11 @@ public final class SafetensorsFile implements Weights {
         String name = file.toString();
         HeaderParser.Header[] header = new HeaderParser.Header[1];
         try {
+            if (m.owns()) { // mapped when the bytes are first asked for: a header-only use maps nothing
+                SharedMapping.LazyFile lazy = m.open(file, f -> header[0] = HeaderParser.parse(f.channel(),
+                        f.size(), f::segment, name, maxHeaderLength));
+                return new SafetensorsFile(m, null, lazy, lazy.size(), name, header[0], file);
+            }
             MemorySegment seg = m.map(file,
                     (ch, s) -> header[0] = HeaderParser.parse(s, ch, name, maxHeaderLength));
             return new SafetensorsFile(m, seg, name, header[0], file);
@@ -195,7 +216,7 @@ public final class SafetensorsFile implements Weights {
      */
     public SafetensorsHeader header() {
         mapping.ensureOpen();
-        return new SafetensorsHeader(header, segment.byteSize(), displayName);
+        return new SafetensorsHeader(header, byteSize, displayName);
     }
 
     /** The file path or display name used in messages. */
@@ -215,7 +236,12 @@ public final class SafetensorsFile implements Weights {
      */
     public MemorySegment segment() {
         mapping.ensureOpen();
-        return segment;
+        return bytes();
+    }
+
+    /** The file's bytes, mapping them now when this file maps on first use. */
+    private MemorySegment bytes() {
+        return lazy == null ? segment : lazy.segment();
     }
 
     /**
@@ -352,7 +378,7 @@ public final class SafetensorsFile implements Weights {
         if (t == null) {
             long b = header.begins()[i];
             long e = header.ends()[i];
-            t = Tensor.of(segment.asSlice(dataStart + b, e - b), header.dtypes()[i], header.shape(i));
+            t = Tensor.of(bytes().asSlice(dataStart + b, e - b), header.dtypes()[i], header.shape(i));
             tensors[i] = t;
         }
         return t;
@@ -466,7 +492,7 @@ public final class SafetensorsFile implements Weights {
     @Override
     public VerifyReport verify() {
         mapping.ensureOpen();
-        return new VerifyReport(SAFETENSORS, size(), 1, segment.byteSize(), 0,
+        return new VerifyReport(SAFETENSORS, size(), 1, byteSize, 0,
                 List.of("header valid", "tensor ranges cover the data section without gaps or overlaps"));
     }
 

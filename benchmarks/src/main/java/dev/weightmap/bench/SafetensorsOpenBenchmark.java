@@ -8,6 +8,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
@@ -24,7 +25,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * Open + validate + close of safetensors files: the 300-tensor fixture, a generated 30,000-tensor header
  * (also parsed from memory to isolate the header parser) and a multi-GB sparse file (open time must not depend
- * on file size).
+ * on file size). The default open reads a header of up to 256 KiB by positional reads and maps the file when
+ * tensor bytes are first asked for; the {@code ...ReadOne...} cases touch one tensor, so they map and unmap (in
+ * the default's shared arena, a handshake with every JVM thread at close).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -40,6 +43,10 @@ public class SafetensorsOpenBenchmark {
     private Path small;
     private MemorySegment header30kInMemory;
     private MemorySegment header300InMemory;
+    /** Files per arena in {@link #open300TensorsReadOneGroupedSharedArena()}. */
+    static final int GROUP = 16;
+    /** The first tensor in data order of the 300-tensor fixture, set up once. */
+    private String first;
 
     @Setup(Level.Trial)
     public void setup() throws IOException {
@@ -50,6 +57,9 @@ public class SafetensorsOpenBenchmark {
         small = BenchFiles.sparse(dir, 64L << 20);
         header30kInMemory = BenchFiles.heapCopy(many30k);
         header300InMemory = BenchFiles.heapCopy(many300);
+        try (SafetensorsFile f = SafetensorsFile.open(many300)) {
+            first = f.names().getFirst();
+        }
     }
 
     @TearDown(Level.Trial)
@@ -80,6 +90,50 @@ public class SafetensorsOpenBenchmark {
              SafetensorsFile f = SafetensorsFile.open(many300, arena)) {
             return f.size();
         }
+    }
+
+    /** The 300-tensor fixture mapped into a shared arena the caller owns and closes: a mapping plus the handshake. */
+    @Benchmark
+    public int open300TensorsSharedArena() throws IOException {
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared();
+             SafetensorsFile f = SafetensorsFile.open(many300, arena)) {
+            return f.size();
+        }
+    }
+
+    /** The default open, then the first tensor (a scalar) read: the file is mapped, and unmapped at close. */
+    @Benchmark
+    public float open300TensorsReadOne() throws IOException {
+        try (dev.weightmap.Weights w = dev.weightmap.Weights.open(many300)) {
+            return w.tensor(first).getFloat();
+        }
+    }
+
+    /** As {@link #open300TensorsReadOne()} in a confined arena the caller owns. */
+    @Benchmark
+    public float open300TensorsReadOneConfinedArena() throws IOException {
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined();
+             SafetensorsFile f = SafetensorsFile.open(many300, arena)) {
+            return f.tensor(first).getFloat();
+        }
+    }
+
+    /**
+     * As {@link #open300TensorsReadOne()}, {@value #GROUP} files in one shared arena the caller closes once: the
+     * handshake shared by the group (time per file).
+     */
+    @Benchmark
+    @OperationsPerInvocation(GROUP)
+    public float open300TensorsReadOneGroupedSharedArena() throws IOException {
+        float sum = 0;
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
+            for (int i = 0; i < GROUP; i++) {
+                try (SafetensorsFile f = SafetensorsFile.open(many300, arena)) {
+                    sum += f.tensor(first).getFloat();
+                }
+            }
+        }
+        return sum;
     }
 
     /** The 300-tensor fixture's header parsed from memory (no mapping): the parser alone. */

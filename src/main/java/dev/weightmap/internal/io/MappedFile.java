@@ -111,7 +111,7 @@ public final class MappedFile implements AutoCloseable {
      * The file key of {@code path} (one stat, which also rejects directories), or null when the platform has
      * none or the attributes cannot be read (opening the file then reports the problem).
      */
-    private static Object fileKeyOfFile(Path path) throws IOException {
+    static Object fileKeyOfFile(Path path) throws IOException {
         BasicFileAttributes a;
         try {
             a = Files.readAttributes(path, BasicFileAttributes.class);

@@ -4,10 +4,14 @@ package dev.weightmap.internal.io;
 import dev.weightmap.Weights;
 import dev.weightmap.WeightsClosedException;
 
+import dev.weightmap.WeightmapException;
+
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -24,13 +28,23 @@ import java.util.concurrent.locks.LockSupport;
  * reference; the arena is closed when the last reference goes. In a caller's arena ({@link #external}) nothing is
  * ever unmapped here: the caller's arena decides.
  *
+ * <p>An owned mapping creates its shared arena on the first mapping only. A file {@linkplain #open opened} here
+ * is mapped on the first {@link LazyFile#segment()} call: a reader whose header was read by positional reads and
+ * whose tensor bytes were never asked for maps nothing, so closing it unmaps nothing and skips the shared
+ * arena's close, a handshake with every JVM thread. What was mapped is unmapped exactly as before: when the last
+ * reference goes, synchronously, so that afterwards every access from any thread throws.
+ *
  * <p>Closing waits while channel I/O has the arena acquired (the JDK refuses to close it then), as
  * {@link MappedFile#close()} does.
  */
 public final class SharedMapping {
     private final String name;
-    private final Arena arena;
     private final boolean owned;
+    /** Guards {@link #arena} (created on first use when owned), {@link #unmapped} and {@link #files}. */
+    private final Object lock = new Object();
+    private Arena arena;
+    private boolean unmapped;
+    private final List<LazyFile> files = new ArrayList<>(1);
     private final AtomicInteger refs = new AtomicInteger(1);
     private final AtomicBoolean closed = new AtomicBoolean();
     private final List<MemorySegment> segments = new ArrayList<>();
@@ -42,13 +56,13 @@ public final class SharedMapping {
     }
 
     /**
-     * A mapping owning a new shared arena.
+     * A mapping owning a shared arena, created when the first file is mapped.
      *
      * @param name the reader's path or display name, for {@link WeightsClosedException}
      * @return the mapping
      */
     public static SharedMapping owned(String name) {
-        return new SharedMapping(name, Arena.ofShared(), true);
+        return new SharedMapping(name, null, true);
     }
 
     /**
@@ -81,11 +95,12 @@ public final class SharedMapping {
      * @throws IOException when the file cannot be mapped
      */
     public MemorySegment map(Path path, MappedFile.WhileOpen then) throws IOException {
-        if (arena == null) {
+        ensureOpen();
+        Arena a = arena();
+        if (a == null) {
             throw new IllegalStateException("no arena to map into");
         }
-        ensureOpen();
-        MemorySegment seg = MappedFile.map(path, arena, then);
+        MemorySegment seg = MappedFile.map(path, a, then);
         synchronized (segments) {
             segments.add(seg);
         }
@@ -93,12 +108,170 @@ public final class SharedMapping {
     }
 
     /**
-     * The arena files are mapped into.
+     * Opens {@code path} for reading and calls {@code then} with it before anything is mapped (positional header
+     * reads through {@link LazyFile#channel()}; {@link LazyFile#segment()} maps at once where copying from the
+     * mapping is cheaper): the file is mapped into this mapping's arena on the first {@link LazyFile#segment()}.
+     * The channel stays open until the last reference goes, so a later mapping is of the same file even if the path
+     * is replaced meanwhile. If {@code then} throws, the channel is closed (anything it mapped stays in the arena
+     * until the mapping closes).
+     *
+     * @param path the file
+     * @param then called with the opened file, or null
+     * @return the file, not mapped unless {@code then} asked for its bytes
+     * @throws java.nio.file.NoSuchFileException when the file does not exist
+     * @throws IOException when it is a directory or cannot be read
+     */
+    public LazyFile open(Path path, WhileOpenUnmapped then) throws IOException {
+        ensureOpen();
+        Object fileKey = MappedFile.fileKeyOfFile(path); // also rejects directories, as map does
+        FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);
+        try {
+            LazyFile f = new LazyFile(path, fileKey, ch, ch.size());
+            synchronized (lock) {
+                if (unmapped) {
+                    throw new WeightsClosedException(name);
+                }
+                files.add(f);
+            }
+            if (then != null) {
+                then.accept(f);
+            }
+            return f;
+        } catch (IOException | RuntimeException | Error e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    /** What to do with an opened file before anything is mapped. */
+    @FunctionalInterface
+    public interface WhileOpenUnmapped {
+        /**
+         * Called once with the opened file.
+         *
+         * @param file the file: its channel (positional reads only), its size, its mapping on demand
+         * @throws IOException when reading fails
+         */
+        void accept(LazyFile file) throws IOException;
+    }
+
+    /** A file of this mapping, mapped on the first {@link #segment()} call. */
+    public final class LazyFile {
+        private final Path path;
+        private final Object fileKey;
+        private final FileChannel channel;
+        private final long size;
+        private volatile MemorySegment segment;
+
+        private LazyFile(Path path, Object fileKey, FileChannel channel, long size) {
+            this.path = path;
+            this.fileKey = fileKey;
+            this.channel = channel;
+            this.size = size;
+        }
+
+        /**
+         * The file's open channel, for positional reads; closed when the mapping's last reference goes.
+         *
+         * @return the channel
+         */
+        public FileChannel channel() {
+            return channel;
+        }
+
+        /**
+         * The file's size when it was opened.
+         *
+         * @return the size in bytes
+         */
+        public long size() {
+            return size;
+        }
+
+        /**
+         * The whole file, mapped read-only on the first call (an empty segment for an empty file).
+         *
+         * @return the mapping
+         * @throws WeightsClosedException when the mapping is closed
+         * @throws WeightmapException     with {@link WeightmapException.Common#FILE_CHANGED} when the file is now
+         *                                shorter than when it was opened, {@link WeightmapException.Common#IO_ERROR}
+         *                                when it cannot be mapped
+         */
+        public MemorySegment segment() {
+            MemorySegment s = segment;
+            return s != null ? s : mapNow(this);
+        }
+    }
+
+    private MemorySegment mapNow(LazyFile f) {
+        synchronized (lock) {
+            if (f.segment != null) {
+                return f.segment;
+            }
+            if (unmapped || closed.get()) {
+                throw new WeightsClosedException(name);
+            }
+            MemorySegment seg;
+            try {
+                long now = f.channel.size();
+                if (now < f.size) {
+                    throw new WeightmapException(WeightmapException.Common.FILE_CHANGED, f.path + ": the file shrank"
+                            + " from " + f.size + " to " + now + " bytes after it was opened");
+                }
+                if (f.size == 0) {
+                    seg = MemorySegment.ofArray(new byte[0]);
+                } else {
+                    seg = f.channel.map(FileChannel.MapMode.READ_ONLY, 0, f.size, arenaLocked());
+                    FileRegions.register(seg, f.path, f.fileKey);
+                }
+            } catch (IOException e) {
+                throw new WeightmapException(WeightmapException.Common.IO_ERROR, f.path + ": cannot map the file: "
+                        + e.getMessage(), e);
+            }
+            synchronized (segments) {
+                segments.add(seg);
+            }
+            f.segment = seg;
+            return seg;
+        }
+    }
+
+    /**
+     * The arena files are mapped into (for an owned mapping, created now if nothing was mapped yet).
      *
      * @return the arena, or null for {@link #none}
+     * @throws WeightsClosedException when an owned mapping is already unmapped
      */
     public Arena arena() {
+        synchronized (lock) {
+            return arenaLocked();
+        }
+    }
+
+    /** Whether an arena exists (given, or created by a first mapping): for tests of the mapping on first use. */
+    boolean hasArena() {
+        synchronized (lock) {
+            return arena != null;
+        }
+    }
+
+    private Arena arenaLocked() {
+        if (arena == null && owned) {
+            if (unmapped) {
+                throw new WeightsClosedException(name);
+            }
+            arena = Arena.ofShared();
+        }
         return arena;
+    }
+
+    /**
+     * Whether this mapping owns its arena (and so may map files on first use, see {@link #open}).
+     *
+     * @return true for {@link #owned}
+     */
+    public boolean owns() {
+        return owned;
     }
 
     /**
@@ -136,7 +309,9 @@ public final class SharedMapping {
      * @return true while not unmapped
      */
     public boolean isMapped() {
-        return arena == null || !owned || arena.scope().isAlive();
+        synchronized (lock) {
+            return !owned || (arena == null ? !unmapped : arena.scope().isAlive());
+        }
     }
 
     /**
@@ -175,8 +350,23 @@ public final class SharedMapping {
     }
 
     private void unmap() {
-        if (!owned) {
-            return; // the caller's arena decides; FileRegions drops dead regions by itself
+        Arena toClose;
+        List<LazyFile> opened;
+        synchronized (lock) {
+            unmapped = true;
+            toClose = owned ? arena : null;
+            opened = new ArrayList<>(files);
+            files.clear();
+        }
+        for (LazyFile f : opened) {
+            try {
+                f.channel.close();
+            } catch (IOException e) {
+                // a read-only channel: nothing was written that closing could lose
+            }
+        }
+        if (toClose == null) {
+            return; // nothing mapped, or the caller's arena decides (FileRegions drops dead regions by itself)
         }
         List<MemorySegment> segs;
         synchronized (segments) {
@@ -185,12 +375,12 @@ public final class SharedMapping {
         for (MemorySegment s : segs) {
             FileRegions.unregister(s);
         }
-        while (arena.scope().isAlive()) {
+        while (toClose.scope().isAlive()) {
             try {
-                arena.close();
+                toClose.close();
                 return;
             } catch (IllegalStateException e) {
-                if (!arena.scope().isAlive()) {
+                if (!toClose.scope().isAlive()) {
                     return;
                 }
                 // acquired by in-flight channel I/O: closing now would fail, so retry shortly
