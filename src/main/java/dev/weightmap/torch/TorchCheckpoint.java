@@ -554,7 +554,7 @@ public final class TorchCheckpoint implements Weights {
 
     /**
      * The unpickled object as plain Java values: {@link Map} (dict/OrderedDict, insertion order), {@link List}
-     * (lists mutable copies aside, tuples unmodifiable), {@link Long} or {@link BigInteger}, {@link Double},
+     * (lists mutable copies aside, tuples unmodifiable), {@link Long} or {@link java.math.BigInteger}, {@link Double},
      * {@link String}, {@code byte[]}, {@link Boolean}, {@link Set}, null and {@link Tensor}. Objects the pickle
      * shares stay shared.
      *
