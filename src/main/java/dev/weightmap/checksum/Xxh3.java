@@ -261,52 +261,13 @@ public final class Xxh3 {
     /** Blocks per kernel call: bounded calls keep the kernel a normally compiled (not OSR) hot method. */
     static final long BLOCKS_PER_CALL = 64;
 
-    /** Runs the kernel's block loop in bounded calls (through {@link WarmUp} until the vector kernel is fast). */
+    /** Runs the kernel's block loop in bounded calls. */
     static void blocks(Xxh3Kernel k, long[] acc, MemorySegment s, long off, long blocks, MemorySegment secret) {
         while (blocks > 0) {
             long n = Math.min(blocks, BLOCKS_PER_CALL);
-            if (k == SCALAR || WarmUp.vectorFast || n < BLOCKS_PER_CALL) {
-                k.blocks(acc, s, off, n, secret);
-            } else {
-                WarmUp.blocks(k, acc, s, off, n, secret);
-            }
+            k.blocks(acc, s, off, n, secret);
             off += n * Xxh3Kernel.BLOCK;
             blocks -= n;
-        }
-    }
-
-    /**
-     * The first calls of a fresh JVM. Until the JIT has compiled the vector kernel, its Vector API code runs
-     * interpreted, allocating every vector: tens of times slower than the scalar loop, which compiles quickly. On a
-     * busy machine the compile can wait seconds in the JIT's queue, and a whole-file hash then spends most of its
-     * time there. So until one call of the vector kernel beats the best call of the scalar one, three calls in four
-     * run the scalar kernel (the vector one still runs often enough to get compiled); from then on the vector
-     * kernel runs alone. Both compute the same accumulators, so the hash never depends on the choice. The fields
-     * are written without locks: a stale read only picks the other, equally correct, kernel for one call.
-     */
-    static final class WarmUp {
-        /** Once true, stays true: the vector kernel beat the scalar one. */
-        static volatile boolean vectorFast;
-        /** Scalar calls timed before the first comparison (the first calls of either are noise). */
-        private static final int SCALAR_SAMPLES = 8;
-        private static long calls;
-        private static long scalarCalls;
-        private static long scalarBest = Long.MAX_VALUE;
-
-        private WarmUp() {
-        }
-
-        static void blocks(Xxh3Kernel vector, long[] acc, MemorySegment s, long off, long n, MemorySegment secret) {
-            boolean tryVector = (calls++ & 3) == 0;
-            long t0 = System.nanoTime();
-            (tryVector ? vector : SCALAR).blocks(acc, s, off, n, secret);
-            long ns = System.nanoTime() - t0;
-            if (!tryVector) {
-                scalarCalls++;
-                scalarBest = Math.min(scalarBest, ns);
-            } else if (scalarCalls >= SCALAR_SAMPLES && ns < scalarBest) {
-                vectorFast = true;
-            }
         }
     }
 
