@@ -149,19 +149,31 @@ final class HashPlan {
             }));
             return;
         }
-        crcs[i] = new int[k];
         MemorySegment data = t.data();
-        long per = pieceLength(a, len, threads);
-        for (int p = 0; p < k; p++) {
+        crcs[i] = addPieces(jobs, len, pieceLength(a, len, threads), (from, m) -> {
+            MemorySegment part = data.asSlice(from, m);
+            int crc = a == ChecksumAlgorithm.CRC32C ? Crc.crc32c(part) : Crc.crc32(part);
+            progress.accept(m);
+            return crc;
+        });
+    }
+
+    /** The CRC of one piece: {@code length} bytes at {@code from}. */
+    @FunctionalInterface
+    private interface PieceCrc {
+        int crc(long from, long length) throws IOException;
+    }
+
+    /** Adds one job per piece of {@code per} bytes; returns the array each job stores its piece's CRC in. */
+    private static int[] addPieces(List<Job> jobs, long length, long per, PieceCrc crc) {
+        int[] crcs = new int[(int) ((length + per - 1) / per)];
+        for (int p = 0; p < crcs.length; p++) {
             int piece = p;
             long from = p * per;
-            long m = Math.min(per, len - from);
-            jobs.add(new Job(m, () -> {
-                MemorySegment part = data.asSlice(from, m);
-                crcs[i][piece] = a == ChecksumAlgorithm.CRC32C ? Crc.crc32c(part) : Crc.crc32(part);
-                progress.accept(m);
-            }));
+            long m = Math.min(per, length - from);
+            jobs.add(new Job(m, () -> crcs[piece] = crc.crc(from, m)));
         }
+        return crcs;
     }
 
     /** Adds the jobs of one file: one stream, or (CRC, large enough) pieces read from one shared channel. */
@@ -172,25 +184,17 @@ final class HashPlan {
             FileChannel ch = FileStreamer.openRegular(file);
             channels[j] = ch;
             long len = ch.size();
-            int k = pieces(a, len, threads);
-            if (k > 1) {
+            if (pieces(a, len, threads) > 1) {
                 lengths[j] = len;
-                crcs[j] = new int[k];
                 String name = file.toString();
-                long per = pieceLength(a, len, threads);
-                for (int p = 0; p < k; p++) {
-                    int piece = p;
-                    long from = p * per;
-                    long m = Math.min(per, len - from);
-                    jobs.add(new Job(m, () -> {
-                        Checksum c = a == ChecksumAlgorithm.CRC32C ? new CRC32C() : new CRC32();
-                        FileStreamer.stream(ch, name, from, m, chunk -> {
-                            c.update(chunk.asByteBuffer());
-                            progress.accept(chunk.byteSize());
-                        });
-                        crcs[j][piece] = (int) c.getValue();
-                    }));
-                }
+                crcs[j] = addPieces(jobs, len, pieceLength(a, len, threads), (from, m) -> {
+                    Checksum c = a == ChecksumAlgorithm.CRC32C ? new CRC32C() : new CRC32();
+                    FileStreamer.stream(ch, name, from, m, chunk -> {
+                        c.update(chunk.asByteBuffer());
+                        progress.accept(chunk.byteSize());
+                    });
+                    return (int) c.getValue();
+                });
                 return;
             }
         }
