@@ -115,7 +115,6 @@ final class HashCommand implements Command {
             } finally {
                 progress.done();
             }
-            noteSequential(cli, algo, all.size(), threads);
         }
         for (String ps : paths) {
             Path p = Path.of(ps);
@@ -159,17 +158,6 @@ final class HashCommand implements Command {
             }
         }
         return 0;
-    }
-
-    /**
-     * On a terminal, says why a single-stream hash of fewer files than threads left cores idle (stderr, so the
-     * printed sums stay {@code sha256sum}/{@code xxhsum} lines).
-     */
-    private static void noteSequential(Cli cli, ChecksumAlgorithm algo, int files, int threads) {
-        if (cli.isTerminal() && !algo.splitsOneInput() && files < threads) {
-            cli.err().println("note: " + algo.cliName() + " hashes each file as one sequential stream on one thread ("
-                    + files + " of " + threads + " threads busy); crc32c and crc32 split a file across all cores");
-        }
     }
 
     /** A regular file itself; for a folder the files its format lists. */

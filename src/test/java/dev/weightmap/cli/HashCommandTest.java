@@ -92,21 +92,6 @@ class HashCommandTest {
     }
 
     @Test
-    void onATerminalASingleStreamHashSaysWhyCoresStayIdle() throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = Main.run(new String[] {"--no-progress", "hash", "--algo", "xxh3-64", "--threads", "2",
-                file.toString()}, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), true);
-        assertThat(code).isZero();
-        assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo(expectedFile(ChecksumAlgorithm.XXH3_64, file)
-                + "  " + file + "\n");
-        assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("note: xxh3-64 hashes each file as one sequential"
-                + " stream on one thread (1 of 2 threads busy); crc32c and crc32 split a file across all cores\n");
-        assertThat(run("hash", "--algo", "xxh3-64", "--threads", "2", file.toString()).err()).isEmpty();
-    }
-
-    @Test
     @SuppressWarnings("unchecked")
     void perTensorJson() throws IOException {
         Result r = run("hash", "--per-tensor", "--json", "--algo", "xxh3-64", file.toString());
