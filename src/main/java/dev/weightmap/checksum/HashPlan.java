@@ -25,9 +25,9 @@ import java.util.zip.Checksum;
 /**
  * Hashes tensors and whole files together on one set of threads, so that every core has work until the end.
  *
- * <p>The work is cut into jobs: one per tensor and one per file, except for the CRCs, whose large tensors and
- * files are cut into pieces of {@link #PIECE} bytes (hashed anywhere, joined with the CRC combine math, so the value
- * is the one-thread value). SHA-256 and the XXH family hash each tensor and each file as one sequential stream:
+ * <p>The work is cut into jobs: one per tensor and one per file, except for the CRCs, whose tensors and files of at
+ * least two {@link #PIECE}s are cut into up to {@code threads} equal pieces (hashed anywhere, joined with the CRC
+ * combine math, so the value is the one-thread value; a lone file is read as one sequential range per thread). SHA-256 and the XXH family hash each tensor and each file as one sequential stream:
  * their state after a byte depends on every byte before it, so one stream never runs on more than one core, and
  * the parallelism comes from hashing several tensors and files at once. Jobs are started longest first, which
  * keeps a long file from being the last job left running alone.
@@ -36,7 +36,7 @@ import java.util.zip.Checksum;
  * before the files.
  */
 final class HashPlan {
-    /** Piece length for CRC jobs (a multiple of {@link FileStreamer#CHUNK}). */
+    /** The shortest piece of a CRC job. */
     static final long PIECE = 16L << 20;
 
     private static final LongConsumer NONE = bytes -> { };
@@ -59,10 +59,21 @@ final class HashPlan {
 
     /** Pieces a CRC input of {@code length} bytes is cut into; 1 for the other algorithms. */
     static int pieces(ChecksumAlgorithm a, long length, int threads) {
+        long per = pieceLength(a, length, threads);
+        return per == 0 ? 1 : (int) ((length + per - 1) / per);
+    }
+
+    /**
+     * The length of each piece (the last one shorter) of a CRC input of {@code length} bytes, up to {@code threads}
+     * pieces of at least {@link #PIECE} bytes, rounded up to whole read chunks; 0 when it is not cut.
+     */
+    static long pieceLength(ChecksumAlgorithm a, long length, int threads) {
         if (!a.splitsOneInput() || threads <= 1 || length < 2 * PIECE) {
-            return 1;
+            return 0;
         }
-        return (int) Math.min(Integer.MAX_VALUE, (length + PIECE - 1) / PIECE);
+        long k = Math.min(threads, length / PIECE);
+        long per = (length + k - 1) / k;
+        return (per + FileStreamer.CHUNK - 1) / FileStreamer.CHUNK * FileStreamer.CHUNK;
     }
 
     static Result run(ChecksumAlgorithm a, Map<String, Tensor> tensors, List<Path> files, int threads,
@@ -109,12 +120,14 @@ final class HashPlan {
         }
         Map<String, String> t = new LinkedHashMap<>();
         for (int i = 0; i < tensorHex.length; i++) {
+            long len = list.get(i).byteLength();
             t.put(names.get(i), tensorCrcs[i] == null ? tensorHex[i]
-                    : crcHex(a, tensorCrcs[i], list.get(i).byteLength()));
+                    : crcHex(a, tensorCrcs[i], len, pieceLength(a, len, n)));
         }
         Map<Path, String> f = new LinkedHashMap<>();
         for (int j = 0; j < fileHex.length; j++) {
-            f.put(distinct.get(j), fileCrcs[j] == null ? fileHex[j] : crcHex(a, fileCrcs[j], fileLength[j]));
+            f.put(distinct.get(j), fileCrcs[j] == null ? fileHex[j]
+                    : crcHex(a, fileCrcs[j], fileLength[j], pieceLength(a, fileLength[j], n)));
         }
         return new Result(t, f);
     }
@@ -136,49 +149,56 @@ final class HashPlan {
             }));
             return;
         }
-        crcs[i] = new int[k];
         MemorySegment data = t.data();
-        for (int p = 0; p < k; p++) {
+        crcs[i] = addPieces(jobs, len, pieceLength(a, len, threads), (from, m) -> {
+            MemorySegment part = data.asSlice(from, m);
+            int crc = a == ChecksumAlgorithm.CRC32C ? Crc.crc32c(part) : Crc.crc32(part);
+            progress.accept(m);
+            return crc;
+        });
+    }
+
+    /** The CRC of one piece: {@code length} bytes at {@code from}. */
+    @FunctionalInterface
+    private interface PieceCrc {
+        int crc(long from, long length) throws IOException;
+    }
+
+    /** Adds one job per piece of {@code per} bytes; returns the array each job stores its piece's CRC in. */
+    private static int[] addPieces(List<Job> jobs, long length, long per, PieceCrc crc) {
+        int[] crcs = new int[(int) ((length + per - 1) / per)];
+        for (int p = 0; p < crcs.length; p++) {
             int piece = p;
-            long from = p * PIECE;
-            long m = Math.min(PIECE, len - from);
-            jobs.add(new Job(m, () -> {
-                MemorySegment part = data.asSlice(from, m);
-                crcs[i][piece] = a == ChecksumAlgorithm.CRC32C ? Crc.crc32c(part) : Crc.crc32(part);
-                progress.accept(m);
-            }));
+            long from = p * per;
+            long m = Math.min(per, length - from);
+            jobs.add(new Job(m, () -> crcs[piece] = crc.crc(from, m)));
         }
+        return crcs;
     }
 
     /** Adds the jobs of one file: one stream, or (CRC, large enough) pieces read from one shared channel. */
     private static void addFile(ChecksumAlgorithm a, Path file, int j, int threads, String[] hex, int[][] crcs,
                                 long[] lengths, FileChannel[] channels, LongConsumer progress, List<Job> jobs)
             throws IOException {
-        long size = sizeOrZero(file);
-        if (pieces(a, size, threads) == 1) {
-            jobs.add(new Job(size, () -> hex[j] = Checksums.hexOfFile(a, file, 1, progress)));
-            return;
-        }
-        FileChannel ch = FileStreamer.openRegular(file);
-        channels[j] = ch;
-        long len = ch.size();
-        lengths[j] = len;
-        int k = pieces(a, len, threads);
-        crcs[j] = new int[k];
-        String name = file.toString();
-        for (int p = 0; p < k; p++) {
-            int piece = p;
-            long from = p * PIECE;
-            long m = Math.min(PIECE, len - from);
-            jobs.add(new Job(m, () -> {
-                Checksum c = a == ChecksumAlgorithm.CRC32C ? new CRC32C() : new CRC32();
-                FileStreamer.stream(ch, name, from, m, chunk -> {
-                    c.update(chunk.asByteBuffer());
-                    progress.accept(chunk.byteSize());
+        if (pieces(a, sizeOrZero(file), threads) > 1) {
+            FileChannel ch = FileStreamer.openRegular(file);
+            channels[j] = ch;
+            long len = ch.size();
+            if (pieces(a, len, threads) > 1) {
+                lengths[j] = len;
+                String name = file.toString();
+                crcs[j] = addPieces(jobs, len, pieceLength(a, len, threads), (from, m) -> {
+                    Checksum c = a == ChecksumAlgorithm.CRC32C ? new CRC32C() : new CRC32();
+                    FileStreamer.stream(ch, name, from, m, chunk -> {
+                        c.update(chunk.asByteBuffer());
+                        progress.accept(chunk.byteSize());
+                    });
+                    return (int) c.getValue();
                 });
-                crcs[j][piece] = (int) c.getValue();
-            }));
+                return;
+            }
         }
+        jobs.add(new Job(sizeOrZero(file), () -> hex[j] = Checksums.hexOfFile(a, file, 1, progress)));
     }
 
     private static long sizeOrZero(Path file) {
@@ -189,11 +209,11 @@ final class HashPlan {
         }
     }
 
-    /** The hex of the CRC of consecutive pieces of {@link #PIECE} bytes (the last one shorter) of {@code length}. */
-    private static String crcHex(ChecksumAlgorithm a, int[] crcs, long length) {
+    /** The hex of the CRC of {@code length} bytes from the CRCs of its pieces of {@code per} bytes. */
+    private static String crcHex(ChecksumAlgorithm a, int[] crcs, long length, long per) {
         int crc = crcs[0];
         for (int p = 1; p < crcs.length; p++) {
-            long m = Math.min(PIECE, length - p * PIECE);
+            long m = Math.min(per, length - p * per);
             crc = a == ChecksumAlgorithm.CRC32C ? Crc.combineCrc32c(crc, crcs[p], m) : Crc.combineCrc32(crc, crcs[p], m);
         }
         return HexFormat.of().toHexDigits(crc);

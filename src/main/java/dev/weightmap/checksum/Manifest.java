@@ -46,8 +46,8 @@ import java.util.function.LongConsumer;
  *
  * <p>Hashing runs on up to {@code threads} short-lived platform threads of its own (never the common pool), and
  * tensors and files are hashed together, longest first, so every thread has work until the end. CRC32 and CRC32C
- * also cut large tensors and files into 16 MiB pieces hashed in parallel and joined by the CRC combine math (the
- * value is the one-thread value). SHA-256 and the XXH family hash each tensor and each file as one sequential
+ * also cut tensors and files of 32 MiB or more into up to {@code threads} pieces hashed in parallel and joined by
+ * the CRC combine math (the value is the one-thread value). SHA-256 and the XXH family hash each tensor and each file as one sequential
  * stream (their state after a byte depends on all bytes before it): they use several cores only by hashing
  * several tensors or files at once. An optional {@link LongConsumer} hears how many bytes are done, in
  * increments, from any of those threads.

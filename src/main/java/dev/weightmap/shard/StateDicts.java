@@ -298,8 +298,8 @@ public final class StateDicts {
 
     /**
      * Writes every new file into the staging folder under its final name (torch uses it inside its archive). A
-     * safetensors shard is forced in the background while the next one is written; the staging folder is forced
-     * once all are.
+     * safetensors shard is flushed while it is written and forced in the background while the next one is written,
+     * so the disk writes overlap the copying throughout; the staging folder is forced once all are.
      */
     private static void writeFiles(SavePlan plan, TorchBridge.ShardWriter torch, Path dir, Path staging,
                                    boolean durable) throws IOException {
@@ -307,7 +307,7 @@ public final class StateDicts {
             for (Map.Entry<String, List<String>> f : plan.files().entrySet()) {
                 Map<String, Tensor> shard = plan.shard(f.getValue());
                 if (plan.safetensors()) {
-                    forces.submit(writeSafetensorsShard(shard, plan.fileMetadata(), staging, dir, f.getKey()));
+                    forces.submit(writeSafetensorsShard(shard, plan.fileMetadata(), staging, dir, f.getKey(), durable));
                 } else {
                     torch.write(shard, staging.resolve(f.getKey()));
                 }
@@ -319,9 +319,13 @@ public final class StateDicts {
         }
     }
 
-    /** Writes one safetensors shard to {@code staging/name}; returns its channel, still open, for forcing. */
+    /**
+     * Writes one safetensors shard to {@code staging/name}, flushing it to disk as it goes when {@code durable};
+     * returns its channel, still open, for the final force.
+     */
     private static FileChannel writeSafetensorsShard(Map<String, Tensor> shard, Map<String, String> metadata,
-                                                     Path staging, Path dir, String name) throws IOException {
+                                                     Path staging, Path dir, String name, boolean durable)
+            throws IOException {
         Path tmp = staging.resolve(name);
         FsSteps.step("create " + staging.getFileName() + "/" + name);
         FileChannel ch;
@@ -330,7 +334,7 @@ public final class StateDicts {
         } catch (IOException e) {
             throw AtomicFile.named(e, tmp, dir.resolve(name));
         }
-        try {
+        try (DeferredForce.Flushing early = DeferredForce.flushWhileWriting(ch, durable)) {
             Safetensors.write(shard, metadata, ch);
             FsSteps.afterContent(dir.resolve(name));
         } catch (IOException e) {

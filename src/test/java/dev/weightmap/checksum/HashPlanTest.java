@@ -82,14 +82,31 @@ class HashPlanTest {
 
     @Test
     void onlyTheCrcsCutOneInputIntoPieces() {
-        assertThat(HashPlan.pieces(ChecksumAlgorithm.CRC32C, BIG, 2)).isEqualTo(3);
-        assertThat(HashPlan.pieces(ChecksumAlgorithm.CRC32, BIG, 2)).isEqualTo(3);
+        assertThat(HashPlan.pieces(ChecksumAlgorithm.CRC32C, BIG, 2)).isEqualTo(2);
+        assertThat(HashPlan.pieces(ChecksumAlgorithm.CRC32, BIG, 3)).isEqualTo(2); // pieces of at least PIECE
+        assertThat(HashPlan.pieces(ChecksumAlgorithm.CRC32C, 64 * HashPlan.PIECE, 3)).isEqualTo(3);
         assertThat(HashPlan.pieces(ChecksumAlgorithm.CRC32C, BIG, 1)).isEqualTo(1);
         assertThat(HashPlan.pieces(ChecksumAlgorithm.CRC32C, 2 * HashPlan.PIECE - 1, 8)).isEqualTo(1);
         for (ChecksumAlgorithm a : List.of(ChecksumAlgorithm.SHA256, ChecksumAlgorithm.XXH64,
                 ChecksumAlgorithm.XXH3_64, ChecksumAlgorithm.XXH3_128)) {
             assertThat(HashPlan.pieces(a, BIG, 8)).as(a.cliName()).isEqualTo(1);
             assertThat(a.splitsOneInput()).isFalse();
+        }
+    }
+
+    @Test
+    void piecesCoverTheInputExactlyWithNoEmptyPiece() {
+        long[] lengths = {2 * HashPlan.PIECE, BIG, 17 * HashPlan.PIECE + 1, 1000 * HashPlan.PIECE + 999_999,
+                (1L << 40) + 3};
+        for (long len : lengths) {
+            for (int threads = 2; threads <= 96; threads++) {
+                long per = HashPlan.pieceLength(ChecksumAlgorithm.CRC32C, len, threads);
+                int k = HashPlan.pieces(ChecksumAlgorithm.CRC32C, len, threads);
+                assertThat(k).as(len + " / " + threads).isBetween(2, threads);
+                assertThat(per).isGreaterThanOrEqualTo(HashPlan.PIECE);
+                assertThat((k - 1) * per).as(len + " / " + threads).isLessThan(len);
+                assertThat(k * per).as(len + " / " + threads).isGreaterThanOrEqualTo(len);
+            }
         }
     }
 

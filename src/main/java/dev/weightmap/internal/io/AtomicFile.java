@@ -18,10 +18,6 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.Locale;
 import java.util.Set;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Atomic file writes: the content goes to a temporary file in the target's folder, is forced to disk and then
@@ -62,39 +58,6 @@ public final class AtomicFile {
     }
 
     /**
-     * While a long write is in progress, flushes what it has written so far every {@value #FLUSH_EVERY_MS} ms
-     * (on one shared daemon thread), so the disk writes overlap the copy into the page cache and the final force
-     * has little left to do. Writes shorter than that never see a flush.
-     */
-    private static final class EarlyFlush {
-        private static final ScheduledExecutorService FLUSHER = flusher();
-
-        private static ScheduledExecutorService flusher() {
-            ScheduledThreadPoolExecutor e = new ScheduledThreadPoolExecutor(1, r -> {
-                Thread t = new Thread(r, "weightmap-flush");
-                t.setDaemon(true);
-                return t;
-            });
-            e.setRemoveOnCancelPolicy(true); // most writes end before their first flush
-            return e;
-        }
-
-        static ScheduledFuture<?> start(FileChannel ch) {
-            return FLUSHER.scheduleWithFixedDelay(() -> {
-                try {
-                    if (ch.isOpen()) {
-                        ch.force(false);
-                    }
-                } catch (IOException | RuntimeException ignored) {
-                    // only an optimisation: the writer forces the file itself when it is complete
-                }
-            }, FLUSH_EVERY_MS, FLUSH_EVERY_MS, TimeUnit.MILLISECONDS);
-        }
-    }
-
-    private static final long FLUSH_EVERY_MS = 50;
-
-    /**
      * Writes {@code target} atomically with the content {@code body} produces.
      *
      * @param target the file to create or replace
@@ -132,14 +95,9 @@ public final class AtomicFile {
         boolean done = false;
         try {
             try (ch) {
-                ScheduledFuture<?> early = durable ? EarlyFlush.start(ch) : null;
-                try {
+                try (DeferredForce.Flushing early = DeferredForce.flushWhileWriting(ch, durable)) {
                     body.write(ch);
                     FsSteps.afterContent(dest);
-                } finally {
-                    if (early != null) {
-                        early.cancel(false);
-                    }
                 }
                 if (durable) {
                     FsSteps.step("force " + tmp.getFileName());
