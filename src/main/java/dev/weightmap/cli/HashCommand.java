@@ -50,8 +50,8 @@ final class HashCommand implements Command {
                                 PATH (files relative to it); check later with: weightmap verify --manifest OUT.json PATH
                   --force       hash tensors even when they would produce far more bytes than the file stores
                                 (expanded views: refused with AMPLIFICATION otherwise)
-                  URL           an http(s) safetensors file or sharded index: its bytes stream through the hasher
-                                from range requests, nothing is written to disk (files are named by URL)""";
+                  URL           an http(s) safetensors file, sharded index or GGUF file: its bytes stream through
+                                the hasher from range requests, nothing is written to disk (files are named by URL)""";
     }
 
     @Override

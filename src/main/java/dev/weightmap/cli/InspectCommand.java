@@ -28,8 +28,8 @@ final class InspectCommand implements Command {
                   Opens PATH zero-copy and lists its tensors: name, dtype, shape, absolute byte offset, length
                   and alignment, then the parameter counts. PATH: a safetensors, DDUF, PyTorch or GGUF file
                   (of any name: the format is detected from the content), a checkpoint folder or its .index.json.
-                  URL: an http(s) safetensors file or sharded index, read with range requests (headers only;
-                  a token from HF_TOKEN goes to that host only).
+                  URL: an http(s) safetensors file, sharded index or GGUF file, read with range requests
+                  (headers only; a token from HF_TOKEN goes to that host only).
                   Warnings (a shard tensor the index does not list) go to stderr as "warning: message".
                   --json   one JSON object: {"format":…,…,"tensors":[{"name","dtype","shape","offset","length",
                            "alignment", then the format's extras (entry, file, stride, storage …)}],

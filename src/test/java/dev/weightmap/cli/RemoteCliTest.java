@@ -195,6 +195,10 @@ class RemoteCliTest {
         @SuppressWarnings("unchecked")
         Map<String, Object> counts = (Map<String, Object>) inspect.get("parameter_counts");
         assertThat(counts.keySet()).allMatch(k -> !k.equals("U8"));
+        assertThat(CliTest.run("hash", "--per-tensor", server.uri("/k.gguf").toString()).out())
+                .isEqualTo(CliTest.run("hash", "--per-tensor", gguf.toString()).out());
+        assertThat(CliTest.run("verify", server.uri("/k.gguf").toString()).out()).startsWith("OK ")
+                .contains(": gguf, ");
     }
 
     @Test

@@ -152,5 +152,14 @@ class RemoteGgufTest {
                 () -> Weights.open(server.uri("/bad.gguf"), RemoteWeightsTest.FAST));
         assertThat(e.reason()).isEqualTo(GgufException.Reason.COUNT_TOO_LARGE);
         assertThat(server.requests()).isEqualTo(1);
+
+        // a key claiming 2^60 bytes: refused from the first request, never grown towards
+        byte[] huge = Arrays.copyOf(all, all.length);
+        ByteBuffer.wrap(huge).order(ByteOrder.LITTLE_ENDIAN).putLong(24, 1L << 60);
+        server.put("/huge.gguf", huge);
+        int before = server.requests();
+        e = catchThrowableOfType(GgufException.class, () -> Weights.open(server.uri("/huge.gguf"), RemoteWeightsTest.FAST));
+        assertThat(e.reason()).isEqualTo(GgufException.Reason.TRUNCATED);
+        assertThat(server.requests() - before).isEqualTo(1);
     }
 }
