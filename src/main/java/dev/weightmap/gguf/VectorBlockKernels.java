@@ -48,12 +48,12 @@ final class VectorBlockKernels implements BlockKernels {
             }
             case Q4_K -> {
                 for (int k = 0; k < blocks; k++) {
-                    q4_k(in, k * 144, out, at + k * 1024L);
+                    kQuant(in, k * 144, out, at + k * 1024L, false);
                 }
             }
             case Q5_K -> {
                 for (int k = 0; k < blocks; k++) {
-                    q5_k(in, k * 176, out, at + k * 1024L);
+                    kQuant(in, k * 176, out, at + k * 1024L, true);
                 }
             }
             case Q6_K -> {
@@ -206,35 +206,23 @@ final class VectorBlockKernels implements BlockKernels {
         store(v.lanewise(VectorOperators.LSHR, 4).sub((byte) 8), d, out, q + 64);
     }
 
-    /** Q4_K and Q5_K: 8 groups of 32 values, each {@code d * scale * q - dmin * min}. */
-    private static void q4_k(byte[] b, int o, MemorySegment out, long q) {
+    /** Q4_K and Q5_K: 8 groups of 32 values, each {@code d * scale * q - dmin * min} (as {@link Dequantize}). */
+    private static void kQuant(byte[] b, int o, MemorySegment out, long q, boolean fifthBit) {
         float d = half(b, o);
         float dmin = half(b, o + 2);
+        int qs = o + (fifthBit ? 48 : 16);
         for (int j = 0; j < 8; j++) {
             FloatVector dd = FloatVector.broadcast(F, d * (float) Dequantize.scale(b, o + 4, j));
             FloatVector dm = FloatVector.broadcast(F, dmin * (float) Dequantize.min(b, o + 4, j));
-            int c = o + 16 + (j >> 1) * 32;
+            int c = qs + (j >> 1) * 32;
             for (int h = 0; h < 2; h++) {
                 ByteVector v = ByteVector.fromArray(B16, b, c + h * 16);
                 v = (j & 1) == 0 ? v.and((byte) 0x0F) : v.lanewise(VectorOperators.LSHR, 4);
+                if (fifthBit) {
+                    v = v.or(ByteVector.fromArray(B16, b, o + 16 + h * 16).lanewise(VectorOperators.LSHR, j)
+                            .and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                }
                 storeAffine(v, dd, dm, out, q + j * 128L + h * 64L);
-            }
-        }
-    }
-
-    private static void q5_k(byte[] b, int o, MemorySegment out, long q) {
-        float d = half(b, o);
-        float dmin = half(b, o + 2);
-        for (int j = 0; j < 8; j++) {
-            FloatVector dd = FloatVector.broadcast(F, d * (float) Dequantize.scale(b, o + 4, j));
-            FloatVector dm = FloatVector.broadcast(F, dmin * (float) Dequantize.min(b, o + 4, j));
-            int c = o + 48 + (j >> 1) * 32;
-            for (int h = 0; h < 2; h++) {
-                ByteVector v = ByteVector.fromArray(B16, b, c + h * 16);
-                v = (j & 1) == 0 ? v.and((byte) 0x0F) : v.lanewise(VectorOperators.LSHR, 4);
-                ByteVector hi = ByteVector.fromArray(B16, b, o + 16 + h * 16).lanewise(VectorOperators.LSHR, j)
-                        .and((byte) 1).lanewise(VectorOperators.LSHL, 4);
-                storeAffine(v.or(hi), dd, dm, out, q + j * 128L + h * 64L);
             }
         }
     }
