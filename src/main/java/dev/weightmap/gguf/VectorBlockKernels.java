@@ -137,13 +137,6 @@ final class VectorBlockKernels implements BlockKernels {
         return true;
     }
 
-    /** {@code floor(v)} as an int, for {@code |v|} below 2^31: the truncation, one less where that rounded up. */
-    private static IntVector floor(FloatVector v) {
-        IntVector t = (IntVector) v.convert(VectorOperators.F2I, 0);
-        VectorMask<Integer> up = v.lt((FloatVector) t.convert(VectorOperators.I2F, 0)).cast(t.species());
-        return t.sub(1, up);
-    }
-
     /** gguf-py's Q4_0: {@code min(15, uint8(floor(x * id + 8.5)))}, two nibbles a byte. */
     private static boolean quantQ4_0(float[] x, int i, byte[] b, int o) {
         float amax = absMax(x, i);
@@ -165,10 +158,15 @@ final class VectorBlockKernels implements BlockKernels {
         }
         putHalf(b, o, d);
         for (int p = 0; p < 16; p += QL) {
-            IntVector lo = floor(FloatVector.fromArray(QF, x, i + p).mul(id).add(8.5f)).and(0xFF).min(15);
-            IntVector hi = floor(FloatVector.fromArray(QF, x, i + 16 + p).mul(id).add(8.5f)).and(0xFF).min(15);
-            lo.or(hi.lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2B, QB, 0)
-                    .reinterpretAsBytes().intoArray(b, o + 2 + p);
+            // floor(v) for |v| < 2^31: the truncation, one less where that rounded up; then the byte, clipped
+            FloatVector v = FloatVector.fromArray(QF, x, i + p).mul(id).add(8.5f);
+            IntVector lo = (IntVector) v.convert(VectorOperators.F2I, 0);
+            lo = lo.sub(1, v.lt((FloatVector) lo.convert(VectorOperators.I2F, 0)).cast(lo.species()));
+            FloatVector w = FloatVector.fromArray(QF, x, i + 16 + p).mul(id).add(8.5f);
+            IntVector hi = (IntVector) w.convert(VectorOperators.F2I, 0);
+            hi = hi.sub(1, w.lt((FloatVector) hi.convert(VectorOperators.I2F, 0)).cast(hi.species()));
+            lo.and(0xFF).min(15).or(hi.and(0xFF).min(15).lanewise(VectorOperators.LSHL, 4))
+                    .convertShape(VectorOperators.I2B, QB, 0).reinterpretAsBytes().intoArray(b, o + 2 + p);
         }
         return true;
     }

@@ -12,7 +12,9 @@ import java.util.concurrent.Callable;
  * what the work costs whatever else runs. Prints, per benchmark, the minimum and median of both over the runs
  * (after warm-up calls). Compare with gguf-py timed by {@code time.thread_time()} on the same machine.
  *
- * <p>{@code java --add-modules jdk.incubator.vector -cp benchmarks.jar dev.weightmap.bench.GgufCpuTiming [runs]}
+ * <p>{@code java --add-modules jdk.incubator.vector -cp benchmarks.jar dev.weightmap.bench.GgufCpuTiming [runs
+ * [types]]}: {@code types} a comma-separated subset of the dequantized ones (each JIT profile then sees only
+ * those; the default runs all five and both quantizers in one JVM).
  */
 public final class GgufCpuTiming {
     private GgufCpuTiming() {
@@ -21,12 +23,14 @@ public final class GgufCpuTiming {
     /**
      * Times every one-thread benchmark.
      *
-     * @param args the number of timed runs (default 15)
+     * @param args the number of timed runs (default 15), then optionally the types to dequantize (no quantizing)
      * @throws Exception when a benchmark fails
      */
     public static void main(String[] args) throws Exception {
         int runs = args.length > 0 ? Integer.parseInt(args[0]) : 15;
-        for (String type : new String[] {"Q4_0", "Q8_0", "Q4_K", "Q6_K", "IQ4_XS"}) {
+        String[] types = args.length > 1 ? args[1].split(",")
+                : new String[] {"Q4_0", "Q8_0", "Q4_K", "Q6_K", "IQ4_XS"};
+        for (String type : types) {
             DequantizeBenchmark d = new DequantizeBenchmark();
             d.type = type;
             d.setUp();
@@ -40,7 +44,7 @@ public final class GgufCpuTiming {
             }
             d.tearDown();
         }
-        for (String type : new String[] {"Q8_0", "Q4_0"}) {
+        for (String type : args.length > 1 ? new String[0] : new String[] {"Q8_0", "Q4_0"}) {
             QuantizeBenchmark q = new QuantizeBenchmark();
             q.type = type;
             q.setUp();
