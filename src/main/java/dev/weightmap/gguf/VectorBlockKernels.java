@@ -192,16 +192,34 @@ final class VectorBlockKernels implements BlockKernels {
     }
 
     private static void q8_0(byte[] b, int o, MemorySegment out, long q) {
-        FloatVector d = FloatVector.broadcast(F, half(b, o));
-        store(ByteVector.fromArray(B16, b, o + 2), d, out, q);
-        store(ByteVector.fromArray(B16, b, o + 18), d, out, q + 64);
+        float d = half(b, o);
+        if (PARTS == 1) { // 16 float lanes, written out: vectors passed to a call that is not inlined are boxed
+            for (int h = 0; h < 2; h++) {
+                FloatVector f = (FloatVector) ByteVector.fromArray(B16, b, o + 2 + h * 16)
+                        .convertShape(VectorOperators.B2F, F, 0);
+                f.mul(d).intoMemorySegment(out, q + h * 64L, ByteOrder.LITTLE_ENDIAN);
+            }
+            return;
+        }
+        FloatVector dv = FloatVector.broadcast(F, d);
+        store(ByteVector.fromArray(B16, b, o + 2), dv, out, q);
+        store(ByteVector.fromArray(B16, b, o + 18), dv, out, q + 64);
     }
 
     private static void q4_0(byte[] b, int o, MemorySegment out, long q) {
-        FloatVector d = FloatVector.broadcast(F, half(b, o));
+        float d = half(b, o);
         ByteVector v = ByteVector.fromArray(B16, b, o + 2);
-        store(v.and((byte) 0x0F).sub((byte) 8), d, out, q);
-        store(v.lanewise(VectorOperators.LSHR, 4).sub((byte) 8), d, out, q + 64);
+        if (PARTS == 1) { // written out rather than through store(): vectors passed to a call that is not inlined
+            FloatVector lo = (FloatVector) v.and((byte) 0x0F).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+            lo.mul(d).intoMemorySegment(out, q, ByteOrder.LITTLE_ENDIAN);
+            FloatVector hi = (FloatVector) v.lanewise(VectorOperators.LSHR, 4).sub((byte) 8)
+                    .convertShape(VectorOperators.B2F, F, 0);
+            hi.mul(d).intoMemorySegment(out, q + 64, ByteOrder.LITTLE_ENDIAN);
+            return;
+        }
+        FloatVector dv = FloatVector.broadcast(F, d);
+        store(v.and((byte) 0x0F).sub((byte) 8), dv, out, q);
+        store(v.lanewise(VectorOperators.LSHR, 4).sub((byte) 8), dv, out, q + 64);
     }
 
     /** Q4_K and Q5_K: 8 groups of 32 values, each {@code d * scale * q - dmin * min} (as {@link Dequantize}). */
