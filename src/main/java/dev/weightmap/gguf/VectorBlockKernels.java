@@ -254,7 +254,13 @@ final class VectorBlockKernels implements BlockKernels {
                             .lanewise(VectorOperators.LSHR, 2 * s).and((byte) 3);
                     ByteVector v = lo.or(qh.lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
                     int g = h * 8 + s * 2 + half;
-                    store(v, FloatVector.broadcast(F, d * (float) b[o + 192 + g]), out, q + g * 64L);
+                    float dg = d * (float) b[o + 192 + g];
+                    if (PARTS == 1) { // written out: vectors passed to a call that is not inlined are boxed
+                        ((FloatVector) v.convertShape(VectorOperators.B2F, F, 0)).mul(dg)
+                                .intoMemorySegment(out, q + g * 64L, ByteOrder.LITTLE_ENDIAN);
+                    } else {
+                        store(v, FloatVector.broadcast(F, dg), out, q + g * 64L);
+                    }
                 }
             }
         }
