@@ -144,7 +144,8 @@ final class GgufConvert {
                 type = dev.weightmap.gguf.GgmlType.F32;
             }
             writer.tensor(name, type, ne, java.lang.foreign.MemorySegment.ofArray(
-                    dev.weightmap.gguf.Quantize.quantize(type, values, 0, values.length)));
+                    dev.weightmap.gguf.Quantize.quantize(type, values, 0, values.length,
+                            Runtime.getRuntime().availableProcessors()))); // the same bytes on any count
         }
         Files.createDirectories(out.getParent());
         writer.write(out);

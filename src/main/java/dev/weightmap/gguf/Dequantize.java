@@ -59,7 +59,8 @@ public final class Dequantize {
     /**
      * Which kernels are in use, for diagnostics.
      *
-     * @return {@code "vector"} (the Vector API kernels for Q8_0, Q4_0, Q4_K, Q6_K and IQ4_XS) or {@code "scalar"}
+     * @return {@code "vector"} (the Vector API kernels for Q8_0, Q4_0, Q4_K, Q5_K, Q6_K and IQ4_XS) or
+     *         {@code "scalar"}
      */
     public static String implementation() {
         return KERNELS.describe();
@@ -82,6 +83,52 @@ public final class Dequantize {
         }
         decode(type, src, elements, dst, null, 0, KERNELS);
     }
+
+    /**
+     * Decodes {@code elements} elements of {@code type} stored at the start of {@code src} into {@code elements}
+     * little-endian float32 values at the start of {@code dst}, the blocks split over up to {@code threads} threads
+     * (the caller's included). The values are the same for every thread count. Segments that other threads may not
+     * access (of a confined arena) are decoded on the calling thread alone.
+     *
+     * @param type     the stored type (one of {@link #SUPPORTED})
+     * @param src      the stored bytes: at least {@code type.byteLength(elements)}
+     * @param elements a whole number of blocks
+     * @param dst      at least {@code 4 * elements} bytes
+     * @param threads  the most threads to use, 1 to 4096
+     * @throws IllegalArgumentException when the type is not supported, {@code elements} is not a whole number of
+     *                                  blocks, a segment is too small, or the thread count is out of range
+     */
+    public static void toF32(GgmlType type, MemorySegment src, long elements, MemorySegment dst, int threads) {
+        if (threads < 1 || threads > 4096) {
+            throw new IllegalArgumentException("threads must be 1 to 4096, not " + threads);
+        }
+        if (dst.byteSize() / 4 < elements) {
+            throw new IllegalArgumentException("output too small for " + elements + " " + type + " elements");
+        }
+        long bytes = type.byteLength(elements);
+        if (src.byteSize() < bytes) {
+            throw new IllegalArgumentException("input too small for " + elements + " " + type + " elements");
+        }
+        long blocks = elements / type.blockSize();
+        long perTask = Math.max(Math.max(1, TASK_BYTES / type.typeSize()), blocks / Integer.MAX_VALUE + 1);
+        long tasks = (blocks + perTask - 1) / perTask;
+        if (threads == 1 || tasks < 2 || !dev.weightmap.internal.exec.Parallel.shareable(src)
+                || !dev.weightmap.internal.exec.Parallel.shareable(dst)) {
+            decode(type, src, elements, dst, null, 0, KERNELS);
+            return;
+        }
+        long bs = type.blockSize();
+        long ts = type.typeSize();
+        dev.weightmap.internal.exec.Parallel.forEach((int) tasks, threads, t -> {
+            long first = t * perTask;
+            long n = t == tasks - 1 ? blocks - first : perTask;
+            decode(type, src.asSlice(first * ts, n * ts), n * bs, dst.asSlice(first * bs * 4, n * bs * 4), null, 0,
+                    KERNELS);
+        });
+    }
+
+    /** Input bytes decoded by one parallel task. */
+    private static final long TASK_BYTES = 1 << 20;
 
     /**
      * Decodes {@code elements} elements of {@code type} stored at the start of {@code src} into
@@ -115,15 +162,20 @@ public final class Dequantize {
         int ts = type.typeSize();
         int blocksPerChunk = Math.max(1, CHUNK / ts);
         byte[] in = new byte[blocksPerChunk * ts];
-        float[] out = new float[blocksPerChunk * bs];
+        float[] out = null;
+        MemorySegment target = arr != null ? MemorySegment.ofArray(arr).asSlice(offset * 4L) : dst;
         long blocks = elements / bs;
         for (long b = 0; b < blocks; b += blocksPerChunk) {
             int n = (int) Math.min(blocksPerChunk, blocks - b);
             MemorySegment.copy(src, ValueLayout.JAVA_BYTE, b * ts, in, 0, n * ts);
-            if (!kernels.decode(type, in, n, out)) {
-                for (int k = 0; k < n; k++) {
-                    block(type, in, k * ts, out, k * bs);
-                }
+            if (kernels.decode(type, in, n, target, b * bs * 4)) {
+                continue;
+            }
+            if (out == null) {
+                out = new float[blocksPerChunk * bs];
+            }
+            for (int k = 0; k < n; k++) {
+                block(type, in, k * ts, out, k * bs);
             }
             if (arr != null) {
                 System.arraycopy(out, 0, arr, offset + (int) (b * bs), n * bs);
@@ -167,8 +219,8 @@ public final class Dequantize {
             case Q8_0 -> q8_0(in, o, out, p);
             case Q2_K -> q2_k(in, o, out, p);
             case Q3_K -> q3_k(in, o, out, p);
-            case Q4_K -> q4_k(in, o, out, p);
-            case Q5_K -> q5_k(in, o, out, p);
+            case Q4_K -> kQuant(in, o, out, p, false);
+            case Q5_K -> kQuant(in, o, out, p, true);
             case Q6_K -> q6_k(in, o, out, p);
             case TQ1_0 -> tq1_0(in, o, out, p);
             case TQ2_0 -> tq2_0(in, o, out, p);
@@ -256,65 +308,50 @@ public final class Dequantize {
 
     private static void q3_k(byte[] b, int o, float[] out, int p) {
         float d = half(b, o + 108);
-        float[] dl = new float[16];
-        for (int i = 0; i < 16; i++) {
+        for (int i = 0; i < 16; i++) { // 16 groups of 16 elements share a 6-bit scale
             int lo = (u8(b, o + 96 + (i & 7)) >> (4 * (i >> 3))) & 0xF;
             int hi = (u8(b, o + 104 + (i & 3)) >> (2 * (i >> 2))) & 3;
-            dl[i] = d * (float) ((lo | hi << 4) - 32);
-        }
-        for (int e = 0; e < 256; e++) {
-            int h = e >> 7;
-            int s = (e >> 5) & 3;
-            int l = e & 31;
-            int ql = (u8(b, o + 32 + h * 32 + l) >> (2 * s)) & 3;
-            int qh = ((u8(b, o + l) >> (e >> 5)) & 1) ^ 1;
-            out[p + e] = dl[e >> 4] * (float) (ql - (qh << 2));
-        }
-    }
-
-    /** The 8 6-bit scales and mins of Q4_K and Q5_K, at {@code b[o..o+12)}. */
-    private static void scaleMin(byte[] b, int o, int[] sc, int[] mn) {
-        for (int j = 0; j < 4; j++) {
-            sc[j] = u8(b, o + j) & 0x3F;
-            mn[j] = u8(b, o + 4 + j) & 0x3F;
-            sc[4 + j] = (u8(b, o + 8 + j) & 0x0F) | ((u8(b, o + j) >> 2) & 0x30);
-            mn[4 + j] = (u8(b, o + 8 + j) >> 4) | ((u8(b, o + 4 + j) >> 2) & 0x30);
-        }
-    }
-
-    private static void q4_k(byte[] b, int o, float[] out, int p) {
-        float d = half(b, o);
-        float dmin = half(b, o + 2);
-        int[] sc = new int[8];
-        int[] mn = new int[8];
-        scaleMin(b, o + 4, sc, mn);
-        for (int j = 0; j < 8; j++) {
-            float dd = d * (float) sc[j];
-            float dm = dmin * (float) mn[j];
-            int c = j >> 1;
-            int shift = 4 * (j & 1);
-            for (int l = 0; l < 32; l++) {
-                int q = (u8(b, o + 16 + c * 32 + l) >> shift) & 0xF;
-                out[p + j * 32 + l] = dd * (float) q - dm;
+            float dl = d * (float) ((lo | hi << 4) - 32);
+            for (int e = i * 16; e < i * 16 + 16; e++) {
+                int h = e >> 7;
+                int s = (e >> 5) & 3;
+                int l = e & 31;
+                int ql = (u8(b, o + 32 + h * 32 + l) >> (2 * s)) & 3;
+                int qh = ((u8(b, o + l) >> (e >> 5)) & 1) ^ 1;
+                out[p + e] = dl * (float) (ql - (qh << 2));
             }
         }
     }
 
-    private static void q5_k(byte[] b, int o, float[] out, int p) {
+    /** Scale {@code j} (0..7) of the 8 6-bit scale/min pairs of Q4_K and Q5_K at {@code b[o..o+12)}. */
+    static int scale(byte[] b, int o, int j) {
+        return j < 4 ? u8(b, o + j) & 0x3F : (u8(b, o + 4 + j) & 0x0F) | ((u8(b, o + j - 4) >> 2) & 0x30);
+    }
+
+    /** Min {@code j} (0..7) of the 8 6-bit scale/min pairs of Q4_K and Q5_K at {@code b[o..o+12)}. */
+    static int min(byte[] b, int o, int j) {
+        return j < 4 ? u8(b, o + 4 + j) & 0x3F : (u8(b, o + 4 + j) >> 4) | ((u8(b, o + j) >> 2) & 0x30);
+    }
+
+    /**
+     * Q4_K and Q5_K: d, dmin, the 12 bytes of scales and mins, then for Q5_K 32 bytes of fifth bits; then the
+     * 4-bit values, 32 bytes per pair of groups (low nibbles the even group, high nibbles the odd one).
+     */
+    private static void kQuant(byte[] b, int o, float[] out, int p, boolean fifthBit) {
         float d = half(b, o);
         float dmin = half(b, o + 2);
-        int[] sc = new int[8];
-        int[] mn = new int[8];
-        scaleMin(b, o + 4, sc, mn);
+        int qs = o + (fifthBit ? 48 : 16);
         for (int j = 0; j < 8; j++) {
-            float dd = d * (float) sc[j];
-            float dm = dmin * (float) mn[j];
+            float dd = d * (float) scale(b, o + 4, j);
+            float dm = dmin * (float) min(b, o + 4, j);
             int c = j >> 1;
             int shift = 4 * (j & 1);
             for (int l = 0; l < 32; l++) {
-                int ql = (u8(b, o + 48 + c * 32 + l) >> shift) & 0xF;
-                int qh = (u8(b, o + 16 + l) >> j) & 1;
-                out[p + j * 32 + l] = dd * (float) (ql | qh << 4) - dm;
+                int q = (u8(b, qs + c * 32 + l) >> shift) & 0xF;
+                if (fifthBit) {
+                    q |= ((u8(b, o + 16 + l) >> j) & 1) << 4;
+                }
+                out[p + j * 32 + l] = dd * (float) q - dm;
             }
         }
     }
@@ -522,15 +559,12 @@ public final class Dequantize {
     }
 
     private static void iq1_m(byte[] b, int o, float[] out, int p) {
-        int[] sc = new int[4];
-        for (int w = 0; w < 4; w++) {
-            sc[w] = u16(b, o + 48 + 2 * w);
-        }
-        int bits = ((sc[0] & 0xF000) >> 12) | ((sc[1] & 0xF000) >> 8) | ((sc[2] & 0xF000) >> 4) | (sc[3] & 0xF000);
+        int bits = ((u16(b, o + 48) & 0xF000) >> 12) | ((u16(b, o + 50) & 0xF000) >> 8)
+                | ((u16(b, o + 52) & 0xF000) >> 4) | (u16(b, o + 54) & 0xF000);
         float d = Float.float16ToFloat((short) bits);
         for (int k = 0; k < 32; k++) {
             int s = k >> 1;
-            int scale = (sc[s >> 2] >> (3 * (s & 3))) & 7;
+            int scale = (u16(b, o + 48 + 2 * (s >> 2)) >> (3 * (s & 3))) & 7;
             float dl = d * (float) (2 * scale + 1);
             int qh = u8(b, o + 32 + (k >> 1)) >> (4 * (k & 1));
             int g = (u8(b, o + k) | (qh & 7) << 8) * 8;

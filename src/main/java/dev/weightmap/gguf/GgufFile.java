@@ -567,12 +567,13 @@ public final class GgufFile implements Weights {
     }
 
     /**
-     * A whole tensor dequantized to float32 into memory from {@code allocator}, the rows split over
-     * {@code threads} threads (each decodes a contiguous range of rows; the result is the same as with one thread).
+     * A whole tensor dequantized to float32 into memory from {@code allocator}, the blocks split over up to
+     * {@code threads} threads, the caller's included (each decodes ranges of about 1 MiB of stored bytes; the
+     * result is the same as with one thread).
      *
      * @param name      the tensor's name
-     * @param allocator where the output is allocated ({@code 4 * elements} bytes); must allow access from other
-     *                  threads (a shared or global arena, not a confined one)
+     * @param allocator where the output is allocated ({@code 4 * elements} bytes); other threads help only when
+     *                  they may access it and the file's mapping (shared or global arenas, not confined ones)
      * @param threads   how many threads to use, 1 to 4096
      * @return the little-endian float32 values, row-major
      * @throws GgufException {@code TENSOR_NOT_FOUND}, {@code UNSUPPORTED_TYPE}, or {@code INVALID_ARGUMENT} for
@@ -586,51 +587,8 @@ public final class GgufFile implements Weights {
                     + "`: threads must be 1 to 4096, not " + threads);
         }
         MemorySegment out = allocator.allocate(java.lang.foreign.ValueLayout.JAVA_FLOAT, t.elements());
-        long rows = t.rows();
-        int parts = (int) Math.min(threads, Math.max(1, rows));
-        if (parts == 1) {
-            dequantizeRows(name, 0, rows, out);
-            return out;
-        }
-        long rowFloats = t.ne()[0];
-        Thread[] workers = new Thread[parts];
-        Throwable[] failure = new Throwable[1];
-        for (int i = 0; i < parts; i++) {
-            long first = rows * i / parts;
-            long count = rows * (i + 1) / parts - first;
-            MemorySegment dst = out.asSlice(first * rowFloats * 4, count * rowFloats * 4);
-            workers[i] = Thread.ofPlatform().name("weightmap-dequantize-" + i).start(() -> {
-                try {
-                    dequantizeRows(name, first, count, dst);
-                } catch (Throwable e) {
-                    synchronized (failure) {
-                        if (failure[0] == null) {
-                            failure[0] = e;
-                        }
-                    }
-                }
-            });
-        }
-        boolean interrupted = false;
-        for (Thread w : workers) {
-            while (true) {
-                try {
-                    w.join();
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
-        if (failure[0] instanceof RuntimeException r) {
-            throw r;
-        }
-        if (failure[0] instanceof Error e) {
-            throw e;
-        }
+        MemorySegment src = rowBytes(t, 0, t.rows());
+        Dequantize.toF32(t.type(), src, t.elements(), out, threads);
         return out;
     }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.gguf;
 
+import dev.weightmap.internal.exec.Parallel;
+
 import java.util.EnumSet;
 import java.util.Set;
 
@@ -21,7 +23,7 @@ public final class Quantize {
     }
 
     /**
-     * Quantizes {@code n} values (a whole number of blocks) starting at {@code src[off]}.
+     * Quantizes {@code n} values (a whole number of blocks) starting at {@code src[off]}, on the calling thread.
      *
      * @param type the target type (one of {@link #SUPPORTED})
      * @param src  the values
@@ -31,8 +33,28 @@ public final class Quantize {
      * @throws IllegalArgumentException for an unsupported type or a count that is not a whole number of blocks
      */
     public static byte[] quantize(GgmlType type, float[] src, int off, int n) {
+        return quantize(type, src, off, n, 1);
+    }
+
+    /**
+     * Quantizes {@code n} values (a whole number of blocks) starting at {@code src[off]}, the blocks split over up
+     * to {@code threads} threads (the caller's included); the bytes are the same for every thread count.
+     *
+     * @param type    the target type (one of {@link #SUPPORTED})
+     * @param src     the values
+     * @param off     the first value
+     * @param n       how many, a multiple of {@code type.blockSize()}
+     * @param threads the most threads to use, 1 to 4096
+     * @return the stored bytes, {@code type.byteLength(n)} of them
+     * @throws IllegalArgumentException for an unsupported type, a count that is not a whole number of blocks, or
+     *                                  a thread count out of range
+     */
+    public static byte[] quantize(GgmlType type, float[] src, int off, int n, int threads) {
         if (!SUPPORTED.contains(type)) {
             throw new IllegalArgumentException("quantizing to " + type + " is not supported");
+        }
+        if (threads < 1 || threads > 4096) {
+            throw new IllegalArgumentException("threads must be 1 to 4096, not " + threads);
         }
         long len = type.byteLength(n);
         if (off < 0 || n < 0 || n > src.length - off || len > Integer.MAX_VALUE - 8) {
@@ -41,13 +63,21 @@ public final class Quantize {
         byte[] out = new byte[(int) len];
         int bs = type.blockSize();
         int ts = type.typeSize();
-        for (int k = 0; k < n / bs; k++) {
-            block(type, src, off + k * bs, out, k * ts);
-        }
+        int blocks = n / bs;
+        int tasks = (blocks + BLOCKS_PER_TASK - 1) / BLOCKS_PER_TASK;
+        Parallel.forEach(tasks, threads, t -> {
+            int first = t * BLOCKS_PER_TASK;
+            int count = Math.min(BLOCKS_PER_TASK, blocks - first);
+            encode(type, src, off + first * bs, count, out, first * ts, Dequantize.KERNELS);
+        });
         return out;
     }
 
-    private static void block(GgmlType type, float[] x, int i, byte[] b, int o) {
+    /** Blocks quantized by one parallel task (256 KiB of float32 for 32-element blocks). */
+    private static final int BLOCKS_PER_TASK = 2048;
+
+    /** One block of {@code type} from {@code x[i..)} into {@code b[o..)}, by the scalar code. */
+    static void block(GgmlType type, float[] x, int i, byte[] b, int o) {
         switch (type) {
             case F32 -> putInt(b, o, Float.floatToRawIntBits(x[i]));
             case F16 -> putShort(b, o, Float.floatToFloat16(x[i]));
@@ -61,6 +91,18 @@ public final class Quantize {
             case TQ2_0 -> tq2_0(x, i, b, o);
             case MXFP4 -> mxfp4(x, i, b, o);
             default -> throw new IllegalArgumentException("quantizing to " + type + " is not supported");
+        }
+    }
+
+    /** {@code blocks} blocks from {@code src[off..)} into {@code out[at..)}, through {@code kernels} if it can. */
+    static void encode(GgmlType type, float[] src, int off, int blocks, byte[] out, int at, BlockKernels kernels) {
+        if (kernels.encode(type, src, off, blocks, out, at)) {
+            return;
+        }
+        int bs = type.blockSize();
+        int ts = type.typeSize();
+        for (int k = 0; k < blocks; k++) {
+            block(type, src, off + k * bs, out, at + k * ts);
         }
     }
 

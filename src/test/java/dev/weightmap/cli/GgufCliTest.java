@@ -203,4 +203,29 @@ class GgufCliTest {
         assertThat(run("convert", input.toString(), tmp.resolve("x.gguf").toString(), "--type", "q2_k").code())
                 .isEqualTo(2);
     }
+
+    @Test
+    void convertToGgufTakesATorchCheckpoint(@TempDir Path tmp) throws Exception {
+        Path pt = Path.of(GgufCliTest.class.getResource("/fixtures/torch2/tied_weights.pt").toURI());
+        for (String type : new String[] {null, "bf16"}) {
+            Path out = tmp.resolve(type + ".gguf");
+            Result r = type == null ? run("convert", pt.toString(), out.toString())
+                    : run("convert", pt.toString(), out.toString(), "--type", type);
+            assertThat(r.code()).as(r.err()).isZero();
+            try (dev.weightmap.Weights w = dev.weightmap.Weights.open(pt);
+                 dev.weightmap.gguf.GgufFile g = dev.weightmap.gguf.GgufFile.open(out)) {
+                assertThat(g.tensorNames()).containsExactlyInAnyOrderElementsOf(w.tensors().keySet());
+                for (String n : g.tensorNames()) {
+                    dev.weightmap.tensor.Tensor x = w.tensors().get(n);
+                    assertThat(g.info(n).shape()).as(n).isEqualTo(x.shape());
+                    if (type == null) {
+                        assertThat(g.tensor(n).dtype()).isEqualTo(x.dtype());
+                        assertThat(g.tensor(n).contiguous(java.lang.foreign.Arena.ofAuto()).data().mismatch(
+                                x.contiguous(java.lang.foreign.Arena.ofAuto()).data())).as(n)
+                                .isEqualTo(-1);
+                    }
+                }
+            }
+        }
+    }
 }

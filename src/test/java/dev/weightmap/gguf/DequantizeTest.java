@@ -111,4 +111,35 @@ class DequantizeTest {
                     .extracting(e -> ((GgufException) e).reason()).isEqualTo(Reason.INVALID_ARGUMENT);
         }
     }
+
+    /** A quantized tensor to F32, F16 and BF16 Tensors: row-major shape, each value the F32 one rounded to even. */
+    @ParameterizedTest
+    @ValueSource(strings = {"quant.Q4_0", "quant.Q8_0", "quant.MXFP4"})
+    void dequantizeTensorGivesF32F16AndBf16(String name) throws Exception {
+        try (GgufFile g = GgufFile.open(fixtures().resolve("all_types.gguf")); Arena arena = Arena.ofConfined()) {
+            float[] f32 = g.dequantize(name);
+            long[] shape = g.info(name).shape();
+            dev.weightmap.tensor.Tensor t32 = g.dequantizeTensor(name, dev.weightmap.tensor.DType.F32, arena);
+            assertThat(t32.shape()).isEqualTo(shape);
+            assertThat(t32.data().toArray(ValueLayout.JAVA_FLOAT)).isEqualTo(f32);
+            dev.weightmap.tensor.Tensor t16 = g.dequantizeTensor(name, dev.weightmap.tensor.DType.F16, arena);
+            dev.weightmap.tensor.Tensor tbf = g.dequantizeTensor(name, dev.weightmap.tensor.DType.BF16, arena);
+            assertThat(t16.shape()).isEqualTo(shape);
+            assertThat(tbf.shape()).isEqualTo(shape);
+            assertThat(t16.dtype()).isEqualTo(dev.weightmap.tensor.DType.F16);
+            assertThat(tbf.dtype()).isEqualTo(dev.weightmap.tensor.DType.BF16);
+            short[] h = t16.data().toArray(ValueLayout.JAVA_SHORT);
+            short[] bf = tbf.data().toArray(ValueLayout.JAVA_SHORT);
+            for (int i = 0; i < f32.length; i++) {
+                assertThat(h[i]).as(name + " F16 " + i).isEqualTo(Float.floatToFloat16(f32[i]));
+                if (!Float.isNaN(f32[i])) {
+                    assertThat(bf[i] & 0xFFFF).as(name + " BF16 " + i)
+                            .isEqualTo(Quantize.bf16(Float.floatToRawIntBits(f32[i])));
+                }
+            }
+            assertThatThrownBy(() -> g.dequantizeTensor(name, dev.weightmap.tensor.DType.I8, arena))
+                    .isInstanceOf(GgufException.class)
+                    .extracting(e -> ((GgufException) e).reason()).isEqualTo(Reason.INVALID_ARGUMENT);
+        }
+    }
 }

@@ -27,6 +27,7 @@ final class GgufSnippets {
             MemorySegment blocks = g.raw(q.name());                           // the stored bytes, any GGML type
             float[] w = g.dequantizeRows(q.name(), 0, 16);                    // the first 16 rows only
             Tensor bf16 = g.dequantizeTensor(q.name(), DType.BF16, arena);    // what a BF16 model wants
+            MemorySegment all = g.dequantize(q.name(), arena, 8);           // F32, on up to 8 threads
         }
         // README snippet end
     }

@@ -20,8 +20,9 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Quantizing 16 Mi float32 values (a 4096 x 4096 weight, Gaussian) to GGML blocks on one thread, the work of
- * gguf-py's {@code gguf.quants.quantize} on the same matrix. MB/s of F32 read = 64 MiB / score.
+ * Quantizing 16 Mi float32 values (a 4096 x 4096 weight, Gaussian) to GGML blocks on one thread and on all cores,
+ * the work of gguf-py's {@code gguf.quants.quantize} on the same matrix. MB/s of F32 read = 64 MiB / score.
+ * {@code -Dweightmap.vectorization=false} (in {@code -jvmArgsAppend}) measures the scalar code.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -58,5 +59,15 @@ public class QuantizeBenchmark {
     @Benchmark
     public byte[] quantize() {
         return Quantize.quantize(t, values, 0, ELEMENTS);
+    }
+
+    /**
+     * All cores, the whole weight.
+     *
+     * @return the quantized bytes
+     */
+    @Benchmark
+    public byte[] quantizeAllCores() {
+        return Quantize.quantize(t, values, 0, ELEMENTS, Runtime.getRuntime().availableProcessors());
     }
 }
