@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.cli;
 
+import dev.weightmap.Weights;
+import dev.weightmap.gguf.GgmlType;
+import dev.weightmap.gguf.Gguf;
 import dev.weightmap.gguf.GgufArray;
 import dev.weightmap.gguf.GgufFile;
 import dev.weightmap.gguf.GgufTensorInfo;
+import dev.weightmap.gguf.Quantize;
 import dev.weightmap.internal.json.JsonWriter;
 import dev.weightmap.shard.Conversion;
 import dev.weightmap.shard.SaveOptions;
@@ -85,90 +89,33 @@ final class GgufConvert {
     }
 
     /** {@code convert IN OUT.gguf [--type T]}: any input's tensors into a GGUF file. */
-    static int toGguf(Cli cli, dev.weightmap.Weights w, Path in, Path out, String typeName) throws IOException {
-        dev.weightmap.gguf.GgmlType target = null;
+    static int toGguf(Cli cli, Weights w, Path in, Path out, String typeName) throws IOException {
+        GgmlType target = null;
         if (typeName != null) {
-            target = dev.weightmap.gguf.GgmlType.byName(typeName);
-            if (target == null || !dev.weightmap.gguf.Quantize.SUPPORTED.contains(target)) {
+            target = GgmlType.byName(typeName);
+            if (target == null || !Quantize.SUPPORTED.contains(target)) {
                 throw new UsageException("--type takes f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, tq1_0, tq2_0 or mxfp4, not "
                         + typeName);
             }
         }
-        dev.weightmap.gguf.GgufWriter writer = new dev.weightmap.gguf.GgufWriter();
+        Map<String, String> metadata = new LinkedHashMap<>();
         w.metadata().forEach((k, v) -> {
             if (v instanceof String s && !k.equals("format")) {
-                writer.put(k, dev.weightmap.gguf.GgufValueType.STRING, s);
+                metadata.put(k, s);
             }
         });
-        int fallbacks = 0;
-        for (Map.Entry<String, Tensor> e : w.tensors().entrySet()) {
-            String name = e.getKey();
-            Tensor t = e.getValue();
-            long[] shape = t.shape();
-            if (shape.length > 4) {
-                throw new dev.weightmap.WeightmapException(dev.weightmap.WeightmapException.Common.INVALID_ARGUMENT,
-                        in.toString(), name, in + ": `" + name + "` has " + shape.length
-                        + " dims; GGUF tensors have at most 4", null);
-            }
-            long[] ne = new long[Math.max(1, shape.length)];
-            java.util.Arrays.fill(ne, 1);
-            for (int i = 0; i < shape.length; i++) {
-                ne[i] = shape[shape.length - 1 - i];
-            }
-            dev.weightmap.gguf.GgmlType keep = ggmlOf(t.dtype());
-            if (target == null && keep != null) {
-                writer.tensor(name, keep, ne, contiguous(t));
-                continue;
-            }
-            if (!floating(t.dtype()) && target != null && keep != null) {
-                writer.tensor(name, keep, ne, contiguous(t)); // integers are not quantized
-                continue;
-            }
-            if (t.numel() > Integer.MAX_VALUE - 8) {
-                throw new dev.weightmap.WeightmapException(dev.weightmap.WeightmapException.Common.INVALID_ARGUMENT,
-                        in.toString(), name, in + ": `" + name + "` is too large to quantize in memory", null);
-            }
-            if (!dev.weightmap.tensor.Casts.supports(t.dtype(), DType.F32)) {
-                throw new dev.weightmap.WeightmapException(dev.weightmap.WeightmapException.Common.INVALID_ARGUMENT,
-                        in.toString(), name, in + ": `" + name + "`: " + t.dtype() + " cannot be converted to GGUF",
-                        null);
-            }
-            float[] values = new float[(int) t.numel()];
-            dev.weightmap.tensor.Casts.copy(t, Tensor.of(java.lang.foreign.MemorySegment.ofArray(values), DType.F32,
-                    t.numel()));
-            dev.weightmap.gguf.GgmlType type = target == null ? dev.weightmap.gguf.GgmlType.F32 : target;
-            if (ne[0] % type.blockSize() != 0) {
-                cli.out().printf("%s: row length %d is not a multiple of the %s block size %d: stored as F32%n",
-                        name, ne[0], type, type.blockSize());
-                fallbacks++;
-                type = dev.weightmap.gguf.GgmlType.F32;
-            }
-            writer.tensor(name, type, ne, java.lang.foreign.MemorySegment.ofArray(
-                    dev.weightmap.gguf.Quantize.quantize(type, values, 0, values.length,
-                            Runtime.getRuntime().availableProcessors()))); // the same bytes on any count
-        }
         Files.createDirectories(out.getParent());
-        writer.write(out);
-        cli.out().printf("converted %s (%d tensors) -> %s: %d bytes%s%n", in, w.tensorNames().size(), out,
-                Files.size(out), fallbacks == 0 ? "" : ", " + fallbacks + " tensor(s) stored as F32");
-        return 0;
-    }
-
-    private static boolean floating(DType d) {
-        return d == DType.F32 || d == DType.F16 || d == DType.BF16 || d == DType.F64;
-    }
-
-    private static dev.weightmap.gguf.GgmlType ggmlOf(DType d) {
-        for (dev.weightmap.gguf.GgmlType g : dev.weightmap.gguf.GgmlType.values()) {
-            if (g.dtype() == d) {
-                return g;
-            }
+        Gguf.Written r = Gguf.write(w.tensors(), metadata, target, out);
+        GgmlType stored = target == null ? GgmlType.F32 : target;
+        for (String name : r.unquantized()) {
+            Tensor t = w.tensor(name);
+            long rowLength = t.shape().length == 0 ? 1 : t.shape()[t.shape().length - 1];
+            cli.out().printf("%s: row length %d is not a multiple of the %s block size %d: stored as F32%n",
+                    name, rowLength, stored, stored.blockSize());
         }
-        return null;
-    }
-
-    /** The tensor's logical bytes (its own storage slice when contiguous). */
-    private static java.lang.foreign.MemorySegment contiguous(Tensor t) {
-        return t.contiguous(Arena.ofAuto()).data();
+        cli.out().printf("converted %s (%d tensors) -> %s: %d bytes%s%n", in, w.tensorNames().size(), out,
+                Files.size(out), r.unquantized().isEmpty() ? "" : ", " + r.unquantized().size()
+                        + " tensor(s) stored as F32");
+        return 0;
     }
 }

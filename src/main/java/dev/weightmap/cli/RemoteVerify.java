@@ -4,7 +4,6 @@ package dev.weightmap.cli;
 import dev.weightmap.VerifyReport;
 import dev.weightmap.checksum.ChecksumMismatchException;
 import dev.weightmap.checksum.Manifest;
-import dev.weightmap.internal.json.JsonWriter;
 import dev.weightmap.remote.HttpRangeSource;
 import dev.weightmap.remote.RemoteWeights;
 
@@ -54,10 +53,7 @@ final class RemoteVerify {
             out.put("requests", w.requestCount());
             out.put("bytes_fetched", w.bytesReceived());
             out.put("ok", true);
-            for (String warning : w.warnings()) {
-                cli.err().println("warning: " + warning);
-            }
-            cli.out().println(json ? JsonWriter.compact().write(out) : "OK " + summary);
+            VerifyCommand.printOk(cli, json, out, summary, w.warnings());
         } catch (UsageException e) {
             throw e;
         } catch (Exception | Error e) {

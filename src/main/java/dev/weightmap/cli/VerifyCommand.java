@@ -87,10 +87,7 @@ final class VerifyCommand implements Command {
                 out.put("manifest", manifestJson(manifest, v));
                 out.put("ok", true);
             }
-            for (String warning : w.warnings()) {
-                cli.err().println("warning: " + warning);
-            }
-            cli.out().println(json ? JsonWriter.compact().write(out) : "OK " + summary);
+            printOk(cli, json, out, summary, w.warnings());
         } catch (UsageException e) {
             throw e;
         } catch (Exception | Error e) {
@@ -110,6 +107,14 @@ final class VerifyCommand implements Command {
         mj.put("tensors", (long) v.tensors());
         mj.put("files", (long) v.files());
         return mj;
+    }
+
+    /** The success output of a verify: warnings on stderr, then the JSON object or the {@code OK} line. */
+    static void printOk(Cli cli, boolean json, Map<String, Object> out, String summary, List<String> warnings) {
+        for (String warning : warnings) {
+            cli.err().println("warning: " + warning);
+        }
+        cli.out().println(json ? JsonWriter.compact().write(out) : "OK " + summary);
     }
 
     /** The {@code verify --json} object of a failure: {@code {"format"?,"path","ok":false,"reason","message"}}. */

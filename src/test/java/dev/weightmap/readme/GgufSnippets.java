@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.readme;
 
+import dev.weightmap.Weights;
+import dev.weightmap.gguf.GgmlType;
+import dev.weightmap.gguf.Gguf;
 import dev.weightmap.gguf.GgufArray;
 import dev.weightmap.gguf.GgufFile;
 import dev.weightmap.gguf.GgufTensorInfo;
@@ -9,6 +12,8 @@ import dev.weightmap.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 
 /** The README's GGUF snippet, compiled. */
 @SuppressWarnings("unused")
@@ -28,6 +33,16 @@ final class GgufSnippets {
             float[] w = g.dequantizeRows(q.name(), 0, 16);                    // the first 16 rows only
             Tensor bf16 = g.dequantizeTensor(q.name(), DType.BF16, arena);    // what a BF16 model wants
             MemorySegment all = g.dequantize(q.name(), arena, 8);           // F32, on up to 8 threads
+        }
+        // README snippet end
+    }
+
+    static void write() throws Exception {
+        // README snippet begin
+        try (Weights w = Weights.open(Path.of("model.safetensors"))) {   // or sharded, torch, a DDUF entry
+            Gguf.Written r = Gguf.write(w.tensors(), Map.of("general.architecture", "llama"), GgmlType.Q8_0,
+                    Path.of("model.gguf"));                                // atomic; or to a WritableByteChannel
+            List<String> f32 = r.unquantized();                           // rows not a whole number of blocks
         }
         // README snippet end
     }

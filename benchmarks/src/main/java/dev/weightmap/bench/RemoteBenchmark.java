@@ -155,7 +155,7 @@ public class RemoteBenchmark {
         }
     }
 
-    /** Which file {@code inspect} opens ({@code -p input=dduf} for the DDUF fixture, once DDUF is read remotely). */
+    /** Which file {@code inspect} opens ({@code -p input=dduf} for the DDUF fixture). */
     @State(Scope.Benchmark)
     public static class Inspected {
         @Param({"single", "sharded", "gguf"})
