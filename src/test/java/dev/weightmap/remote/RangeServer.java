@@ -38,7 +38,7 @@ public final class RangeServer implements AutoCloseable {
     private final AtomicInteger version = new AtomicInteger();
     final List<Request> log = Collections.synchronizedList(new ArrayList<>());
     final AtomicLong bytesSent = new AtomicLong();
-    /** Requests being answered now, and the most at once so far. */
+    /** Requests received and not yet being answered, and the most at once so far. */
     private final AtomicInteger inFlight = new AtomicInteger();
     final AtomicInteger maxInFlight = new AtomicInteger();
 
@@ -97,6 +97,9 @@ public final class RangeServer implements AutoCloseable {
     private void handle(HttpExchange ex) throws IOException {
         int now = inFlight.incrementAndGet();
         maxInFlight.accumulateAndGet(now, Math::max);
+        // counted until the answer starts: once its last byte is sent the client may start the next request
+        // before this handler returns, which would count one request too many
+        boolean counted = true;
         try (ex) {
             String path = ex.getRequestURI().getPath();
             String range = ex.getRequestHeaders().getFirst("Range");
@@ -110,6 +113,8 @@ public final class RangeServer implements AutoCloseable {
                     return;
                 }
             }
+            inFlight.decrementAndGet();
+            counted = false;
             if (redirectTo != null) {
                 ex.getResponseHeaders().set("Location", redirectTo.resolve(path).toString());
                 ex.sendResponseHeaders(302, -1);
@@ -160,7 +165,9 @@ public final class RangeServer implements AutoCloseable {
             ex.getResponseHeaders().set("Content-Range", cr != null ? cr : "bytes " + a + "-" + b + "/" + body.length);
             send(ex, 206, body, (int) a, (int) (b - a + 1));
         } finally {
-            inFlight.decrementAndGet();
+            if (counted) {
+                inFlight.decrementAndGet();
+            }
         }
     }
 
