@@ -37,6 +37,8 @@ public final class MappedRegion {
     private final Object fileKey;
 
     /**
+     * A region for a mapping just made (see {@link FileRegions#register}).
+     *
      * @param mapping the whole file's mapping
      * @param path    the file mapped
      * @param fileKey its file key, read before mapping (not null)
