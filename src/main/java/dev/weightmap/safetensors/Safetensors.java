@@ -132,20 +132,7 @@ public final class Safetensors {
         for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
             String name = e.getKey();
             Tensor t = e.getValue();
-            if (name == null || t == null) {
-                throw new SafetensorsException(Reason.INVALID_TENSOR, "null tensor name or tensor");
-            }
-            if (name.equals("__metadata__")) {
-                throw new SafetensorsException(Reason.INVALID_TENSOR, "`__metadata__` is reserved and cannot name a tensor");
-            }
-            if (!t.dtype().isSafetensors()) {
-                throw new SafetensorsException(Reason.INVALID_TENSOR, "tensor `" + name + "` has dtype " + t.dtype()
-                        + ", which safetensors cannot store");
-            }
-            if (!wellFormed(name)) {
-                throw new SafetensorsException(Reason.INVALID_TENSOR, "tensor name `" + name
-                        + "` has an unpaired surrogate and no UTF-8 form");
-            }
+            checkTensor(name, t);
             names[k] = name;
             nameBytes[k] = name.getBytes(StandardCharsets.UTF_8);
             ts[k] = t;
@@ -165,15 +152,7 @@ public final class Safetensors {
         sb.append('{');
         boolean first = true;
         if (metadata != null && !metadata.isEmpty()) {
-            for (Map.Entry<String, String> e : metadata.entrySet()) {
-                if (e.getKey() == null || e.getValue() == null) {
-                    throw new SafetensorsException(Reason.INVALID_METADATA, "null key or value in metadata");
-                }
-                if (!wellFormed(e.getKey()) || !wellFormed(e.getValue())) {
-                    throw new SafetensorsException(Reason.INVALID_METADATA, "metadata key `" + e.getKey()
-                            + "` (or its value) has an unpaired surrogate and no UTF-8 form");
-                }
-            }
+            checkMetadata(metadata);
             sb.append("\"__metadata__\":");
             json.write(sb, new TreeMap<>(metadata));
             first = false;
@@ -187,21 +166,63 @@ public final class Safetensors {
                 sb.append(',');
             }
             first = false;
-            json.string(sb, names[i]);
-            sb.append(":{\"dtype\":\"").append(t.dtype().headerName()).append("\",\"shape\":[");
-            long[] shape = t.shape();
-            for (int d = 0; d < shape.length; d++) {
-                if (d > 0) {
-                    sb.append(',');
-                }
-                sb.append(shape[d]);
-            }
-            sb.append("],\"data_offsets\":[").append(offset).append(',').append(offset + nbytes).append("]}");
+            appendEntry(sb, json, names[i], t, offset);
             offset += nbytes;
             ordered.add(t);
         }
         sb.append('}');
-        byte[] raw = sb.toString().getBytes(StandardCharsets.UTF_8);
+        byte[] header = padded(sb.toString().getBytes(StandardCharsets.UTF_8));
+        return new Plan(header, ordered, 8L + header.length + offset);
+    }
+
+    /** Rejects a tensor the format cannot store under {@code name}. */
+    private static void checkTensor(String name, Tensor t) {
+        if (name == null || t == null) {
+            throw new SafetensorsException(Reason.INVALID_TENSOR, "null tensor name or tensor");
+        }
+        if (name.equals("__metadata__")) {
+            throw new SafetensorsException(Reason.INVALID_TENSOR,
+                    "`__metadata__` is reserved and cannot name a tensor");
+        }
+        if (!t.dtype().isSafetensors()) {
+            throw new SafetensorsException(Reason.INVALID_TENSOR, "tensor `" + name + "` has dtype " + t.dtype()
+                    + ", which safetensors cannot store");
+        }
+        if (!wellFormed(name)) {
+            throw new SafetensorsException(Reason.INVALID_TENSOR, "tensor name `" + name
+                    + "` has an unpaired surrogate and no UTF-8 form");
+        }
+    }
+
+    /** Rejects null or unencodable {@code __metadata__} keys and values. */
+    private static void checkMetadata(Map<String, String> metadata) {
+        for (Map.Entry<String, String> e : metadata.entrySet()) {
+            if (e.getKey() == null || e.getValue() == null) {
+                throw new SafetensorsException(Reason.INVALID_METADATA, "null key or value in metadata");
+            }
+            if (!wellFormed(e.getKey()) || !wellFormed(e.getValue())) {
+                throw new SafetensorsException(Reason.INVALID_METADATA, "metadata key `" + e.getKey()
+                        + "` (or its value) has an unpaired surrogate and no UTF-8 form");
+            }
+        }
+    }
+
+    /** Appends the header entry {@code "name":{dtype, shape, data_offsets}} of a tensor stored at {@code offset}. */
+    private static void appendEntry(StringBuilder sb, JsonWriter json, String name, Tensor t, long offset) {
+        json.string(sb, name);
+        sb.append(":{\"dtype\":\"").append(t.dtype().headerName()).append("\",\"shape\":[");
+        long[] shape = t.shape();
+        for (int d = 0; d < shape.length; d++) {
+            if (d > 0) {
+                sb.append(',');
+            }
+            sb.append(shape[d]);
+        }
+        sb.append("],\"data_offsets\":[").append(offset).append(',').append(offset + t.byteLength()).append("]}");
+    }
+
+    /** The header text padded with spaces to a multiple of 8 bytes, within {@link #MAX_HEADER_LENGTH}. */
+    private static byte[] padded(byte[] raw) {
         int padded = (raw.length + 7) & ~7;
         if (padded > MAX_HEADER_LENGTH || padded < raw.length) {
             throw new SafetensorsException(Reason.HEADER_TOO_LARGE, "header too large: " + raw.length
@@ -209,7 +230,7 @@ public final class Safetensors {
         }
         byte[] header = Arrays.copyOf(raw, padded);
         Arrays.fill(header, raw.length, padded, (byte) ' ');
-        return new Plan(header, ordered, 8L + padded + offset);
+        return header;
     }
 
     /** Whether every surrogate of {@code s} is paired, so that it has a UTF-8 form (getBytes would write '?'). */

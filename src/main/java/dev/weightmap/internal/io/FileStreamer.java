@@ -329,7 +329,7 @@ public final class FileStreamer {
     /**
      * Hands {@code seg}'s bytes to {@code sink}: a segment that is not a mapping whole and as it is; a mapped one
      * in chunks of at most {@link #CHUNK} bytes in a private buffer, read from the mapped file by positional
-     * reads when it is at least {@link FileRegions#MIN_TRANSFER} bytes and the file is still the one mapped,
+     * reads when it is at least {@link MappedRegion#MIN_TRANSFER} bytes and the file is still the one mapped,
      * else copied from the mapping chunk by chunk.
      *
      * @param seg  the bytes
@@ -350,7 +350,7 @@ public final class FileStreamer {
         String name = nameOf(seg);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(Math.min(len, CHUNK), 64);
-            FileRegions.Source src = len >= FileRegions.MIN_TRANSFER ? FileRegions.open(seg) : null;
+            MappedRegion.Source src = len >= MappedRegion.MIN_TRANSFER ? FileRegions.open(seg) : null;
             if (src != null) {
                 try (src) {
                     stream(src.channel(), name, src.offset(), len, buf, chunk -> {

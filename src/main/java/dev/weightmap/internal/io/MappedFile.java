@@ -20,11 +20,13 @@ public final class MappedFile implements AutoCloseable {
     private final Path path;
     private final Arena arena;
     private final MemorySegment segment;
+    private final MappedRegion region;
 
-    private MappedFile(Path path, Arena arena, MemorySegment segment) {
+    private MappedFile(Path path, Arena arena, MemorySegment segment, MappedRegion region) {
         this.path = path;
         this.arena = arena;
         this.segment = segment;
+        this.region = region;
     }
 
     /**
@@ -54,21 +56,19 @@ public final class MappedFile implements AutoCloseable {
     public static MappedFile open(Path path, WhileOpen then) throws IOException {
         Object fileKey = fileKeyOfFile(path);
         Arena arena = Arena.ofShared();
-        MemorySegment seg = null;
+        MappedRegion region = null;
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
-            seg = size == 0
+            MemorySegment seg = size == 0
                     ? arena.allocate(0, 1)
                     : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            FileRegions.register(seg, path, fileKey);
+            region = FileRegions.register(seg, path, fileKey);
             if (then != null) {
                 then.accept(ch, seg);
             }
-            return new MappedFile(path, arena, seg);
+            return new MappedFile(path, arena, seg, region);
         } catch (IOException | RuntimeException | Error e) {
-            if (seg != null) {
-                FileRegions.unregister(seg);
-            }
+            FileRegions.unregister(region);
             arena.close();
             throw e;
         }
@@ -90,20 +90,30 @@ public final class MappedFile implements AutoCloseable {
      * {@link #open(Path, WhileOpen)}). If {@code then} throws, the mapping stays in {@code arena} until it closes.
      */
     public static MemorySegment map(Path path, Arena arena, WhileOpen then) throws IOException {
+        return mapInto(path, arena, then).segment();
+    }
+
+    /** A mapping in a caller's arena and its region (null when it has none). */
+    record InArena(MemorySegment segment, MappedRegion region) {
+    }
+
+    /** {@link #map(Path, Arena, WhileOpen)}, also giving the mapping's region to its owner. */
+    static InArena mapInto(Path path, Arena arena, WhileOpen then) throws IOException {
         Object fileKey = fileKeyOfFile(path);
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
             MemorySegment seg;
+            MappedRegion region = null;
             if (size == 0) {
                 seg = MemorySegment.ofArray(new byte[0]);
             } else {
                 seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-                FileRegions.register(seg, path, fileKey);
+                region = FileRegions.register(seg, path, fileKey);
             }
             if (then != null) {
                 then.accept(ch, seg);
             }
-            return seg;
+            return new InArena(seg, region);
         }
     }
 
@@ -131,6 +141,15 @@ public final class MappedFile implements AutoCloseable {
         return segment;
     }
 
+    /**
+     * What the mapping knows about its file, for copying slices of it by path.
+     *
+     * @return the region, or null when the platform gives no file identity or the file is empty
+     */
+    public MappedRegion region() {
+        return region;
+    }
+
     /** The mapped file's path. */
     public Path path() {
         return path;
@@ -147,7 +166,7 @@ public final class MappedFile implements AutoCloseable {
      */
     @Override
     public void close() {
-        FileRegions.unregister(segment);
+        FileRegions.unregister(region);
         while (arena.scope().isAlive()) {
             try {
                 arena.close();

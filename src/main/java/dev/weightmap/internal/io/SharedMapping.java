@@ -47,7 +47,8 @@ public final class SharedMapping {
     private final List<LazyFile> files = new ArrayList<>(1);
     private final AtomicInteger refs = new AtomicInteger(1);
     private final AtomicBoolean closed = new AtomicBoolean();
-    private final List<MemorySegment> segments = new ArrayList<>();
+    /** What each mapping made so far knows about its file (null entries: no file identity). */
+    private final List<MappedRegion> regions = new ArrayList<>();
 
     private SharedMapping(String name, Arena arena, boolean owned) {
         this.name = name;
@@ -87,7 +88,7 @@ public final class SharedMapping {
     }
 
     /**
-     * Maps a whole file read-only into the arena and registers it with {@link FileRegions}.
+     * Maps a whole file read-only into the arena and indexes its {@link MappedRegion} in {@link FileRegions}.
      *
      * @param path the file
      * @param then called with the open channel and the mapping (positional header reads), or null
@@ -100,11 +101,11 @@ public final class SharedMapping {
         if (a == null) {
             throw new IllegalStateException("no arena to map into");
         }
-        MemorySegment seg = MappedFile.map(path, a, then);
-        synchronized (segments) {
-            segments.add(seg);
+        MappedFile.InArena m = MappedFile.mapInto(path, a, then);
+        synchronized (regions) {
+            regions.add(m.region());
         }
-        return seg;
+        return m.segment();
     }
 
     /**
@@ -162,6 +163,7 @@ public final class SharedMapping {
         private final FileChannel channel;
         private final long size;
         private volatile MemorySegment segment;
+        private MappedRegion region; // set with segment, under the mapping's lock
 
         private LazyFile(Path path, Object fileKey, FileChannel channel, long size) {
             this.path = path;
@@ -222,14 +224,14 @@ public final class SharedMapping {
                     seg = MemorySegment.ofArray(new byte[0]);
                 } else {
                     seg = f.channel.map(FileChannel.MapMode.READ_ONLY, 0, f.size, arenaLocked());
-                    FileRegions.register(seg, f.path, f.fileKey);
+                    f.region = FileRegions.register(seg, f.path, f.fileKey);
                 }
             } catch (IOException e) {
                 throw new WeightmapException(WeightmapException.Common.IO_ERROR, f.path + ": cannot map the file: "
                         + e.getMessage(), e);
             }
-            synchronized (segments) {
-                segments.add(seg);
+            synchronized (regions) {
+                regions.add(f.region);
             }
             f.segment = seg;
             return seg;
@@ -368,12 +370,12 @@ public final class SharedMapping {
         if (toClose == null) {
             return; // nothing mapped, or the caller's arena decides (FileRegions drops dead regions by itself)
         }
-        List<MemorySegment> segs;
-        synchronized (segments) {
-            segs = new ArrayList<>(segments);
+        List<MappedRegion> known;
+        synchronized (regions) {
+            known = new ArrayList<>(regions);
         }
-        for (MemorySegment s : segs) {
-            FileRegions.unregister(s);
+        for (MappedRegion r : known) {
+            FileRegions.unregister(r);
         }
         while (toClose.scope().isAlive()) {
             try {

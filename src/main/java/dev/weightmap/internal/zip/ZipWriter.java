@@ -3,6 +3,7 @@ package dev.weightmap.internal.zip;
 
 import dev.weightmap.internal.io.FileRegions;
 import dev.weightmap.internal.io.FileStreamer;
+import dev.weightmap.internal.io.MappedRegion;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -201,8 +202,8 @@ public final class ZipWriter {
     /** Writes a whole segment into the current entry. */
     public void write(MemorySegment data) throws IOException {
         EntryChannel e = requireEntry();
-        if (data.byteSize() >= FileRegions.MIN_TRANSFER) {
-            FileRegions.Source s = FileRegions.open(data);
+        if (data.byteSize() >= MappedRegion.MIN_TRANSFER) {
+            MappedRegion.Source s = FileRegions.open(data);
             if (s != null) { // a slice of a file mapped by this library: read once from its file, CRC on the way
                 try (s) {
                     copyFromFile(s.channel(), s.offset(), data.byteSize());

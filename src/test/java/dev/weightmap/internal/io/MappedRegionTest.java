@@ -33,8 +33,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * mapping is alive and the path still names the mapped file; every other case writes from the segment. Either
  * way the bytes written are the mapped bytes.
  */
-class FileRegionsTest {
-    private static final int BIG = 3 << 20; // above FileRegions.MIN_TRANSFER
+class MappedRegionTest {
+    private static final int BIG = 3 << 20; // above MappedRegion.MIN_TRANSFER
 
     /** A safetensors file with one large tensor of a byte pattern (seeded) and one small one. */
     private static Path source(Path dir, String name, int seed) throws Exception {
@@ -57,9 +57,9 @@ class FileRegionsTest {
 
     /** Bytes the kernel copied from mapped files while {@code w} ran. */
     private static long transferredBy(Write w) throws Exception {
-        long before = FileRegions.transferredBytes();
+        long before = MappedRegion.transferredBytes();
         w.run();
-        return FileRegions.transferredBytes() - before;
+        return MappedRegion.transferredBytes() - before;
     }
 
     private static String sha(MemorySegment s) throws Exception {

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.weightmap.internal.io;
+
+import dev.weightmap.WeightmapException;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * What a read-only mapping of a whole file knows about that file: its path and its
+ * {@link BasicFileAttributes#fileKey() file key}, recorded before mapping. The mapping's owner
+ * ({@link MappedFile}, {@link SharedMapping}) creates it with the mapping; writers use it to copy a mapped slice
+ * to a file inside the kernel ({@link FileChannel#transferTo}, copy_file_range on Linux) instead of through the
+ * mapping, which faults every source page into this process.
+ *
+ * <p>The file is read by path only while the mapping is alive and only if the path still names the very file
+ * that was mapped; otherwise callers fall back to the mapping. A file changed in place while mapped shows the
+ * same bytes either way.
+ */
+public final class MappedRegion {
+    /** Slices smaller than this are written from the mapping: opening the source costs more than it saves. */
+    public static final long MIN_TRANSFER = 1L << 20;
+
+    /** Bytes copied by {@link #transferFully}, a statistic tests read to see which path a write took. */
+    private static final AtomicLong TRANSFERRED = new AtomicLong();
+
+    private final MemorySegment mapping;
+    private final Path path;
+    private final Object fileKey;
+
+    /**
+     * A region for a mapping just made (see {@link FileRegions#register}).
+     *
+     * @param mapping the whole file's mapping
+     * @param path    the file mapped
+     * @param fileKey its file key, read before mapping (not null)
+     */
+    MappedRegion(MemorySegment mapping, Path path, Object fileKey) {
+        this.mapping = mapping;
+        this.path = path;
+        this.fileKey = fileKey;
+    }
+
+    /** The mapping of the whole file. */
+    MemorySegment mapping() {
+        return mapping;
+    }
+
+    /**
+     * The mapped file's path.
+     *
+     * @return the path the file was mapped from
+     */
+    public Path path() {
+        return path;
+    }
+
+    /** Whether the mapping is alive and {@code seg} lies inside it. */
+    boolean holds(MemorySegment seg) {
+        long addr = seg.address();
+        return mapping.scope().isAlive() && mapping.scope().equals(seg.scope()) && addr >= mapping.address()
+                && addr + seg.byteSize() <= mapping.address() + mapping.byteSize();
+    }
+
+    /** A read channel on the file a segment was mapped from, and the segment's offset in that file. */
+    public record Source(FileChannel channel, long offset) implements Closeable {
+        @Override
+        public void close() throws IOException {
+            channel.close();
+        }
+    }
+
+    /**
+     * The mapped file opened for reading at {@code seg}, when {@code seg} lies in this live mapping and the path
+     * still names the file that was mapped; null otherwise (the caller reads the mapping).
+     *
+     * @param seg a slice of this mapping
+     * @return the open source, or null
+     */
+    public Source open(MemorySegment seg) {
+        if (!holds(seg)) {
+            return null;
+        }
+        FileChannel ch = null;
+        try {
+            // look before opening: a FIFO put in the file's place would block the open forever
+            BasicFileAttributes before = Files.readAttributes(path, BasicFileAttributes.class);
+            if (!before.isRegularFile() || !fileKey.equals(before.fileKey())) {
+                return null;
+            }
+            ch = FileChannel.open(path, StandardOpenOption.READ);
+            Object key = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+            if (!fileKey.equals(key) || ch.size() < mapping.byteSize()) {
+                ch.close();
+                return null;
+            }
+            return new Source(ch, seg.address() - mapping.address());
+        } catch (IOException | SecurityException | UnsupportedOperationException x) {
+            if (ch != null) {
+                try {
+                    ch.close();
+                } catch (IOException ignored) {
+                    // nothing was read from it
+                }
+            }
+            return null;
+        }
+    }
+
+    /**
+     * Copies {@code seg}'s bytes to {@code out} inside the kernel when {@code out} is a file channel, {@code seg} is
+     * at least {@link #MIN_TRANSFER} bytes of this mapping and its file is unchanged; returns false, having written
+     * nothing, when that is not the case.
+     *
+     * @param seg a slice of this mapping
+     * @param out where to write it
+     * @return whether the bytes were copied
+     * @throws IOException when the copy fails part way
+     * @throws WeightmapException {@code FILE_CHANGED} when the source turns out shorter
+     */
+    public boolean transfer(MemorySegment seg, WritableByteChannel out) throws IOException {
+        if (!(out instanceof FileChannel) || seg.byteSize() < MIN_TRANSFER) {
+            return false;
+        }
+        Source s = open(seg);
+        if (s == null) {
+            return false;
+        }
+        try (s) {
+            transferFully(s.channel(), s.offset(), seg.byteSize(), out, path.toString());
+        }
+        return true;
+    }
+
+    /** Bytes copied by {@link #transferFully} since the JVM started (tests check which path a write took). */
+    static long transferredBytes() {
+        return TRANSFERRED.get();
+    }
+
+    /**
+     * {@code src.transferTo} until {@code length} bytes are copied.
+     *
+     * @param src    the source file
+     * @param offset where the bytes start in it
+     * @param length how many to copy
+     * @param out    where to write them
+     * @param what   names what is being copied, for the message when the source turns out shorter
+     * @throws IOException        when a transfer fails
+     * @throws WeightmapException {@code FILE_CHANGED} when the source ends early
+     */
+    public static void transferFully(FileChannel src, long offset, long length, WritableByteChannel out, String what)
+            throws IOException {
+        long done = 0;
+        while (done < length) {
+            long t = src.transferTo(offset + done, length - done, out);
+            if (t <= 0) {
+                throw new WeightmapException(WeightmapException.Common.FILE_CHANGED, null, null,
+                        "the source file changed while copying " + what + ": it ended after " + done + " of "
+                        + length + " bytes (truncated by another program?)", null);
+            }
+            done += t;
+        }
+        TRANSFERRED.addAndGet(length);
+    }
+}
