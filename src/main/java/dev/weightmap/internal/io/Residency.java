@@ -136,7 +136,10 @@ public final class Residency {
         }
     }
 
-    /** Reads one byte of every page of {@code s} (a volatile sink keeps the reads). */
+    /**
+     * Reads one byte of every page of {@code s} (a volatile sink keeps the reads); a page past the end of a file cut
+     * short after it was mapped gives {@code FILE_CHANGED}, not the JDK's {@link InternalError}.
+     */
     private static void touch(MemorySegment s) {
         long n = s.byteSize();
         if (n == 0) {
@@ -144,9 +147,13 @@ public final class Residency {
         }
         byte x = 0;
         long first = (PAGE - (s.address() & (PAGE - 1))) & (PAGE - 1);
-        x ^= s.get(ValueLayout.JAVA_BYTE, 0);
-        for (long o = first; o < n; o += PAGE) {
-            x ^= s.get(ValueLayout.JAVA_BYTE, o);
+        try {
+            x ^= s.get(ValueLayout.JAVA_BYTE, 0);
+            for (long o = first; o < n; o += PAGE) {
+                x ^= s.get(ValueLayout.JAVA_BYTE, o);
+            }
+        } catch (InternalError | IllegalStateException e) { // a mapped file cut short: FILE_CHANGED naming it
+            throw FileStreamer.translate(e, s, null);
         }
         sink = x;
     }

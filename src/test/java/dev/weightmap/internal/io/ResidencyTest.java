@@ -62,4 +62,21 @@ class ResidencyTest {
         boolean linux = System.getProperty("os.name", "").startsWith("Linux");
         assertThat(Residency.kernelPopulate()).isEqualTo(linux && Residency.class.getModule().isNativeAccessEnabled());
     }
+
+    @Test
+    void aFileCutShortUnderTheReaderIsReportedNotACrash(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path f = tmp.resolve("cut.safetensors");
+        java.util.Map<String, dev.weightmap.tensor.Tensor> t = new java.util.LinkedHashMap<>();
+        t.put("a", dev.weightmap.tensor.Tensor.ofFloats(new float[1 << 20], 1 << 20)); // 4 MiB
+        dev.weightmap.safetensors.Safetensors.save(t, java.util.Map.of(), f);
+        try (dev.weightmap.Weights w = dev.weightmap.Weights.open(f)) {
+            w.tensor("a"); // mapped
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f,
+                    java.nio.file.StandardOpenOption.WRITE)) {
+                ch.truncate(4096);
+            }
+            assertThatThrownBy(w::prefetch).isInstanceOf(dev.weightmap.WeightmapException.class)
+                    .hasMessageContaining("cut.safetensors");
+        }
+    }
 }
