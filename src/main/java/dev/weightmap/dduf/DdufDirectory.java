@@ -87,9 +87,11 @@ public final class DdufDirectory {
      * The checks of {@link DdufFile#open}: the ZIP structure, every entry STORED, unencrypted, named by the rules,
      * unique; {@code model_index.json} present, a JSON object naming every folder.
      *
-     * @param image the mapping, for a {@code model_index.json} larger than {@link #INDEX_READ_LIMIT}; or null
+     * @param image the mapping (asked for only for a {@code model_index.json} larger than
+     *              {@link #INDEX_READ_LIMIT}); or null
      */
-    static DdufDirectory read(ZipSource source, String displayName, boolean allowGguf, MemorySegment image)
+    static DdufDirectory read(ZipSource source, String displayName, boolean allowGguf,
+                              java.util.function.Supplier<MemorySegment> image)
             throws IOException {
         String where = displayName + ": ";
         ZipArchive zip;
@@ -147,10 +149,11 @@ public final class DdufDirectory {
     }
 
     /** The bytes of {@code model_index.json}: read from the source when small (a mapping stays untouched). */
-    private static MemorySegment indexBytes(Entry index, ZipSource source, MemorySegment image, String where)
+    private static MemorySegment indexBytes(Entry index, ZipSource source,
+                                            java.util.function.Supplier<MemorySegment> image, String where)
             throws IOException {
         if (index.length() > INDEX_READ_LIMIT && image != null) {
-            return image.asSlice(index.offset(), index.length());
+            return image.get().asSlice(index.offset(), index.length());
         }
         if (index.length() > INDEX_LIMIT) {
             throw new DdufCorruptedFileException(at(where, DdufRules.MODEL_INDEX) + index.length()

@@ -52,7 +52,8 @@ public final class DdufFile implements Weights {
     public static final String SEPARATOR = "::";
 
     private final SharedMapping mapping;
-    private final MemorySegment segment;
+    /** The archive's bytes: mapped on first use for an owned mapping, else given. */
+    private final java.util.function.Supplier<MemorySegment> segment;
     private final String displayName;
     private final Path path;
     private final Map<String, DdufEntry> entries;
@@ -60,8 +61,8 @@ public final class DdufFile implements Weights {
     private final boolean zip64;
     private volatile Parsed parsed;
 
-    private DdufFile(SharedMapping mapping, MemorySegment segment, String displayName, Path path, boolean allowGguf,
-                     ZipSource source) throws IOException {
+    private DdufFile(SharedMapping mapping, java.util.function.Supplier<MemorySegment> segment, String displayName,
+                     Path path, boolean allowGguf, ZipSource source) throws IOException {
         this.mapping = mapping;
         this.segment = segment;
         this.displayName = displayName;
@@ -77,7 +78,11 @@ public final class DdufFile implements Weights {
     }
 
     /**
-     * Maps and validates a DDUF archive. The result owns the mapping: close it.
+     * Validates a DDUF archive and maps it when entry bytes are first asked for. The directory, the local headers
+     * and {@code model_index.json} are read by positional reads, so an open that only lists entries maps nothing
+     * and its close skips the shared arena's handshake with every JVM thread. The result owns the mapping and keeps
+     * the file open until it is closed (a later mapping is of the same file, even if the path is replaced): close
+     * it.
      *
      * @param file the archive to open
      * @return the open archive
@@ -89,8 +94,9 @@ public final class DdufFile implements Weights {
     }
 
     /**
-     * Maps and validates a DDUF archive with {@link Weights#open(Path, OpenOptions)}'s options (the arena; a
-     * file-owned shared arena when {@link OpenOptions#arena()} is null).
+     * Validates a DDUF archive with {@link Weights#open(Path, OpenOptions)}'s options: mapped into the caller's
+     * arena at once, or, when {@link OpenOptions#arena()} is null, into a file-owned shared arena on first use of
+     * entry bytes, as {@link #open(Path)} does.
      *
      * @param file    the archive
      * @param options the options
@@ -111,7 +117,13 @@ public final class DdufFile implements Weights {
     private static DdufFile open(Path file, SharedMapping m, boolean allowGguf) throws IOException {
         DdufFile[] out = new DdufFile[1];
         try {
-            m.map(file, (ch, seg) -> out[0] = new DdufFile(m, seg, file.toString(), file, allowGguf, ZipSource.of(ch)));
+            if (m.owns()) { // the directory is read by positional reads: map when entry bytes are first asked for
+                m.open(file, f -> out[0] = new DdufFile(m, f::segment, file.toString(), file, allowGguf,
+                        ZipSource.of(f.channel())));
+            } else {
+                m.map(file, (ch, seg) -> out[0] = new DdufFile(m, () -> seg, file.toString(), file, allowGguf,
+                        ZipSource.of(ch)));
+            }
             return out[0];
         } catch (IOException | RuntimeException | Error e) {
             m.close();
@@ -146,7 +158,8 @@ public final class DdufFile implements Weights {
      */
     public static DdufFile parse(MemorySegment image, String displayName) {
         try {
-            return new DdufFile(SharedMapping.none(displayName), image, displayName, null, false, ZipSource.of(image));
+            return new DdufFile(SharedMapping.none(displayName), () -> image, displayName, null, false,
+                    ZipSource.of(image));
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e); // a segment source never fails
         }
@@ -179,7 +192,7 @@ public final class DdufFile implements Weights {
      */
     public MemorySegment segment() {
         mapping.ensureOpen();
-        return segment;
+        return segment.get();
     }
 
     /** The file, or null for {@link #parse(MemorySegment, String)}. */
