@@ -9,7 +9,6 @@ import dev.weightmap.torch.PickleMachine.TensorRef;
 import dev.weightmap.torch.TorchCheckpoint.Storage;
 import dev.weightmap.torch.TorchCheckpointException.Reason;
 
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
@@ -77,27 +76,7 @@ public final class TorchZipLayout {
      */
     public static Layout read(SeekableByteChannel archive, int firstTail, String displayName)
             throws IOException {
-        ZipSource source = new ZipSource() {
-            @Override
-            public long size() throws IOException {
-                return archive.size();
-            }
-
-            @Override
-            public void read(long position, ByteBuffer dst) throws IOException {
-                archive.position(position);
-                while (dst.hasRemaining()) {
-                    if (archive.read(dst) < 0) {
-                        throw new EOFException(displayName + ": ends before byte " + (position + dst.limit()));
-                    }
-                }
-            }
-
-            @Override
-            public int firstTail() {
-                return firstTail;
-            }
-        };
+        ZipSource source = ZipSource.of(archive, firstTail, displayName);
         TorchZipContainer c = new TorchZipContainer(e -> {
             if (e.size() > MAX_PICKLE_BYTES) {
                 throw new TorchCheckpointException(Reason.LIMIT_EXCEEDED, displayName + ": record '" + e.name()
@@ -155,7 +134,7 @@ public final class TorchZipLayout {
         DType dtype = t.dtype.dtype();
         long[] shape = t.size.clone();
         long[] stride = t.stride.clone();
-        boolean contiguous = contiguous(shape, stride, numel);
+        boolean contiguous = Tensor.isContiguous(shape, stride);
         if (t.dtype.fp4x2()) {
             if (numel > 0 && !Arrays.equals(stride, Tensor.contiguousStrides(shape))) {
                 throw new TorchCheckpointException(Reason.UNSUPPORTED, where
@@ -200,22 +179,5 @@ public final class TorchZipLayout {
         }
         return new Located(name, dtype, shape, st.dataOffset() + start, length, contiguous,
                 Collections.unmodifiableMap(extras));
-    }
-
-    /** As {@link Tensor#isContiguous()}: dimensions of size 1 may have any stride. */
-    private static boolean contiguous(long[] shape, long[] stride, long numel) {
-        if (numel == 0) {
-            return true;
-        }
-        long expected = 1;
-        for (int i = shape.length - 1; i >= 0; i--) {
-            if (shape[i] != 1) {
-                if (stride[i] != expected) {
-                    return false;
-                }
-                expected *= shape[i];
-            }
-        }
-        return true;
     }
 }
