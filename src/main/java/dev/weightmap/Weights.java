@@ -85,8 +85,8 @@ public interface Weights extends AutoCloseable {
      * Opens remote weights over HTTP range requests with {@link dev.weightmap.remote.RemoteOptions#defaults()}
      * (the token from {@code HF_TOKEN}): see {@link #open(URI, dev.weightmap.remote.RemoteOptions)}.
      *
-     * @param uri an {@code http} or {@code https} URL of a safetensors file, a sharded checkpoint's index or a GGUF
-     *            file
+     * @param uri an {@code http} or {@code https} URL of a safetensors file, a sharded checkpoint's index, a GGUF
+     *            file, a {@code .dduf} archive or a torch zip checkpoint
      * @return the opened reader; close it
      * @throws WeightmapException a {@code REMOTE_…} reason for HTTP failures, the format's reasons for invalid
      *                            headers
@@ -98,8 +98,9 @@ public interface Weights extends AutoCloseable {
     /**
      * Opens remote weights over HTTP range requests: a safetensors file (one request when the header fits the
      * first, speculative range), the index JSON of a sharded safetensors checkpoint (the index, then one
-     * request per shard header, concurrently) or a GGUF file (a prefix that grows until the tensor infos are in),
-     * told apart by content. Tensor bytes are fetched on demand; see
+     * request per shard header, concurrently), a GGUF file (a prefix that grows until the tensor infos are in), a
+     * {@code .dduf} archive or a torch zip checkpoint (the end of the archive, its central directory, then what the
+     * format needs), told apart by content. Tensor bytes are fetched on demand; see
      * {@link dev.weightmap.remote.RemoteWeights} and, for the HTTP rules, {@link dev.weightmap.remote.HttpRangeSource}.
      *
      * @param uri     an {@code http} or {@code https} URL

@@ -88,7 +88,7 @@ class ArchitectureTest {
             }
             case "remote" -> {
                 a.addAll(BELOW_FORMATS);
-                a.addAll(Set.of("safetensors", "dduf", "gguf", "shard"));
+                a.addAll(Set.of("safetensors", "dduf", "gguf", "shard", "torch"));
             }
             case "cli" -> a.addAll(Set.of("", "spi", "tensor", "checksum", "safetensors", "torch", "dduf", "shard",
                     "gguf", "remote",

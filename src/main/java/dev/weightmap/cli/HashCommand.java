@@ -36,6 +36,7 @@ final class HashCommand implements Command {
         return """
                 weightmap hash [--algo A] [--per-tensor] [--json] [--threads N] [--manifest OUT.json] [--force] PATH...
                 weightmap hash [--algo A] [--per-tensor] [--json] URL
+                weightmap hash [--algo A] --manifest OUT.json URL
                   A: crc32 | crc32c | sha256 (default) | xxh64 | xxh3-64 | xxh3-128
                   Whole file: prints "<hex>  <path>" (canonical big-endian hex as xxhsum/sha256sum print it,
                   128-bit high half first; SHA-256 = the Hub's LFS oid). A folder hashes each of its files.
@@ -50,8 +51,10 @@ final class HashCommand implements Command {
                                 PATH (files relative to it); check later with: weightmap verify --manifest OUT.json PATH
                   --force       hash tensors even when they would produce far more bytes than the file stores
                                 (expanded views: refused with AMPLIFICATION otherwise)
-                  URL           an http(s) safetensors file, sharded index or GGUF file: its bytes stream through
-                                the hasher from range requests, nothing is written to disk (files are named by URL)""";
+                  URL           an http(s) safetensors file, sharded index, GGUF file, .dduf archive or torch zip
+                                checkpoint: its bytes stream through the hasher from range requests, nothing is
+                                written to disk (files are named by URL; in a manifest, relative to the URL's
+                                folder, as verify --manifest URL looks them up)""";
     }
 
     @Override
@@ -67,8 +70,11 @@ final class HashCommand implements Command {
         }
         String manifest = a.option("--manifest", null);
         if (paths.stream().anyMatch(Input::isUrl)) {
-            if (paths.size() != 1 || manifest != null) {
-                throw new UsageException("a URL is hashed alone and without --manifest");
+            if (paths.size() != 1) {
+                throw new UsageException("a URL is hashed alone");
+            }
+            if (manifest != null) {
+                return RemoteHash.manifest(cli, paths.get(0), manifest, algo);
             }
             return RemoteHash.run(cli, paths.get(0), algo, a.flag("--per-tensor"), a.flag("--json"));
         }

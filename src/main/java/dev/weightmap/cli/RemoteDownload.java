@@ -57,6 +57,8 @@ final class RemoteDownload {
             return switch (format) {
                 case Weights.SHARDED -> "model.safetensors.index.json";
                 case Weights.GGUF -> "model.gguf";
+                case Weights.DDUF -> "model.dduf";
+                case Weights.TORCH -> "pytorch_model.bin";
                 default -> "model.safetensors";
             };
         }

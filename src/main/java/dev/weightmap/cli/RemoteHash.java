@@ -4,11 +4,13 @@ package dev.weightmap.cli;
 import dev.weightmap.checksum.ChecksumAlgorithm;
 import dev.weightmap.checksum.Checksums;
 import dev.weightmap.checksum.Hasher;
+import dev.weightmap.checksum.Manifest;
 import dev.weightmap.internal.json.JsonWriter;
 import dev.weightmap.remote.HttpRangeSource;
 import dev.weightmap.remote.RemoteWeights;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,34 +33,15 @@ final class RemoteHash {
         try (RemoteWeights w = Input.openRemote(url)) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("algo", algo.cliName());
-            Map<String, String> hashes = new LinkedHashMap<>();
+            Map<String, String> hashes;
             if (perTensor) {
-                long total = 0;
-                for (var l : w.locations()) {
-                    total += l.length();
-                }
-                Cli.Progress p = cli.progress("hashing " + w.displayName(), total);
-                try {
-                    for (var l : w.locations()) {
-                        String name = l.name();
-                        hashes.put(name, stream(algo, l.length(), (from, dst) -> w.read(name, from, dst), p));
-                    }
-                } finally {
-                    p.done();
-                }
+                hashes = tensors(cli, w, algo);
             } else {
+                hashes = new LinkedHashMap<>();
                 List<HttpRangeSource> sources = w.sources();
-                long total = 0;
-                for (HttpRangeSource s : sources) {
-                    total += s.size();
-                }
-                Cli.Progress p = cli.progress("hashing " + w.displayName(), total);
-                try {
-                    for (HttpRangeSource s : sources) {
-                        hashes.put(s.displayName(), stream(algo, s.size(), s::read, p));
-                    }
-                } finally {
-                    p.done();
+                List<String> hex = files(cli, w, algo);
+                for (int i = 0; i < hex.size(); i++) {
+                    hashes.put(sources.get(i).displayName(), hex.get(i));
                 }
             }
             if (json) {
@@ -69,6 +52,67 @@ final class RemoteHash {
             }
         }
         return 0;
+    }
+
+    /**
+     * {@code hash --manifest OUT URL}: every tensor and every remote file streamed through the hasher once each,
+     * files named as {@code verify --manifest} and {@code convert} name them (relative to the URL's folder).
+     */
+    static int manifest(Cli cli, String url, String out, ChecksumAlgorithm algo) throws java.io.IOException {
+        Manifest m;
+        try (RemoteWeights w = Input.openRemote(url)) {
+            Map<String, String> tensors = tensors(cli, w, algo);
+            List<String> names = RemoteDownload.relativeNames(w);
+            List<String> hex = files(cli, w, algo);
+            Map<String, String> files = new LinkedHashMap<>();
+            for (int i = 0; i < hex.size(); i++) {
+                files.put(names.get(i), hex.get(i));
+            }
+            m = Manifest.of(algo, w.format(), tensors, files);
+        }
+        m.write(Path.of(out));
+        cli.out().println("wrote " + out + ": " + m.tensors().size() + " tensors, " + m.files().size()
+                + " files (" + algo.cliName() + ")");
+        return 0;
+    }
+
+    /** Every tensor's digest by name, streamed from its byte range. */
+    private static Map<String, String> tensors(Cli cli, RemoteWeights w, ChecksumAlgorithm algo) {
+        Map<String, String> hashes = new LinkedHashMap<>();
+        long total = 0;
+        for (var l : w.locations()) {
+            total += l.length();
+        }
+        Cli.Progress p = cli.progress("hashing " + w.displayName(), total);
+        try {
+            for (var l : w.locations()) {
+                String name = l.name();
+                hashes.put(name, stream(algo, l.length(), (from, dst) -> w.read(name, from, dst), p));
+            }
+        } finally {
+            p.done();
+        }
+        return hashes;
+    }
+
+    /** Every remote file's digest, in {@link RemoteWeights#sources()} order. */
+    private static List<String> files(Cli cli, RemoteWeights w, ChecksumAlgorithm algo) {
+        List<String> hashes = new java.util.ArrayList<>();
+        List<HttpRangeSource> sources = w.sources();
+        long total = 0;
+        for (HttpRangeSource s : sources) {
+            total += s.size();
+        }
+        Cli.Progress p = cli.progress("hashing files of " + w.displayName(), total);
+        try {
+            for (int i = 0; i < sources.size(); i++) {
+                HttpRangeSource s = sources.get(i);
+                hashes.add(stream(algo, s.size(), s::read, p));
+            }
+        } finally {
+            p.done();
+        }
+        return hashes;
     }
 
     /** Where streamed chunks go. */

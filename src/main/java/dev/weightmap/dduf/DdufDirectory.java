@@ -8,7 +8,6 @@ import dev.weightmap.internal.zip.ZipEntry;
 import dev.weightmap.internal.zip.ZipFormatException;
 import dev.weightmap.internal.zip.ZipSource;
 
-import java.io.EOFException;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -64,22 +63,7 @@ public final class DdufDirectory {
      */
     public static DdufDirectory read(SeekableByteChannel archive, String displayName, boolean allowGguf)
             throws IOException {
-        ZipSource source = new ZipSource() {
-            @Override
-            public long size() throws IOException {
-                return archive.size();
-            }
-
-            @Override
-            public void read(long position, ByteBuffer dst) throws IOException {
-                archive.position(position);
-                while (dst.hasRemaining()) {
-                    if (archive.read(dst) < 0) {
-                        throw new EOFException(displayName + ": the archive ended while reading it");
-                    }
-                }
-            }
-        };
+        ZipSource source = ZipSource.of(archive, 4096, displayName);
         return read(source, displayName, allowGguf, null);
     }
 

@@ -11,6 +11,7 @@ import dev.weightmap.safetensors.SafetensorsHeader;
 import dev.weightmap.safetensors.TensorInfo;
 import dev.weightmap.shard.CheckpointException;
 import dev.weightmap.tensor.DType;
+import dev.weightmap.torch.TorchCheckpoint;
 
 import java.lang.foreign.MemorySegment;
 import java.net.URI;
@@ -63,12 +64,15 @@ final class RemoteOpener {
             if (prefix.length >= 4 && prefix[0] == 'G' && prefix[1] == 'G' && prefix[2] == 'U' && prefix[3] == 'F') {
                 return gguf(src, prefix, options);
             }
-            String what = prefix.length >= 4 && prefix[0] == 'P' && prefix[1] == 'K'
-                    ? "a ZIP archive (a torch checkpoint, or DDUF not named .dduf)"
-                    : "not safetensors, GGUF or an index JSON";
+            if (prefix.length >= 4 && prefix[0] == 'P' && prefix[1] == 'K') {
+                return RemoteZip.torch(src, prefix, options);
+            }
+            String what = TorchCheckpoint.looksLegacy(prefix)
+                    ? "a legacy (pre-1.6, non-zip) torch checkpoint, whose storages follow the pickle with no directory"
+                    : "not safetensors, GGUF, a ZIP archive or an index JSON";
             throw new RemoteException(Reason.REMOTE_UNSUPPORTED, src.displayName(), what
-                    + ": only safetensors files, sharded safetensors indexes, GGUF files and .dduf archives are read"
-                    + " remotely", null);
+                    + ": only safetensors files, sharded safetensors indexes, GGUF files, .dduf archives and torch"
+                    + " zip checkpoints are read remotely", null);
         } catch (RuntimeException | Error e) {
             src.close();
             throw e;

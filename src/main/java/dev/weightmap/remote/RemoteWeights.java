@@ -39,7 +39,8 @@ import java.util.concurrent.Semaphore;
  * Weights read over HTTP range requests: opening fetches only headers (a single safetensors file: one request
  * when its header fits {@link RemoteOptions#speculativeBytes()}; a sharded checkpoint: its index, then one request
  * per shard, concurrently; a GGUF file: the prefix grows, at least doubling, until the metadata and tensor infos
- * are in); tensor bytes are fetched when asked for.
+ * are in; a DDUF archive or torch zip checkpoint: the end of the archive, then the central directory and what the
+ * format needs); tensor bytes are fetched when asked for.
  *
  * <p>{@link #tensor(String)} fetches a tensor once into memory this reader owns (freed by {@link #close()}, or
  * when the last {@linkplain #retain() lease} is released) and returns the same tensor on later calls;
@@ -49,11 +50,14 @@ import java.util.concurrent.Semaphore;
  * {@link RemoteOptions#maxConcurrency()} at once. Tensors larger than 16 MiB are fetched as several ranges
  * concurrently.
  *
- * <p>As {@link Weights}: format {@code safetensors}, {@code sharded} or {@code gguf}; {@link #path()} null and
+ * <p>As {@link Weights}: format {@code safetensors}, {@code sharded}, {@code gguf}, {@code dduf} or {@code torch}; {@link #path()} null and
  * {@link #files()} empty ({@link #urls()} lists the files); {@link #locations()} gives offsets within each remote
  * file, the URL in the {@code url} extra (GGUF adds {@code ggml_type} and {@code ne}). A GGUF tensor is viewed as
  * {@link dev.weightmap.gguf.GgufFile#tensor(String)} views it: plain types as their dtype, block types as the
- * {@code U8} bytes of each row. The parsed header is {@link #safetensorsHeader()}, {@link #shardedHeader()} or
+ * {@code U8} bytes of each row. A torch tensor carries the local extras ({@code torch_dtype}, {@code stride},
+ * {@code storage_offset}, {@code storage}, {@code contiguous}); one that is a non-contiguous view of its storage
+ * is listed but refused when fetched ({@code REMOTE_UNSUPPORTED} naming it), as its elements are not one byte
+ * range; tensors sharing a storage are each their own range of it. The parsed header is {@link #safetensorsHeader()}, {@link #shardedHeader()} or
  * {@link #ggufHeader()}. Safe for concurrent use.
  */
 public final class RemoteWeights implements Weights {
@@ -100,8 +104,8 @@ public final class RemoteWeights implements Weights {
     }
 
     /**
-     * Opens remote weights: a safetensors file, the index JSON of a sharded safetensors checkpoint or a GGUF
-     * file, told apart by content (the first request's bytes).
+     * Opens remote weights: a safetensors file, the index JSON of a sharded safetensors checkpoint, a GGUF
+     * file, a {@code .dduf} archive or a torch zip checkpoint, told apart by content (the first request's bytes).
      *
      * @param uri     an {@code http} or {@code https} URL
      * @param options token, timeouts, retries, concurrency
@@ -111,6 +115,7 @@ public final class RemoteWeights implements Weights {
      *                                                              runs as a module without {@code java.net.http})
      * @throws dev.weightmap.safetensors.SafetensorsException       when a header is invalid
      * @throws dev.weightmap.gguf.GgufException                     when a GGUF header is invalid
+     * @throws dev.weightmap.torch.TorchCheckpointException         when a torch checkpoint is invalid or unsafe
      */
     public static RemoteWeights open(URI uri, RemoteOptions options) {
         if (RemoteWeights.class.getModule().isNamed() && ModuleLayer.boot().findModule("java.net.http").isEmpty()) {
@@ -260,6 +265,11 @@ public final class RemoteWeights implements Weights {
         if (e == null) {
             throw new WeightmapException(WeightmapException.Common.TENSOR_NOT_FOUND, displayName, name,
                     displayName + ": tensor `" + name + "` not found", null);
+        }
+        if (Boolean.FALSE.equals(e.extras().get("contiguous"))) {
+            throw new RemoteException(RemoteException.Reason.REMOTE_UNSUPPORTED, displayName, "tensor `" + name
+                    + "` is a non-contiguous view of its storage (stride " + Arrays.toString((long[]) e.extras()
+                    .get("stride")) + "): its elements are not one byte range; open the file locally", null);
         }
         return e;
     }

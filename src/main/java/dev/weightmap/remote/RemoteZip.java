@@ -11,6 +11,7 @@ import dev.weightmap.safetensors.SafetensorsException;
 import dev.weightmap.safetensors.SafetensorsFile;
 import dev.weightmap.safetensors.SafetensorsHeader;
 import dev.weightmap.safetensors.TensorInfo;
+import dev.weightmap.torch.TorchZipLayout;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -33,7 +34,8 @@ import java.util.Map;
  * <p>A DDUF archive opens as {@link RemoteWeights} of format {@code dduf}: its directory is checked by
  * {@link DdufDirectory} (every rule of {@link DdufFile#open}), then the header of each {@code .safetensors}
  * entry is fetched (one request each, unless already fetched); tensors are named {@code entry::tensor} and
- * {@link Weights#metadata()} is {@code model_index.json}.
+ * {@link Weights#metadata()} is {@code model_index.json}. A torch zip checkpoint opens as {@link RemoteWeights} of
+ * format {@code torch} (see {@link #torch}).
  */
 final class RemoteZip implements ZipSource {
     /** The first tail read and the read-ahead of every other read. */
@@ -100,6 +102,37 @@ final class RemoteZip implements ZipSource {
             }
         }
         return new RemoteWeights(Weights.DDUF, name, out, d.modelIndex(), List.of(source), List.of(), options, d);
+    }
+
+    /**
+     * Opens a remote torch zip checkpoint: the structure and {@code data.pkl} are read through the cache
+     * ({@link TorchZipLayout}, the local open's rules and restricted unpickler); each tensor is one byte range of
+     * its storage record. A tensor whose view is not contiguous in its storage is listed (with its locations
+     * extras) but refused when fetched.
+     *
+     * @param source  the checkpoint
+     * @param prefix  its first bytes, already fetched
+     * @param options the options (tensor fetches)
+     * @return the reader
+     * @throws dev.weightmap.torch.TorchCheckpointException when it is not a valid, supported torch checkpoint
+     * @throws RemoteException                              when a request fails
+     */
+    static RemoteWeights torch(HttpRangeSource source, byte[] prefix, RemoteOptions options) {
+        RemoteZip zip = new RemoteZip(source, prefix);
+        String name = source.displayName();
+        TorchZipLayout.Layout layout;
+        try {
+            layout = TorchZipLayout.read(zip.channel(), WINDOW, name);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // range sources report failures as RemoteException
+        }
+        List<RemoteWeights.Entry> out = new ArrayList<>(layout.tensors().size());
+        for (TorchZipLayout.Located t : layout.tensors()) {
+            out.add(new RemoteWeights.Entry(t.name(), t.dtype(), t.shape(), source, t.offset(), t.length(),
+                    t.extras()));
+        }
+        return new RemoteWeights(Weights.TORCH, name, out, layout.metadata(), List.of(source), List.of(), options,
+                layout);
     }
 
     /** The safetensors header of entry {@code e}: its 8-byte length, then the header, through the cache. */

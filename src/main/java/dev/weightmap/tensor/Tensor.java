@@ -250,8 +250,22 @@ public final class Tensor {
      * @return true for a row-major, gap-free layout
      */
     public boolean isContiguous() {
-        if (numel == 0) {
-            return true;
+        return numel == 0 || isContiguous(shape, strides);
+    }
+
+    /**
+     * Whether a view of {@code shape} and {@code strides} (in elements) is row-major without gaps, as
+     * {@link #isContiguous()} tells it of a tensor: dimensions of size 1 are ignored, an empty view is contiguous.
+     *
+     * @param shape   the shape
+     * @param strides the strides, as many as dimensions
+     * @return true for a row-major, gap-free layout
+     */
+    public static boolean isContiguous(long[] shape, long[] strides) {
+        for (long d : shape) {
+            if (d == 0) {
+                return true;
+            }
         }
         long expected = 1;
         for (int i = shape.length - 1; i >= 0; i--) {

@@ -153,7 +153,7 @@ public final class TorchCheckpoint implements Weights {
             records = z.records();
             rawRoot = z.result().value();
             attributes = z.result().attributes();
-            tensorPaths = walk(rawRoot);
+            tensorPaths = walk(rawRoot, displayName);
             storages = new TorchZipContainer(image, displayName).resolveStorages(z.result(), z.recordMap(), prefix);
         } else if (size >= 262 && image.asSlice(257, 5).mismatch(MemorySegment.ofArray("ustar".getBytes(StandardCharsets.US_ASCII))) == -1) {
             throw new TorchCheckpointException(Reason.UNSUPPORTED, displayName
@@ -166,7 +166,7 @@ public final class TorchCheckpoint implements Weights {
             TorchLegacyContainer.Legacy l = new TorchLegacyContainer(image, displayName).readLegacy();
             rawRoot = l.main().value();
             attributes = l.main().attributes();
-            tensorPaths = walk(rawRoot);
+            tensorPaths = walk(rawRoot, displayName);
             storages = l.storages();
         } else {
             throw new TorchCheckpointException(Reason.NOT_A_CHECKPOINT, displayName
@@ -296,14 +296,15 @@ public final class TorchCheckpoint implements Weights {
      * path, so the walk is bounded by {@link #MAX_VISITS}, {@link #MAX_TENSOR_PATHS} and
      * {@link #MAX_TENSOR_NAME_CHARS} (nested dicts sharing their children reach 2^59 paths from a few kB).
      */
-    private List<Map.Entry<String, TensorRef>> walk(Object rootValue) {
+    static List<Map.Entry<String, TensorRef>> walk(Object rootValue, String displayName) {
         List<Map.Entry<String, TensorRef>> out = new ArrayList<>();
-        walk(rootValue, new StringBuilder(), 0, Collections.newSetFromMap(new IdentityHashMap<>()), out, new long[2]);
+        walk(rootValue, new StringBuilder(), 0, Collections.newSetFromMap(new IdentityHashMap<>()), out, new long[2],
+                displayName);
         return out;
     }
 
-    private void walk(Object v, StringBuilder path, int depth, Set<Object> onPath,
-                      List<Map.Entry<String, TensorRef>> out, long[] work) {
+    private static void walk(Object v, StringBuilder path, int depth, Set<Object> onPath,
+                             List<Map.Entry<String, TensorRef>> out, long[] work, String displayName) {
         if (++work[0] > MAX_VISITS) {
             throw new TorchCheckpointException(Reason.LIMIT_EXCEEDED, displayName
                     + ": the object graph has too many paths (more than " + MAX_VISITS + " visits)");
@@ -332,15 +333,15 @@ public final class TorchCheckpoint implements Weights {
         int mark = path.length();
         if (v instanceof Map<?, ?> m) {
             for (Map.Entry<?, ?> e : m.entrySet()) {
-                appendPart(path, mark, e.getKey() == null ? "None" : e.getKey());
-                walk(e.getValue(), path, depth + 1, onPath, out, work);
+                appendPart(path, mark, e.getKey() == null ? "None" : e.getKey(), displayName);
+                walk(e.getValue(), path, depth + 1, onPath, out, work, displayName);
                 path.setLength(mark);
             }
         } else {
             List<?> l = (List<?>) v;
             for (int i = 0; i < l.size(); i++) {
-                appendPart(path, mark, (long) i);
-                walk(l.get(i), path, depth + 1, onPath, out, work);
+                appendPart(path, mark, (long) i, displayName);
+                walk(l.get(i), path, depth + 1, onPath, out, work, displayName);
                 path.setLength(mark);
             }
         }
@@ -352,7 +353,7 @@ public final class TorchCheckpoint implements Weights {
      * anything else (tuple keys included) as {@link String#valueOf} prints it. The length is checked before the
      * text is built: a tuple key repeating one memo-shared long string is short in the file, not in the name.
      */
-    private void appendPart(StringBuilder path, int mark, Object o) {
+    private static void appendPart(StringBuilder path, int mark, Object o, String displayName) {
         if (mark > 0) {
             path.append('/');
         }
@@ -401,19 +402,14 @@ public final class TorchCheckpoint implements Weights {
         }
     }
 
-    private Tensor build(TensorRef t, String name, Map<String, MemorySegment> segs) {
-        String where = displayName + ": tensor '" + name + "'";
+    /**
+     * Checks the view of {@code t} against a storage of {@code capacity} elements: ranks agree, sizes, strides
+     * and the offset are not negative, nothing overflows, and the last element lies inside the storage.
+     *
+     * @return the number of elements
+     */
+    static long checkView(TensorRef t, long capacity, String where) {
         StorageRef s = t.storage;
-        MemorySegment seg;
-        String key = s.rootKey != null ? s.rootKey : s.key;
-        MemorySegment rootSeg = segs.get(key);
-        if (s.rootKey != null) {
-            int es = s.type.dtype().elementSize();
-            seg = rootSeg.asSlice(s.viewOffset * es, s.numel * es);
-        } else {
-            seg = rootSeg;
-        }
-        storageKeys.put(t, key);
         if (t.dtype.dtype() == null) {
             throw new TorchCheckpointException(Reason.UNSUPPORTED_DTYPE, where + ": dtype torch." + t.dtype.name()
                     + " is not supported");
@@ -449,13 +445,31 @@ public final class TorchCheckpoint implements Weights {
             throw new TorchCheckpointException(Reason.INVALID_VIEW, where + ": size " + Arrays.toString(size)
                     + " with stride " + Arrays.toString(stride) + " overflows");
         }
-        long capacity = seg.byteSize() / t.dtype.elementSize();
         if (numel > 0 && last >= capacity) {
             throw new TorchCheckpointException(Reason.INVALID_VIEW, where + ": view (offset " + t.storageOffset
                     + ", size " + Arrays.toString(size) + ", stride " + Arrays.toString(stride)
                     + ") reaches element " + last + " but storage '" + s.key + "' holds " + capacity + " elements of torch."
                     + t.dtype.name());
         }
+        return numel;
+    }
+
+    private Tensor build(TensorRef t, String name, Map<String, MemorySegment> segs) {
+        String where = displayName + ": tensor '" + name + "'";
+        StorageRef s = t.storage;
+        MemorySegment seg;
+        String key = s.rootKey != null ? s.rootKey : s.key;
+        MemorySegment rootSeg = segs.get(key);
+        if (s.rootKey != null) {
+            int es = s.type.dtype().elementSize();
+            seg = rootSeg.asSlice(s.viewOffset * es, s.numel * es);
+        } else {
+            seg = rootSeg;
+        }
+        storageKeys.put(t, key);
+        long numel = checkView(t, seg.byteSize() / t.dtype.elementSize(), where);
+        long[] size = t.size;
+        long[] stride = t.stride;
         try {
             if (t.dtype.fp4x2()) {
                 if (numel > 0 && !Arrays.equals(stride, Tensor.contiguousStrides(size))) {
@@ -563,7 +577,7 @@ public final class TorchCheckpoint implements Weights {
     public synchronized Object root() {
         mapping.ensureOpen();
         if (root == null && rawRoot != null) {
-            root = convert(rawRoot, new IdentityHashMap<>(), 0);
+            root = convert(rawRoot, new IdentityHashMap<>(), 0, displayName);
         }
         return root;
     }
@@ -578,10 +592,10 @@ public final class TorchCheckpoint implements Weights {
     public Map<Object, Object> rootAttributes() {
         mapping.ensureOpen();
         Object a = attributes.get(rawRoot);
-        return a == null ? Map.of() : (Map<Object, Object>) convert(a, new IdentityHashMap<>(), 0);
+        return a == null ? Map.of() : (Map<Object, Object>) convert(a, new IdentityHashMap<>(), 0, displayName);
     }
 
-    private Object convert(Object v, Map<Object, Object> done, int depth) {
+    static Object convert(Object v, Map<Object, Object> done, int depth, String displayName) {
         if (depth > MAX_DEPTH) {
             throw new TorchCheckpointException(Reason.LIMIT_EXCEEDED, displayName + ": objects nested deeper than "
                     + MAX_DEPTH);
@@ -603,7 +617,7 @@ public final class TorchCheckpoint implements Weights {
             PyDict out = new PyDict(); // keys were checked once: same canonical keys, same order
             done.put(v, out);
             for (Map.Entry<?, ?> e : m.entrySet()) {
-                out.putKey(e.getKey(), convert(e.getValue(), done, depth + 1));
+                out.putKey(e.getKey(), convert(e.getValue(), done, depth + 1, displayName));
             }
             return out;
         }
@@ -616,7 +630,7 @@ public final class TorchCheckpoint implements Weights {
         List<Object> view = Collections.unmodifiableList(out);
         done.put(v, view);
         for (Object o : l) {
-            out.add(convert(o, done, depth + 1));
+            out.add(convert(o, done, depth + 1, displayName));
         }
         return view;
     }

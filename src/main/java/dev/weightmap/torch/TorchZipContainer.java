@@ -17,6 +17,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * The zip container of a checkpoint ({@code torch.save} since 1.6): the records under one folder, the format
@@ -25,10 +26,19 @@ import java.util.Map;
  */
 final class TorchZipContainer {
     private final MemorySegment image;
+    private final Function<TorchZip.Entry, MemorySegment> bytes;
     private final String displayName;
 
     TorchZipContainer(MemorySegment image, String displayName) {
         this.image = image;
+        this.bytes = e -> image.asSlice(e.dataOffset(), e.size());
+        this.displayName = displayName;
+    }
+
+    /** A container whose small records (version, byte order, pickle) are read by {@code bytes}. */
+    TorchZipContainer(Function<TorchZip.Entry, MemorySegment> bytes, String displayName) {
+        this.image = null;
+        this.bytes = bytes;
         this.displayName = displayName;
     }
 
@@ -37,8 +47,11 @@ final class TorchZipContainer {
     }
 
     Zip readZip(FileChannel headers) throws IOException {
-        Map<String, TorchZip.Entry> map = TorchZip.read(headers == null ? ZipSource.of(image) : ZipSource.of(headers),
-                displayName);
+        return readZip(headers == null ? ZipSource.of(image) : ZipSource.of(headers));
+    }
+
+    Zip readZip(ZipSource source) throws IOException {
+        Map<String, TorchZip.Entry> map = TorchZip.read(source, displayName);
         if (map.isEmpty()) {
             throw new TorchCheckpointException(Reason.MISSING_RECORD, displayName + ": empty zip archive, no data.pkl");
         }
@@ -95,7 +108,7 @@ final class TorchZipContainer {
             throw new TorchCheckpointException(Reason.MISSING_RECORD, displayName + ": record '" + pre
                     + "/data.pkl' is missing");
         }
-        MemorySegment p = image.asSlice(pkl.dataOffset(), pkl.size());
+        MemorySegment p = bytes.apply(pkl);
         PickleMachine.Result r = PickleMachine.run(p, displayName + ": " + pkl.name());
         return new Zip(pre, v, List.copyOf(recs), map, r);
     }
@@ -105,10 +118,14 @@ final class TorchZipContainer {
             throw new TorchCheckpointException(Reason.CORRUPT_ARCHIVE, displayName + ": record '" + e.name()
                     + "' is longer than " + max + " bytes");
         }
-        byte[] b = image.asSlice(e.dataOffset(), e.size()).toArray(ValueLayout.JAVA_BYTE);
+        byte[] b = bytes.apply(e).toArray(ValueLayout.JAVA_BYTE);
         return new String(b, StandardCharsets.ISO_8859_1);
     }
 
+    /**
+     * The storages {@code r} names, each checked against its record; with no image (a remote archive) the
+     * storages have no segment.
+     */
     Map<String, Storage> resolveStorages(PickleMachine.Result r, Map<String, TorchZip.Entry> map, String prefix) {
         Map<String, Storage> out = new LinkedHashMap<>();
         for (StorageRef s : r.storages().values()) {
@@ -125,7 +142,8 @@ final class TorchZipContainer {
                         + " elements needs " + expected + " bytes");
             }
             out.put(s.key, new Storage(s.key, s.type.qualifiedName(), s.location, s.numel,
-                    s.type.dtype().elementSize(), name, e.dataOffset(), image.asSlice(e.dataOffset(), e.size())));
+                    s.type.dtype().elementSize(), name, e.dataOffset(),
+                    image == null ? null : image.asSlice(e.dataOffset(), e.size())));
         }
         return Collections.unmodifiableMap(out);
     }

@@ -141,6 +141,31 @@ class RemoteCliTest {
     }
 
     @Test
+    void hashManifestOfAUrlIsTheManifestOfTheLocalCopy() throws IOException {
+        String index = server.uri("/repo/resolve/main/model.safetensors.index.json").toString();
+        Path remote = tmp.resolve("remote.json");
+        Path local = tmp.resolve("local.json");
+        CliTest.Result r = CliTest.run("hash", "--manifest", remote.toString(), "--algo", "xxh3-64", index);
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).startsWith("wrote " + remote + ": ");
+        assertThat(CliTest.run("hash", "--manifest", local.toString(), "--algo", "xxh3-64",
+                SHARDED.toString()).code()).isZero();
+        assertThat(Files.readString(remote)).isEqualTo(Files.readString(local));
+        assertThat(CliTest.run("verify", "--manifest", remote.toString(), index).code()).isZero();
+
+        Path pt = Path.of("src/test/resources/fixtures/torch/state_dict_dtypes.pt");
+        server.putFile("/t/state_dict_dtypes.pt", pt);
+        Path tr = tmp.resolve("t-remote.json");
+        Path tl = tmp.resolve("t-local.json");
+        assertThat(CliTest.run("hash", "--manifest", tr.toString(), server.uri("/t/state_dict_dtypes.pt").toString())
+                .code()).isZero();
+        assertThat(CliTest.run("hash", "--manifest", tl.toString(), pt.toString()).code()).isZero();
+        assertThat(Files.readString(tr)).isEqualTo(Files.readString(tl));
+        assertThat(CliTest.run("hash", "--manifest", tr.toString(), index, index).err())
+                .contains("a URL is hashed alone");
+    }
+
+    @Test
     void verifyOfABrokenUrlIsAnErrorWithJson() {
         server.put("/bad.safetensors", new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff,
                 (byte) 0xff, (byte) 0xff, 0x0f, '{'});

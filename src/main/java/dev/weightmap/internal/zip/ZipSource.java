@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
 
 /**
  * The bytes a {@link ZipArchive} is read from, by positional reads: a file channel (the archive's pages are never
@@ -84,6 +85,38 @@ public interface ZipSource {
                     }
                     at += n;
                 }
+            }
+        };
+    }
+
+    /**
+     * A source reading {@code channel} from the positions asked for (its position is changed).
+     *
+     * @param channel     the open archive
+     * @param firstTail   what {@link #firstTail()} answers
+     * @param displayName the name an end-of-file message names
+     * @return the source
+     */
+    static ZipSource of(SeekableByteChannel channel, int firstTail, String displayName) {
+        return new ZipSource() {
+            @Override
+            public long size() throws IOException {
+                return channel.size();
+            }
+
+            @Override
+            public void read(long position, ByteBuffer dst) throws IOException {
+                channel.position(position);
+                while (dst.hasRemaining()) {
+                    if (channel.read(dst) < 0) {
+                        throw new EOFException(displayName + ": the archive ended while reading it");
+                    }
+                }
+            }
+
+            @Override
+            public int firstTail() {
+                return firstTail;
             }
         };
     }
