@@ -7,8 +7,6 @@ import dev.weightmap.gguf.GgufArray;
 import dev.weightmap.gguf.GgufException;
 import dev.weightmap.gguf.GgufFile;
 import dev.weightmap.tensor.Tensor;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -24,18 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 /** GGUF over HTTP: the header from growing prefix requests, tensors on demand, as the local file gives them. */
-class RemoteGgufTest {
-    RangeServer server;
-
-    @BeforeEach
-    void start() throws IOException {
-        server = RangeServer.start();
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-    }
+class RemoteGgufTest extends LoopbackServerTest {
 
     @Test
     void everyGgufFixtureOpenedRemotelyIsTheLocalOne() throws IOException {

@@ -7,8 +7,6 @@ import dev.weightmap.WeightmapException;
 import dev.weightmap.tensor.Tensor;
 import dev.weightmap.torch.TorchCheckpoint;
 import dev.weightmap.torch.TorchCheckpointException;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -22,18 +20,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Torch zip checkpoints over HTTP range requests: the same tensors as the local open, from byte ranges. */
-class RemoteTorchTest {
-    RangeServer server;
-
-    @BeforeEach
-    void start() throws IOException {
-        server = RangeServer.start();
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-    }
+class RemoteTorchTest extends LoopbackServerTest {
 
     /** Every torch zip checkpoint under the test resources that opens locally. */
     static List<Path> zipFixtures() throws IOException {

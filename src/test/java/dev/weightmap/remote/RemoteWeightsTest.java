@@ -4,8 +4,6 @@ package dev.weightmap.remote;
 import dev.weightmap.Weights;
 import dev.weightmap.safetensors.SafetensorsFile;
 import dev.weightmap.tensor.Tensor;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -22,22 +20,11 @@ import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-class RemoteWeightsTest {
+class RemoteWeightsTest extends LoopbackServerTest {
     static final Path FIXTURES = Path.of("src/test/resources/fixtures/safetensors");
     static final RemoteOptions FAST = RemoteOptions.defaults().withToken(null)
             .withRetries(2, java.time.Duration.ofMillis(5));
 
-    RangeServer server;
-
-    @BeforeEach
-    void start() throws IOException {
-        server = RangeServer.start();
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-    }
 
     static List<Path> singleFixtures() throws IOException {
         try (Stream<Path> s = Stream.concat(Files.list(FIXTURES), Files.list(FIXTURES.resolve("dtypes")))) {

@@ -6,8 +6,6 @@ import dev.weightmap.dduf.Dduf;
 import dev.weightmap.internal.zip.ZipArchive;
 import dev.weightmap.internal.zip.ZipEntry;
 import dev.weightmap.internal.zip.ZipFormatException;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,20 +21,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The ZIP structure of remote archives, and what it costs in requests. */
-class RemoteZipTest {
+class RemoteZipTest extends LoopbackServerTest {
     @TempDir
     Path dir;
-    RangeServer server;
-
-    @BeforeEach
-    void start() throws IOException {
-        server = RangeServer.start();
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-    }
 
     private static List<String> facts(ZipArchive z) {
         List<String> out = new ArrayList<>();
