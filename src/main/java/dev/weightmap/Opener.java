@@ -90,7 +90,7 @@ final class Opener {
         if (bestScore < WeightsFormat.CONTENT && isGguf(probe)) {
             // the magic is content: a name (model.safetensors, x.bin) must not make a GGUF file another format
             throw new WeightmapException(WeightmapException.Common.UNSUPPORTED_FORMAT, path.toString(), null, path
-                    + ": a GGUF file (magic 'GGUF'); GGUF is not supported yet", null);
+                    + ": a GGUF file (magic 'GGUF'), but no GGUF reader is registered as a WeightsFormat here", null);
         }
         if (best != null && bestScore <= WeightsFormat.NAME && !probe.isDirectory() && isDownloadMistake(probe)) {
             // only the name claims it, and the content is a web page or an LFS pointer: say so, rather than report
