@@ -24,9 +24,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class CliTest {
 
+    /** What one run of the command printed; the CLI tests of this package share it with {@link #run}. */
     record Result(int code, String out, String err) {
         List<String> errLines() {
             return err.isEmpty() ? List.of() : List.of(err.split("\n"));
+        }
+
+        /** Standard output parsed as the JSON object of a {@code --json} command. */
+        @SuppressWarnings("unchecked")
+        Map<String, Object> json() {
+            return (Map<String, Object>) JsonReader.parse(out.strip().getBytes(StandardCharsets.UTF_8));
         }
     }
 

@@ -46,7 +46,7 @@ class ConvertCommandTest {
     void binToSafetensorsKeepsEveryTensorAndMarksFormatPt() throws IOException {
         Path bin = copy("torch/module_state_dict.pt", tmp.resolve("in"));
         Path out = tmp.resolve("out/model.safetensors");
-        ShardCliTest.Result r = ShardCliTest.run("convert", bin.toString(), out.toString());
+        CliTest.Result r = CliTest.run("convert", bin.toString(), out.toString());
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).startsWith("converted " + bin);
         try (TorchCheckpoint t = TorchCheckpoint.open(bin); SafetensorsFile s = SafetensorsFile.open(out)) {
@@ -66,7 +66,7 @@ class ConvertCommandTest {
         Tensor cols = Tensor.ofFloats(v, 4, 6).slice(1, 0, 6, 2);       // every other column of its own storage
         dev.weightmap.torch.TorchCheckpoints.save(Map.of("t", t, "cols", cols), bin);
         Path out = tmp.resolve("out/model.safetensors");
-        ShardCliTest.Result r = ShardCliTest.run("convert", bin.toString(), out.toString());
+        CliTest.Result r = CliTest.run("convert", bin.toString(), out.toString());
         assertThat(r.code()).as(r.err()).isZero();
         try (SafetensorsFile s = SafetensorsFile.open(out)) {
             assertThat(s.tensor("t").shape()).containsExactly(6, 4);
@@ -84,13 +84,13 @@ class ConvertCommandTest {
             copy("torch/sharded/" + f, in);
         }
         Path st = tmp.resolve("st");
-        ShardCliTest.Result r = ShardCliTest.run("convert", in.toString(), st.resolve("model.safetensors").toString());
+        CliTest.Result r = CliTest.run("convert", in.toString(), st.resolve("model.safetensors").toString());
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(st.resolve("model.safetensors.index.json")).exists();
         assertThat(st.resolve("model-00001-of-00002.safetensors")).exists();
         assertThat(st.resolve("model-00002-of-00002.safetensors")).exists();
         Path back = tmp.resolve("back");
-        r = ShardCliTest.run("convert", st.toString(), back.resolve("pytorch_model.bin").toString());
+        r = CliTest.run("convert", st.toString(), back.resolve("pytorch_model.bin").toString());
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(back.resolve("pytorch_model.bin.index.json")).exists();
         try (Checkpoint a = Checkpoints.open(in, LoadOptions.defaults().withSafe(false));
@@ -99,14 +99,14 @@ class ConvertCommandTest {
             assertThat(hashes(b.tensors())).isEqualTo(hashes(a.tensors()));
             assertThat(hashes(c.tensors())).isEqualTo(hashes(a.tensors()));
         }
-        assertThat(ShardCliTest.run("verify", back.toString()).code()).isZero();
+        assertThat(CliTest.run("verify", back.toString()).code()).isZero();
     }
 
     @Test
     void maxShardSizeShardsASingleFile() throws IOException {
         Path in = copy("safetensors/many_tensors_300.safetensors", tmp.resolve("in"));
         Path out = tmp.resolve("out");
-        ShardCliTest.Result r = ShardCliTest.run("convert", in.toString(), out.resolve("pytorch_model.bin").toString(),
+        CliTest.Result r = CliTest.run("convert", in.toString(), out.resolve("pytorch_model.bin").toString(),
                 "--max-shard-size", "2KB");
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(out.resolve("pytorch_model.bin.index.json")).exists();
@@ -122,7 +122,7 @@ class ConvertCommandTest {
         // tied_weights.pt: embed.row3 is a row of embed.weight's storage (DECISIONS 11: refused, hub would drop it)
         Path bin = copy("torch/tied_weights.pt", tmp.resolve("in"));
         Path out = tmp.resolve("out/model.safetensors");
-        ShardCliTest.Result r = ShardCliTest.run("convert", bin.toString(), out.toString());
+        CliTest.Result r = CliTest.run("convert", bin.toString(), out.toString());
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.err()).startsWith("error: SHARED_TENSORS: ").contains("embed.row3").doesNotContain("\tat ");
         assertThat(out).doesNotExist();
@@ -130,11 +130,11 @@ class ConvertCommandTest {
 
     @Test
     void usageErrors() {
-        assertThat(ShardCliTest.run("convert", "a.bin").code()).isEqualTo(2);
-        ShardCliTest.Result r = ShardCliTest.run("convert", "a.bin", tmp.resolve("x.txt").toString());
+        assertThat(CliTest.run("convert", "a.bin").code()).isEqualTo(2);
+        CliTest.Result r = CliTest.run("convert", "a.bin", tmp.resolve("x.txt").toString());
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).startsWith("error: USAGE: OUT must end in .safetensors, .bin, .pt or .pth");
-        r = ShardCliTest.run("convert", tmp.resolve("missing.bin").toString(), tmp.resolve("x.safetensors").toString());
+        r = CliTest.run("convert", tmp.resolve("missing.bin").toString(), tmp.resolve("x.safetensors").toString());
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.err()).startsWith("error: NOT_FOUND: ");
     }

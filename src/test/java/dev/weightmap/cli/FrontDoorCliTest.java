@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.cli;
 
+import dev.weightmap.cli.CliTest.Result;
 import dev.weightmap.internal.json.JsonReader;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
+import static dev.weightmap.cli.CliTest.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -39,25 +39,6 @@ class FrontDoorCliTest {
 
     static Path fixtures;
     static Map<String, Map<String, Object>> today;
-
-    record Result(int code, String out, String err) {
-        List<String> errLines() {
-            return err.isEmpty() ? List.of() : List.of(err.split("\n"));
-        }
-
-        @SuppressWarnings("unchecked")
-        Map<String, Object> json() {
-            return (Map<String, Object>) JsonReader.parse(out.strip().getBytes(StandardCharsets.UTF_8));
-        }
-    }
-
-    static Result run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), false);
-        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    }
 
     @BeforeAll
     @SuppressWarnings("unchecked")

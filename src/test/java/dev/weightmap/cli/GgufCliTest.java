@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.cli;
 
-import dev.weightmap.cli.FrontDoorCliTest.Result;
+import dev.weightmap.cli.CliTest.Result;
 import dev.weightmap.internal.json.JsonReader;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -12,7 +12,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
-import static dev.weightmap.cli.FrontDoorCliTest.run;
+import static dev.weightmap.cli.CliTest.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** {@code inspect}, {@code verify} and {@code hash} on GGUF files, against the fixtures' expected.json. */

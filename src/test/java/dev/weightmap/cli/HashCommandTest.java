@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.cli;
 
+import dev.weightmap.cli.CliTest.Result;
+import static dev.weightmap.cli.CliTest.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.weightmap.checksum.ChecksumAlgorithm;
@@ -31,17 +33,6 @@ class HashCommandTest {
     @TempDir
     Path dir;
     Path file;
-
-    record Result(int code, String out, String err) {
-    }
-
-    static Result run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), false);
-        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    }
 
     @BeforeEach
     void writeModel() throws IOException {

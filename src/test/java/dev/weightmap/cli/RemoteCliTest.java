@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.cli;
 
-import dev.weightmap.internal.json.JsonReader;
 import dev.weightmap.remote.RangeServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -9,7 +8,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -40,17 +38,12 @@ class RemoteCliTest {
         server.close();
     }
 
-    @SuppressWarnings("unchecked")
-    private static Map<String, Object> json(CliTest.Result r) {
-        return (Map<String, Object>) JsonReader.parse(r.out().strip().getBytes(StandardCharsets.UTF_8));
-    }
-
     @Test
     @SuppressWarnings("unchecked")
     void inspectOfAUrlListsWhatInspectOfTheFileLists() {
         String url = server.uri("/with_metadata.safetensors").toString();
-        Map<String, Object> remote = json(CliTest.run("inspect", "--json", url));
-        Map<String, Object> local = json(CliTest.run("inspect", "--json", SINGLE.toString()));
+        Map<String, Object> remote = CliTest.run("inspect", "--json", url).json();
+        Map<String, Object> local = CliTest.run("inspect", "--json", SINGLE.toString()).json();
         assertThat(remote.get("format")).isEqualTo("safetensors");
         assertThat(remote.get("url")).isEqualTo(url);
         assertThat(remote.get("requests")).isEqualTo(1L);
@@ -80,9 +73,9 @@ class RemoteCliTest {
                 server.uri("/repo/resolve/main/model.safetensors.index.json").toString());
         assertThat(r.code()).isZero();
         assertThat(server.requests() - before).isEqualTo(4);
-        assertThat(json(r).get("format")).isEqualTo("sharded");
-        assertThat(json(r).get("parameters")).isEqualTo(json(CliTest.run("inspect", "--json",
-                SHARDED.resolve("model.safetensors.index.json").toString())).get("parameters"));
+        assertThat(r.json().get("format")).isEqualTo("sharded");
+        assertThat(r.json().get("parameters")).isEqualTo(CliTest.run("inspect", "--json",
+                SHARDED.resolve("model.safetensors.index.json").toString()).json().get("parameters"));
     }
 
     @Test
@@ -121,7 +114,7 @@ class RemoteCliTest {
                 SHARDED.toString()).code()).isZero();
         CliTest.Result checked = CliTest.run("verify", "--json", "--manifest", manifest.toString(), index);
         assertThat(checked.code()).as(checked.err()).isZero();
-        Map<String, Object> j = json(checked);
+        Map<String, Object> j = checked.json();
         assertThat(j.get("ok")).isEqualTo(true);
         assertThat(j.get("url")).isEqualTo(index);
         @SuppressWarnings("unchecked")
@@ -171,7 +164,7 @@ class RemoteCliTest {
                 (byte) 0xff, (byte) 0xff, 0x0f, '{'});
         CliTest.Result r = CliTest.run("verify", "--json", server.uri("/bad.safetensors").toString());
         assertThat(r.code()).isEqualTo(1);
-        assertThat(json(r).get("ok")).isEqualTo(false);
+        assertThat(r.json().get("ok")).isEqualTo(false);
         assertThat(r.err()).startsWith("error: ");
     }
 
@@ -214,7 +207,7 @@ class RemoteCliTest {
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(CliTest.run("convert", gguf.toString(), b.toString()).code()).isZero();
         assertThat(Files.readAllBytes(a)).isEqualTo(Files.readAllBytes(b));
-        Map<String, Object> inspect = json(CliTest.run("inspect", "--json", server.uri("/k.gguf").toString()));
+        Map<String, Object> inspect = CliTest.run("inspect", "--json", server.uri("/k.gguf").toString()).json();
         assertThat(inspect.get("format")).isEqualTo("gguf");
         assertThat(inspect.get("requests")).isEqualTo(1L);
         @SuppressWarnings("unchecked")
