@@ -192,13 +192,8 @@ public final class Quantize {
     }
 
     private static void q4_1(float[] x, int i, byte[] b, int o) {
-        float max = x[i];
-        float min = x[i];
-        for (int l = 1; l < 32; l++) {
-            max = Math.max(max, x[i + l]);
-            min = Math.min(min, x[i + l]);
-        }
-        float d = (max - min) / 15f;
+        float min = min32(x, i);
+        float d = (max32(x, i) - min) / 15f;
         float id = inverse(d);
         putShort(b, o, Float.floatToFloat16(d));
         putShort(b, o + 2, Float.floatToFloat16(min));
@@ -219,20 +214,12 @@ public final class Quantize {
             q[l] = clip((float) Math.floor(x[i + l] * id + 16.5f), 31);
             qh |= (q[l] >> 4) << l;
         }
-        putInt(b, o + 2, qh);
-        for (int l = 0; l < 16; l++) {
-            b[o + 6 + l] = (byte) ((q[l] & 0x0F) | (q[l + 16] << 4));
-        }
+        putQ5(b, o + 2, qh, q);
     }
 
     private static void q5_1(float[] x, int i, byte[] b, int o) {
-        float max = x[i];
-        float min = x[i];
-        for (int l = 1; l < 32; l++) {
-            max = Math.max(max, x[i + l]);
-            min = Math.min(min, x[i + l]);
-        }
-        float d = (max - min) / 31f;
+        float min = min32(x, i);
+        float d = (max32(x, i) - min) / 31f;
         float id = inverse(d);
         putShort(b, o, Float.floatToFloat16(d));
         putShort(b, o + 2, Float.floatToFloat16(min));
@@ -242,9 +229,32 @@ public final class Quantize {
             q[l] = clip((float) Math.floor((x[i + l] - min) * id + 0.5f), 31);
             qh |= (q[l] >> 4) << l;
         }
-        putInt(b, o + 4, qh);
+        putQ5(b, o + 4, qh, q);
+    }
+
+    /** The minimum of the 32 values from {@code x[i]}, in order (NaN as {@link Math#min} propagates it). */
+    private static float min32(float[] x, int i) {
+        float min = x[i];
+        for (int l = 1; l < 32; l++) {
+            min = Math.min(min, x[i + l]);
+        }
+        return min;
+    }
+
+    /** The maximum of the 32 values from {@code x[i]}, in order. */
+    private static float max32(float[] x, int i) {
+        float max = x[i];
+        for (int l = 1; l < 32; l++) {
+            max = Math.max(max, x[i + l]);
+        }
+        return max;
+    }
+
+    /** A Q5 block's high bits {@code qh} at {@code b[at]}, then its 32 low nibbles packed two to a byte. */
+    private static void putQ5(byte[] b, int at, int qh, int[] q) {
+        putInt(b, at, qh);
         for (int l = 0; l < 16; l++) {
-            b[o + 8 + l] = (byte) ((q[l] & 0x0F) | (q[l + 16] << 4));
+            b[at + 4 + l] = (byte) ((q[l] & 0x0F) | (q[l + 16] << 4));
         }
     }
 
