@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.cli;
 
+import dev.weightmap.safetensors.TestFiles;
 import dev.weightmap.safetensors.Safetensors;
 import dev.weightmap.shard.SaveOptions;
 import dev.weightmap.shard.StateDicts;
@@ -116,18 +117,6 @@ class HostileInputSuiteTest {
         return p;
     }
 
-    static List<String> collidingNames(int pairs) {
-        List<String> out = new ArrayList<>(1 << pairs);
-        for (int i = 0; i < 1 << pairs; i++) {
-            StringBuilder sb = new StringBuilder(pairs * 2);
-            for (int k = pairs - 1; k >= 0; k--) {
-                sb.append((i >>> k & 1) == 0 ? "Aa" : "BB");
-            }
-            out.add(sb.toString());
-        }
-        return out;
-    }
-
     static List<String> numbered(int n) {
         List<String> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
@@ -154,7 +143,7 @@ class HostileInputSuiteTest {
 
     @BeforeAll
     static void inputs() throws IOException {
-        collide = safetensors("collide.safetensors", collidingNames(17), null); // 131,072 names, 12 MB
+        collide = safetensors("collide.safetensors", TestFiles.collidingNames(17), null); // 131,072 names, 12 MB
     }
 
     // ------------------------------------------------------------------------------------------ cases
@@ -168,7 +157,7 @@ class HostileInputSuiteTest {
         Path dir = Files.createDirectories(tmp.resolve("collide-ckpt"));
         Files.copy(collide, dir.resolve("model-00001-of-00001.safetensors"));
         StringBuilder index = new StringBuilder("{\"metadata\": {\"total_size\": 131072}, \"weight_map\": {");
-        List<String> names = collidingNames(17);
+        List<String> names = TestFiles.collidingNames(17);
         for (int i = 0; i < names.size(); i++) {
             index.append(i == 0 ? "" : ", ").append('"').append(names.get(i))
                     .append("\": \"model-00001-of-00001.safetensors\"");

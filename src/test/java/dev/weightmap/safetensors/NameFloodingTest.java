@@ -17,19 +17,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  * header) must not make the name table quadratic: the work is counted in probes, not timed.
  */
 class NameFloodingTest {
-    /** All 2^pairs strings made of "Aa" and "BB": one String.hashCode for all of them. */
-    static List<String> collidingNames(int pairs) {
-        List<String> out = new ArrayList<>(1 << pairs);
-        for (int i = 0; i < 1 << pairs; i++) {
-            StringBuilder sb = new StringBuilder(pairs * 2);
-            for (int k = pairs - 1; k >= 0; k--) {
-                sb.append((i >>> k & 1) == 0 ? "Aa" : "BB");
-            }
-            out.add(sb.toString());
-        }
-        return out;
-    }
-
     /** A safetensors image with one U8 [1] tensor per name, in the given order; names may hold JSON escapes. */
     static byte[] image(List<String> jsonNames) {
         StringBuilder sb = new StringBuilder("{");
@@ -51,7 +38,7 @@ class NameFloodingTest {
 
     @Test
     void oneHashCodeFor131072NamesCostsLinearWork() {
-        List<String> names = collidingNames(17);
+        List<String> names = TestFiles.collidingNames(17);
         assertThat(names).extracting(String::hashCode).containsOnly(names.get(0).hashCode());
         HeaderParser.Header h = parse(image(names));
         TensorNames t = h.names();
@@ -70,7 +57,7 @@ class NameFloodingTest {
     @Test
     void escapedAndPlainCollidingNamesAgreeUnderTheKeyedHash() {
         // the same colliding names, every other one spelled with an escape (decoded while parsing)
-        List<String> names = collidingNames(12);
+        List<String> names = TestFiles.collidingNames(12);
         List<String> json = new ArrayList<>();
         for (int i = 0; i < names.size(); i++) {
             json.add(i % 2 == 0 ? names.get(i) : names.get(i).replace("B", "\\u0042"));
@@ -85,7 +72,7 @@ class NameFloodingTest {
 
     @Test
     void aDuplicateAmongCollidingNamesIsStillFound() {
-        List<String> names = new ArrayList<>(collidingNames(10));
+        List<String> names = new ArrayList<>(TestFiles.collidingNames(10));
         names.add(names.get(3));
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> parse(image(names)))
                 .isInstanceOf(SafetensorsException.class).hasMessageContaining("duplicate tensor name `" + names.get(3));

@@ -14,6 +14,7 @@ import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -85,5 +86,23 @@ public final class TestFiles {
             throw new UncheckedIOException(e);
         }
         return out.toByteArray();
+    }
+
+    /**
+     * All 2^pairs strings made of "Aa" and "BB": one {@link String#hashCode} for all of them.
+     *
+     * @param pairs how many pairs each name has
+     * @return the names, in binary order
+     */
+    public static List<String> collidingNames(int pairs) {
+        List<String> out = new ArrayList<>(1 << pairs);
+        for (int i = 0; i < 1 << pairs; i++) {
+            StringBuilder sb = new StringBuilder(pairs * 2);
+            for (int k = pairs - 1; k >= 0; k--) {
+                sb.append((i >>> k & 1) == 0 ? "Aa" : "BB");
+            }
+            out.add(sb.toString());
+        }
+        return out;
     }
 }
