@@ -158,6 +158,48 @@ class ProbeChannelTest {
         return p;
     }
 
+    private static Path hubDduf() {
+        try {
+            return Path.of(ProbeChannelTest.class.getResource("/fixtures/dduf/pipeline-folder.dduf").toURI());
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A ZIP the DDUF detection claims (a root model_index.json) that DDUF refuses: its entry is compressed. */
+    private Path deflatedDduf() throws IOException {
+        Path p = dir.resolve("bad.dduf");
+        try (java.util.zip.ZipOutputStream z = new java.util.zip.ZipOutputStream(Files.newOutputStream(p))) {
+            z.putNextEntry(new java.util.zip.ZipEntry("model_index.json"));
+            z.write("{\"_class_name\": \"X\"}".getBytes(StandardCharsets.US_ASCII));
+            z.closeEntry();
+        }
+        return p;
+    }
+
+    @Test
+    void theDdufFormatOwnsTheProbesChannelUntilCloseAndClosesItOnFailure() throws IOException {
+        Path p = hubDduf();
+        try (FileChannel ch = FileChannel.open(p)) {
+            Probe probe = Probe.ofFile(p, ch, null);
+            Weights w = new dev.weightmap.dduf.DdufFormat().open(probe, OpenOptions.defaults());
+            assertThat(probe.channelTaken()).isTrue();
+            assertThat(w.tensorNames()).isNotEmpty();
+            assertThat(ch.isOpen()).isTrue();
+            w.close();
+            assertThat(ch.isOpen()).isFalse();
+        }
+        Path bad = deflatedDduf();
+        try (FileChannel ch = FileChannel.open(bad)) {
+            Probe probe = Probe.ofFile(bad, ch, null);
+            assertThat(new dev.weightmap.dduf.DdufFormat().detect(probe)).isEqualTo(WeightsFormat.CONTENT);
+            assertThatThrownBy(() -> new dev.weightmap.dduf.DdufFormat().open(probe, OpenOptions.defaults()))
+                    .isInstanceOf(WeightmapException.class);
+            assertThat(probe.channelTaken()).isTrue();
+            assertThat(ch.isOpen()).isFalse();
+        }
+    }
+
     private static long openFds() throws IOException {
         try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
             return s.count();
@@ -171,9 +213,12 @@ class ProbeChannelTest {
         Path good = small();
         Path garbage = dir.resolve("x.safetensors");
         Files.write(garbage, "<!doctype html><html></html>".getBytes(StandardCharsets.US_ASCII));
+        Path badDduf = deflatedDduf();
+        Path dduf = hubDduf();
         for (int i = 0; i < 20; i++) { // warm: class loading and JIT open files of their own
             openAndFail(bad);
             openAndFail(garbage);
+            openAndFail(badDduf);
             try (Weights w = Weights.open(good)) {
                 w.tensorNames();
             }
@@ -188,6 +233,10 @@ class ProbeChannelTest {
             }
             try (Weights w = Weights.open(good)) {
                 assertThat(w.tensorNames()).hasSize(1);
+            }
+            openAndFail(badDduf);
+            try (Weights w = Weights.open(dduf)) {
+                assertThat(w.tensorNames()).isNotEmpty();
             }
         }
         long after = openFds();

@@ -59,6 +59,15 @@ public final class OpenCloseTiming {
                 return w.tensorNames().size();
             }
         });
+        ops.put("weightsOpenEveryName", () -> { // every name read: what a caller listing them pays
+            try (Weights w = Weights.open(p)) {
+                int n = 0;
+                for (String s : w.tensorNames()) {
+                    n += s.length();
+                }
+                return n;
+            }
+        });
         ops.put("confinedArena", () -> {
             try (Arena arena = Arena.ofConfined(); SafetensorsFile f = SafetensorsFile.open(p, arena)) {
                 return f.size();
