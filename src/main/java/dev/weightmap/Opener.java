@@ -69,7 +69,11 @@ final class Opener {
             return open(path, pick(path, probe, formats), probe, options);
         } finally {
             if (probe == null || !probe.channelTaken()) {
-                ch.close();
+                try {
+                    ch.close();
+                } catch (IOException e) {
+                    // a read-only channel: nothing is lost, and the opened reader must not be dropped for it
+                }
             }
         }
     }
