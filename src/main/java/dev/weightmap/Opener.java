@@ -44,12 +44,43 @@ final class Opener {
     }
 
     static Weights open(Path path, OpenOptions options) throws IOException {
+        return open(path, options, formats());
+    }
+
+    /**
+     * Opens {@code path} with the format of {@code formats} that claims it most strongly. A file is opened and
+     * stat'ed once: the probe holds the open channel, which the chosen format may take over (see
+     * {@link Probe#takeChannel()}); a channel it did not take is closed here, whether its open returned or threw.
+     */
+    static Weights open(Path path, OpenOptions options, List<WeightsFormat> formats) throws IOException {
         if (options == null) {
             options = OpenOptions.defaults();
         }
-        WeightsFormat f = detect(path);
+        BasicFileAttributes a = attributes(path);
+        if (a.isDirectory()) {
+            Probe probe = Probe.ofFolder(path);
+            return open(path, pick(path, probe, formats), probe, options);
+        }
+        dev.weightmap.internal.io.FileStreamer.requireRegularFile(path, a); // devices, FIFOs, sockets, /proc files
+        FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);
+        Probe probe = null;
         try {
-            return f.open(path, options);
+            probe = Probe.ofFile(path, ch, a.fileKey());
+            return open(path, pick(path, probe, formats), probe, options);
+        } finally {
+            if (probe == null || !probe.channelTaken()) {
+                try {
+                    ch.close();
+                } catch (IOException e) {
+                    // a read-only channel: nothing is lost, and the opened reader must not be dropped for it
+                }
+            }
+        }
+    }
+
+    private static Weights open(Path path, WeightsFormat f, Probe probe, OpenOptions options) throws IOException {
+        try {
+            return f.open(probe, options);
         } catch (WeightmapException e) {
             throw e.inFile(path.toString());
         } catch (InternalError e) { // a read of the mapping while another program truncated the file
@@ -57,27 +88,30 @@ final class Opener {
         }
     }
 
-    /** The format that claims {@code path} most strongly; throws when none does. */
-    static WeightsFormat detect(Path path) throws IOException {
-        BasicFileAttributes a;
+    private static BasicFileAttributes attributes(Path path) throws IOException {
         try {
-            a = Files.readAttributes(path, BasicFileAttributes.class);
+            return Files.readAttributes(path, BasicFileAttributes.class);
         } catch (NoSuchFileException e) {
             throw new NoSuchFileException(path.toString(), null, "no such file or folder: " + path);
         }
+    }
+
+    /** The format that claims {@code path} most strongly; throws when none does. */
+    static WeightsFormat detect(Path path) throws IOException {
+        BasicFileAttributes a = attributes(path);
         if (a.isDirectory()) {
-            return pick(path, Probe.ofFolder(path));
+            return pick(path, Probe.ofFolder(path), formats());
         }
-        dev.weightmap.internal.io.FileStreamer.requireRegularFile(path); // devices, FIFOs, sockets, /proc files
+        dev.weightmap.internal.io.FileStreamer.requireRegularFile(path, a); // devices, FIFOs, sockets, /proc files
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            return pick(path, Probe.ofFile(path, ch));
+            return pick(path, Probe.ofFile(path, ch, a.fileKey()), formats());
         }
     }
 
-    private static WeightsFormat pick(Path path, Probe probe) throws IOException {
+    private static WeightsFormat pick(Path path, Probe probe, List<WeightsFormat> formats) throws IOException {
         WeightsFormat best = null;
         int bestScore = WeightsFormat.NONE;
-        for (WeightsFormat f : formats()) {
+        for (WeightsFormat f : formats) {
             int s = f.detect(probe);
             if (s > bestScore) {
                 best = f;

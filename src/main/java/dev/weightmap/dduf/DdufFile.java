@@ -110,6 +110,30 @@ public final class DdufFile implements Weights {
                 : SharedMapping.external(file.toString(), options.arena()), options.allowGguf());
     }
 
+    /**
+     * {@link #open(Path, OpenOptions)} of the archive {@code probe} examined, with no arena given: takes the
+     * probe's open channel, so the file is opened once. The channel is closed with the archive, or before this
+     * method throws.
+     */
+    static DdufFile open(dev.weightmap.spi.Probe probe, OpenOptions options) throws IOException {
+        Path file = probe.path();
+        java.nio.channels.FileChannel ch = options.arena() == null ? probe.takeChannel() : null;
+        if (ch == null) { // a caller's arena maps at open: the opener closes its channel
+            return open(file, options);
+        }
+        SharedMapping m = SharedMapping.owned(file.toString());
+        boolean allowGguf = options.allowGguf();
+        DdufFile[] out = new DdufFile[1];
+        try {
+            m.adopt(file, probe.fileKey(), ch, probe.size(), f -> out[0] = new DdufFile(m, f::segment,
+                    file.toString(), file, allowGguf, ZipSource.of(f.channel())));
+            return out[0];
+        } catch (IOException | RuntimeException | Error e) {
+            m.close();
+            throw e;
+        }
+    }
+
     private static DdufFile open(Path file, SharedMapping m) throws IOException {
         return open(file, m, false);
     }

@@ -59,4 +59,17 @@ public final class DdufFormat implements WeightsFormat {
     public Weights open(Path path, OpenOptions options) throws IOException {
         return DdufFile.open(path, options);
     }
+
+    /**
+     * {@inheritDoc} Without a caller's arena, takes the probe's channel, so the archive is opened once.
+     *
+     * @param probe   the archive
+     * @param options the arena
+     * @return a {@link DdufFile}
+     * @throws IOException when the file cannot be read
+     */
+    @Override
+    public Weights open(Probe probe, OpenOptions options) throws IOException {
+        return DdufFile.open(probe, options);
+    }
 }

@@ -114,6 +114,31 @@ final class HeaderParser {
         return parseHeader(MemorySegment.ofArray(h), 0, h, n, file, size);
     }
 
+    /**
+     * {@link #parse(FileChannel, long, java.util.function.Supplier, String, long)} given the file's first bytes
+     * ({@code head}, read through {@code ch} just before, possibly fewer than the header): the length and as much
+     * of the header as the head holds are taken from it, and only the rest is read.
+     */
+    static Header parse(FileChannel ch, long size, byte[] head, java.util.function.Supplier<MemorySegment> mapping,
+                        String file, long maxHeader) throws IOException {
+        if (head.length < 8) {
+            return parse(ch, size, mapping, file, maxHeader); // reports the short file as that path does
+        }
+        HeaderRules.checkSize(size, file);
+        long n = ByteBuffer.wrap(head, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
+        HeaderRules.checkLength(n, size, file, maxHeader);
+        if (n > PREAD_MAX) {
+            return parse(mapping.get(), ch, file, maxHeader);
+        }
+        byte[] h = new byte[(int) n + HeaderScanner.PAD]; // kept by the names: not the thread's scratch array
+        int have = (int) Math.min(n, head.length - 8);
+        System.arraycopy(head, 8, h, 0, have);
+        if (have < n) {
+            readFully(ch, ByteBuffer.wrap(h, have, (int) n - have), 8 + have, file);
+        }
+        return parseHeader(MemorySegment.ofArray(h), 0, h, n, file, size);
+    }
+
     /** Headers up to this length are read with a positional read, longer ones copied from the mapping. */
     private static final long PREAD_MAX = 256 << 10;
 

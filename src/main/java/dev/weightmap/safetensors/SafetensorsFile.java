@@ -118,6 +118,32 @@ public final class SafetensorsFile implements Weights {
         return open(file, m, options.maxHeaderBytes());
     }
 
+    /**
+     * {@link #open(Path, OpenOptions)} of the file {@code probe} examined, with no arena given: takes the probe's
+     * open channel, and its head holds the length and the start of the header, so the file is opened once and
+     * only the rest of the header is read. The channel is closed with this file, or before this method throws.
+     */
+    static SafetensorsFile open(dev.weightmap.spi.Probe probe, OpenOptions options) throws IOException {
+        Path file = probe.path();
+        java.nio.channels.FileChannel ch = options.arena() == null ? probe.takeChannel() : null;
+        if (ch == null) { // a caller's arena maps at open: the opener closes its channel
+            return open(file, options);
+        }
+        String name = file.toString();
+        SharedMapping m = SharedMapping.owned(name);
+        byte[] head = probe.head();
+        long max = options.maxHeaderBytes();
+        HeaderParser.Header[] header = new HeaderParser.Header[1];
+        try {
+            SharedMapping.LazyFile lazy = m.adopt(file, probe.fileKey(), ch, probe.size(),
+                    f -> header[0] = HeaderParser.parse(f.channel(), f.size(), head, f::segment, name, max));
+            return new SafetensorsFile(m, null, lazy, lazy.size(), name, header[0], file);
+        } catch (IOException | RuntimeException | Error e) {
+            m.close();
+            throw e;
+        }
+    }
+
     private static SafetensorsFile open(Path file, SharedMapping m, long maxHeaderLength) throws IOException {
         String name = file.toString();
         HeaderParser.Header[] header = new HeaderParser.Header[1];
@@ -271,8 +297,11 @@ public final class SafetensorsFile implements Weights {
 
     /**
      * Tensor names in data (offset) order, as an immutable list. Opening a file builds no name Strings (looking a
-     * tensor up builds only the names it probes); the first call of this method builds them all from the header
-     * bytes, so it must come before {@link #close()}. The list stays valid after closing.
+     * tensor up builds only the names it probes). When the header bytes are on the heap (a header up to 256 KiB
+     * read from a file, or a heap image), the list is a view that builds each name when it is first read, and
+     * answers {@code contains} and {@code indexOf} through the header's name index; otherwise the first call of
+     * this method builds every name from the mapping. Either way the call must come before {@link #close()}, and
+     * the list stays valid after closing.
      *
      * @return the names, in data order
      * @throws IllegalStateException when first called after the file was closed
@@ -281,10 +310,46 @@ public final class SafetensorsFile implements Weights {
         mapping.ensureOpen();
         List<String> l = nameList;
         if (l == null) {
-            l = List.of(header.names().toArray());
+            TensorNames n = header.names();
+            l = n.onHeap() ? new NameList(n) : List.of(n.toArray());
             nameList = l;
         }
         return l;
+    }
+
+    /** An immutable view of the names of a header held on the heap: Strings are built on first read. */
+    private static final class NameList extends java.util.AbstractList<String> implements java.util.RandomAccess {
+        private final TensorNames names;
+
+        NameList(TensorNames names) {
+            this.names = names;
+        }
+
+        @Override
+        public String get(int i) {
+            java.util.Objects.checkIndex(i, names.size());
+            return names.get(i);
+        }
+
+        @Override
+        public int size() {
+            return names.size();
+        }
+
+        @Override
+        public int indexOf(Object o) {
+            return o instanceof String s ? names.indexOf(s) : -1;
+        }
+
+        @Override
+        public int lastIndexOf(Object o) {
+            return indexOf(o); // names are unique
+        }
+
+        @Override
+        public boolean contains(Object o) {
+            return indexOf(o) >= 0;
+        }
     }
 
     private volatile List<String> nameList;

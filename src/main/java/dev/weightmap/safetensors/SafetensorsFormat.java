@@ -82,4 +82,18 @@ public final class SafetensorsFormat implements WeightsFormat {
     public Weights open(Path path, OpenOptions options) throws IOException {
         return SafetensorsFile.open(path, options);
     }
+
+    /**
+     * {@inheritDoc} Without a caller's arena, takes the probe's channel: the file is opened once, and the header
+     * bytes the probe's head holds are not read again.
+     *
+     * @param probe   the file
+     * @param options the header limit and arena
+     * @return a {@link SafetensorsFile}
+     * @throws IOException when the file cannot be read
+     */
+    @Override
+    public Weights open(Probe probe, OpenOptions options) throws IOException {
+        return SafetensorsFile.open(probe, options);
+    }
 }

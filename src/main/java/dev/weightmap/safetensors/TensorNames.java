@@ -20,6 +20,8 @@ final class TensorNames {
     private final String[] strings;
     private final NameIndex index;
     private final int count;
+    /** The array behind {@link #source} when it is one (the header's own copy): names are built from it directly. */
+    private final byte[] array;
 
     TensorNames(MemorySegment source, long base, int[] starts, int[] lengths, String[] strings, NameIndex index,
                 int count) {
@@ -30,6 +32,20 @@ final class TensorNames {
         this.strings = strings;
         this.index = index;
         this.count = count;
+        byte[] a = null;
+        if (!source.isNative() && !source.isReadOnly() && source.heapBase().orElse(null) instanceof byte[] b
+                && source.address() == 0 && source.byteSize() == b.length) {
+            a = b;
+        }
+        this.array = a;
+    }
+
+    /**
+     * Whether the names are read from a heap copy of the header (not a mapping, which a close unmaps), so every
+     * name can still be built after the file is closed.
+     */
+    boolean onHeap() {
+        return !source.isNative();
     }
 
     int size() {
@@ -41,9 +57,13 @@ final class TensorNames {
         String s = strings[i];
         if (s == null) {
             int len = lengths[i];
-            byte[] b = new byte[len];
-            MemorySegment.copy(source, ValueLayout.JAVA_BYTE, base + starts[i], b, 0, len);
-            s = new String(b, StandardCharsets.ISO_8859_1); // ASCII, checked while parsing
+            if (array != null) {
+                s = new String(array, (int) base + starts[i], len, StandardCharsets.ISO_8859_1); // ASCII, checked
+            } else {
+                byte[] b = new byte[len];
+                MemorySegment.copy(source, ValueLayout.JAVA_BYTE, base + starts[i], b, 0, len);
+                s = new String(b, StandardCharsets.ISO_8859_1); // ASCII, checked while parsing
+            }
             strings[i] = s;
         }
         return s;

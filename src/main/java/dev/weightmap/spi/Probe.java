@@ -14,6 +14,11 @@ import java.util.Locale;
 /**
  * What a {@link WeightsFormat} may look at to rate an input: its path, whether it is a folder, its size, its first
  * bytes, and positional reads. Created by the opener; reads never touch a mapping.
+ *
+ * <p>A probe of a file holds the opener's open channel on it. The format chosen may {@linkplain #takeChannel() take}
+ * that channel in {@link WeightsFormat#open(Probe, dev.weightmap.OpenOptions)}, so that the file is opened and
+ * examined once: the format then owns the channel and closes it, also when its open fails. A channel nobody took
+ * is closed by the opener once the format's open returns or throws.
  */
 public final class Probe {
     /** How many leading bytes {@link #head()} holds at most. */
@@ -24,6 +29,8 @@ public final class Probe {
     private final long size;
     private final byte[] head;
     private final FileChannel channel;
+    private final Object fileKey;
+    private boolean channelTaken;
     private List<String> zipNames;
 
     /**
@@ -33,7 +40,7 @@ public final class Probe {
      * @return the probe
      */
     public static Probe ofFolder(Path folder) {
-        return new Probe(folder, true, 0, new byte[0], null);
+        return new Probe(folder, true, 0, new byte[0], null, null);
     }
 
     /**
@@ -45,6 +52,20 @@ public final class Probe {
      * @throws IOException when reading fails
      */
     public static Probe ofFile(Path file, FileChannel channel) throws IOException {
+        return ofFile(file, channel, null);
+    }
+
+    /**
+     * A probe of an open file whose identity is known.
+     *
+     * @param file    the file
+     * @param channel an open channel on it (the caller closes it unless a format {@linkplain #takeChannel() takes}
+     *                it)
+     * @param fileKey the file's {@link java.nio.file.attribute.BasicFileAttributes#fileKey()}, or null
+     * @return the probe
+     * @throws IOException when reading fails
+     */
+    public static Probe ofFile(Path file, FileChannel channel, Object fileKey) throws IOException {
         long size = channel.size();
         int n = (int) Math.min(HEAD, size);
         ByteBuffer b = ByteBuffer.allocate(n);
@@ -55,15 +76,50 @@ public final class Probe {
         }
         byte[] head = new byte[b.position()];
         b.flip().get(head);
-        return new Probe(file, false, size, head, channel);
+        return new Probe(file, false, size, head, channel, fileKey);
     }
 
-    private Probe(Path path, boolean directory, long size, byte[] head, FileChannel channel) {
+    private Probe(Path path, boolean directory, long size, byte[] head, FileChannel channel, Object fileKey) {
         this.path = path;
         this.directory = directory;
         this.size = size;
         this.head = head;
         this.channel = channel;
+        this.fileKey = fileKey;
+    }
+
+    /**
+     * Hands the probe's open channel to the caller, which from now on owns it: it closes the channel when done,
+     * and also when its open fails; whoever created the probe no longer closes it. The channel was opened for
+     * reading when the probe was made, and {@link #size()} and {@link #head()} were read through it.
+     *
+     * @return the channel, or null for a folder, a probe made without one, or when it was already taken
+     */
+    public FileChannel takeChannel() {
+        if (channel == null || channelTaken) {
+            return null;
+        }
+        channelTaken = true;
+        return channel;
+    }
+
+    /**
+     * Whether {@link #takeChannel()} handed the channel over: the probe's creator closes the channel only when not.
+     *
+     * @return true once taken
+     */
+    public boolean channelTaken() {
+        return channelTaken;
+    }
+
+    /**
+     * The file's identity as the opener read it before opening the file.
+     *
+     * @return its {@link java.nio.file.attribute.BasicFileAttributes#fileKey()}, or null when unknown (or for a
+     *         folder)
+     */
+    public Object fileKey() {
+        return fileKey;
     }
 
     /**

@@ -50,6 +50,22 @@ public interface WeightsFormat {
     Weights open(Path path, OpenOptions options) throws IOException;
 
     /**
+     * Opens the input this format was chosen for by {@link #detect(Probe)}; the opener calls this method. The
+     * default opens {@link Probe#path()} with {@link #open(Path, OpenOptions)}. A format may instead
+     * {@linkplain Probe#takeChannel() take} the probe's open channel and use its size and head, so the file is
+     * opened once: it then owns the channel and must close it exactly once, when the returned reader is closed or
+     * when this method throws. A channel not taken is closed by the opener after this method returns or throws.
+     *
+     * @param probe   the probe {@link #detect(Probe)} rated
+     * @param options the caller's options
+     * @return the reader
+     * @throws IOException when reading fails
+     */
+    default Weights open(Probe probe, OpenOptions options) throws IOException {
+        return open(probe.path(), options);
+    }
+
+    /**
      * Whether this format fails cleanly rather than opens: a known format that is not supported yet. Such a format
      * is used only when it is the best claim; its {@link #open} throws {@code UNSUPPORTED_FORMAT}.
      *

@@ -133,4 +133,32 @@ class TensorNamesTest {
         assertThat(f.contains("model.layers.0.mlp.w7")).isFalse();
         assertThat(f.names().get(n - 1)).isEqualTo("model.layers." + ((n - 1) / 7) + ".mlp.w" + ((n - 1) % 7));
     }
+
+    @Test
+    void theNameListIsAnImmutableOrderedViewReadableAfterClose(@TempDir Path dir) throws Exception {
+        Path p = dir.resolve("v.safetensors");
+        Files.write(p, image("{" + entry("c", 2, 3) + "," + entry("a\\u0041", 0, 1) + "," + entry("b", 1, 2) + "}",
+                new byte[3]));
+        List<String> names;
+        try (dev.weightmap.Weights w = dev.weightmap.Weights.open(p)) {
+            names = w.tensorNames();
+            assertThat(w.tensorNames()).isSameAs(names);
+        }
+        // nothing was read before close: each name is built from the header's heap copy on first read
+        assertThat(names).containsExactly("aA", "b", "c").isEqualTo(List.of("aA", "b", "c"));
+        assertThat(names.hashCode()).isEqualTo(List.of("aA", "b", "c").hashCode());
+        assertThat(names.indexOf("c")).isEqualTo(2);
+        assertThat(names.lastIndexOf("b")).isEqualTo(1);
+        assertThat(names.contains("aA")).isTrue();
+        assertThat(names.contains("a")).isFalse();
+        assertThat(names.contains(null)).isFalse();
+        assertThat(names.indexOf(7)).isEqualTo(-1);
+        assertThat(names).isInstanceOf(java.util.RandomAccess.class);
+        assertThatThrownBy(() -> names.add("d")).isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> names.set(0, "d")).isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> names.remove(0)).isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(names::clear).isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> names.get(3)).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThat(names.subList(1, 3)).containsExactly("b", "c");
+    }
 }

@@ -101,6 +101,14 @@ public class DdufOpenBenchmark {
         }
     }
 
+    /** The hub-written fixture through the front door, {@code Weights.open} (format detection included). */
+    @Benchmark
+    public int openHubFixtureWeights() throws IOException {
+        try (dev.weightmap.Weights w = dev.weightmap.Weights.open(BenchFiles.fixture("dduf/pipeline-folder.dduf"))) {
+            return ((DdufFile) w).entries().size();
+        }
+    }
+
     /** The hub-written fixture mapped into a confined arena (no shared-arena handshake on close). */
     @Benchmark
     public int openHubFixtureConfined() throws IOException {

@@ -2,6 +2,7 @@
 package dev.weightmap.bench;
 
 import dev.weightmap.Weights;
+import dev.weightmap.dduf.DdufFile;
 import dev.weightmap.safetensors.SafetensorsFile;
 
 import java.lang.foreign.Arena;
@@ -13,7 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Warm open + validate + close loops over one safetensors file, the variants of {@link SafetensorsOpenBenchmark}
+ * Warm open + validate + close loops over one safetensors file (or a {@code .dduf} archive), the variants of {@link SafetensorsOpenBenchmark}
  * interleaved in short blocks, for a loaded machine where JMH's iterations are dominated by scheduling: prints, per
  * variant, the minimum and median over the blocks of the wall time and of the calling thread's CPU time per open,
  * e.g. {@code java --enable-native-access=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar
@@ -41,6 +42,37 @@ public final class OpenCloseTiming {
         int block = Integer.parseInt(args[1]);
         int blocks = Integer.parseInt(args[2]);
         String label = args.length > 3 ? args[3] : "";
+        Map<String, Op> ops = p.toString().endsWith(".dduf") ? ddufOps(p) : safetensorsOps(p);
+        run(ops, block, blocks, label);
+    }
+
+    /** The DDUF variants: the archive's own open, the front door, listing every tensor, a confined arena. */
+    private static Map<String, Op> ddufOps(Path p) {
+        Map<String, Op> ops = new LinkedHashMap<>();
+        ops.put("ddufOpenClose", () -> {
+            try (DdufFile f = DdufFile.open(p)) {
+                return f.entries().size();
+            }
+        });
+        ops.put("weightsOpenClose", () -> {
+            try (Weights w = Weights.open(p)) {
+                return ((DdufFile) w).entries().size();
+            }
+        });
+        ops.put("weightsOpenTensorNames", () -> { // parses every safetensors entry's header
+            try (Weights w = Weights.open(p)) {
+                return w.tensorNames().size();
+            }
+        });
+        ops.put("confinedArena", () -> {
+            try (Arena arena = Arena.ofConfined()) {
+                return DdufFile.open(p, arena).entries().size();
+            }
+        });
+        return ops;
+    }
+
+    private static Map<String, Op> safetensorsOps(Path p) throws Exception {
         String first;
         long[] origin; // the first element of the first tensor
         try (SafetensorsFile f = SafetensorsFile.open(p)) {
@@ -57,6 +89,15 @@ public final class OpenCloseTiming {
         ops.put("weightsOpenClose", () -> {
             try (Weights w = Weights.open(p)) {
                 return w.tensorNames().size();
+            }
+        });
+        ops.put("weightsOpenEveryName", () -> { // every name read: what a caller listing them pays
+            try (Weights w = Weights.open(p)) {
+                int n = 0;
+                for (String s : w.tensorNames()) {
+                    n += s.length();
+                }
+                return n;
             }
         });
         ops.put("confinedArena", () -> {
@@ -90,6 +131,11 @@ public final class OpenCloseTiming {
             }
             return s;
         });
+        return ops;
+    }
+
+    private static void run(Map<String, Op> ops, int block, int blocks, String label) throws Exception {
+        int group = 16;
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         Map<String, double[]> wall = new LinkedHashMap<>();
         Map<String, double[]> cpu = new LinkedHashMap<>();

@@ -90,6 +90,18 @@ public final class FileStreamer {
             }
             throw e;
         }
+        return requireRegularFile(file, a);
+    }
+
+    /**
+     * {@link #requireRegularFile(Path)} given attributes of {@code file} read just before.
+     *
+     * @param file the path
+     * @param a    its attributes (links followed)
+     * @return {@code a}
+     * @throws WeightmapException {@code NOT_A_REGULAR_FILE} naming it when it is not a regular file
+     */
+    public static BasicFileAttributes requireRegularFile(Path file, BasicFileAttributes a) {
         if (!a.isRegularFile()) {
             throw notRegular(file, a.isDirectory() ? "a directory" : kind(file));
         }

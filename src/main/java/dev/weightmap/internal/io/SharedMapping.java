@@ -126,8 +126,27 @@ public final class SharedMapping {
         ensureOpen();
         Object fileKey = MappedFile.fileKeyOfFile(path); // also rejects directories, as map does
         FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);
+        return adopt(path, fileKey, ch, -1, then);
+    }
+
+    /**
+     * {@link #open(Path, WhileOpenUnmapped)} of a file the caller already opened: this mapping takes
+     * {@code channel} over and closes it when its last reference goes, or now if this method throws.
+     *
+     * @param path    the file, for messages and {@link FileRegions}
+     * @param fileKey the file's key, or null when unknown
+     * @param channel a channel open for reading on it
+     * @param size    its size when opened, or -1 to ask the channel
+     * @param then    called with the file, or null
+     * @return the file, not mapped unless {@code then} asked for its bytes
+     * @throws IOException when reading fails
+     */
+    public LazyFile adopt(Path path, Object fileKey, FileChannel channel, long size, WhileOpenUnmapped then)
+            throws IOException {
+        FileChannel ch = channel;
         try {
-            LazyFile f = new LazyFile(path, fileKey, ch, ch.size());
+            ensureOpen();
+            LazyFile f = new LazyFile(path, fileKey, ch, size < 0 ? ch.size() : size);
             synchronized (lock) {
                 if (unmapped) {
                     throw new WeightsClosedException(name);
