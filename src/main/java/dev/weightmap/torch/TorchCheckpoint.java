@@ -6,6 +6,7 @@ import dev.weightmap.TensorLocation;
 import dev.weightmap.VerifyReport;
 import dev.weightmap.WeightmapException;
 import dev.weightmap.Weights;
+import dev.weightmap.internal.collect.LazyList;
 import dev.weightmap.internal.io.SharedMapping;
 import dev.weightmap.tensor.Tensor;
 import dev.weightmap.torch.PickleMachine.TensorRef;
@@ -541,7 +542,7 @@ public final class TorchCheckpoint implements Weights {
     @Override
     public List<TensorLocation> locations() {
         List<TensorEntry> es = List.copyOf(entries().values());
-        return new LazyList<>(es.size(), i -> location(es.get(i))); // one location at a time: 200,000 tensors fit
+        return new LazyList<>(es.size(), i -> location(es.get(i))); // one at a time: 200,000 tensors fit
     }
 
     private TensorLocation location(TensorEntry t) {
@@ -557,38 +558,6 @@ public final class TorchCheckpoint implements Weights {
         }
         return new TensorLocation(t.name(), x.dtype(), x.shape(), path, t.fileOffset(), x.byteLength(),
                 TensorLocation.alignmentOf(t.fileOffset()), extras);
-    }
-
-    /** An immutable random-access list whose elements are built on each {@code get}. */
-    private static final class LazyList<T> extends java.util.AbstractList<T> implements java.util.RandomAccess {
-        private final int size;
-        private final java.util.function.IntFunction<T> element;
-
-        LazyList(int size, java.util.function.IntFunction<T> element) {
-            this.size = size;
-            this.element = element;
-        }
-
-        @Override
-        public T get(int index) {
-            java.util.Objects.checkIndex(index, size);
-            return element.apply(index);
-        }
-
-        @Override
-        public int size() {
-            return size;
-        }
-    }
-
-    /**
-     * {@inheritDoc}
-     *
-     * @return the file, or an empty list for a parsed image
-     */
-    @Override
-    public List<Path> files() {
-        return path == null ? List.of() : List.of(path);
     }
 
     /**
