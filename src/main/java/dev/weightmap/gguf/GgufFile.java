@@ -6,7 +6,6 @@ import dev.weightmap.TensorLocation;
 import dev.weightmap.VerifyReport;
 import dev.weightmap.Weights;
 import dev.weightmap.gguf.GgufException.Reason;
-import dev.weightmap.internal.collect.LazyList;
 import dev.weightmap.internal.collect.LazyMap;
 import dev.weightmap.internal.io.SharedMapping;
 import dev.weightmap.tensor.DType;
@@ -487,7 +486,7 @@ public final class GgufFile implements Weights {
     public Map<String, Tensor> tensors() {
         mapping.ensureOpen();
         List<GgufTensorInfo> infos = header.tensors();
-        return LazyMap.indexed(new LazyList<>(infos.size(), k -> infos.get(k).name()), s -> {
+        return LazyMap.indexed(infos.size(), k -> infos.get(k).name(), s -> {
             Integer i = header.index().get(s);
             return i == null ? -1 : i;
         }, this::tensor);

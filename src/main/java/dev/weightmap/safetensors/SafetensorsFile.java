@@ -387,7 +387,7 @@ public final class SafetensorsFile implements Weights {
     public Map<String, Tensor> tensors() {
         mapping.ensureOpen();
         TensorNames names = header.names();
-        return LazyMap.indexed(new LazyList<>(names.size(), names::get), names::indexOf, this::tensor);
+        return LazyMap.indexed(names.size(), names::get, names::indexOf, this::tensor);
     }
 
     /**

@@ -20,32 +20,35 @@ import java.util.function.ToIntFunction;
  * @param <V> the value type
  */
 public final class LazyMap<V> extends AbstractMap<String, V> {
-    private final List<String> names;
+    private final int size;
+    private final IntFunction<String> nameAt;
     private final IntFunction<V> valueAt;
     private final Predicate<String> contains;
     private final Function<String, V> valueOf;
 
-    private LazyMap(List<String> names, IntFunction<V> valueAt, Predicate<String> contains,
+    private LazyMap(int size, IntFunction<String> nameAt, IntFunction<V> valueAt, Predicate<String> contains,
                     Function<String, V> valueOf) {
-        this.names = names;
+        this.size = size;
+        this.nameAt = nameAt;
         this.valueAt = valueAt;
         this.contains = contains;
         this.valueOf = valueOf;
     }
 
     /**
-     * A map whose names have positions: {@code indexOf} finds a name's position (-1 when absent) and
-     * {@code valueAt} makes the value at a position.
+     * A map of {@code size} names at positions 0 to {@code size - 1}: {@code nameAt} gives the name at a position,
+     * {@code indexOf} finds a name's position (-1 when absent) and {@code valueAt} makes the value at a position.
      *
-     * @param names   the names, in iteration order
+     * @param size    the number of names
+     * @param nameAt  the name at a position, in iteration order
      * @param indexOf a name's position, or -1
      * @param valueAt the value at a position
      * @param <V>     the value type
      * @return the map
      */
-    public static <V> Map<String, V> indexed(List<String> names, ToIntFunction<String> indexOf,
+    public static <V> Map<String, V> indexed(int size, IntFunction<String> nameAt, ToIntFunction<String> indexOf,
                                              IntFunction<V> valueAt) {
-        return new LazyMap<>(names, valueAt, s -> indexOf.applyAsInt(s) >= 0, s -> {
+        return new LazyMap<>(size, nameAt, valueAt, s -> indexOf.applyAsInt(s) >= 0, s -> {
             int i = indexOf.applyAsInt(s);
             return i < 0 ? null : valueAt.apply(i);
         });
@@ -63,7 +66,7 @@ public final class LazyMap<V> extends AbstractMap<String, V> {
      */
     public static <V> Map<String, V> keyed(List<String> names, Predicate<String> contains,
                                            Function<String, V> valueOf) {
-        return new LazyMap<>(names, i -> valueOf.apply(names.get(i)), contains,
+        return new LazyMap<>(names.size(), names::get, i -> valueOf.apply(names.get(i)), contains,
                 s -> contains.test(s) ? valueOf.apply(s) : null);
     }
 
@@ -77,7 +80,7 @@ public final class LazyMap<V> extends AbstractMap<String, V> {
 
                     @Override
                     public boolean hasNext() {
-                        return i < names.size();
+                        return i < size;
                     }
 
                     @Override
@@ -86,21 +89,21 @@ public final class LazyMap<V> extends AbstractMap<String, V> {
                             throw new NoSuchElementException();
                         }
                         int k = i++;
-                        return Map.entry(names.get(k), valueAt.apply(k));
+                        return Map.entry(nameAt.apply(k), valueAt.apply(k));
                     }
                 };
             }
 
             @Override
             public int size() {
-                return names.size();
+                return size;
             }
         };
     }
 
     @Override
     public int size() {
-        return names.size();
+        return size;
     }
 
     @Override

@@ -17,7 +17,7 @@ class LazyCollectionsTest {
     @Test
     void indexedMapFollowsTheNamesAndMakesOnlyWhatIsAskedFor() {
         List<Integer> made = new ArrayList<>();
-        Map<String, String> m = LazyMap.indexed(NAMES, NAMES::indexOf, i -> {
+        Map<String, String> m = LazyMap.indexed(NAMES.size(), NAMES::get, NAMES::indexOf, i -> {
             made.add(i);
             return NAMES.get(i).toUpperCase();
         });
@@ -52,7 +52,7 @@ class LazyCollectionsTest {
 
     @Test
     void mapsAndListsAreReadOnly() {
-        Map<String, String> m = LazyMap.indexed(NAMES, NAMES::indexOf, NAMES::get);
+        Map<String, String> m = LazyMap.indexed(NAMES.size(), NAMES::get, NAMES::indexOf, NAMES::get);
         assertThatThrownBy(() -> m.put("d", "D")).isInstanceOf(UnsupportedOperationException.class);
         assertThatThrownBy(() -> m.entrySet().iterator().remove()).isInstanceOf(UnsupportedOperationException.class);
         var it = m.entrySet().iterator();
