@@ -248,11 +248,15 @@ public interface Weights extends AutoCloseable {
     }
 
     /**
-     * The files that make up this reader (the index first for a sharded checkpoint).
+     * The files that make up this reader (the index first for a sharded checkpoint). By default the one file
+     * {@link #path()} names, or none when it is null (an image parsed from memory, a remote reader).
      *
      * @return the files, as given
      */
-    List<Path> files();
+    default List<Path> files() {
+        Path p = path();
+        return p == null ? List.of() : List.of(p);
+    }
 
     /**
      * Makes the bytes of every tensor resident now, on all processors, so that reading them afterwards takes no

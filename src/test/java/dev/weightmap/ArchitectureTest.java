@@ -56,9 +56,10 @@ class ArchitectureTest {
                 .doesNotContain("import dev.weightmap.torch").doesNotContain("import dev.weightmap.shard"));
     }
 
-    private static final Set<String> PLATFORM = Set.of("internal.io", "internal.simd", "internal.exec");
+    private static final Set<String> PLATFORM = Set.of("internal.io", "internal.simd", "internal.exec",
+            "internal.collect");
     private static final Set<String> BELOW_FORMATS = Set.of("", "internal.io", "internal.simd", "internal.exec",
-            "internal.json", "internal.zip", "tensor", "checksum", "spi");
+            "internal.collect", "internal.json", "internal.zip", "tensor", "checksum", "spi");
 
     /** What each package may refer to ("" is {@code dev.weightmap} itself). */
     private static Set<String> allowed(String pkg) {
@@ -70,7 +71,7 @@ class ArchitectureTest {
             // internal.io makes pages resident on several threads (Residency): through internal.exec
             case "internal.io" -> a.addAll(Set.of("", "internal.exec"));
             case "internal.zip" -> a.addAll(Set.of("", "internal.io"));
-            case "internal.simd", "internal.exec", "internal.json" -> { }
+            case "internal.simd", "internal.exec", "internal.collect", "internal.json" -> { }
             case "tensor" -> a.addAll(Set.of("", "internal.io", "internal.simd"));
             case "checksum" -> {
                 a.addAll(PLATFORM);

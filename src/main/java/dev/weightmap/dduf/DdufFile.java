@@ -458,15 +458,6 @@ public final class DdufFile implements Weights {
         return List.copyOf(out);
     }
 
-    /**
-     * {@inheritDoc}
-     *
-     * @return the archive, or an empty list for a parsed image
-     */
-    @Override
-    public List<Path> files() {
-        return path == null ? List.of() : List.of(path);
-    }
 
     /**
      * {@inheritDoc}

@@ -6,6 +6,7 @@ import dev.weightmap.TensorLocation;
 import dev.weightmap.VerifyReport;
 import dev.weightmap.Weights;
 import dev.weightmap.gguf.GgufException.Reason;
+import dev.weightmap.internal.collect.LazyMap;
 import dev.weightmap.internal.io.SharedMapping;
 import dev.weightmap.tensor.DType;
 import dev.weightmap.tensor.Tensor;
@@ -15,17 +16,12 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.math.BigInteger;
 import java.nio.file.Path;
-import java.util.AbstractMap;
-import java.util.AbstractSet;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.NoSuchElementException;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * A GGUF file (llama.cpp's container) opened zero-copy: the file is memory-mapped, its header is parsed and fully
@@ -490,49 +486,10 @@ public final class GgufFile implements Weights {
     public Map<String, Tensor> tensors() {
         mapping.ensureOpen();
         List<GgufTensorInfo> infos = header.tensors();
-        return new AbstractMap<>() {
-            @Override
-            public Set<Entry<String, Tensor>> entrySet() {
-                return new AbstractSet<>() {
-                    @Override
-                    public Iterator<Entry<String, Tensor>> iterator() {
-                        return new Iterator<>() {
-                            int i;
-
-                            @Override
-                            public boolean hasNext() {
-                                return i < infos.size();
-                            }
-
-                            @Override
-                            public Entry<String, Tensor> next() {
-                                if (!hasNext()) {
-                                    throw new NoSuchElementException();
-                                }
-                                int k = i++;
-                                return Map.entry(infos.get(k).name(), tensor(k));
-                            }
-                        };
-                    }
-
-                    @Override
-                    public int size() {
-                        return infos.size();
-                    }
-                };
-            }
-
-            @Override
-            public Tensor get(Object key) {
-                Integer i = key instanceof String s ? header.index().get(s) : null;
-                return i == null ? null : tensor(i);
-            }
-
-            @Override
-            public boolean containsKey(Object key) {
-                return key instanceof String s && header.index().containsKey(s);
-            }
-        };
+        return LazyMap.indexed(infos.size(), k -> infos.get(k).name(), s -> {
+            Integer i = header.index().get(s);
+            return i == null ? -1 : i;
+        }, this::tensor);
     }
 
     /**
@@ -797,11 +754,6 @@ public final class GgufFile implements Weights {
                     TensorLocation.alignmentOf(t.offset()), extras));
         }
         return List.copyOf(out);
-    }
-
-    @Override
-    public List<Path> files() {
-        return path == null ? List.of() : List.of(path);
     }
 
     @Override

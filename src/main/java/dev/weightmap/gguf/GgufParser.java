@@ -118,7 +118,38 @@ final class GgufParser {
         return v;
     }
 
+    /**
+     * The header in its steps: magic and version, the two counts, the metadata pairs, the alignment, the tensor
+     * infos, then each tensor placed in the data section and the placements checked for overlaps.
+     */
     private Header header() {
+        int version = version();
+        long tensorCount = u64(null, "the tensor count");
+        long kvCount = u64(null, "the metadata count");
+        checkCounts(tensorCount, kvCount);
+        Map<String, Object> metadata = new LinkedHashMap<>();
+        Map<String, GgufValueType> types = new HashMap<>();
+        readMetadata(kvCount, metadata, types);
+        long alignment = alignment(metadata, types);
+        if (tensorCount > Integer.MAX_VALUE - 8) {
+            throw fail(Reason.COUNT_TOO_LARGE, null, "the header claims " + tensorCount + " tensors, more than "
+                    + "a reader can list");
+        }
+        int n = (int) tensorCount; // checked above: at most size / 32
+        List<GgufTensorInfo> raw = new ArrayList<>(Math.min(n, 1 << 16));
+        Map<String, Integer> index = new HashMap<>();
+        for (int i = 0; i < n; i++) {
+            raw.add(tensorInfo(i, index));
+        }
+        long infoEnd = pos;
+        long dataOffset = alignUp(infoEnd, alignment);
+        List<GgufTensorInfo> infos = place(raw, alignment, dataOffset);
+        checkOverlaps(infos);
+        return new Header(version, alignment, dataOffset, metadata, types, List.copyOf(infos), index, kvCount, infoEnd);
+    }
+
+    /** The magic number and the version (2 or 3; a byte-swapped one is named big-endian). */
+    private int version() {
         if (size < 4 || seg.get(ValueLayout.JAVA_BYTE, 0) != 'G' || seg.get(ValueLayout.JAVA_BYTE, 1) != 'G'
                 || seg.get(ValueLayout.JAVA_BYTE, 2) != 'U' || seg.get(ValueLayout.JAVA_BYTE, 3) != 'F') {
             throw fail(Reason.INVALID_MAGIC, null, "not a GGUF file (the first 4 bytes are not 'GGUF')");
@@ -138,8 +169,11 @@ final class GgufParser {
             throw fail(Reason.UNSUPPORTED_VERSION, null, "unsupported GGUF version " + Integer.toUnsignedString(version)
                     + " (versions 2 and 3 are read)");
         }
-        long tensorCount = u64(null, "the tensor count");
-        long kvCount = u64(null, "the metadata count");
+        return version;
+    }
+
+    /** Refuses counts the bytes left cannot hold (each pair and each tensor info has a smallest size). */
+    private void checkCounts(long tensorCount, long kvCount) {
         if (Long.compareUnsigned(kvCount, (size - pos) / MIN_KV) > 0) {
             throw fail(Reason.COUNT_TOO_LARGE, null, "the header claims " + Long.toUnsignedString(kvCount)
                     + " metadata pairs, more than the " + (size - pos) + " bytes left can hold");
@@ -148,8 +182,10 @@ final class GgufParser {
             throw fail(Reason.COUNT_TOO_LARGE, null, "the header claims " + Long.toUnsignedString(tensorCount)
                     + " tensors, more than the " + (size - pos) + " bytes left can hold");
         }
-        Map<String, Object> metadata = new LinkedHashMap<>();
-        Map<String, GgufValueType> types = new HashMap<>();
+    }
+
+    /** The metadata pairs, in file order, into {@code metadata} and their value types into {@code types}. */
+    private void readMetadata(long kvCount, Map<String, Object> metadata, Map<String, GgufValueType> types) {
         for (long i = 0; i < kvCount; i++) {
             String key = string(null, "the key of metadata pair " + i);
             if (metadata.containsKey(key)) {
@@ -159,6 +195,10 @@ final class GgufParser {
             metadata.put(key, value(key, t));
             types.put(key, t);
         }
+    }
+
+    /** {@code general.alignment} (a UINT32 power of two), or the default. */
+    private long alignment(Map<String, Object> metadata, Map<String, GgufValueType> types) {
         long alignment = DEFAULT_ALIGNMENT;
         if (types.containsKey("general.alignment")) {
             GgufValueType t = types.get("general.alignment");
@@ -171,52 +211,53 @@ final class GgufParser {
                         + alignment);
             }
         }
-        if (tensorCount > Integer.MAX_VALUE - 8) {
-            throw fail(Reason.COUNT_TOO_LARGE, null, "the header claims " + tensorCount + " tensors, more than "
-                    + "a reader can list");
+        return alignment;
+    }
+
+    /**
+     * Tensor info {@code i}: name (unique, indexed into {@code index}), dims, GGML type and the offset relative to
+     * the data section (the absolute offset is set by {@link #place}).
+     */
+    private GgufTensorInfo tensorInfo(int i, Map<String, Integer> index) {
+        String name = string(null, "the name of tensor info " + i);
+        if (index.putIfAbsent(name, i) != null) {
+            throw fail(Reason.DUPLICATE_TENSOR, name, "the tensor name appears twice");
         }
-        int n = (int) tensorCount; // checked above: at most size / 32
-        List<GgufTensorInfo> raw = new ArrayList<>(Math.min(n, 1 << 16));
-        Map<String, Integer> index = new HashMap<>();
-        for (int i = 0; i < n; i++) {
-            String name = string(null, "the name of tensor info " + i);
-            if (index.putIfAbsent(name, i) != null) {
-                throw fail(Reason.DUPLICATE_TENSOR, name, "the tensor name appears twice");
-            }
-            int dims = u32(name, "the dimension count");
-            if (dims < 1 || dims > 4) {
-                throw fail(Reason.INVALID_DIMS, name, "has " + Integer.toUnsignedString(dims)
-                        + " dimensions; GGUF tensors have 1 to 4");
-            }
-            long[] ne = new long[dims];
-            for (int d = 0; d < dims; d++) {
-                ne[d] = u64(name, "the dims");
-                if (ne[d] < 0) {
-                    throw fail(Reason.INVALID_SHAPE, name, "dim ne[" + d + "] = " + Long.toUnsignedString(ne[d])
-                            + " is beyond 2^63");
-                }
-            }
-            int typeId = u32(name, "the GGML type");
-            GgmlType type = GgmlType.byId(Integer.toUnsignedLong(typeId));
-            if (type == null) {
-                throw fail(Reason.UNKNOWN_GGML_TYPE, name, "unknown GGML type id " + Integer.toUnsignedString(typeId));
-            }
-            if (ne[0] % type.blockSize() != 0) {
-                throw fail(Reason.INVALID_SHAPE, name, "row length ne[0] = " + ne[0] + " is not a multiple of the "
-                        + type + " block size " + type.blockSize());
-            }
-            long length;
-            try {
-                length = type.byteLength(ne);
-            } catch (ArithmeticException e) {
-                throw fail(Reason.INVALID_SHAPE, name, "dims " + Arrays.toString(ne) + " of " + type
-                        + " overflow a 64-bit element or byte count");
-            }
-            long offset = u64(name, "the offset");
-            raw.add(new GgufTensorInfo(name, type, ne, offset, -1, length));
+        int dims = u32(name, "the dimension count");
+        if (dims < 1 || dims > 4) {
+            throw fail(Reason.INVALID_DIMS, name, "has " + Integer.toUnsignedString(dims)
+                    + " dimensions; GGUF tensors have 1 to 4");
         }
-        long infoEnd = pos;
-        long dataOffset = alignUp(infoEnd, alignment);
+        long[] ne = new long[dims];
+        for (int d = 0; d < dims; d++) {
+            ne[d] = u64(name, "the dims");
+            if (ne[d] < 0) {
+                throw fail(Reason.INVALID_SHAPE, name, "dim ne[" + d + "] = " + Long.toUnsignedString(ne[d])
+                        + " is beyond 2^63");
+            }
+        }
+        int typeId = u32(name, "the GGML type");
+        GgmlType type = GgmlType.byId(Integer.toUnsignedLong(typeId));
+        if (type == null) {
+            throw fail(Reason.UNKNOWN_GGML_TYPE, name, "unknown GGML type id " + Integer.toUnsignedString(typeId));
+        }
+        if (ne[0] % type.blockSize() != 0) {
+            throw fail(Reason.INVALID_SHAPE, name, "row length ne[0] = " + ne[0] + " is not a multiple of the "
+                    + type + " block size " + type.blockSize());
+        }
+        long length;
+        try {
+            length = type.byteLength(ne);
+        } catch (ArithmeticException e) {
+            throw fail(Reason.INVALID_SHAPE, name, "dims " + Arrays.toString(ne) + " of " + type
+                    + " overflow a 64-bit element or byte count");
+        }
+        long offset = u64(name, "the offset");
+        return new GgufTensorInfo(name, type, ne, offset, -1, length);
+    }
+
+    /** Each tensor placed at {@code dataOffset} plus its aligned relative offset, inside the file. */
+    private List<GgufTensorInfo> place(List<GgufTensorInfo> raw, long alignment, long dataOffset) {
         List<GgufTensorInfo> infos = new ArrayList<>(raw.size());
         for (GgufTensorInfo t : raw) {
             long r = t.relativeOffset();
@@ -231,8 +272,7 @@ final class GgufParser {
             }
             infos.add(new GgufTensorInfo(t.name(), t.type(), t.ne(), r, dataOffset + r, t.length()));
         }
-        checkOverlaps(infos);
-        return new Header(version, alignment, dataOffset, metadata, types, List.copyOf(infos), index, kvCount, infoEnd);
+        return infos;
     }
 
     private void checkOverlaps(List<GgufTensorInfo> infos) {

@@ -6,6 +6,7 @@ import dev.weightmap.VerifyReport;
 import dev.weightmap.WeightmapException;
 import dev.weightmap.Weights;
 import dev.weightmap.gguf.GgufPrefix;
+import dev.weightmap.internal.collect.LazyMap;
 import dev.weightmap.internal.io.SharedMapping;
 import dev.weightmap.safetensors.SafetensorsHeader;
 import dev.weightmap.safetensors.TensorInfo;
@@ -16,17 +17,13 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
 import java.net.URI;
 import java.nio.file.Path;
-import java.util.AbstractMap;
-import java.util.AbstractSet;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -590,44 +587,7 @@ public final class RemoteWeights implements Weights {
     @Override
     public Map<String, Tensor> tensors() {
         memory.ensureOpen();
-        return new AbstractMap<>() {
-            @Override
-            public Set<Map.Entry<String, Tensor>> entrySet() {
-                return new AbstractSet<>() {
-                    @Override
-                    public Iterator<Map.Entry<String, Tensor>> iterator() {
-                        Iterator<String> it = names.iterator();
-                        return new Iterator<>() {
-                            @Override
-                            public boolean hasNext() {
-                                return it.hasNext();
-                            }
-
-                            @Override
-                            public Map.Entry<String, Tensor> next() {
-                                String n = it.next();
-                                return Map.entry(n, tensor(n));
-                            }
-                        };
-                    }
-
-                    @Override
-                    public int size() {
-                        return names.size();
-                    }
-                };
-            }
-
-            @Override
-            public boolean containsKey(Object key) {
-                return entries.containsKey(key);
-            }
-
-            @Override
-            public Tensor get(Object key) {
-                return key instanceof String s && entries.containsKey(s) ? tensor(s) : null;
-            }
-        };
+        return LazyMap.keyed(names, entries::containsKey, this::tensor);
     }
 
     @Override
@@ -672,16 +632,6 @@ public final class RemoteWeights implements Weights {
     @Override
     public List<String> warnings() {
         return warnings;
-    }
-
-    /**
-     * {@inheritDoc}
-     *
-     * @return an empty list: the files are remote (see {@link #urls()})
-     */
-    @Override
-    public List<Path> files() {
-        return List.of();
     }
 
     @Override

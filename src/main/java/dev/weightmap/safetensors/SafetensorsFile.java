@@ -5,6 +5,8 @@ import dev.weightmap.OpenOptions;
 import dev.weightmap.TensorLocation;
 import dev.weightmap.VerifyReport;
 import dev.weightmap.Weights;
+import dev.weightmap.internal.collect.LazyList;
+import dev.weightmap.internal.collect.LazyMap;
 import dev.weightmap.internal.io.SharedMapping;
 import dev.weightmap.safetensors.SafetensorsException.Reason;
 import dev.weightmap.tensor.DType;
@@ -13,14 +15,10 @@ import dev.weightmap.tensor.Tensor;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
-import java.util.AbstractMap;
-import java.util.AbstractSet;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * A safetensors file opened zero-copy: the file is memory-mapped and only its header is parsed (and fully
@@ -453,49 +451,8 @@ public final class SafetensorsFile implements Weights {
     @Override
     public Map<String, Tensor> tensors() {
         mapping.ensureOpen();
-        return new AbstractMap<>() {
-            @Override
-            public Set<Entry<String, Tensor>> entrySet() {
-                return new AbstractSet<>() {
-                    @Override
-                    public Iterator<Entry<String, Tensor>> iterator() {
-                        return new Iterator<>() {
-                            int i;
-
-                            @Override
-                            public boolean hasNext() {
-                                return i < SafetensorsFile.this.size();
-                            }
-
-                            @Override
-                            public Entry<String, Tensor> next() {
-                                if (!hasNext()) {
-                                    throw new java.util.NoSuchElementException();
-                                }
-                                int k = i++;
-                                return Map.entry(header.names().get(k), tensor(k));
-                            }
-                        };
-                    }
-
-                    @Override
-                    public int size() {
-                        return SafetensorsFile.this.size();
-                    }
-                };
-            }
-
-            @Override
-            public Tensor get(Object key) {
-                int i = key instanceof String s ? header.names().indexOf(s) : -1;
-                return i < 0 ? null : tensor(i);
-            }
-
-            @Override
-            public boolean containsKey(Object key) {
-                return key instanceof String s && header.names().indexOf(s) >= 0;
-            }
-        };
+        TensorNames names = header.names();
+        return LazyMap.indexed(names.size(), names::get, names::indexOf, this::tensor);
     }
 
     /**
@@ -583,34 +540,14 @@ public final class SafetensorsFile implements Weights {
     public List<TensorLocation> locations(Path file, long base) {
         mapping.ensureOpen();
         int n = size();
-        // built one at a time on each get: a million tensors need no million locations at once
-        class Locations extends java.util.AbstractList<TensorLocation> implements java.util.RandomAccess {
-            @Override
-            public TensorLocation get(int i) {
-                java.util.Objects.checkIndex(i, n);
-                TensorInfo t = info(i);
-                long off = base + t.absoluteOffset(dataStart);
-                return new TensorLocation(t.name(), t.dtype(), t.shape(), file, off, t.length(),
-                        TensorLocation.alignmentOf(off), Map.of());
-            }
-
-            @Override
-            public int size() {
-                return n;
-            }
-        }
-        return new Locations();
+        return new LazyList<>(size(), i -> { // built one at a time on each get
+            TensorInfo t = info(i);
+            long off = base + t.absoluteOffset(dataStart);
+            return new TensorLocation(t.name(), t.dtype(), t.shape(), file, off, t.length(),
+                    TensorLocation.alignmentOf(off), Map.of());
+        });
     }
 
-    /**
-     * {@inheritDoc}
-     *
-     * @return the file, or an empty list for a parsed image
-     */
-    @Override
-    public List<Path> files() {
-        return path == null ? List.of() : List.of(path);
-    }
 
     /**
      * {@inheritDoc}

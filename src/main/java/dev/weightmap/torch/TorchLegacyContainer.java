@@ -22,12 +22,36 @@ import java.util.Map;
 final class TorchLegacyContainer {
     private static final BigInteger LEGACY_MAGIC = new BigInteger("1950a86a20f9469cfc6c", 16);
 
+    /** The pickled legacy magic number: LONG1 ({@code 0x8a}), 10 bytes, 0x1950a86a20f9469cfc6c little-endian. */
+    private static final byte[] LEGACY_MAGIC_PICKLE = {(byte) 0x8a, 0x0a, 0x6c, (byte) 0xfc, (byte) 0x9c, 0x46,
+        (byte) 0xf9, 0x20, 0x6a, (byte) 0xa8, 0x50, 0x19};
+
     private final MemorySegment image;
     private final String displayName;
 
     TorchLegacyContainer(MemorySegment image, String displayName) {
         this.image = image;
         this.displayName = displayName;
+    }
+
+    /** {@link TorchCheckpoint#looksLegacy}: a pickle protocol opcode, an optional FRAME, the pickled magic. */
+    static boolean looksLegacy(byte[] head) {
+        if (head.length < 2 || (head[0] & 0xFF) != 0x80 || head[1] < 2 || head[1] > 5) {
+            return false;
+        }
+        int at = 2;
+        if (head.length > at && (head[at] & 0xFF) == 0x95) {
+            at += 9; // FRAME and its 8-byte length (protocol 4 and later)
+        }
+        if (head.length < at + LEGACY_MAGIC_PICKLE.length) {
+            return false;
+        }
+        for (int i = 0; i < LEGACY_MAGIC_PICKLE.length; i++) {
+            if (head[at + i] != LEGACY_MAGIC_PICKLE[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     record Legacy(PickleMachine.Result main, Map<String, Storage> storages) {
@@ -86,7 +110,7 @@ final class TorchLegacyContainer {
                         + key + "' holds " + count + " elements but " + s.type.qualifiedName() + " of " + s.numel
                         + " elements is expected");
             }
-            long bytes = TorchCheckpoint.storageBytes(s, key, displayName);
+            long bytes = TorchViews.storageBytes(s, key, displayName);
             if (bytes > size - pos) {
                 throw new TorchCheckpointException(Reason.CORRUPT_ARCHIVE, displayName + ": truncated file: legacy storage '"
                         + key + "' needs " + bytes + " bytes at byte " + pos + " but the file has " + size);

@@ -135,7 +135,7 @@ final class TorchZipContainer {
                 throw new TorchCheckpointException(Reason.MISSING_RECORD, displayName + ": storage record '" + name
                         + "' is missing");
             }
-            long expected = TorchCheckpoint.storageBytes(s, name, displayName);
+            long expected = TorchViews.storageBytes(s, name, displayName);
             if (e.size() != expected) {
                 throw new TorchCheckpointException(Reason.STORAGE_SIZE_MISMATCH, displayName + ": storage record '"
                         + name + "' holds " + e.size() + " bytes but " + s.type.qualifiedName() + " of " + s.numel

@@ -97,7 +97,7 @@ public final class TorchZipLayout {
             throw e.getCause();
         }
         Map<String, Storage> storages = c.resolveStorages(z.result(), z.recordMap(), z.prefix());
-        List<Map.Entry<String, TensorRef>> paths = TorchCheckpoint.walk(z.result().value(), displayName);
+        List<Map.Entry<String, TensorRef>> paths = TorchViews.walk(z.result().value(), displayName);
         Map<TensorRef, String> first = new java.util.IdentityHashMap<>();
         for (Map.Entry<String, TensorRef> e : paths) {
             first.putIfAbsent(e.getValue(), e.getKey());
@@ -114,7 +114,7 @@ public final class TorchZipLayout {
         Map<String, Object> metadata = new LinkedHashMap<>();
         Object a = z.result().attributes().get(z.result().value());
         if (a instanceof Map<?, ?> m) {
-            ((Map<?, ?>) TorchCheckpoint.convert(m, new java.util.IdentityHashMap<>(), 0, displayName))
+            ((Map<?, ?>) TorchViews.convert(m, new java.util.IdentityHashMap<>(), 0, displayName))
                     .forEach((k, v) -> metadata.put(String.valueOf(k), v));
         }
         return new Layout(Collections.unmodifiableList(out), Collections.unmodifiableMap(metadata));
@@ -130,7 +130,7 @@ public final class TorchZipLayout {
             throw new TorchCheckpointException(Reason.UNSUPPORTED_DTYPE, where + ": dtype torch." + t.dtype.name()
                     + " is not supported");
         }
-        long numel = TorchCheckpoint.checkView(t, storageBytes / t.dtype.elementSize(), where);
+        long numel = TorchViews.checkView(t, storageBytes / t.dtype.elementSize(), where);
         DType dtype = t.dtype.dtype();
         long[] shape = t.size.clone();
         long[] stride = t.stride.clone();

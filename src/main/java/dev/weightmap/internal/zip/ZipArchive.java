@@ -519,9 +519,33 @@ public final class ZipArchive {
                 throw new ZipFormatException("central directory record " + i
                         + " has flag bit 11 (UTF-8) set but its name is not valid UTF-8");
             }
-            // ZIP64 extra: only the saturated fields are present, in this order
             long extraEnd = p + CEN_LEN + nameLen + extraLen;
-            long q = p + CEN_LEN + nameLen;
+            long[] sizes = {usize, csize, lho, diskStart};
+            zip64(w, p + CEN_LEN + nameLen, extraEnd, name, sizes);
+            usize = sizes[0];
+            csize = sizes[1];
+            lho = sizes[2];
+            diskStart = sizes[3];
+            String entryComment = "";
+            if (commentLen > 0) {
+                byte[] c = w.bytes(extraEnd, commentLen);
+                entryComment = decodeName(c, utf8);
+                if (entryComment == null) {
+                    entryComment = new String(c, StandardCharsets.UTF_8);
+                }
+            }
+            int locExtraLen = localExtraLength(lho, nameLen, raw, name);
+            long dataOffset = lho + LOC_LEN + nameLen + locExtraLen;
+            return new ZipEntry(i, name, utf8, flags, method, crc, csize, usize, lho, dataOffset,
+                    locExtraLen, extraLen, time, date, madeBy, extAttr, entryComment, diskStart, raw);
+        }
+
+        /**
+         * Reads the ZIP64 extra block of the central extra field {@code [q, extraEnd)} into {@code sizes}
+         * ({uncompressed size, compressed size, local header offset, disk start}): only the saturated fields are
+         * present, in this order.
+         */
+        private static void zip64(Chunk w, long q, long extraEnd, String name, long[] sizes) throws IOException {
             while (extraEnd - q >= 4) {
                 int id = w.u16(q);
                 int len = w.u16(q + 2);
@@ -532,36 +556,34 @@ public final class ZipArchive {
                 if (id == ZIP64_EXTRA_ID) {
                     long z = q + 4;
                     long zEnd = z + len;
-                    if (usize == U32) {
-                        usize = need8(w, z, zEnd, name, len, "ZIP64 uncompressed size");
+                    if (sizes[0] == U32) {
+                        sizes[0] = need8(w, z, zEnd, name, len, "ZIP64 uncompressed size");
                         z += 8;
                     }
-                    if (csize == U32) {
-                        csize = need8(w, z, zEnd, name, len, "ZIP64 compressed size");
+                    if (sizes[1] == U32) {
+                        sizes[1] = need8(w, z, zEnd, name, len, "ZIP64 compressed size");
                         z += 8;
                     }
-                    if (lho == U32) {
-                        lho = need8(w, z, zEnd, name, len, "ZIP64 local header offset");
+                    if (sizes[2] == U32) {
+                        sizes[2] = need8(w, z, zEnd, name, len, "ZIP64 local header offset");
                         z += 8;
                     }
-                    if (diskStart == U16) {
+                    if (sizes[3] == U16) {
                         if (zEnd - z < 4) {
                             throw zip64Short(name, len);
                         }
-                        diskStart = w.u32(z);
+                        sizes[3] = w.u32(z);
                     }
                 }
                 q += 4 + len;
             }
-            String entryComment = "";
-            if (commentLen > 0) {
-                byte[] c = w.bytes(extraEnd, commentLen);
-                entryComment = decodeName(c, utf8);
-                if (entryComment == null) {
-                    entryComment = new String(c, StandardCharsets.UTF_8);
-                }
-            }
-            // the local header: signature, same name, data offset from ITS lengths
+        }
+
+        /**
+         * The local header at {@code lho}: its signature and the same name as the central record; returns its
+         * extra field length (the data offset comes from the local lengths).
+         */
+        private int localExtraLength(long lho, int nameLen, byte[] raw, String name) throws IOException {
             if (lho > size - LOC_LEN) {
                 throw new ZipFormatException(name, "Incomplete local file header. Fewer than " + LOC_LEN
                         + " bytes at offset " + lho + " before the end of the archive.");
@@ -575,14 +597,11 @@ public final class ZipArchive {
                 throw new ZipFormatException(name, "bad local file header signature at offset " + lho);
             }
             int locNameLen = l.u16(lho + 26);
-            int locExtraLen = l.u16(lho + 28);
             if (locNameLen != nameLen || !Arrays.equals(l.bytes(lho + LOC_LEN, nameLen), raw)) {
                 throw new ZipFormatException(name, "local header name at offset " + lho
                         + " differs from the central directory name");
             }
-            long dataOffset = lho + LOC_LEN + locNameLen + locExtraLen;
-            return new ZipEntry(i, name, utf8, flags, method, crc, csize, usize, lho, dataOffset,
-                    locExtraLen, extraLen, time, date, madeBy, extAttr, entryComment, diskStart, raw);
+            return l.u16(lho + 28);
         }
 
         private static long need8(Chunk w, long z, long zEnd, String name, int len, String what) {
