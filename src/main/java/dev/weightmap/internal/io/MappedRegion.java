@@ -130,7 +130,8 @@ public final class MappedRegion {
      * ({@link FileChannel#transferTo}) when the slice's offset in its file and {@code out}'s position are the same
      * distance from a page boundary; otherwise they go through a buffer by positional reads and writes (measured on
      * Linux 6.18 / ext4, 1 GiB: a kernel copy between pages out of step costs 1.3x as much, its fsync included,
-     * while the buffered copy costs what an aligned kernel copy does).
+     * while the buffered copy costs what an aligned kernel copy does; it copies every byte twice, though, so on a
+     * machine whose cores are all busy the kernel copy is the faster one).
      *
      * @param seg a slice of this mapping
      * @param out where to write it
