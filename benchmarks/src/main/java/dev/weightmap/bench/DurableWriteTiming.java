@@ -13,8 +13,7 @@ import java.util.concurrent.Callable;
  * The durable writes of {@link SaveBenchmark} and {@link DdufExportBenchmark} against their copy-and-force floors,
  * in interleaved rounds in one JVM, for a machine whose disk and cores are shared: JMH runs one benchmark's
  * iterations after another's, so a neighbour's burst of writes lands on one side only. Each round runs every
- * variant once (the order rotated each round, the page cache dirtied by the previous one forced by the next
- * one's own sync); the output is, per pair, the medians of the wall times and the median and range of the
+ * variant once (the order rotated each round and reversed every other round, a {@code sync} before each); the output is, per pair, the medians of the wall times and the median and range of the
  * round-by-round ratios ours / floor.
  *
  * <p>{@code java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp benchmarks.jar
@@ -51,7 +50,9 @@ public final class DurableWriteTiming {
         try {
             for (int r = -1; r < rounds; r++) {
                 for (int k = 0; k < names.size(); k++) {
-                    String n = names.get(Math.floorMod(k + r, names.size()));
+                    // rotated every round and reversed every other one: each variant runs before and after its floor
+                    int i = Math.floorMod(k + r, names.size());
+                    String n = names.get(Math.floorMod(r, 2) == 1 ? names.size() - 1 - i : i);
                     new ProcessBuilder("sync").inheritIO().start().waitFor();
                     long t0 = System.nanoTime();
                     work.get(n).call();
