@@ -46,7 +46,17 @@ public final class Main {
      * ahead-of-time cache recorded by {@link Training} holds the same lambda class the real run uses.
      */
     static Cli systemCli(PrintStream out, PrintStream err) {
-        return new Cli(out, err, Terminal::stderrIsTerminal);
+        return new Cli(out, err, Main::stderrIsTerminal);
+    }
+
+    /**
+     * Whether stderr is a terminal: what the launcher found out ({@code -Dweightmap.stderr.terminal=true|false},
+     * from the shell's {@code [ -t 2 ]}, which costs nothing), else the C library's {@code isatty} (a native
+     * downcall, whose first linking costs tens of milliseconds at start-up).
+     */
+    static boolean stderrIsTerminal() {
+        String told = System.getProperty("weightmap.stderr.terminal");
+        return told != null ? Boolean.parseBoolean(told) : Terminal.stderrIsTerminal();
     }
 
     /**

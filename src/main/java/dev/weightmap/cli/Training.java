@@ -25,8 +25,9 @@ import java.util.stream.Stream;
  * a user happens to run first. It writes a 300-tensor safetensors file into a temporary folder, then runs the
  * start-up-sensitive commands on it through {@link Main#run} with their output thrown away: {@code inspect} (table
  * and {@code --json}), {@code verify}, {@code hash} (whole file, per tensor, a manifest checked by
- * {@code verify --manifest}), {@code shard} into three files and {@code inspect} of that folder. Nothing is printed;
- * the folder is deleted; a failing step only leaves the cache with fewer classes.
+ * {@code verify --manifest}), {@code shard} into three files and {@code inspect} of that folder, {@code convert} to a
+ * torch zip checkpoint and back (the torch reader and writer), {@code export-dduf} of a one-component folder holding
+ * the sample. Nothing is printed; the folder is deleted; a failing step only leaves the cache with fewer classes.
  */
 final class Training {
     /** Tensors of the sample: as many as the 300-tensor start-up benchmark prints. */
@@ -60,6 +61,13 @@ final class Training {
         String f = file.toString();
         String manifest = dir.resolve("manifest.json").toString();
         String shards = dir.resolve("shards").toString();
+        String torch = dir.resolve("model.bin").toString();
+        Path pipeline = dir.resolve("pipeline");
+        Files.createDirectories(pipeline.resolve("unet"));
+        Files.writeString(pipeline.resolve("model_index.json"),
+                "{\"_class_name\": \"Pipeline\", \"unet\": [\"diffusers\", \"UNet2DConditionModel\"]}");
+        Files.writeString(pipeline.resolve("unet/config.json"), "{}");
+        Files.copy(file, pipeline.resolve("unet/diffusion_pytorch_model.safetensors"));
         String[][] commands = {
                 {"--version"},
                 {"inspect", f},
@@ -74,6 +82,9 @@ final class Training {
                 {"shard", "--max-shard-size", "8KB", f, shards},
                 {"inspect", shards},
                 {"inspect", "--json", shards},
+                {"convert", f, torch},
+                {"convert", torch, dir.resolve("converted").resolve("model.safetensors").toString()},
+                {"export-dduf", pipeline.toString(), dir.resolve("pipeline.dduf").toString()},
                 {"inspect", dir.resolve("missing.safetensors").toString()},
         };
         PrintStream sink = new PrintStream(OutputStream.nullOutputStream(), false, System.out.charset());

@@ -31,6 +31,25 @@ class TerminalCheckTest {
     }
 
     @Test
+    void theLaunchersAnswerIsTakenWithoutTheNativeCall() {
+        String old = System.getProperty("weightmap.stderr.terminal");
+        try {
+            System.setProperty("weightmap.stderr.terminal", "true");
+            assertThat(Main.stderrIsTerminal()).isTrue();
+            System.setProperty("weightmap.stderr.terminal", "false");
+            assertThat(Main.stderrIsTerminal()).isFalse();
+            System.clearProperty("weightmap.stderr.terminal");
+            assertThat(Main.stderrIsTerminal()).isEqualTo(Terminal.stderrIsTerminal());
+        } finally {
+            if (old == null) {
+                System.clearProperty("weightmap.stderr.terminal");
+            } else {
+                System.setProperty("weightmap.stderr.terminal", old);
+            }
+        }
+    }
+
+    @Test
     void progressAsksOnceAndRemembers() {
         AtomicInteger asked = new AtomicInteger();
         PrintStream ps = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);

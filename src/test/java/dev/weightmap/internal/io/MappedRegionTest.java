@@ -16,9 +16,11 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -75,6 +77,33 @@ class MappedRegionTest {
                     .isGreaterThanOrEqualTo(BIG);
         }
         assertThat(Files.readAllBytes(out)).isEqualTo(Files.readAllBytes(src));
+    }
+
+    @Test
+    void aSliceOutOfStepWithTheTargetPageIsCopiedThroughABufferFromTheFile(@TempDir Path dir) throws Exception {
+        Path src = source(dir, "a.safetensors", 9);
+        try (SafetensorsFile f = SafetensorsFile.open(src);
+             FileChannel ch = FileChannel.open(dir.resolve("out.bin"), StandardOpenOption.CREATE_NEW,
+                     StandardOpenOption.WRITE)) {
+            MemorySegment big = f.tensor("big").data();
+            MappedRegion region = FileRegions.of(big);
+            long offset = big.address() - region.mapping().address();
+            for (long shift : new long[] {1, 0}) { // one byte out of step, then in step again
+                long pos = ch.position() + Math.floorMod(offset - ch.position() - shift, MappedRegion.PAGE);
+                ch.write(java.nio.ByteBuffer.allocate((int) (pos - ch.position())));
+                long kernel = MappedRegion.transferredBytes();
+                long buffered = MappedRegion.readThroughBytes();
+                assertThat(region.transfer(big, ch)).isTrue();
+                assertThat(MappedRegion.transferredBytes() - kernel).isEqualTo(shift == 0 ? BIG : 0);
+                assertThat(MappedRegion.readThroughBytes() - buffered).isEqualTo(shift == 0 ? 0 : BIG);
+                MemorySegment written = MemorySegment.ofArray(new byte[BIG]);
+                ch.force(false);
+                try (FileChannel r = FileChannel.open(dir.resolve("out.bin"))) {
+                    r.read(written.asByteBuffer(), pos);
+                }
+                assertThat(sha(written)).isEqualTo(sha(big));
+            }
+        }
     }
 
     @Test
