@@ -259,15 +259,19 @@ public interface Weights extends AutoCloseable {
     }
 
     /**
-     * Makes the bytes of every tensor resident now, on all processors, so that reading them afterwards takes no
-     * page fault and waits for no disk: the "load" of a zero-copy reader, for a server that would rather pay it at
-     * start than on its first requests. On Linux 5.14 or newer with native access granted to weightmap
-     * ({@code --enable-native-access}, or the jar's {@code Enable-Native-Access} manifest attribute) each piece of
-     * the files' page ranges is one {@code madvise(MADV_POPULATE_READ)}; elsewhere one byte of every page is read.
-     * The pages stay ordinary file pages: under memory pressure the kernel may evict them again. A remote reader
-     * fetches every tensor into memory.
+     * Makes the bytes of every tensor resident now, on all processors, so that reading them afterwards waits for
+     * no disk: the "load" of a zero-copy reader, for a server that would rather pay it at start than on its first
+     * requests. Pieces whose pages are all in the page cache already
+     * ({@link java.lang.foreign.MemorySegment#isLoaded()}) are left as they are; they are mapped on first read
+     * without a disk wait. For the others, on Linux 5.14 or
+     * newer with native access granted to weightmap ({@code --enable-native-access}, or the jar's
+     * {@code Enable-Native-Access} manifest attribute) each piece of the files' page ranges is one
+     * {@code madvise(MADV_POPULATE_READ)}, which also fills the page tables; elsewhere one byte of every page is
+     * read. The pages stay ordinary file pages: under memory pressure the kernel may evict them again. A remote
+     * reader fetches every tensor into memory.
      *
-     * @return the bytes made resident (whole pages of the files' tensor data, or the tensors' bytes)
+     * @return the bytes made resident (the tensors' bytes found in the page cache, plus whole pages of the rest of
+     *         the files' tensor data, or the tensors' bytes)
      * @throws WeightsClosedException when the reader is closed
      */
     default long prefetch() {

@@ -31,13 +31,15 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The "load" of a multi-GB sharded checkpoint: open it, make it resident and sum every tensor as 64-bit words
+ * The "load" of a multi-GB sharded checkpoint: open it, make it resident and sum (or copy out) every tensor
  * ({@link LoadRun#load}), close. {@code cache=warm}: the files stay in the page cache between loads (each load maps
  * them again); {@code cache=cold}: before every load the files are dropped from the page cache with
  * {@code posix_fadvise(POSIX_FADV_DONTNEED)} ({@link Eviction}; not {@code drop_caches}, no root needed), so the
- * load reads the disk. {@code prefetch=true} calls {@link Weights#prefetch()} before summing. The checkpoint is
- * 200 F32 tensors of 16 MiB plus one small one (3.2 GB) in four shards written by {@code StateDicts.save}, or the
- * folder given by {@code -Dweightmap.bench.load.dir=DIR} (then kept). A fresh process's first load, the
+ * load reads the disk. {@code prefetch=true} calls {@link Weights#prefetch()} before the work. {@code work=sum}
+ * sums every tensor as 64-bit words in the caller's loop; {@code work=copy} copies every tensor with
+ * {@link Tensor#copyTo} into one reused 16 MiB buffer (a bulk copy, as Python's {@code load_file} copies). The
+ * checkpoint is 200 F32 tensors of 16 MiB plus one small one (3.2 GB) in four shards written by
+ * {@code StateDicts.save}, or the folder given by {@code -Dweightmap.bench.load.dir=DIR} (then kept). A fresh process's first load, the
  * interpreter and compilers included, is timed by {@link LoadRun} as a whole process.
  */
 @BenchmarkMode(Mode.SingleShotTime)
@@ -55,6 +57,10 @@ public class LoadBenchmark {
 
     @Param({"false", "true"})
     public boolean prefetch;
+
+    /** What the load does with the bytes: {@code sum} them in a caller's loop, or {@code copy} them out. */
+    @Param({"sum", "copy"})
+    public String work;
 
     private Path dir;
     private boolean generated;
@@ -105,9 +111,9 @@ public class LoadBenchmark {
         }
     }
 
-    /** Open, (prefetch,) sum every tensor, close. */
+    /** Open, (prefetch,) sum or copy out every tensor, close. */
     @Benchmark
     public long load() throws IOException {
-        return LoadRun.load(dir, prefetch, new long[1]);
+        return LoadRun.load(dir, work, prefetch, false, new long[14]);
     }
 }

@@ -21,6 +21,13 @@ import java.util.Optional;
  * refusing the advice, no native access, a segment that is not mapped) every page of the piece is touched by a
  * one-byte read instead, which faults it in: the same result at a higher cost. Either way the bytes are then in the
  * page cache and mapped; they may still be evicted later under memory pressure, like any file page.
+ *
+ * <p>First each piece of a mapped segment is checked with {@link MemorySegment#isLoaded()} (the JDK's own
+ * {@code mincore}): a piece whose pages are all in the page cache already needs no reading and is left alone, and
+ * when every piece is, {@code madvise} is never linked. Linking a downcall is the costly part of a fresh process's
+ * first prefetch of a cached checkpoint (class generation for the call's stub), while populating the page tables
+ * of cached pages saves a later pass nothing measurable: the pages are mapped on first read by the kernel's
+ * fault-around without any disk wait.
  */
 public final class Residency {
     /** The piece of a range one thread works on at a time. */
@@ -30,9 +37,16 @@ public final class Residency {
     static final int MADV_POPULATE_READ = 22;
 
     private static final long PAGE = 4096;
-    private static final MethodHandle MADVISE = madvise();
 
     private Residency() {
+    }
+
+    /** The {@code madvise} downcall, linked on the first piece that is not resident yet. */
+    private static final class Kernel {
+        static final MethodHandle MADVISE = madvise();
+
+        private Kernel() {
+        }
     }
 
     private static MethodHandle madvise() {
@@ -56,7 +70,7 @@ public final class Residency {
      * @return true when {@code madvise} is linked (Linux, native access granted); else pages are touched
      */
     public static boolean kernelPopulate() {
-        return MADVISE != null;
+        return Kernel.MADVISE != null;
     }
 
     /**
@@ -65,11 +79,51 @@ public final class Residency {
      * @param segments segments of mappings (or of memory: they are then only touched); all must stay open until
      *                 this returns
      * @param threads  the most threads to use; 1 or less works on the caller only
-     * @return the number of bytes asked for: the merged page ranges when the kernel populated them, else the
-     *         segments' own bytes
+     * @return the number of bytes made resident: the pieces found in the page cache, plus the merged page ranges
+     *         of the others when the kernel populated them, else their own bytes
      */
     public static long prefetch(List<MemorySegment> segments, int threads) {
-        if (MADVISE != null) {
+        List<MemorySegment> slices = new ArrayList<>();
+        boolean shared = true;
+        for (MemorySegment s : segments) {
+            shared &= Parallel.shareable(s);
+            for (long off = 0; off < s.byteSize(); off += PIECE) {
+                slices.add(s.asSlice(off, Math.min(PIECE, s.byteSize() - off)));
+            }
+        }
+        boolean[] cached = new boolean[slices.size()];
+        int readers = shared ? threads : 1; // a confined arena's segments are read on the caller only
+        Parallel.forEach(slices.size(), readers, i -> cached[i] = cached(slices.get(i)));
+        List<MemorySegment> rest = new ArrayList<>();
+        long done = 0;
+        for (int i = 0; i < cached.length; i++) {
+            if (cached[i]) {
+                done += slices.get(i).byteSize();
+            } else {
+                rest.add(slices.get(i));
+            }
+        }
+        return rest.isEmpty() ? done : done + populate(rest, threads, readers);
+    }
+
+    /** Whether every page of {@code s} is in the page cache already: false when unknown (not a mapping). */
+    private static boolean cached(MemorySegment s) {
+        if (!s.isMapped() || s.byteSize() == 0) {
+            return false;
+        }
+        try {
+            return s.isLoaded();
+        } catch (Exception e) { // mincore refused (its IOException is not declared): read the piece instead
+            return false;
+        }
+    }
+
+    /**
+     * Makes {@code segments} resident by the kernel where it can (on {@code threads}), else by touching every page
+     * (on {@code readers}).
+     */
+    private static long populate(List<MemorySegment> segments, int threads, int readers) {
+        if (Kernel.MADVISE != null) {
             List<long[]> pieces = pieces(segments);
             boolean[] ok = new boolean[pieces.size()];
             Parallel.forEach(pieces.size(), threads, i -> ok[i] = populate(pieces.get(i)[0], pieces.get(i)[1]));
@@ -91,7 +145,7 @@ public final class Residency {
             }
             total += s.byteSize();
         }
-        Parallel.forEach(pieces.size(), threads, i -> touch(pieces.get(i)));
+        Parallel.forEach(pieces.size(), readers, i -> touch(pieces.get(i)));
         return total;
     }
 
@@ -130,7 +184,7 @@ public final class Residency {
 
     private static boolean populate(long address, long length) {
         try {
-            return (int) MADVISE.invokeExact(MemorySegment.ofAddress(address), length, MADV_POPULATE_READ) == 0;
+            return (int) Kernel.MADVISE.invokeExact(MemorySegment.ofAddress(address), length, MADV_POPULATE_READ) == 0;
         } catch (Throwable t) { // a downcall's own failure: the pages are touched instead
             return false;
         }

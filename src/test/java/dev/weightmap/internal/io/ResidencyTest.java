@@ -79,4 +79,31 @@ class ResidencyTest {
                     .hasMessageContaining("cut.safetensors");
         }
     }
+
+    @Test
+    void piecesAlreadyInThePageCacheCountAsResident(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path f = tmp.resolve("cached.bin");
+        java.nio.file.Files.write(f, new byte[3 * 4096 + 100]); // just written: in the page cache
+        try (Arena arena = Arena.ofShared(); java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f)) {
+            MemorySegment m = ch.map(java.nio.channels.FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+            m.load();
+            assertThat(m.isLoaded()).isTrue();
+            assertThat(Residency.prefetch(List.of(m.asSlice(10, 8000), m.asSlice(9000)), 2))
+                    .isEqualTo(8000 + m.byteSize() - 9000); // the segments' own bytes: nothing left to populate
+        }
+    }
+
+    @Test
+    void aConfinedMappingIsPrefetchedOnTheCallerOnly(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path f = tmp.resolve("confined.bin");
+        java.nio.file.Files.write(f, new byte[(int) Residency.PIECE + 8192]); // two pieces
+        try (Arena arena = Arena.ofConfined();
+                java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f)) {
+            MemorySegment m = ch.map(java.nio.channels.FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+            assertThat(Residency.prefetch(List.of(m), 4)).isGreaterThanOrEqualTo(m.byteSize());
+            MemorySegment heap = MemorySegment.ofArray(new byte[(int) Residency.PIECE + 1]);
+            assertThat(Residency.prefetch(List.of(arena.allocate(Residency.PIECE + 1), heap), 4))
+                    .isGreaterThanOrEqualTo(heap.byteSize());
+        }
+    }
 }
