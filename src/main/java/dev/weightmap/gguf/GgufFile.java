@@ -7,6 +7,7 @@ import dev.weightmap.VerifyReport;
 import dev.weightmap.Weights;
 import dev.weightmap.gguf.GgufException.Reason;
 import dev.weightmap.internal.io.SharedMapping;
+import dev.weightmap.internal.tensor.MappedTensors;
 import dev.weightmap.tensor.DType;
 import dev.weightmap.tensor.Tensor;
 
@@ -442,7 +443,7 @@ public final class GgufFile implements Weights {
         if (t == null) {
             GgufTensorInfo info = header.tensors().get(i);
             MemorySegment bytes = segment.asSlice(info.offset(), info.length());
-            t = Tensor.of(bytes, viewDtype(info), viewShape(info));
+            t = MappedTensors.mapped(Tensor.of(bytes, viewDtype(info), viewShape(info)), mapping.regionOf(bytes));
             tensors[i] = t;
         }
         return t;

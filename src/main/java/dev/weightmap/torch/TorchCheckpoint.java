@@ -480,9 +480,11 @@ public final class TorchCheckpoint implements Weights {
                 if (size.length > 0) {
                     f4[f4.length - 1] = Math.multiplyExact(f4[f4.length - 1], 2L);
                 }
-                return Tensor.of(seg, DType.F4, f4, Tensor.contiguousStrides(f4), Math.multiplyExact(t.storageOffset, 2L));
+                return dev.weightmap.internal.tensor.MappedTensors.mapped(Tensor.of(seg, DType.F4, f4,
+                        Tensor.contiguousStrides(f4), Math.multiplyExact(t.storageOffset, 2L)), mapping.regionOf(seg));
             }
-            return Tensor.of(seg, t.dtype.dtype(), size, stride, t.storageOffset);
+            return dev.weightmap.internal.tensor.MappedTensors.mapped(
+                    Tensor.of(seg, t.dtype.dtype(), size, stride, t.storageOffset), mapping.regionOf(seg));
         } catch (IllegalArgumentException | ArithmeticException ex) {
             throw new TorchCheckpointException(Reason.INVALID_VIEW, where + ": " + ex.getMessage(), ex);
         }
@@ -739,7 +741,9 @@ public final class TorchCheckpoint implements Weights {
                 continue;
             }
             // Crc reads a mapping chunk by chunk into a private buffer: a truncated file fails FILE_CHANGED
-            int crc = dev.weightmap.checksum.Crc.crc32(image.asSlice(r.dataOffset(), r.length()));
+            MemorySegment rec = image.asSlice(r.dataOffset(), r.length());
+            int crc = dev.weightmap.checksum.Crc.crc32OfTensors(List.of(dev.weightmap.internal.tensor.MappedTensors
+                    .mapped(Tensor.of(rec, DType.U8, rec.byteSize()), mapping.regionOf(rec))), 1, null)[0];
             if (crc != r.crc32()) {
                 throw new TorchCheckpointException(Reason.CORRUPT_ARCHIVE, displayName + ": record '" + r.name()
                         + "': CRC-32 " + String.format("%08x", crc) + " does not match the recorded "

@@ -69,6 +69,18 @@ public final class Residency {
      *         segments' own bytes
      */
     public static long prefetch(List<MemorySegment> segments, int threads) {
+        return prefetch(segments, null, threads);
+    }
+
+    /**
+     * {@link #prefetch(List, int)}, naming the file of a segment cut short in the {@code FILE_CHANGED} failure.
+     *
+     * @param segments segments of mappings (or of memory), all open until this returns
+     * @param regions  the region of each segment's mapping (entries may be null), or null
+     * @param threads  the most threads to use
+     * @return the number of bytes asked for, as {@link #prefetch(List, int)}
+     */
+    public static long prefetch(List<MemorySegment> segments, List<MappedRegion> regions, int threads) {
         if (MADVISE != null) {
             List<long[]> pieces = pieces(segments);
             boolean[] ok = new boolean[pieces.size()];
@@ -83,15 +95,19 @@ public final class Residency {
                 return total;
             }
         }
-        List<MemorySegment> pieces = new ArrayList<>();
+        record Piece(MemorySegment slice, MappedRegion region) {
+        }
+        List<Piece> pieces = new ArrayList<>();
         long total = 0;
-        for (MemorySegment s : segments) {
+        for (int k = 0; k < segments.size(); k++) {
+            MemorySegment s = segments.get(k);
+            MappedRegion r = regions == null ? null : regions.get(k);
             for (long off = 0; off < s.byteSize(); off += PIECE) {
-                pieces.add(s.asSlice(off, Math.min(PIECE, s.byteSize() - off)));
+                pieces.add(new Piece(s.asSlice(off, Math.min(PIECE, s.byteSize() - off)), r));
             }
             total += s.byteSize();
         }
-        Parallel.forEach(pieces.size(), threads, i -> touch(pieces.get(i)));
+        Parallel.forEach(pieces.size(), threads, i -> touch(pieces.get(i).slice(), pieces.get(i).region()));
         return total;
     }
 
@@ -140,7 +156,7 @@ public final class Residency {
      * Reads one byte of every page of {@code s} (a volatile sink keeps the reads); a page past the end of a file cut
      * short after it was mapped gives {@code FILE_CHANGED}, not the JDK's {@link InternalError}.
      */
-    private static void touch(MemorySegment s) {
+    private static void touch(MemorySegment s, MappedRegion region) {
         long n = s.byteSize();
         if (n == 0) {
             return;
@@ -153,7 +169,7 @@ public final class Residency {
                 x ^= s.get(ValueLayout.JAVA_BYTE, o);
             }
         } catch (InternalError | IllegalStateException e) { // a mapped file cut short: FILE_CHANGED naming it
-            throw FileStreamer.translate(e, s, null);
+            throw FileStreamer.translate(e, s, region);
         }
         sink = x;
     }
