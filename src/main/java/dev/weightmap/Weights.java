@@ -277,10 +277,13 @@ public interface Weights extends AutoCloseable {
     default long prefetch() {
         try (Lease ignored = retain()) { // the mappings stay while other threads read them
             List<java.lang.foreign.MemorySegment> data = new java.util.ArrayList<>();
+            List<dev.weightmap.internal.io.MappedRegion> regions = new java.util.ArrayList<>();
             for (Tensor t : tensors().values()) {
                 data.add(t.data());
+                regions.add(dev.weightmap.internal.tensor.MappedTensors.regionOf(t));
             }
-            return dev.weightmap.internal.io.Residency.prefetch(data, Runtime.getRuntime().availableProcessors());
+            return dev.weightmap.internal.io.Residency.prefetch(data, regions,
+                    Runtime.getRuntime().availableProcessors());
         }
     }
 

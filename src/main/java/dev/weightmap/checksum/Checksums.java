@@ -3,6 +3,8 @@ package dev.weightmap.checksum;
 
 import dev.weightmap.internal.exec.Parallel;
 import dev.weightmap.internal.io.FileStreamer;
+import dev.weightmap.internal.io.MappedRegion;
+import dev.weightmap.internal.tensor.MappedTensors;
 import dev.weightmap.tensor.Tensor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -36,10 +38,11 @@ import java.util.zip.Checksum;
  * <p>Multi-threaded methods read the segments from helper threads, so segments of confined arenas are hashed
  * on the calling thread only.
  *
- * <p>Files are read by positional reads, never through a mapping; a segment that is a memory mapping (a tensor
- * of an opened file) is read chunk by chunk into a private buffer, from its file where it is still the file
- * mapped. So a file truncated by another program while it is hashed fails with a
- * {@link dev.weightmap.WeightmapException} of reason {@code FILE_CHANGED} naming it (the CRC intrinsics and the
+ * <p>Files are read by positional reads, never through a mapping; a tensor of an opened file is read chunk by
+ * chunk into a private buffer, from its file where it is still the file mapped, and a bare segment that is a
+ * memory mapping through the mapping (a segment knows no file). So a file truncated by another program while it
+ * is hashed fails with a {@link dev.weightmap.WeightmapException} of reason {@code FILE_CHANGED} naming it (a
+ * bare segment's message says "a memory-mapped file"; the CRC intrinsics and the
  * vector XXH3 kernel would crash the JVM over the vanished pages), and closing the reader while threads hash its
  * tensors returns at once and makes them fail with {@link dev.weightmap.WeightsClosedException}.
  */
@@ -76,6 +79,20 @@ public final class Checksums {
                 yield h.digest();
             }
         };
+    }
+
+    /**
+     * The digest of a slice of a mapped file whose region is known: read from that file by positional reads
+     * where it is unchanged, and naming it when it was truncated (see {@link FileStreamer#readSegment}).
+     */
+    static byte[] digestMapped(ChecksumAlgorithm a, MemorySegment data, MappedRegion region, int threads) {
+        if (a == ChecksumAlgorithm.CRC32 || a == ChecksumAlgorithm.CRC32C) {
+            int crc = Crc.crc(data, region, Math.max(1, threads), a == ChecksumAlgorithm.CRC32C);
+            return ByteBuffer.allocate(4).putInt(crc).array();
+        }
+        Hasher h = newHasher(a);
+        FileStreamer.readSegment(data, region, h::update); // private-buffer chunks: hashed as they are
+        return h.digest();
     }
 
     /**
@@ -116,7 +133,12 @@ public final class Checksums {
 
     private static String hexOfTensor(ChecksumAlgorithm a, Tensor t, int threads) {
         if (t.isContiguous()) {
-            return hex(a, t.data(), threads);
+            MemorySegment data = t.data();
+            MappedRegion region = MappedTensors.regionOf(t);
+            if (region == null || !FileStreamer.isMapped(data)) {
+                return hex(a, data, threads);
+            }
+            return HexFormat.of().formatHex(digestMapped(a, data, region, threads));
         }
         Hasher h = newHasher(a);
         try {

@@ -3,6 +3,9 @@ package dev.weightmap.checksum;
 
 import dev.weightmap.internal.exec.Parallel;
 import dev.weightmap.internal.io.FileStreamer;
+import dev.weightmap.internal.io.MappedRegion;
+import dev.weightmap.internal.tensor.MappedTensors;
+import dev.weightmap.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -115,10 +118,15 @@ public final class Crc {
 
     /** Feeds a segment of any size and kind into a JDK checksum. */
     static void update(Checksum c, MemorySegment s) {
+        update(c, s, null);
+    }
+
+    /** As {@link #update(Checksum, MemorySegment)}; {@code region}: the mapping {@code s} is a slice of, or null. */
+    static void update(Checksum c, MemorySegment s, MappedRegion region) {
         if (FileStreamer.isMapped(s)) {
             // the CRC intrinsics crash the JVM on a truncated mapping and keep its arena acquired for the whole
             // call: feed them chunks read into a private buffer instead (see FileStreamer)
-            FileStreamer.readSegment(s, chunk -> c.update(chunk.asByteBuffer()));
+            FileStreamer.readSegment(s, region, chunk -> c.update(chunk.asByteBuffer()));
             return;
         }
         long len = s.byteSize();
@@ -148,7 +156,20 @@ public final class Crc {
     }
 
     private static int parallel(MemorySegment s, int threads, boolean castagnoli) {
-        return parallel(List.of(s), threads, castagnoli, null)[0];
+        return parallel(List.of(s), null, threads, castagnoli, null)[0];
+    }
+
+    /**
+     * The CRC32 or CRC32C of a slice of a mapped file whose region is known, using up to {@code threads} threads:
+     * read from the file by positional reads where it is unchanged (see {@link FileStreamer#readSegment}).
+     */
+    static int crc(MemorySegment s, MappedRegion region, int threads, boolean castagnoli) {
+        if (threads <= 1) {
+            Checksum c = castagnoli ? new CRC32C() : new CRC32();
+            update(c, s, region);
+            return (int) c.getValue();
+        }
+        return parallel(List.of(s), java.util.Collections.singletonList(region), threads, castagnoli, null)[0];
     }
 
     /**
@@ -161,7 +182,7 @@ public final class Crc {
      * @return the CRC32 of each segment, in order; equal to {@link #crc32(MemorySegment)} of each
      */
     public static int[] crc32(List<MemorySegment> segments, int threads) {
-        return parallel(segments, threads, false, null);
+        return parallel(segments, null, threads, false, null);
     }
 
     /**
@@ -174,11 +195,33 @@ public final class Crc {
      * @return the CRC-32 of each segment, in order
      */
     public static int[] crc32(List<MemorySegment> segments, int threads, java.util.function.LongConsumer progress) {
-        return parallel(segments, threads, false, progress);
+        return parallel(segments, null, threads, false, progress);
     }
 
-    private static int[] parallel(List<MemorySegment> segments, int threads, boolean castagnoli,
-                                  java.util.function.LongConsumer progress) {
+    /**
+     * As {@link #crc32(List, int, java.util.function.LongConsumer)} over the bytes of contiguous tensors: a tensor
+     * of a file this library mapped is read from that file by positional reads while the file is the one mapped,
+     * and a file truncated meanwhile is named in the {@code FILE_CHANGED} failure.
+     *
+     * @param tensors  contiguous tensors
+     * @param threads  the most threads to use
+     * @param progress receives byte counts as pieces complete, or null
+     * @return the CRC-32 of each tensor's bytes, in order
+     * @throws IllegalStateException when a tensor is not contiguous
+     */
+    public static int[] crc32OfTensors(List<Tensor> tensors, int threads, java.util.function.LongConsumer progress) {
+        List<MemorySegment> segments = new ArrayList<>(tensors.size());
+        List<MappedRegion> regions = new ArrayList<>(tensors.size());
+        for (Tensor t : tensors) {
+            segments.add(t.data());
+            regions.add(MappedTensors.regionOf(t));
+        }
+        return parallel(segments, regions, threads, false, progress);
+    }
+
+    /** {@code regions}: the region of each segment's mapping (entries or the whole list may be null). */
+    private static int[] parallel(List<MemorySegment> segments, List<MappedRegion> regions, int threads,
+                                  boolean castagnoli, java.util.function.LongConsumer progress) {
         record Chunk(int seg, long off, long len) {
         }
         int t = Math.max(1, threads);
@@ -201,7 +244,9 @@ public final class Crc {
         Parallel.forEach(chunks.size(), t > 1 && shareable ? t : 1, k -> {
             Chunk c = chunks.get(k);
             MemorySegment part = segments.get(c.seg()).asSlice(c.off(), c.len());
-            crcs[k] = castagnoli ? crc32c(part) : crc32(part);
+            Checksum sum = castagnoli ? new CRC32C() : new CRC32();
+            update(sum, part, regions == null ? null : regions.get(c.seg()));
+            crcs[k] = (int) sum.getValue();
             if (progress != null) {
                 progress.accept(c.len());
             }

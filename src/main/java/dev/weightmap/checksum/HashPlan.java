@@ -3,6 +3,8 @@ package dev.weightmap.checksum;
 
 import dev.weightmap.internal.exec.Parallel;
 import dev.weightmap.internal.io.FileStreamer;
+import dev.weightmap.internal.io.MappedRegion;
+import dev.weightmap.internal.tensor.MappedTensors;
 import dev.weightmap.tensor.Tensor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -150,9 +152,10 @@ final class HashPlan {
             return;
         }
         MemorySegment data = t.data();
+        MappedRegion region = MappedTensors.regionOf(t);
         crcs[i] = addPieces(jobs, len, pieceLength(a, len, threads), (from, m) -> {
             MemorySegment part = data.asSlice(from, m);
-            int crc = a == ChecksumAlgorithm.CRC32C ? Crc.crc32c(part) : Crc.crc32(part);
+            int crc = Crc.crc(part, region, 1, a == ChecksumAlgorithm.CRC32C);
             progress.accept(m);
             return crc;
         });

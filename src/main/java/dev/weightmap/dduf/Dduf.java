@@ -158,7 +158,10 @@ public final class Dduf {
     }
 
     /**
-     * An entry whose content is a memory segment (for example a mapping), written without a heap copy.
+     * An entry whose content is a memory segment (for example a mapping), written without a heap copy. A mapped
+     * segment is read through its mapping chunk by chunk (a segment knows no file: a file truncated meanwhile fails
+     * with {@code FILE_CHANGED} naming "a memory-mapped file"); to copy a whole file, use {@link #entry(String,
+     * Path)}.
      *
      * @param name the entry name inside the archive
      * @param content the entry's bytes

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.dduf;
 
+import dev.weightmap.internal.tensor.MappedTensors;
 import dev.weightmap.safetensors.SafetensorsFile;
+import dev.weightmap.tensor.DType;
+import dev.weightmap.tensor.Tensor;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -9,6 +12,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * One file inside a DDUF archive (hub's {@code DDUFEntry}): its name, the absolute offset and length of its
@@ -143,7 +147,13 @@ public final class DdufEntry {
      * @return the CRC-32 of the entry's bytes as they are now
      */
     public long computeCrc32() {
-        return Integer.toUnsignedLong(dev.weightmap.checksum.Crc.crc32(segment()));
+        return Integer.toUnsignedLong(dev.weightmap.checksum.Crc.crc32OfTensors(List.of(bytes()), 1, null)[0]);
+    }
+
+    /** The entry's bytes as a U8 tensor carrying the archive's file region (read from the file where it can be). */
+    Tensor bytes() {
+        MemorySegment s = segment();
+        return MappedTensors.mapped(Tensor.of(s, DType.U8, s.byteSize()), file.regionOf(s));
     }
 
     private String where() {

@@ -7,7 +7,9 @@ import dev.weightmap.VerifyReport;
 import dev.weightmap.WeightmapException;
 import dev.weightmap.Weights;
 import dev.weightmap.checksum.Crc;
+import dev.weightmap.internal.io.MappedRegion;
 import dev.weightmap.internal.io.SharedMapping;
+import dev.weightmap.internal.tensor.MappedTensors;
 import dev.weightmap.internal.zip.ZipSource;
 import dev.weightmap.safetensors.SafetensorsException;
 import dev.weightmap.safetensors.SafetensorsFile;
@@ -270,7 +272,7 @@ public final class DdufFile implements Weights {
     private VerifyReport verifyEntries(java.util.function.LongConsumer progress) {
         mapping.ensureOpen();
         List<DdufEntry> list = new ArrayList<>(entries.values());
-        int[] computed = Crc.crc32(list.stream().map(DdufEntry::segment).toList(),
+        int[] computed = Crc.crc32OfTensors(list.stream().map(DdufEntry::bytes).toList(),
                 Runtime.getRuntime().availableProcessors(), progress);
         long total = 0;
         for (int i = 0; i < list.size(); i++) {
@@ -342,6 +344,11 @@ public final class DdufFile implements Weights {
         return p;
     }
 
+    /** The region of the archive's mapping that {@code entry} (a slice of it) lies in, or null. */
+    MappedRegion regionOf(MemorySegment entry) {
+        return mapping.regionOf(entry);
+    }
+
     private Parsed parse() {
         Map<String, SafetensorsFile> files = new LinkedHashMap<>();
         List<String> names = new ArrayList<>();
@@ -358,10 +365,11 @@ public final class DdufFile implements Weights {
                         + x.getMessage(), x);
             }
             files.put(e.name(), st);
+            MappedRegion region = regionOf(e.segment()); // the archive's mapping: entries are its slices
             for (Map.Entry<String, Tensor> t : st.tensors().entrySet()) {
                 String n = e.name() + SEPARATOR + t.getKey();
                 names.add(n);
-                tensors.put(n, t.getValue());
+                tensors.put(n, MappedTensors.mapped(t.getValue(), region));
             }
         }
         return new Parsed(Collections.unmodifiableMap(files), List.copyOf(names), Collections.unmodifiableMap(tensors));

@@ -8,6 +8,7 @@ import dev.weightmap.Weights;
 import dev.weightmap.gguf.GgufException.Reason;
 import dev.weightmap.internal.collect.LazyMap;
 import dev.weightmap.internal.io.SharedMapping;
+import dev.weightmap.internal.tensor.MappedTensors;
 import dev.weightmap.tensor.DType;
 import dev.weightmap.tensor.Tensor;
 
@@ -438,7 +439,7 @@ public final class GgufFile implements Weights {
         if (t == null) {
             GgufTensorInfo info = header.tensors().get(i);
             MemorySegment bytes = segment.asSlice(info.offset(), info.length());
-            t = Tensor.of(bytes, viewDtype(info), viewShape(info));
+            t = MappedTensors.mapped(Tensor.of(bytes, viewDtype(info), viewShape(info)), mapping.regionOf(bytes));
             tensors[i] = t;
         }
         return t;

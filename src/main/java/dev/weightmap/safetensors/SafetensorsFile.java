@@ -8,6 +8,7 @@ import dev.weightmap.Weights;
 import dev.weightmap.internal.collect.LazyList;
 import dev.weightmap.internal.collect.LazyMap;
 import dev.weightmap.internal.io.SharedMapping;
+import dev.weightmap.internal.tensor.MappedTensors;
 import dev.weightmap.safetensors.SafetensorsException.Reason;
 import dev.weightmap.tensor.DType;
 import dev.weightmap.tensor.Tensor;
@@ -441,7 +442,9 @@ public final class SafetensorsFile implements Weights {
         if (t == null) {
             long b = header.begins()[i];
             long e = header.ends()[i];
-            t = Tensor.of(bytes().asSlice(dataStart + b, e - b), header.dtypes()[i], header.shape(i));
+            MemorySegment bytes = bytes().asSlice(dataStart + b, e - b);
+            t = MappedTensors.mapped(Tensor.of(bytes, header.dtypes()[i], header.shape(i)),
+                    lazy != null ? lazy.region() : mapping.regionOf(bytes));
             tensors[i] = t;
         }
         return t;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.tensor;
 
+import dev.weightmap.internal.io.MappedRegion;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -82,26 +83,26 @@ public final class Casts {
         try {
             if (!src.isContiguous()) {
                 try (Arena arena = Arena.ofConfined()) {
-                    convert(src.contiguous(arena).data(), src.dtype(), dst.data(), dst.dtype(), src.numel());
+                    convert(src.contiguous(arena).data(), null, src.dtype(), dst.data(), dst.dtype(), src.numel());
                 }
                 return;
             }
-            convert(src.data(), src.dtype(), dst.data(), dst.dtype(), src.numel());
+            convert(src.data(), src.region(), src.dtype(), dst.data(), dst.dtype(), src.numel());
         } catch (InternalError | IllegalStateException e) { // a truncated mapped source: FILE_CHANGED
-            throw dev.weightmap.internal.io.FileStreamer.translate(e, src.storage(), null);
+            throw dev.weightmap.internal.io.FileStreamer.translate(e, src.storage(), src.region());
         }
     }
 
-    /** Converts {@code n} contiguous elements. */
-    static void convert(MemorySegment s, DType from, MemorySegment d, DType to, long n) {
+    /** Converts {@code n} contiguous elements; {@code region}: the mapped file {@code s} is a slice of, or null. */
+    static void convert(MemorySegment s, MappedRegion region, DType from, MemorySegment d, DType to, long n) {
         if (from == DType.F32 && to == DType.BF16) {
-            Conversions.f32ToBf16(s, d, n);
+            Conversions.f32ToBf16(s, d, n, region);
         } else if (from == DType.F32 && to == DType.F16) {
-            Conversions.f32ToF16(s, d, n);
+            Conversions.f32ToF16(s, d, n, region);
         } else if (from == DType.BF16 && to == DType.F32) {
-            Conversions.bf16ToF32(s, d, n);
+            Conversions.bf16ToF32(s, d, n, region);
         } else if (from == DType.F16 && to == DType.F32) {
-            Conversions.f16ToF32(s, d, n);
+            Conversions.f16ToF32(s, d, n, region);
         } else if ((from == DType.F16 || from == DType.BF16) && (to == DType.F16 || to == DType.BF16)) {
             // through F32 (exact), one chunk at a time, both halves on the kernels
             MemorySegment buf = MemorySegment.ofArray(new byte[CHUNK * 4]);
@@ -109,10 +110,10 @@ public final class Casts {
                 long c = Math.min(CHUNK, n - i);
                 MemorySegment in = s.asSlice(i * 2, c * 2);
                 if (from == DType.F16) {
-                    Conversions.f16ToF32(in, buf, c);
+                    Conversions.f16ToF32(in, buf, c, region);
                     Conversions.f32ToBf16(buf, d.asSlice(i * 2, c * 2), c);
                 } else {
-                    Conversions.bf16ToF32(in, buf, c);
+                    Conversions.bf16ToF32(in, buf, c, region);
                     Conversions.f32ToF16(buf, d.asSlice(i * 2, c * 2), c);
                 }
             }

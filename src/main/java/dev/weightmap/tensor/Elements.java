@@ -61,12 +61,12 @@ final class Elements {
         };
     }
 
-    /** Runs {@code read}, turning a fault of {@code storage} (truncated or unmapped) into a typed exception. */
-    static <T> T guarded(MemorySegment storage, java.util.function.Supplier<T> read) {
+    /** Runs {@code read}, turning a fault of {@code t}'s storage (truncated or unmapped) into a typed exception. */
+    static <T> T guarded(Tensor t, java.util.function.Supplier<T> read) {
         try {
             return read.get();
         } catch (InternalError | IllegalStateException e) {
-            throw FileStreamer.translate(e, storage, null);
+            throw FileStreamer.translate(e, t.storage(), t.region());
         }
     }
 
@@ -79,7 +79,7 @@ final class Elements {
         if (dtype.isComplex() || dtype.isSubByte()) {
             throw new UnsupportedOperationException("toFloatArray of " + dtype + " tensor");
         }
-        return guarded(t.storage(), () -> t.isContiguous() ? contiguousFloats(t) : stridedFloats(t));
+        return guarded(t, () -> t.isContiguous() ? contiguousFloats(t) : stridedFloats(t));
     }
 
     private static float[] contiguousFloats(Tensor t) {
@@ -88,8 +88,8 @@ final class Elements {
         DType dtype = t.dtype();
         switch (dtype) {
             case F32 -> MemorySegment.copy(d, F32, 0, out, 0, out.length);
-            case BF16 -> Conversions.bf16ToF32(d, MemorySegment.ofArray(out), out.length);
-            case F16 -> Conversions.f16ToF32(d, MemorySegment.ofArray(out), out.length);
+            case BF16 -> Conversions.bf16ToF32(d, MemorySegment.ofArray(out), out.length, t.region());
+            case F16 -> Conversions.f16ToF32(d, MemorySegment.ofArray(out), out.length, t.region());
             default -> {
                 MemorySegment storage = t.storage();
                 int es = dtype.byteSize();
@@ -132,11 +132,11 @@ final class Elements {
             throw new IndexOutOfBoundsException("destination of " + dst.byteSize() + " bytes < " + n * 4);
         }
         DType dtype = t.dtype();
-        guarded(t.storage(), () -> {
+        guarded(t, () -> {
             switch (dtype) {
                 case F32 -> MemorySegment.copy(d, 0, dst, 0, n * 4);
-                case BF16 -> Conversions.bf16ToF32(d, dst, n);
-                case F16 -> Conversions.f16ToF32(d, dst, n);
+                case BF16 -> Conversions.bf16ToF32(d, dst, n, t.region());
+                case F16 -> Conversions.f16ToF32(d, dst, n, t.region());
                 default -> throw new UnsupportedOperationException("copyAsF32 of " + dtype);
             }
             return null;

@@ -2,6 +2,8 @@
 package dev.weightmap.tensor;
 
 import dev.weightmap.internal.io.FileStreamer;
+import dev.weightmap.internal.io.MappedRegion;
+import dev.weightmap.internal.tensor.MappedTensors;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
@@ -36,8 +38,29 @@ public final class Tensor {
     private final long storageOffset;
     private final long numel;
     private final long startByte;
+    /** The mapped file the storage is a slice of, set by the format that mapped it (null: none known). */
+    private final MappedRegion region;
+
+    static {
+        MappedTensors.install(new MappedTensors.Access() {
+            @Override
+            public Tensor withRegion(Tensor t, MappedRegion r) {
+                return new Tensor(t.storage, t.dtype, t.shape, t.strides, t.storageOffset, r);
+            }
+
+            @Override
+            public MappedRegion regionOf(Tensor t) {
+                return t.region;
+            }
+        });
+    }
 
     private Tensor(MemorySegment storage, DType dtype, long[] shape, long[] strides, long storageOffset) {
+        this(storage, dtype, shape, strides, storageOffset, null);
+    }
+
+    private Tensor(MemorySegment storage, DType dtype, long[] shape, long[] strides, long storageOffset,
+                   MappedRegion region) {
         if (storage == null || dtype == null || shape == null || strides == null) {
             throw new IllegalArgumentException("storage, dtype, shape and strides are required");
         }
@@ -57,6 +80,7 @@ public final class Tensor {
             }
         }
         this.storage = storage;
+        this.region = region;
         this.dtype = dtype;
         this.shape = shape;
         this.strides = strides;
@@ -333,7 +357,8 @@ public final class Tensor {
      * instructions ({@code CRC32.update(ByteBuffer)} over {@code data().asByteBuffer()}, Vector API loads) can
      * crash the JVM with SIGBUS instead. The library methods of this class ({@link #copyTo}, {@link #writeTo},
      * {@link #toFloatArray}, {@link #copyAsF32}, the element getters) and the checksum methods never crash: they
-     * throw a {@link dev.weightmap.WeightmapException} of reason {@code FILE_CHANGED} naming the file. Code that
+     * throw a {@link dev.weightmap.WeightmapException} of reason {@code FILE_CHANGED} naming the file (the tensor
+     * knows it; given this bare segment instead, they say "a memory-mapped file"). Code that
      * reads {@code data()} directly should either make sure the file is not modified while it is open (replace
      * files by renaming a new one over them, which keeps the mapped one intact), copy the bytes out first with
      * {@link #copyTo}, or catch {@link InternalError} around its own plain reads; it should not run intrinsics
@@ -387,16 +412,17 @@ public final class Tensor {
     }
 
     /**
-     * Writes all bytes of a segment to a channel, in chunks of at most 1 GiB. A large slice of a file mapped by
-     * this library written to a file channel is copied by the kernel from the source file (when that file is
-     * unchanged), without faulting its pages into this process.
+     * Writes all bytes of a segment to a channel, in chunks of at most 1 GiB. A mapped segment is read through its
+     * mapping chunk by chunk (a truncated file fails with {@code FILE_CHANGED}); a bare segment carries no file,
+     * so to have a large slice of a file this library mapped copied by the kernel from that file, write the
+     * {@link Tensor} ({@link #writeTo}), which carries it.
      *
      * @param seg the bytes to write
      * @param out the channel to write to (left open)
      * @throws IOException when writing fails
      */
     public static void writeSegment(MemorySegment seg, WritableByteChannel out) throws IOException {
-        TensorBytes.writeSegment(seg, out);
+        TensorBytes.writeSegment(seg, null, out);
     }
 
     /**
@@ -469,6 +495,11 @@ public final class Tensor {
         return (int) Math.min(4096, Long.lowestOneBit(addr));
     }
 
+    /** The region of the mapped file the storage is a slice of, or null (see {@link MappedTensors}). */
+    MappedRegion region() {
+        return region;
+    }
+
     // ---------------------------------------------------------------- views
 
     /**
@@ -481,7 +512,7 @@ public final class Tensor {
      * @throws IllegalArgumentException when the view would leave the storage
      */
     public Tensor view(long[] newShape, long[] newStrides, long newStorageOffset) {
-        return new Tensor(storage, dtype, newShape.clone(), newStrides.clone(), newStorageOffset);
+        return new Tensor(storage, dtype, newShape.clone(), newStrides.clone(), newStorageOffset, region);
     }
 
     /**
@@ -498,7 +529,7 @@ public final class Tensor {
         if (!isContiguous()) {
             throw new IllegalStateException("reshape needs a contiguous tensor");
         }
-        return new Tensor(storage, dtype, newShape.clone(), contiguousStrides(newShape), storageOffset);
+        return new Tensor(storage, dtype, newShape.clone(), contiguousStrides(newShape), storageOffset, region);
     }
 
     /**
@@ -518,7 +549,7 @@ public final class Tensor {
         t = st[d0];
         st[d0] = st[d1];
         st[d1] = t;
-        return new Tensor(storage, dtype, s, st, storageOffset);
+        return new Tensor(storage, dtype, s, st, storageOffset, region);
     }
 
     /**
@@ -544,7 +575,8 @@ public final class Tensor {
                 st[j++] = strides[k];
             }
         }
-        return new Tensor(storage, dtype, s, st, numel == 0 ? storageOffset : storageOffset + i * strides[dim]);
+        return new Tensor(storage, dtype, s, st, numel == 0 ? storageOffset : storageOffset + i * strides[dim],
+                region);
     }
 
     /**
@@ -592,7 +624,7 @@ public final class Tensor {
             st = contiguousStrides(s);
         }
         long off = len == 0 || numel == 0 ? storageOffset : storageOffset + start * strides[dim];
-        return new Tensor(storage, dtype, s, st, off);
+        return new Tensor(storage, dtype, s, st, off, region);
     }
 
     private void requireFullBytes(String op) {
@@ -646,7 +678,7 @@ public final class Tensor {
         try {
             return Elements.readDouble(storage, dtype, off);
         } catch (InternalError | IllegalStateException e) {
-            throw FileStreamer.translate(e, storage, null);
+            throw FileStreamer.translate(e, storage, region);
         }
     }
 
@@ -662,7 +694,7 @@ public final class Tensor {
         try {
             return Elements.readLong(storage, dtype, off);
         } catch (InternalError | IllegalStateException e) {
-            throw FileStreamer.translate(e, storage, null);
+            throw FileStreamer.translate(e, storage, region);
         }
     }
 
@@ -674,7 +706,7 @@ public final class Tensor {
      */
     public double[] getComplex(long... index) {
         long off = byteOffsetOf(index);
-        return Elements.guarded(storage, () -> Elements.readComplex(storage, dtype, off));
+        return Elements.guarded(this, () -> Elements.readComplex(storage, dtype, off));
     }
 
     /**

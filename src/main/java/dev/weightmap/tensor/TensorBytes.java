@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.tensor;
 
-import dev.weightmap.internal.io.FileRegions;
 import dev.weightmap.internal.io.FileStreamer;
+import dev.weightmap.internal.io.MappedRegion;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
@@ -14,7 +14,8 @@ import java.nio.channels.WritableByteChannel;
 /**
  * The I/O half of {@link Tensor}: moving a view's logical bytes (row-major, little-endian) into a segment or onto a
  * channel. A contiguous view is one run of its storage; a strided one is gathered run by run ({@link Gather}).
- * Faults of a mapped storage (a truncated file, an unmapped arena) come back typed, through
+ * A view carrying the {@link MappedRegion} of its file is copied from that file (kernel copy, positional reads)
+ * and named in messages. Faults of a mapped storage (a truncated file, an unmapped arena) come back typed, through
  * {@link FileStreamer#translate}.
  */
 final class TensorBytes {
@@ -40,13 +41,13 @@ final class TensorBytes {
             }
             new Gather(t).copy(dst, 0);
         } catch (InternalError | IllegalStateException e) {
-            throw FileStreamer.translate(e, t.storage(), null);
+            throw FileStreamer.translate(e, t.storage(), t.region());
         }
     }
 
     static void writeTo(Tensor t, WritableByteChannel out) throws IOException {
         if (t.isContiguous()) {
-            writeSegment(t.data(), out);
+            writeSegment(t.data(), t.region(), out);
             return;
         }
         Gather g = new Gather(t);
@@ -55,16 +56,19 @@ final class TensorBytes {
             MemorySegment buf = arena.allocate(Math.max(chunk, 64), 64);
             g.stream(buf, out);
         } catch (InternalError | IllegalStateException e) {
-            throw FileStreamer.translate(e, t.storage(), null);
+            throw FileStreamer.translate(e, t.storage(), t.region());
         }
     }
 
-    static void writeSegment(MemorySegment seg, WritableByteChannel out) throws IOException {
-        if (FileRegions.transfer(seg, out)) {
+    /**
+     * Writes {@code seg}; {@code region} is the mapping it is a slice of (null: none known, read the segment).
+     */
+    static void writeSegment(MemorySegment seg, MappedRegion region, WritableByteChannel out) throws IOException {
+        if (region != null && region.transfer(seg, out)) {
             return; // a large slice of a mapped file written to a file: copied by the kernel
         }
         if (FileStreamer.isMapped(seg)) {
-            writeMapped(seg, out);
+            writeMapped(seg, region, out);
         } else if (seg.heapBase().isPresent() && !(seg.heapBase().get() instanceof byte[])) {
             writeHeapArray(seg, out);
         } else {
@@ -78,9 +82,10 @@ final class TensorBytes {
      * Chunks copied out of the mapping (or read from its file): a truncated file fails typed, never in the middle
      * of a channel's write from the mapping.
      */
-    private static void writeMapped(MemorySegment seg, WritableByteChannel out) throws IOException {
+    private static void writeMapped(MemorySegment seg, MappedRegion region, WritableByteChannel out)
+            throws IOException {
         try {
-            FileStreamer.readSegment(seg, chunk -> {
+            FileStreamer.readSegment(seg, region, chunk -> {
                 try {
                     writeFully(chunk.asByteBuffer(), out);
                 } catch (IOException e) {
@@ -173,14 +178,14 @@ final class TensorBytes {
                     s += n;
                     remaining -= n;
                     if (fill == buf.byteSize()) {
-                        writeSegment(buf, out);
+                        writeSegment(buf, null, out);
                         fill = 0;
                     }
                 }
                 src = advance(idx, src);
             }
             if (fill > 0) {
-                writeSegment(buf.asSlice(0, fill), out);
+                writeSegment(buf.asSlice(0, fill), null, out);
             }
         }
 

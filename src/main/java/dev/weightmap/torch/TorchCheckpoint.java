@@ -162,7 +162,7 @@ public final class TorchCheckpoint implements Weights {
             throw new TorchCheckpointException(Reason.NOT_A_CHECKPOINT, displayName
                     + ": not a PyTorch checkpoint (neither a zip archive nor a pickle stream)");
         }
-        storageKeys = TorchViews.resolve(tensorPaths, storages, displayName);
+        storageKeys = TorchViews.resolve(tensorPaths, storages, displayName, mapping::regionOf);
     }
 
     /**
@@ -454,7 +454,9 @@ public final class TorchCheckpoint implements Weights {
                 continue;
             }
             // Crc reads a mapping chunk by chunk into a private buffer: a truncated file fails FILE_CHANGED
-            int crc = dev.weightmap.checksum.Crc.crc32(image.asSlice(r.dataOffset(), r.length()));
+            MemorySegment rec = image.asSlice(r.dataOffset(), r.length());
+            int crc = dev.weightmap.checksum.Crc.crc32OfTensors(List.of(dev.weightmap.internal.tensor.MappedTensors
+                    .mapped(Tensor.of(rec, dev.weightmap.tensor.DType.U8, rec.byteSize()), mapping.regionOf(rec))), 1, null)[0];
             if (crc != r.crc32()) {
                 throw new TorchCheckpointException(Reason.CORRUPT_ARCHIVE, displayName + ": record '" + r.name()
                         + "': CRC-32 " + String.format("%08x", crc) + " does not match the recorded "

@@ -2,6 +2,8 @@
 package dev.weightmap.torch;
 
 import dev.weightmap.internal.io.AtomicFile;
+import dev.weightmap.internal.io.MappedRegion;
+import dev.weightmap.internal.tensor.MappedTensors;
 import dev.weightmap.internal.zip.ZipWriter;
 import dev.weightmap.tensor.DType;
 import dev.weightmap.tensor.StorageAliasing;
@@ -46,12 +48,14 @@ public final class TorchCheckpoints {
         final MemorySegment storage;
         final DType dtype;
         final TorchDtype torch;
+        final MappedRegion region; // the mapped file the storage is a slice of, or null
         long start = Long.MAX_VALUE;
         long end = Long.MIN_VALUE;
 
-        StoragePlan(String key, MemorySegment storage, DType dtype, TorchDtype torch) {
+        StoragePlan(String key, MemorySegment storage, MappedRegion region, DType dtype, TorchDtype torch) {
             this.key = key;
             this.storage = storage;
+            this.region = region;
             this.dtype = dtype;
             this.torch = torch;
         }
@@ -99,7 +103,7 @@ public final class TorchCheckpoints {
             z.add(prefix + "/.storage_alignment", ascii(Integer.toString(ALIGNMENT)));
             z.add(prefix + "/byteorder", ascii("little"));
             for (StoragePlan s : storages) {
-                z.add(prefix + "/data/" + s.key, s.record());
+                z.add(prefix + "/data/" + s.key, s.record(), s.region);
             }
             z.add(prefix + "/version", ascii("3\n"));
             z.finish();
@@ -137,7 +141,7 @@ public final class TorchCheckpoints {
             StoragePlan sp = t.numel() == 0 ? null : byStorage.get(t.storageId());
             if (sp == null) {
                 // an empty tensor touches no byte, so it never aliases: it gets an empty storage of its own
-                sp = new StoragePlan(Integer.toString(keys++), t.storage(), d, td);
+                sp = new StoragePlan(Integer.toString(keys++), t.storage(), MappedTensors.regionOf(t), d, td);
                 if (t.numel() > 0) {
                     byStorage.put(t.storageId(), sp);
                 }

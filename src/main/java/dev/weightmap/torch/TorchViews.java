@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.torch;
 
+import dev.weightmap.internal.io.MappedRegion;
+import dev.weightmap.internal.tensor.MappedTensors;
 import dev.weightmap.tensor.DType;
 import dev.weightmap.tensor.Tensor;
 import dev.weightmap.torch.PickleMachine.StorageRef;
@@ -22,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Building the views of a checkpoint from its unpickled object graph: the tensor paths and their flattened names
@@ -145,10 +148,12 @@ final class TorchViews {
      * Builds the view of every tensor reached by {@code tensorPaths} over the segments of {@code storages} (a
      * tensor reached by several paths is built once, named after its first path in messages).
      *
+     * @param regionOf the file region of a storage segment (null when it is no file's mapping)
      * @return the key of the storage each tensor views (the root storage of a storage view)
      */
     static Map<TensorRef, String> resolve(List<Map.Entry<String, TensorRef>> tensorPaths,
-                                          Map<String, Storage> storages, String displayName) {
+                                          Map<String, Storage> storages, String displayName,
+                                          Function<MemorySegment, MappedRegion> regionOf) {
         Map<TensorRef, String> names = new IdentityHashMap<>();
         for (Map.Entry<String, TensorRef> e : tensorPaths) {
             names.putIfAbsent(e.getValue(), e.getKey());
@@ -161,7 +166,7 @@ final class TorchViews {
         for (Map.Entry<String, TensorRef> e : tensorPaths) {
             TensorRef t = e.getValue();
             if (t.tensor == null) {
-                t.tensor = build(t, displayName + ": tensor '" + names.get(t) + "'", segs, storageKeys);
+                t.tensor = build(t, displayName + ": tensor '" + names.get(t) + "'", segs, storageKeys, regionOf);
             }
         }
         return storageKeys;
@@ -220,6 +225,12 @@ final class TorchViews {
     }
 
     private static Tensor build(TensorRef t, String where, Map<String, MemorySegment> segs,
+                                Map<TensorRef, String> storageKeys, Function<MemorySegment, MappedRegion> regionOf) {
+        Tensor view = view(t, where, segs, storageKeys);
+        return MappedTensors.mapped(view, regionOf.apply(view.storage()));
+    }
+
+    private static Tensor view(TensorRef t, String where, Map<String, MemorySegment> segs,
                                 Map<TensorRef, String> storageKeys) {
         StorageRef s = t.storage;
         MemorySegment seg;

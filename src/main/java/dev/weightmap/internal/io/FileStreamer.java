@@ -32,8 +32,8 @@ import java.util.function.Consumer;
  * fast as or faster than hashing the mapping (see {@code benchmarks/README.md}).
  *
  * <p>{@link #readSegment} does the same for a segment that is (a slice of) a mapping: from the mapped file by
- * positional reads when the file is still the one mapped, else one chunk at a time through
- * {@link MemorySegment#copy}, with a fault translated to {@code FILE_CHANGED} and a closed mapping to
+ * positional reads when the caller gives its {@link MappedRegion} and the file is still the one mapped, else
+ * one chunk at a time through {@link MemorySegment#copy}, with a fault translated to {@code FILE_CHANGED} and a closed mapping to
  * {@link WeightsClosedException}. Either way no chunk keeps the mapping's arena acquired for long, so closing a
  * reader is never held up by threads hashing its tensors.
  */
@@ -339,18 +339,32 @@ public final class FileStreamer {
     }
 
     /**
-     * Hands {@code seg}'s bytes to {@code sink}: a segment that is not a mapping whole and as it is; a mapped one
-     * in chunks of at most {@link #CHUNK} bytes in a private buffer, read from the mapped file by positional
-     * reads when it is at least {@link MappedRegion#MIN_TRANSFER} bytes and the file is still the one mapped,
-     * else copied from the mapping chunk by chunk.
+     * Hands {@code seg}'s bytes to {@code sink} through its mapping: {@link #readSegment(MemorySegment,
+     * MappedRegion, Consumer)} with no region, for a bare segment whose file is not known.
      *
      * @param seg  the bytes
      * @param sink takes them in order (never a mapping)
-     * @throws WeightmapException     {@code FILE_CHANGED} naming the file when it was truncated under the mapping;
-     *                                {@code IO_ERROR} when a read fails
+     * @throws WeightmapException     {@code FILE_CHANGED} when the file was truncated under the mapping
      * @throws WeightsClosedException when the mapping was closed
      */
     public static void readSegment(MemorySegment seg, Consumer<MemorySegment> sink) {
+        readSegment(seg, null, sink);
+    }
+
+    /**
+     * Hands {@code seg}'s bytes to {@code sink}: a segment that is not a mapping whole and as it is; a mapped one
+     * in chunks of at most {@link #CHUNK} bytes in a private buffer, read from the mapped file by positional
+     * reads when {@code region} is given, {@code seg} lies in it, is at least {@link MappedRegion#MIN_TRANSFER}
+     * bytes and the file is still the one mapped, else copied from the mapping chunk by chunk.
+     *
+     * @param seg    the bytes
+     * @param region the region of the mapping {@code seg} is a slice of, or null when it is not known
+     * @param sink   takes them in order (never a mapping)
+     * @throws WeightmapException     {@code FILE_CHANGED} naming the file (when the region is known) when it was
+     *                                truncated under the mapping; {@code IO_ERROR} when a read fails
+     * @throws WeightsClosedException when the mapping was closed
+     */
+    public static void readSegment(MemorySegment seg, MappedRegion region, Consumer<MemorySegment> sink) {
         if (!isMapped(seg)) {
             sink.accept(seg);
             return;
@@ -359,10 +373,10 @@ public final class FileStreamer {
         if (len == 0) {
             return;
         }
-        String name = nameOf(seg);
+        String name = nameOf(region);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(Math.min(len, CHUNK), 64);
-            MappedRegion.Source src = len >= MappedRegion.MIN_TRANSFER ? FileRegions.open(seg) : null;
+            MappedRegion.Source src = region != null && len >= MappedRegion.MIN_TRANSFER ? region.open(seg) : null;
             if (src != null) {
                 try (src) {
                     stream(src.channel(), name, src.offset(), len, buf, chunk -> {
@@ -407,14 +421,13 @@ public final class FileStreamer {
     }
 
     /**
-     * The file a mapped segment was read from, for messages.
+     * The file a region maps, for messages.
      *
-     * @param seg a segment
-     * @return its file's path, or a generic description when it is not a registered mapping
+     * @param region a region, or null
+     * @return its file's path, or a generic description when no region is known
      */
-    public static String nameOf(MemorySegment seg) {
-        Path p = FileRegions.pathOf(seg);
-        return p == null ? "a memory-mapped file" : p.toString();
+    public static String nameOf(MappedRegion region) {
+        return region == null ? "a memory-mapped file" : region.path().toString();
     }
 
     /**
@@ -424,16 +437,20 @@ public final class FileStreamer {
      *
      * @param failure what the access threw
      * @param seg     the segment accessed
-     * @param name    the file's name (see {@link #nameOf}), or null to look it up
+     * @param region  the region of the mapping {@code seg} is a slice of, naming the file; or null
      * @return the exception to throw
      */
-    public static RuntimeException translate(Throwable failure, MemorySegment seg, String name) {
+    public static RuntimeException translate(Throwable failure, MemorySegment seg, MappedRegion region) {
+        return translate(failure, seg, nameOf(region));
+    }
+
+    private static RuntimeException translate(Throwable failure, MemorySegment seg, String name) {
         if (failure instanceof InternalError ie && isMapped(seg)) {
-            return faulted(name != null ? name : nameOf(seg), ie);
+            return faulted(name, ie);
         }
         if (failure instanceof IllegalStateException ise && !(failure instanceof WeightsClosedException)
                 && !seg.scope().isAlive()) {
-            return new WeightsClosedException(name != null ? name : nameOf(seg), ise);
+            return new WeightsClosedException(name, ise);
         }
         if (failure instanceof RuntimeException re) {
             return re;

@@ -62,13 +62,12 @@ public final class MappedFile implements AutoCloseable {
             MemorySegment seg = size == 0
                     ? arena.allocate(0, 1)
                     : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            region = FileRegions.register(seg, path, fileKey);
+            region = MappedRegion.of(seg, path, fileKey);
             if (then != null) {
                 then.accept(ch, seg);
             }
             return new MappedFile(path, arena, seg, region);
         } catch (IOException | RuntimeException | Error e) {
-            FileRegions.unregister(region);
             arena.close();
             throw e;
         }
@@ -108,7 +107,7 @@ public final class MappedFile implements AutoCloseable {
                 seg = MemorySegment.ofArray(new byte[0]);
             } else {
                 seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-                region = FileRegions.register(seg, path, fileKey);
+                region = MappedRegion.of(seg, path, fileKey);
             }
             if (then != null) {
                 then.accept(ch, seg);
@@ -166,7 +165,6 @@ public final class MappedFile implements AutoCloseable {
      */
     @Override
     public void close() {
-        FileRegions.unregister(region);
         while (arena.scope().isAlive()) {
             try {
                 arena.close();

@@ -17,9 +17,11 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * What a read-only mapping of a whole file knows about that file: its path and its
  * {@link BasicFileAttributes#fileKey() file key}, recorded before mapping. The mapping's owner
- * ({@link MappedFile}, {@link SharedMapping}) creates it with the mapping; writers use it to copy a mapped slice
- * to a file inside the kernel ({@link FileChannel#transferTo}, copy_file_range on Linux) instead of through the
- * mapping, which faults every source page into this process.
+ * ({@link MappedFile}, {@link SharedMapping}) creates it with the mapping and holds it; the formats hand it to the
+ * tensors they build over the mapping, and writers and hashers that are given it copy a mapped slice to a file
+ * inside the kernel ({@link FileChannel#transferTo}, copy_file_range on Linux) or read it by positional reads
+ * instead of through the mapping, which faults every source page into this process. Nothing indexes regions: a
+ * bare segment with no region is read through its mapping.
  *
  * <p>The file is read by path only while the mapping is alive and only if the path still names the very file
  * that was mapped; otherwise callers fall back to the mapping. A file changed in place while mapped shows the
@@ -44,17 +46,23 @@ public final class MappedRegion {
     private final Path path;
     private final Object fileKey;
 
-    /**
-     * A region for a mapping just made (see {@link FileRegions#register}).
-     *
-     * @param mapping the whole file's mapping
-     * @param path    the file mapped
-     * @param fileKey its file key, read before mapping (not null)
-     */
-    MappedRegion(MemorySegment mapping, Path path, Object fileKey) {
+    private MappedRegion(MemorySegment mapping, Path path, Object fileKey) {
         this.mapping = mapping;
         this.path = path;
         this.fileKey = fileKey;
+    }
+
+    /**
+     * The region of a mapping of the whole file {@code path} just made, for the mapping's owner to keep.
+     *
+     * @param mapping the whole file's mapping
+     * @param path    the file mapped
+     * @param fileKey its file key, read before mapping
+     * @return the region, or null when the platform gives no file identity (the file is then never read by path)
+     *         or the file is empty
+     */
+    static MappedRegion of(MemorySegment mapping, Path path, Object fileKey) {
+        return fileKey == null || mapping.byteSize() == 0 ? null : new MappedRegion(mapping, path, fileKey);
     }
 
     /** The mapping of the whole file. */
@@ -71,8 +79,13 @@ public final class MappedRegion {
         return path;
     }
 
-    /** Whether the mapping is alive and {@code seg} lies inside it. */
-    boolean holds(MemorySegment seg) {
+    /**
+     * Whether the mapping is alive and {@code seg} lies inside it.
+     *
+     * @param seg any segment
+     * @return true when {@code seg} is a slice of this live mapping
+     */
+    public boolean holds(MemorySegment seg) {
         long addr = seg.address();
         return mapping.scope().isAlive() && mapping.scope().equals(seg.scope()) && addr >= mapping.address()
                 && addr + seg.byteSize() <= mapping.address() + mapping.byteSize();

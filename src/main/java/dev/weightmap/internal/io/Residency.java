@@ -83,27 +83,45 @@ public final class Residency {
      *         of the others when the kernel populated them, else their own bytes
      */
     public static long prefetch(List<MemorySegment> segments, int threads) {
+        return prefetch(segments, null, threads);
+    }
+
+    /**
+     * {@link #prefetch(List, int)}, naming the file of a segment cut short in the {@code FILE_CHANGED} failure.
+     *
+     * @param segments segments of mappings (or of memory), all open until this returns
+     * @param regions  the region of each segment's mapping (entries may be null), or null
+     * @param threads  the most threads to use
+     * @return the number of bytes made resident, as {@link #prefetch(List, int)}
+     */
+    public static long prefetch(List<MemorySegment> segments, List<MappedRegion> regions, int threads) {
         List<MemorySegment> slices = new ArrayList<>();
+        List<MappedRegion> sliceRegions = new ArrayList<>();
         boolean shared = true;
-        for (MemorySegment s : segments) {
+        for (int k = 0; k < segments.size(); k++) {
+            MemorySegment s = segments.get(k);
+            MappedRegion r = regions == null ? null : regions.get(k);
             shared &= Parallel.shareable(s);
             for (long off = 0; off < s.byteSize(); off += PIECE) {
                 slices.add(s.asSlice(off, Math.min(PIECE, s.byteSize() - off)));
+                sliceRegions.add(r);
             }
         }
         boolean[] cached = new boolean[slices.size()];
         int readers = shared ? threads : 1; // a confined arena's segments are read on the caller only
         Parallel.forEach(slices.size(), readers, i -> cached[i] = cached(slices.get(i)));
         List<MemorySegment> rest = new ArrayList<>();
+        List<MappedRegion> restRegions = new ArrayList<>();
         long done = 0;
         for (int i = 0; i < cached.length; i++) {
             if (cached[i]) {
                 done += slices.get(i).byteSize();
             } else {
                 rest.add(slices.get(i));
+                restRegions.add(sliceRegions.get(i));
             }
         }
-        return rest.isEmpty() ? done : done + populate(rest, threads, readers);
+        return rest.isEmpty() ? done : done + populate(rest, restRegions, threads, readers);
     }
 
     /** Whether every page of {@code s} is in the page cache already: false when unknown (not a mapping). */
@@ -122,7 +140,8 @@ public final class Residency {
      * Makes {@code segments} resident by the kernel where it can (on {@code threads}), else by touching every page
      * (on {@code readers}).
      */
-    private static long populate(List<MemorySegment> segments, int threads, int readers) {
+    private static long populate(List<MemorySegment> segments, List<MappedRegion> regions, int threads,
+                                 int readers) {
         if (Kernel.MADVISE != null) {
             List<long[]> pieces = pieces(segments);
             boolean[] ok = new boolean[pieces.size()];
@@ -137,15 +156,11 @@ public final class Residency {
                 return total;
             }
         }
-        List<MemorySegment> pieces = new ArrayList<>();
         long total = 0;
         for (MemorySegment s : segments) {
-            for (long off = 0; off < s.byteSize(); off += PIECE) {
-                pieces.add(s.asSlice(off, Math.min(PIECE, s.byteSize() - off)));
-            }
-            total += s.byteSize();
+            total += s.byteSize(); // each at most PIECE bytes already
         }
-        Parallel.forEach(pieces.size(), readers, i -> touch(pieces.get(i)));
+        Parallel.forEach(segments.size(), readers, i -> touch(segments.get(i), regions.get(i)));
         return total;
     }
 
@@ -194,7 +209,7 @@ public final class Residency {
      * Reads one byte of every page of {@code s} (a volatile sink keeps the reads); a page past the end of a file cut
      * short after it was mapped gives {@code FILE_CHANGED}, not the JDK's {@link InternalError}.
      */
-    private static void touch(MemorySegment s) {
+    private static void touch(MemorySegment s, MappedRegion region) {
         long n = s.byteSize();
         if (n == 0) {
             return;
@@ -207,7 +222,7 @@ public final class Residency {
                 x ^= s.get(ValueLayout.JAVA_BYTE, o);
             }
         } catch (InternalError | IllegalStateException e) { // a mapped file cut short: FILE_CHANGED naming it
-            throw FileStreamer.translate(e, s, null);
+            throw FileStreamer.translate(e, s, region);
         }
         sink = x;
     }

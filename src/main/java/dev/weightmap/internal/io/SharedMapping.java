@@ -88,7 +88,7 @@ public final class SharedMapping {
     }
 
     /**
-     * Maps a whole file read-only into the arena and indexes its {@link MappedRegion} in {@link FileRegions}.
+     * Maps a whole file read-only into the arena and keeps its {@link MappedRegion} (see {@link #regionOf}).
      *
      * @param path the file
      * @param then called with the open channel and the mapping (positional header reads), or null
@@ -133,7 +133,7 @@ public final class SharedMapping {
      * {@link #open(Path, WhileOpenUnmapped)} of a file the caller already opened: this mapping takes
      * {@code channel} over and closes it when its last reference goes, or now if this method throws.
      *
-     * @param path    the file, for messages and {@link FileRegions}
+     * @param path    the file, for messages and the mapping's {@link MappedRegion}
      * @param fileKey the file's key, or null when unknown
      * @param channel a channel open for reading on it
      * @param size    its size when opened, or -1 to ask the channel
@@ -222,6 +222,17 @@ public final class SharedMapping {
             MemorySegment s = segment;
             return s != null ? s : mapNow(this);
         }
+
+        /**
+         * What the mapping knows about the file, once {@link #segment()} mapped it.
+         *
+         * @return the region, or null when not mapped yet, empty, or without file identity
+         */
+        public MappedRegion region() {
+            synchronized (lock) {
+                return region;
+            }
+        }
     }
 
     private MemorySegment mapNow(LazyFile f) {
@@ -243,7 +254,7 @@ public final class SharedMapping {
                     seg = MemorySegment.ofArray(new byte[0]);
                 } else {
                     seg = f.channel.map(FileChannel.MapMode.READ_ONLY, 0, f.size, arenaLocked());
-                    f.region = FileRegions.register(seg, f.path, f.fileKey);
+                    f.region = MappedRegion.of(seg, f.path, f.fileKey);
                 }
             } catch (IOException e) {
                 throw new WeightmapException(WeightmapException.Common.IO_ERROR, f.path + ": cannot map the file: "
@@ -255,6 +266,26 @@ public final class SharedMapping {
             f.segment = seg;
             return seg;
         }
+    }
+
+    /**
+     * The region of the file this mapping mapped that {@code seg} is a slice of: what the formats attach to the
+     * tensors they build over the mapping.
+     *
+     * @param seg a segment
+     * @return the region of the live mapping holding {@code seg}, or null (not a mapping of this reader, an empty
+     *         file, or a platform without file identity)
+     */
+    public MappedRegion regionOf(MemorySegment seg) {
+        synchronized (regions) {
+            for (int i = regions.size() - 1; i >= 0; i--) {
+                MappedRegion r = regions.get(i);
+                if (r != null && r.holds(seg)) {
+                    return r;
+                }
+            }
+        }
+        return null;
     }
 
     /**
@@ -387,14 +418,7 @@ public final class SharedMapping {
             }
         }
         if (toClose == null) {
-            return; // nothing mapped, or the caller's arena decides (FileRegions drops dead regions by itself)
-        }
-        List<MappedRegion> known;
-        synchronized (regions) {
-            known = new ArrayList<>(regions);
-        }
-        for (MappedRegion r : known) {
-            FileRegions.unregister(r);
+            return; // nothing mapped, or the caller's arena decides
         }
         while (toClose.scope().isAlive()) {
             try {

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.internal.zip;
 
-import dev.weightmap.internal.io.FileRegions;
 import dev.weightmap.internal.io.FileStreamer;
 import dev.weightmap.internal.io.MappedRegion;
 import java.io.IOException;
@@ -98,8 +97,22 @@ public final class ZipWriter {
      * patch of {@link #endEntry}.
      */
     public Written add(String name, MemorySegment data) throws IOException {
+        return add(name, data, null);
+    }
+
+    /**
+     * {@link #add(String, MemorySegment)} of a slice of a mapped file whose region is known (see
+     * {@link #write(MemorySegment, MappedRegion)}).
+     *
+     * @param name   the entry name
+     * @param data   the entry's bytes
+     * @param region the region of the mapping {@code data} is a slice of, or null
+     * @return the entry as written
+     * @throws IOException when writing fails
+     */
+    public Written add(String name, MemorySegment data, MappedRegion region) throws IOException {
         begin(name, data.byteSize());
-        write(data);
+        write(data, region);
         return endEntry();
     }
 
@@ -199,11 +212,23 @@ public final class ZipWriter {
         }
     }
 
-    /** Writes a whole segment into the current entry. */
+    /** Writes a whole segment into the current entry (a mapped one is read through its mapping). */
     public void write(MemorySegment data) throws IOException {
+        write(data, null);
+    }
+
+    /**
+     * Writes a whole segment into the current entry; a large slice of a mapped file whose region is given is read
+     * once from that file (CRC on the way) while the file is the one mapped.
+     *
+     * @param data   the bytes
+     * @param region the region of the mapping {@code data} is a slice of, or null
+     * @throws IOException when reading or writing fails
+     */
+    public void write(MemorySegment data, MappedRegion region) throws IOException {
         EntryChannel e = requireEntry();
-        if (data.byteSize() >= MappedRegion.MIN_TRANSFER) {
-            MappedRegion.Source s = FileRegions.open(data);
+        if (region != null && data.byteSize() >= MappedRegion.MIN_TRANSFER) {
+            MappedRegion.Source s = region.open(data);
             if (s != null) { // a slice of a file mapped by this library: read once from its file, CRC on the way
                 try (s) {
                     copyFromFile(s.channel(), s.offset(), data.byteSize());

@@ -64,6 +64,14 @@ class MappedRegionTest {
         return MappedRegion.transferredBytes() - before;
     }
 
+    /** Bytes copied from the mapped file (by the kernel or by positional reads through a buffer) while w ran. */
+    private static long readFromFileBy(Write w) throws Exception {
+        long kernel = MappedRegion.transferredBytes();
+        long buffered = MappedRegion.readThroughBytes();
+        w.run();
+        return MappedRegion.transferredBytes() - kernel + MappedRegion.readThroughBytes() - buffered;
+    }
+
     private static String sha(MemorySegment s) throws Exception {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.toArray(ValueLayout.JAVA_BYTE)));
     }
@@ -85,8 +93,9 @@ class MappedRegionTest {
         try (SafetensorsFile f = SafetensorsFile.open(src);
              FileChannel ch = FileChannel.open(dir.resolve("out.bin"), StandardOpenOption.CREATE_NEW,
                      StandardOpenOption.WRITE)) {
-            MemorySegment big = f.tensor("big").data();
-            MappedRegion region = FileRegions.of(big);
+            Tensor bigTensor = f.tensor("big");
+            MemorySegment big = bigTensor.data();
+            MappedRegion region = dev.weightmap.internal.tensor.MappedTensors.regionOf(bigTensor);
             long offset = big.address() - region.mapping().address();
             for (long shift : new long[] {1, 0}) { // one byte out of step, then in step again
                 long pos = ch.position() + Math.floorMod(offset - ch.position() - shift, MappedRegion.PAGE);
@@ -198,6 +207,90 @@ class MappedRegionTest {
             d.verify();
             assertThat(d.entries().get("unet/model.safetensors").segment().toArray(ValueLayout.JAVA_BYTE))
                     .isEqualTo(Files.readAllBytes(src));
+        }
+    }
+
+    /** Views of a mapped tensor that are contiguous and at least {@link MappedRegion#MIN_TRANSFER} bytes. */
+    private static Map<String, Tensor> views(Tensor big) {
+        Map<String, Tensor> v = new LinkedHashMap<>();
+        v.put("slice", big.slice(0, 1 << 20, BIG, 1));
+        v.put("narrow", big.narrow(0, 3, BIG - 3));
+        v.put("select", big.reshape(3, 1 << 20).select(0, 2));
+        v.put("transposed", big.reshape(1, BIG).transpose(0, 1)); // dims of size 1: still contiguous
+        v.put("view", big.view(new long[] {2, 1 << 20}, new long[] {1 << 20, 1}, 1 << 20));
+        return v;
+    }
+
+    @Test
+    void viewsOfAMappedTensorAreCopiedFromTheirFile(@TempDir Path dir) throws Exception {
+        Path src = source(dir, "a.safetensors", 9);
+        try (SafetensorsFile f = SafetensorsFile.open(src)) {
+            for (Map.Entry<String, Tensor> e : views(f.tensor("big")).entrySet()) {
+                Tensor t = e.getValue();
+                assertThat(t.isContiguous()).as(e.getKey()).isTrue();
+                Path out = dir.resolve(e.getKey() + ".raw");
+                assertThat(readFromFileBy(() -> {
+                    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(out,
+                            java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE)) {
+                        t.writeTo(ch);
+                    }
+                })).as(e.getKey()).isEqualTo(t.byteLength());
+                assertThat(Files.readAllBytes(out)).as(e.getKey()).isEqualTo(t.data().toArray(ValueLayout.JAVA_BYTE));
+            }
+        }
+    }
+
+    /** The files streamed by positional reads (FileStreamer's chunk hook) while {@code w} ran. */
+    private static java.util.Set<String> streamedBy(Write w) throws Exception {
+        java.util.Set<String> names = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        FileStreamer.hook = (name, end) -> names.add(name);
+        try {
+            w.run();
+        } finally {
+            FileStreamer.hook = null;
+        }
+        return names;
+    }
+
+    @Test
+    void hashingAViewReadsItsFileByPositionalReads(@TempDir Path dir) throws Exception {
+        Path src = source(dir, "a.safetensors", 10);
+        try (SafetensorsFile f = SafetensorsFile.open(src)) {
+            for (Map.Entry<String, Tensor> e : views(f.tensor("big")).entrySet()) {
+                for (dev.weightmap.checksum.ChecksumAlgorithm a : dev.weightmap.checksum.ChecksumAlgorithm.values()) {
+                    Tensor t = e.getValue();
+                    String[] hex = new String[1];
+                    assertThat(streamedBy(() -> hex[0] = dev.weightmap.checksum.Checksums.hexOfTensor(a, t)))
+                            .as(e.getKey() + " " + a).contains(src.toString());
+                    Tensor copy = Tensor.of(MemorySegment.ofArray(t.data().toArray(ValueLayout.JAVA_BYTE)),
+                            DType.U8, t.numel());
+                    assertThat(hex[0]).as(e.getKey() + " " + a)
+                            .isEqualTo(dev.weightmap.checksum.Checksums.hexOfTensor(a, copy));
+                }
+            }
+        }
+    }
+
+    @Test
+    void aMappedSegmentWithoutItsReaderIsReadThroughTheMapping(@TempDir Path dir) throws Exception {
+        Path src = source(dir, "a.safetensors", 11);
+        try (SafetensorsFile f = SafetensorsFile.open(src);
+             Arena arena = Arena.ofConfined();
+             java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(src)) {
+            // the reader's own slice wrapped as a new tensor, and a mapping made by the caller: no region known
+            MemorySegment own = ch.map(java.nio.channels.FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+            List<Tensor> bare = List.of(Tensor.of(f.tensor("big").data(), DType.U8, BIG),
+                    Tensor.of(own.asSlice(own.byteSize() - BIG - 4, BIG), DType.U8, BIG));
+            for (Tensor t : bare) {
+                Path out = dir.resolve("bare.safetensors");
+                assertThat(streamedBy(() -> assertThat(transferredBy(() -> Safetensors.save(Map.of("big", t),
+                        Map.of(), out))).isZero())).isEmpty();
+                try (SafetensorsFile g = SafetensorsFile.open(out)) {
+                    assertThat(sha(g.tensor("big").data())).isEqualTo(sha(f.tensor("big").data()));
+                }
+                assertThat(streamedBy(() -> dev.weightmap.checksum.Checksums.hexOfTensor(
+                        dev.weightmap.checksum.ChecksumAlgorithm.XXH3_64, t))).isEmpty();
+            }
         }
     }
 }
