@@ -8,7 +8,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
-import java.util.Arrays;
 import java.util.function.LongSupplier;
 
 /**
@@ -72,8 +71,8 @@ public final class ChecksumCpuTiming {
             for (int r = 0; r < rounds; r++) {
                 q[r] = ms[0][r] / ms[v][r];
             }
-            System.out.printf("%-18s %12.1f %12.1f %18s%n", names[v], median(ms[v]), min(ms[v]),
-                    v == 1 || v == 2 ? String.format("%.3f", median(q)) : "");
+            System.out.printf("%-18s %12.1f %12.1f %18s%n", names[v], Stats.median(ms[v]), Stats.min(ms[v]),
+                    v == 1 || v == 2 ? String.format("%.3f", Stats.median(q)) : "");
         }
         System.out.println("(" + rounds + " rounds; ignore: " + sink + ")");
     }
@@ -84,15 +83,5 @@ public final class ChecksumCpuTiming {
             h += Checksums.hex(a, slice, 1).hashCode();
         }
         return h;
-    }
-
-    private static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    }
-
-    private static double min(double[] v) {
-        return Arrays.stream(v).min().orElse(Double.NaN);
     }
 }

@@ -69,7 +69,7 @@ public final class DurableWriteTiming {
             d.tearDown();
         }
         for (String n : names) {
-            System.out.printf("%-26s median %8.1f ms  min %8.1f ms%n", n, median(ms.get(n)), min(ms.get(n)));
+            System.out.printf("%-26s median %8.1f ms  min %8.1f ms%n", n, Stats.median(ms.get(n)), Stats.min(ms.get(n)));
         }
         ratio("save1File / filesCopyAndForce", ms.get("save1File"), ms.get("filesCopyAndForce"));
         ratio("save5Shards / filesCopyAndForce", ms.get("save5Shards"), ms.get("filesCopyAndForce"));
@@ -94,17 +94,7 @@ public final class DurableWriteTiming {
         }
         double[] sorted = q.clone();
         Arrays.sort(sorted);
-        System.out.printf("%-48s %.2fx (round by round %.2f-%.2f)%n", what, median(q), sorted[0],
+        System.out.printf("%-48s %.2fx (round by round %.2f-%.2f)%n", what, Stats.median(q), sorted[0],
                 sorted[sorted.length - 1]);
-    }
-
-    private static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    }
-
-    private static double min(double[] v) {
-        return Arrays.stream(v).min().orElse(Double.NaN);
     }
 }
