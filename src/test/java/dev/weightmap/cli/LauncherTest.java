@@ -185,6 +185,10 @@ class LauncherTest {
         assertThat(launch(script, env(cache), "--version").code()).isZero();
         List<String> before = cacheFiles(cache);
         assertThat(before).hasSize(1);
+        // the cache's name is kept next to the jar, so later runs need not checksum the jar
+        Path key = repo.resolve("target/weightmap.jar.aot-key");
+        assertThat(Files.readAllLines(key)).hasSize(2).last()
+                .satisfies(n -> assertThat(n + ".aot").isEqualTo(before.get(0)));
         writeJar(Path.of("target/classes"), jar, "build-marker.txt"); // another build: other bytes
         Run r = launch(script, env(cache), "--version");
         assertThat(r.code()).as(r.err()).isZero();
