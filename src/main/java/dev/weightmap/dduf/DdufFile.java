@@ -44,7 +44,9 @@ import java.util.Map;
  *
  * <p>As {@link Weights}: format {@code dduf}; the tensors are those of its {@code .safetensors} entries, named
  * {@code entry::tensor}, entries in central-directory order and each entry's tensors in data order (the entries'
- * safetensors headers are parsed on the first tensor access, so opening stays cheap); {@link #metadata()} is
+ * safetensors headers are parsed on the first tensor access, so opening stays cheap; for {@link #open(Path)} they
+ * are read by positional reads, so listing {@link #tensorNames()} or {@link #locations()} maps nothing, and the
+ * archive is mapped when tensor bytes are first asked for); {@link #metadata()} is
  * {@code model_index.json}; {@link #verify()} recomputes the CRC-32 of every entry and parses every safetensors
  * entry header. {@link #close()} marks the archive closed at once and unmaps it when no
  * {@linkplain #retain() lease} is held.
@@ -61,12 +63,17 @@ public final class DdufFile implements Weights {
     private final Map<String, DdufEntry> entries;
     private final Map<String, Object> modelIndex;
     private final boolean zip64;
+    /** The archive's open channel when the mapping is made on first use (entry headers are read through it). */
+    private final java.nio.channels.FileChannel channel;
     private volatile Parsed parsed;
+    private volatile Map<String, Tensor> tensors;
 
     private DdufFile(SharedMapping mapping, java.util.function.Supplier<MemorySegment> segment, String displayName,
-                     Path path, boolean allowGguf, ZipSource source) throws IOException {
+                     Path path, boolean allowGguf, ZipSource source, java.nio.channels.FileChannel channel)
+            throws IOException {
         this.mapping = mapping;
         this.segment = segment;
+        this.channel = channel;
         this.displayName = displayName;
         this.path = path;
         DdufDirectory d = DdufDirectory.read(source, displayName, allowGguf, segment);
@@ -128,7 +135,7 @@ public final class DdufFile implements Weights {
         DdufFile[] out = new DdufFile[1];
         try {
             m.adopt(file, probe.fileKey(), ch, probe.size(), f -> out[0] = new DdufFile(m, f::segment,
-                    file.toString(), file, allowGguf, ZipSource.of(f.channel())));
+                    file.toString(), file, allowGguf, ZipSource.of(f.channel()), f.channel()));
             return out[0];
         } catch (IOException | RuntimeException | Error e) {
             m.close();
@@ -145,10 +152,10 @@ public final class DdufFile implements Weights {
         try {
             if (m.owns()) { // the directory is read by positional reads: map when entry bytes are first asked for
                 m.open(file, f -> out[0] = new DdufFile(m, f::segment, file.toString(), file, allowGguf,
-                        ZipSource.of(f.channel())));
+                        ZipSource.of(f.channel()), f.channel()));
             } else {
                 m.map(file, (ch, seg) -> out[0] = new DdufFile(m, () -> seg, file.toString(), file, allowGguf,
-                        ZipSource.of(ch)));
+                        ZipSource.of(ch), null));
             }
             return out[0];
         } catch (IOException | RuntimeException | Error e) {
@@ -185,7 +192,7 @@ public final class DdufFile implements Weights {
     public static DdufFile parse(MemorySegment image, String displayName) {
         try {
             return new DdufFile(SharedMapping.none(displayName), () -> image, displayName, null, false,
-                    ZipSource.of(image));
+                    ZipSource.of(image), null);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e); // a segment source never fails
         }
@@ -317,8 +324,8 @@ public final class DdufFile implements Weights {
 
     // ---------------------------------------------------------------- Weights
 
-    /** The safetensors entries, parsed on first use. */
-    private record Parsed(Map<String, SafetensorsFile> files, List<String> names, Map<String, Tensor> tensors) {
+    /** The safetensors entries' headers, parsed on first use (their bytes are not needed for this). */
+    private record Parsed(Map<String, SafetensorsFile> files, List<String> names) {
     }
 
     private Parsed parsed() {
@@ -349,30 +356,71 @@ public final class DdufFile implements Weights {
         return mapping.regionOf(entry);
     }
 
+    /**
+     * Parses every safetensors entry's header: by positional reads from the archive's channel when the archive is
+     * mapped on first use (so listing tensors maps nothing), else from the mapping.
+     */
     private Parsed parse() {
         Map<String, SafetensorsFile> files = new LinkedHashMap<>();
         List<String> names = new ArrayList<>();
-        Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (DdufEntry e : entries.values()) {
             if (!e.name().endsWith(".safetensors")) {
                 continue;
             }
             SafetensorsFile st;
             try {
-                st = e.openSafetensors();
+                st = channel == null ? e.openSafetensors() : SafetensorsFile.readAt(channel, e.offset(), e.length(),
+                        e::segment, displayName + "::" + e.name());
             } catch (SafetensorsException x) {
                 throw new DdufCorruptedFileException(displayName + ": entry '" + e.name() + "': invalid safetensors: "
                         + x.getMessage(), x);
+            } catch (IOException x) {
+                mapping.ensureOpen(); // a close while reading closed the channel
+                throw new WeightmapException(WeightmapException.Common.IO_ERROR, displayName + ": entry '" + e.name()
+                        + "': cannot read its safetensors header: " + x.getMessage(), x);
             }
             files.put(e.name(), st);
-            MappedRegion region = regionOf(e.segment()); // the archive's mapping: entries are its slices
-            for (Map.Entry<String, Tensor> t : st.tensors().entrySet()) {
-                String n = e.name() + SEPARATOR + t.getKey();
-                names.add(n);
-                tensors.put(n, MappedTensors.mapped(t.getValue(), region));
+            for (String t : st.tensorNames()) {
+                names.add(e.name() + SEPARATOR + t);
             }
         }
-        return new Parsed(Collections.unmodifiableMap(files), List.copyOf(names), Collections.unmodifiableMap(tensors));
+        return new Parsed(Collections.unmodifiableMap(files), List.copyOf(names));
+    }
+
+    /** Every tensor by {@code entry::tensor} name, built (and the archive mapped) on first use. */
+    private Map<String, Tensor> tensorMap() {
+        Parsed p = parsed();
+        Map<String, Tensor> m = tensors;
+        if (m == null) {
+            synchronized (this) {
+                m = tensors;
+                if (m == null) {
+                    m = buildTensors(p);
+                    tensors = m;
+                }
+            }
+        }
+        return m;
+    }
+
+    private Map<String, Tensor> buildTensors(Parsed p) {
+        Map<String, Tensor> out = LinkedHashMap.newLinkedHashMap(p.names().size());
+        try {
+            for (Map.Entry<String, SafetensorsFile> f : p.files().entrySet()) {
+                MappedRegion region = regionOf(entries.get(f.getKey()).segment()); // entries are the mapping's slices
+                for (Map.Entry<String, Tensor> t : f.getValue().tensors().entrySet()) {
+                    out.put(f.getKey() + SEPARATOR + t.getKey(), MappedTensors.mapped(t.getValue(), region));
+                }
+            }
+        } catch (WeightmapException e) {
+            throw e.inFile(displayName);
+        }
+        return Collections.unmodifiableMap(out);
+    }
+
+    /** Whether the archive's own mapping was made yet (an open that only lists entries or tensors makes none). */
+    boolean hasMapping() {
+        return mapping.hasArena();
     }
 
     /**
@@ -416,7 +464,7 @@ public final class DdufFile implements Weights {
      */
     @Override
     public Tensor tensor(String name) {
-        Tensor t = parsed().tensors().get(name);
+        Tensor t = tensorMap().get(name);
         if (t == null) {
             throw new DdufException(DdufException.Reason.TENSOR_NOT_FOUND, displayName + ": tensor `"
                     + name + "` not found (tensors are named entry" + SEPARATOR + "tensor)", null)
@@ -432,7 +480,7 @@ public final class DdufFile implements Weights {
      */
     @Override
     public Map<String, Tensor> tensors() {
-        return parsed().tensors();
+        return tensorMap();
     }
 
     /**

@@ -115,6 +115,27 @@ final class HeaderParser {
     }
 
     /**
+     * Parses the header of the {@code size}-byte image stored at {@code base} in the file open as {@code ch} (an
+     * archive entry) without touching {@code image} when the header is at most {@link #PREAD_MAX} bytes: the length
+     * is checked against {@code size} before anything is allocated, then the header is read with a positional read
+     * into an array the returned header keeps for its names. A longer header is copied from {@code image}.
+     */
+    static Header parseAt(FileChannel ch, long base, long size, java.util.function.Supplier<MemorySegment> image,
+                          String file, long maxHeader) throws IOException {
+        HeaderRules.checkSize(size, file);
+        ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        readFully(ch, len, base, file);
+        long n = len.getLong(0);
+        HeaderRules.checkLength(n, size, file, maxHeader);
+        if (n > PREAD_MAX) {
+            return parse(image.get(), file, maxHeader);
+        }
+        byte[] h = new byte[(int) n + HeaderScanner.PAD]; // kept by the names: not the thread's scratch array
+        readFully(ch, ByteBuffer.wrap(h, 0, (int) n), base + 8, file);
+        return parseHeader(MemorySegment.ofArray(h), 0, h, n, file, size);
+    }
+
+    /**
      * {@link #parse(FileChannel, long, java.util.function.Supplier, String, long)} given the file's first bytes
      * ({@code head}, read through {@code ch} just before, possibly fewer than the header): the length and as much
      * of the header as the head holds are taken from it, and only the rest is read.

@@ -47,6 +47,8 @@ public final class SafetensorsFile implements Weights {
     private final MemorySegment segment;
     /** The file when it is mapped on first use of its bytes (a mapping this file owns); else null. */
     private final SharedMapping.LazyFile lazy;
+    /** The bytes of an image inside a larger file, obtained on first use; else null. */
+    private final java.util.function.Supplier<MemorySegment> deferred;
     private final long byteSize;
     private final String displayName;
     private final HeaderParser.Header header;
@@ -56,15 +58,17 @@ public final class SafetensorsFile implements Weights {
 
     private SafetensorsFile(SharedMapping mapping, MemorySegment segment, String displayName, HeaderParser.Header header,
                             Path path) {
-        this(mapping, segment, null, segment.byteSize(), displayName, header, path);
+        this(mapping, segment, null, null, segment.byteSize(), displayName, header, path);
     }
 
-    private SafetensorsFile(SharedMapping mapping, MemorySegment segment, SharedMapping.LazyFile lazy, long byteSize,
-                            String displayName, HeaderParser.Header header, Path path) {
+    private SafetensorsFile(SharedMapping mapping, MemorySegment segment, SharedMapping.LazyFile lazy,
+                            java.util.function.Supplier<MemorySegment> deferred, long byteSize, String displayName,
+                            HeaderParser.Header header, Path path) {
         this.mapping = mapping;
         this.path = path;
         this.segment = segment;
         this.lazy = lazy;
+        this.deferred = deferred;
         this.byteSize = byteSize;
         this.displayName = displayName;
         this.header = header;
@@ -136,7 +140,7 @@ public final class SafetensorsFile implements Weights {
         try {
             SharedMapping.LazyFile lazy = m.adopt(file, probe.fileKey(), ch, probe.size(),
                     f -> header[0] = HeaderParser.parse(f.channel(), f.size(), head, f::segment, name, max));
-            return new SafetensorsFile(m, null, lazy, lazy.size(), name, header[0], file);
+            return new SafetensorsFile(m, null, lazy, null, lazy.size(), name, header[0], file);
         } catch (IOException | RuntimeException | Error e) {
             m.close();
             throw e;
@@ -150,7 +154,7 @@ public final class SafetensorsFile implements Weights {
             if (m.owns()) { // mapped when the bytes are first asked for: a header-only use maps nothing
                 SharedMapping.LazyFile lazy = m.open(file, f -> header[0] = HeaderParser.parse(f.channel(),
                         f.size(), f::segment, name, maxHeaderLength));
-                return new SafetensorsFile(m, null, lazy, lazy.size(), name, header[0], file);
+                return new SafetensorsFile(m, null, lazy, null, lazy.size(), name, header[0], file);
             }
             MemorySegment seg = m.map(file,
                     (ch, s) -> header[0] = HeaderParser.parse(s, ch, name, maxHeaderLength));
@@ -187,6 +191,33 @@ public final class SafetensorsFile implements Weights {
      */
     public static SafetensorsFile parse(MemorySegment image, String displayName) {
         return parse(image, displayName, HeaderParser.DEFAULT_MAX_HEADER);
+    }
+
+    /**
+     * A safetensors view of the {@code size}-byte image stored at {@code offset} in the file open as
+     * {@code channel} (an entry of an archive), reading nothing else: the header is read by positional reads (a
+     * header over 256 KiB is copied from {@code image} instead) with the limit of 100,000,000 header bytes, after its
+     * length is checked against {@code size}. {@code image} supplies the image's bytes when tensor bytes are first
+     * asked for. The view owns neither the channel nor the bytes: it is valid while both are.
+     *
+     * @param channel     the open file holding the image, read with positional reads only
+     * @param offset      the image's offset in that file
+     * @param size        the image's length in bytes
+     * @param image       supplies the image's bytes ({@code size} of them) on first use
+     * @param displayName the name used in messages
+     * @return the view
+     * @throws SafetensorsException when the header is invalid
+     * @throws IOException          when the file cannot be read
+     */
+    public static SafetensorsFile readAt(java.nio.channels.FileChannel channel, long offset, long size,
+                                         java.util.function.Supplier<MemorySegment> image, String displayName)
+            throws IOException {
+        if (offset < 0 || size < 0) {
+            throw new IllegalArgumentException("offset and size must not be negative");
+        }
+        HeaderParser.Header h = HeaderParser.parseAt(channel, offset, size, image, displayName,
+                HeaderParser.DEFAULT_MAX_HEADER);
+        return new SafetensorsFile(SharedMapping.none(displayName), null, null, image, size, displayName, h, null);
     }
 
     /**
@@ -266,7 +297,7 @@ public final class SafetensorsFile implements Weights {
 
     /** The file's bytes, mapping them now when this file maps on first use. */
     private MemorySegment bytes() {
-        return lazy == null ? segment : lazy.segment();
+        return lazy != null ? lazy.segment() : deferred != null ? deferred.get() : segment;
     }
 
     /**

@@ -309,7 +309,7 @@ public final class StateDicts {
                 if (plan.safetensors()) {
                     forces.submit(writeSafetensorsShard(shard, plan.fileMetadata(), staging, dir, f.getKey(), durable));
                 } else {
-                    torch.write(shard, staging.resolve(f.getKey()));
+                    torch.write(shard, staging.resolve(f.getKey()), durable);
                 }
             }
             forces.awaitAll();

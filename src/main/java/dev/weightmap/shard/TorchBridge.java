@@ -13,9 +13,9 @@ final class TorchBridge {
     private TorchBridge() {
     }
 
-    /** Writes one shard file. */
+    /** Writes one shard file, forcing it (and its folder) to disk when {@code durable}. */
     interface ShardWriter {
-        void write(Map<String, Tensor> tensors, Path file) throws IOException;
+        void write(Map<String, Tensor> tensors, Path file, boolean durable) throws IOException;
     }
 
     static ShardWriter writer() {

@@ -82,11 +82,26 @@ public final class TorchCheckpoints {
      * @throws IOException              when writing fails (nothing is left under {@code file})
      */
     public static void save(Map<String, Tensor> tensors, Path file) throws IOException {
-        save(tensors, file, false);
+        save(tensors, file, true);
+    }
+
+    /**
+     * As {@link #save(Map, Path)}; with {@code durable} false neither the file nor its folder is forced to disk
+     * (the file still appears under its name by an atomic rename), for scratch output that need not survive a power
+     * loss.
+     *
+     * @param tensors the tensors by name
+     * @param file    the checkpoint file to write
+     * @param durable whether to force the file and its folder to disk
+     * @throws TorchCheckpointException (INVALID_TENSOR) as for {@link #save(Map, Path)}
+     * @throws IOException              when writing fails (nothing is left under {@code file})
+     */
+    public static void save(Map<String, Tensor> tensors, Path file, boolean durable) throws IOException {
+        save(tensors, file, false, durable);
     }
 
     /** {@code forceZip64}: ZIP64 extra fields on every record, as for files beyond 4 GiB (tests). */
-    static void save(Map<String, Tensor> tensors, Path file, boolean forceZip64) throws IOException {
+    static void save(Map<String, Tensor> tensors, Path file, boolean forceZip64, boolean durable) throws IOException {
         List<Entry> entries = plan(tensors);
         String prefix = archiveName(file);
         byte[] pickle = pickle(entries);
@@ -96,7 +111,7 @@ public final class TorchCheckpoints {
                 storages.add(e.storage);
             }
         }
-        AtomicFile.write(file, ch -> {
+        AtomicFile.write(file, durable, ch -> {
             ZipWriter z = new ZipWriter(ch, TorchZip.layout(ALIGNMENT, forceZip64));
             z.add(prefix + "/data.pkl", MemorySegment.ofArray(pickle));
             z.add(prefix + "/.format_version", ascii("1"));

@@ -78,4 +78,35 @@ class NonDurableSaveTest {
             assertThat(c.tensor("layer_5").toFloatArray()).containsExactly(5f, 5.5f);
         }
     }
+    private static Map<String, Tensor> sixLayers() {
+        Map<String, Tensor> values = new LinkedHashMap<>();
+        for (int i = 0; i < 6; i++) {
+            values.put("layer_" + i, Tensor.of(MemorySegment.ofArray(new float[] {i, i + 0.5f}), DType.F32, 2));
+        }
+        return values;
+    }
+
+    private static long stepsOfTorchSave(Path dir, SaveOptions.Builder options) throws Exception {
+        Files.createDirectories(dir);
+        long before = FsSteps.count();
+        StateDicts.save(sixLayers(), dir, options.format(SaveOptions.Format.TORCH).maxShardSize(8).build());
+        return FsSteps.count() - before;
+    }
+
+    @Test
+    void aNonDurableTorchSaveForcesNoShard() throws Exception {
+        long durable = stepsOfTorchSave(tmp.resolve("durable"), SaveOptions.builder());
+        long scratch = stepsOfTorchSave(tmp.resolve("scratch"), SaveOptions.builder().durable(false));
+        long shards;
+        try (var files = Files.list(tmp.resolve("scratch"))) {
+            shards = files.filter(f -> f.getFileName().toString().endsWith(".bin")).count();
+        }
+        assertThat(shards).isGreaterThan(1);
+        // durable: per shard a file force and a folder force, then one force of the staging folder
+        assertThat(durable - scratch).isEqualTo(2 * shards + 1);
+        try (Checkpoint c = Checkpoints.open(tmp.resolve("scratch"), LoadOptions.defaults().withSafe(false))) {
+            assertThat(c.tensorNames()).hasSize(6);
+            assertThat(c.tensor("layer_5").toFloatArray()).containsExactly(5f, 5.5f);
+        }
+    }
 }

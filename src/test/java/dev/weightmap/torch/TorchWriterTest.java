@@ -243,7 +243,7 @@ class TorchWriterTest {
     @Test
     void zip64ExtraFieldsRoundTrip(@TempDir Path d) throws IOException {
         Path p = d.resolve("z64.pt");
-        TorchCheckpoints.save(v2Sample(), p, true);
+        TorchCheckpoints.save(v2Sample(), p, true, true);
         try (TorchCheckpoint c = TorchCheckpoint.open(p)) {
             assertThat(c.stateDict().keySet()).containsExactlyElementsOf(v2Sample().keySet());
             assertThat(c.tensor("cols").getFloat(3, 2)).isEqualTo(v2Sample().get("cols").getFloat(3, 2));

@@ -59,6 +59,11 @@ public final class OpenCloseTiming {
                 return ((DdufFile) w).entries().size();
             }
         });
+        ops.put("ddufOpenTensorNames", () -> { // reads every safetensors entry's header
+            try (DdufFile f = DdufFile.open(p)) {
+                return f.tensorNames().size();
+            }
+        });
         ops.put("weightsOpenTensorNames", () -> { // parses every safetensors entry's header
             try (Weights w = Weights.open(p)) {
                 return w.tensorNames().size();

@@ -300,8 +300,12 @@ public final class SharedMapping {
         }
     }
 
-    /** Whether an arena exists (given, or created by a first mapping): for tests of the mapping on first use. */
-    boolean hasArena() {
+    /**
+     * Whether an arena exists (given, or created by a first mapping): for tests of the mapping on first use.
+     *
+     * @return true once the file is mapped, or when the arena was given
+     */
+    public boolean hasArena() {
         synchronized (lock) {
             return arena != null;
         }
