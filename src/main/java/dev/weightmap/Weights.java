@@ -25,7 +25,10 @@ import java.util.Map;
  * <p><b>Lifetime.</b> A reader owns one mapping arena for all its files. {@link #close()} marks it closed at once:
  * every library method then throws {@link WeightsClosedException} naming the file. The files are unmapped when
  * the reader is closed and every {@linkplain #retain() lease} has been released; after that, raw segments obtained
- * earlier throw the JDK's {@link IllegalStateException} (never a crash). Readers are safe for concurrent use.
+ * earlier throw the JDK's {@link IllegalStateException}. Readers are safe for concurrent use. A raw read on
+ * another thread at the very moment of the unmap relies on the JDK's close handshake, which has a known defect
+ * (JDK-8364167; a crash on JDK 25.0.3 matches it) that can crash the JVM in rare cases; a thread that reads
+ * while it holds a {@linkplain #retain() lease} is never raced by the unmap.
  *
  * <p>A file may be mapped later than it is opened: a single safetensors file opened without a caller's arena reads
  * its header by positional reads and is mapped when tensor bytes are first asked for (at open when the header is
