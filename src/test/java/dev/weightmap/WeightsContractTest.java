@@ -1143,7 +1143,6 @@ abstract class WeightsContractTest {
         }
     }
 
-    /** Reads every byte of a tensor's raw segment, {@code data()} (its storage when strided), as native code would. */
     /**
      * Reads every tensor of {@code f} on this thread, closed afterwards, until the raw read path has run some
      * 200,000 times, so the racing readers mostly start in fully compiled code. A close racing a read still in
@@ -1171,6 +1170,7 @@ abstract class WeightsContractTest {
         }
     }
 
+    /** Reads every byte of a tensor's raw segment, {@code data()} (its storage when strided), as native code would. */
     static long readAll(Tensor t) {
         MemorySegment s = t.isContiguous() ? t.data() : t.storage();
         long sum = 0;

@@ -257,9 +257,9 @@ public final class SaveOptions {
         /**
          * Whether the save forces the files it writes to disk before it returns (default true). False is for
          * scratch output that need not survive a power loss or an OS crash (benchmark harnesses, temporary
-         * conversions): the shard files, safetensors and torch alike, are not forced, nor is the staging folder they are
-         * written to; the folder commit (see {@link StateDicts#save}) still renames
-         * them into place atomically, in order, so a killed process still leaves the old or the new checkpoint;
+         * conversions): the shard files, safetensors and torch alike, are not forced, nor is the staging folder
+         * they are written to; the folder commit (see {@link StateDicts#save}) still renames them into place
+         * atomically, in order, so a killed process still leaves the old or the new checkpoint;
          * after a power loss the new files may be missing or empty.
          *
          * @param durable whether to force the files to disk

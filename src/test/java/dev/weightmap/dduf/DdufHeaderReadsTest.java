@@ -99,7 +99,7 @@ class DdufHeaderReadsTest {
     @Test
     void aShortOrInvalidEntryIsCorrupted() throws IOException {
         try (DdufFile f = DdufFile.open(archiveWith(new byte[] {1, 2, 3}))) {
-            rejected(f, "");
+            rejected(f, "header too small: 3 bytes");
         }
         try (DdufFile f = DdufFile.open(archiveWith(withLength(6, "{\"a\": ")))) {
             rejected(f, "invalid JSON");

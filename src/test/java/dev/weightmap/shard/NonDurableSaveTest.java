@@ -64,11 +64,7 @@ class NonDurableSaveTest {
 
     @Test
     void aNonDurableShardedSaveLoadsBack() throws Exception {
-        Map<String, Tensor> values = new LinkedHashMap<>();
-        for (int i = 0; i < 6; i++) {
-            float[] v = {i, i + 0.5f};
-            values.put("layer_" + i, Tensor.of(MemorySegment.ofArray(v), DType.F32, 2));
-        }
+        Map<String, Tensor> values = sixLayers();
         SaveOptions options = SaveOptions.builder().maxShardSize(8).durable(false).build();
         assertThat(options.durable()).isFalse();
         assertThat(SaveOptions.defaults().durable()).isTrue();
@@ -78,6 +74,7 @@ class NonDurableSaveTest {
             assertThat(c.tensor("layer_5").toFloatArray()).containsExactly(5f, 5.5f);
         }
     }
+
     private static Map<String, Tensor> sixLayers() {
         Map<String, Tensor> values = new LinkedHashMap<>();
         for (int i = 0; i < 6; i++) {
