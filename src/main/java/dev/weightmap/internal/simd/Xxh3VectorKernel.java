@@ -87,9 +87,9 @@ final class Xxh3VectorKernel extends Xxh3Kernel {
     public void blocks(long[] acc, MemorySegment in, long off, long blocks, MemorySegment secret) {
         // The library passes native segments only. This check is also what makes the loop fast: the call site
         // sees one segment class, so C2 guards on it and the vector loads below know the exact segment type.
-        // Without it the loads take their type from the JDK's shared load code, whose profile also sees the
-        // heap-backed secret and every other segment the process reads; the loop then ran at 55 instead of
-        // 36 ms per GiB in about half of the JVMs started.
+        // Without it the loads take their type from the JDK's shared load code, whose profile has seen the
+        // other segments the process read; the loop then ran at 55 instead of 36 ms per GiB in about half of
+        // the JVMs started.
         if (!in.isNative()) {
             ScalarProvider.INSTANCE.xxh3().blocks(acc, in, off, blocks, secret);
             return;
