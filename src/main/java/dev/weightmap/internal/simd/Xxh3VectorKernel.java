@@ -37,49 +37,48 @@ final class Xxh3VectorKernel extends Xxh3Kernel {
 
     @Override
     public void accumulate(long[] acc, MemorySegment in, long off, int stripes, MemorySegment secret, long secretOff) {
+        if ((secretOff & 7) != 0) { // the last stripe's keys (offset 121): one stripe, scalar
+            ScalarProvider.INSTANCE.xxh3().accumulate(acc, in, off, stripes, secret, secretOff);
+            return;
+        }
+        // The keys come from the secret's words in a long[], never as vector loads from the secret's segment:
+        // the secret is a heap segment, and vector loads from it share the JDK's load code (and its profile)
+        // with the input's loads, which then ran 4-7 times slower (hashing from cache) in most JVMs.
+        long[] key = secretLongs(secret);
+        int k = (int) (secretOff >>> 3);
         if (WIDE) {
             LongVector a = LongVector.fromArray(S512, acc, 0);
-            a = stripes512(a, in, off, stripes, secret, secretOff);
+            for (int n = 0; n < stripes; n++) {
+                LongVector d = LongVector.fromMemorySegment(S512, in, off + (long) n * STRIPE, LE);
+                a = a.add(d.rearrange(SWAP512)).add(product(d, LongVector.fromArray(S512, key, k + n)));
+            }
             a.intoArray(acc, 0);
         } else {
             LongVector lo = LongVector.fromArray(S256, acc, 0);
             LongVector hi = LongVector.fromArray(S256, acc, 4);
             for (int n = 0; n < stripes; n++) {
                 long p = off + (long) n * STRIPE;
-                long k = secretOff + 8L * n;
-                lo = round256(lo, in, p, secret, k);
-                hi = round256(hi, in, p + 32, secret, k + 32);
+                LongVector dLo = LongVector.fromMemorySegment(S256, in, p, LE);
+                LongVector dHi = LongVector.fromMemorySegment(S256, in, p + 32, LE);
+                lo = lo.add(dLo.rearrange(SWAP256)).add(product(dLo, LongVector.fromArray(S256, key, k + n)));
+                hi = hi.add(dHi.rearrange(SWAP256)).add(product(dHi, LongVector.fromArray(S256, key, k + n + 4)));
             }
             lo.intoArray(acc, 0);
             hi.intoArray(acc, 4);
         }
     }
 
-    private static LongVector stripes512(LongVector a, MemorySegment in, long off, int stripes,
-                                         MemorySegment secret, long secretOff) {
-        for (int n = 0; n < stripes; n++) {
-            LongVector d = LongVector.fromMemorySegment(S512, in, off + (long) n * STRIPE, LE);
-            LongVector k = LongVector.fromMemorySegment(S512, secret, secretOff + 8L * n, LE);
-            a = a.add(d.rearrange(SWAP512)).add(product(d, k));
-        }
-        return a;
-    }
-
-    private static LongVector round256(LongVector a, MemorySegment in, long p, MemorySegment secret, long k) {
-        LongVector d = LongVector.fromMemorySegment(S256, in, p, LE);
-        return a.add(d.rearrange(SWAP256)).add(product(d, LongVector.fromMemorySegment(S256, secret, k, LE)));
-    }
-
     @Override
     public void scramble(long[] acc, MemorySegment secret) {
+        long[] key = secretLongs(secret);
         if (WIDE) {
-            scrambled(LongVector.fromArray(S512, acc, 0),
-                    LongVector.fromMemorySegment(S512, secret, SCRAMBLE_OFFSET, LE)).intoArray(acc, 0);
+            scrambled(LongVector.fromArray(S512, acc, 0), LongVector.fromArray(S512, key, SCRAMBLE_OFFSET / 8))
+                    .intoArray(acc, 0);
         } else {
-            scrambled(LongVector.fromArray(S256, acc, 0),
-                    LongVector.fromMemorySegment(S256, secret, SCRAMBLE_OFFSET, LE)).intoArray(acc, 0);
-            scrambled(LongVector.fromArray(S256, acc, 4),
-                    LongVector.fromMemorySegment(S256, secret, SCRAMBLE_OFFSET + 32, LE)).intoArray(acc, 4);
+            scrambled(LongVector.fromArray(S256, acc, 0), LongVector.fromArray(S256, key, SCRAMBLE_OFFSET / 8))
+                    .intoArray(acc, 0);
+            scrambled(LongVector.fromArray(S256, acc, 4), LongVector.fromArray(S256, key, SCRAMBLE_OFFSET / 8 + 4))
+                    .intoArray(acc, 4);
         }
     }
 

@@ -62,6 +62,11 @@ abstract class ProviderContract {
                     ref.accumulate(b, data, blocks * Xxh3Kernel.BLOCK, 1, secret, Xxh3Kernel.LAST_STRIPE_OFFSET);
                     k.accumulate(a, data, 0, stripes, secret, 0);
                     ref.accumulate(b, data, 0, stripes, secret, 0);
+                    // a run that starts inside a block (a stream's update ending mid-block)
+                    int from = g.intIn(1, Xxh3Kernel.STRIPES_PER_BLOCK - 1);
+                    int run = g.intIn(1, Xxh3Kernel.STRIPES_PER_BLOCK - from);
+                    k.accumulate(a, data, Xxh3Kernel.STRIPE, run, secret, 8L * from);
+                    ref.accumulate(b, data, Xxh3Kernel.STRIPE, run, secret, 8L * from);
                     k.scramble(a, secret);
                     ref.scramble(b, secret);
                     assertThat(a).containsExactly(b);
