@@ -37,7 +37,7 @@ final class Xxh3VectorKernel extends Xxh3Kernel {
 
     @Override
     public void accumulate(long[] acc, MemorySegment in, long off, int stripes, MemorySegment secret, long secretOff) {
-        if ((secretOff & 7) != 0) { // the last stripe's keys (offset 121): one stripe, scalar
+        if ((secretOff & 7) != 0 || !in.isNative()) { // the last stripe's keys (offset 121), or heap data: scalar
             ScalarProvider.INSTANCE.xxh3().accumulate(acc, in, off, stripes, secret, secretOff);
             return;
         }
