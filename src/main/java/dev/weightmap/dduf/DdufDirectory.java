@@ -132,12 +132,19 @@ public final class DdufDirectory {
         return new DdufDirectory(Collections.unmodifiableList(list), idx, zip.isZip64());
     }
 
-    /** The bytes of {@code model_index.json}: read from the source when small (a mapping stays untouched). */
-    private static MemorySegment indexBytes(Entry index, ZipSource source,
-                                            java.util.function.Supplier<MemorySegment> image, String where)
+    /**
+     * The bytes of {@code model_index.json}: read from the source when small (a mapping stays untouched), copied
+     * out of the mapping when larger (the entry is stored, so its length is bytes the file really holds).
+     */
+    private static byte[] indexBytes(Entry index, ZipSource source,
+                                     java.util.function.Supplier<MemorySegment> image, String where)
             throws IOException {
         if (index.length() > INDEX_READ_LIMIT && image != null) {
-            return image.get().asSlice(index.offset(), index.length());
+            if (index.length() > Integer.MAX_VALUE - 8) {
+                throw new DdufCorruptedFileException(at(where, DdufRules.MODEL_INDEX) + index.length()
+                        + " bytes is more than a JSON document can hold here (2 GiB)");
+            }
+            return image.get().asSlice(index.offset(), index.length()).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
         }
         if (index.length() > INDEX_LIMIT) {
             throw new DdufCorruptedFileException(at(where, DdufRules.MODEL_INDEX) + index.length()
@@ -145,7 +152,7 @@ public final class DdufDirectory {
         }
         ByteBuffer b = ByteBuffer.allocate((int) index.length());
         source.read(index.offset(), b);
-        return MemorySegment.ofArray(b.array());
+        return b.array();
     }
 
     private static String at(String where, String entry) {

@@ -5,7 +5,6 @@ import dev.weightmap.internal.json.JsonReader;
 import dev.weightmap.safetensors.SafetensorsException.Reason;
 import dev.weightmap.tensor.DType;
 
-import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
 /**
@@ -45,7 +44,7 @@ final class HeaderRules {
 
     /** The first {@code n} bytes of {@code h} are valid UTF-8. */
     static void checkUtf8(byte[] h, int n, String file) {
-        long bad = HeaderScanner.firstNonAscii(h, n) < 0 ? -1 : JsonReader.findInvalidUtf8(MemorySegment.ofArray(h), 0, n);
+        long bad = HeaderScanner.firstNonAscii(h, n) < 0 ? -1 : JsonReader.findInvalidUtf8(h, 0, n);
         if (bad >= 0) {
             throw error(Reason.INVALID_UTF8, file, "invalid UTF-8 in header at byte " + (8 + bad));
         }

@@ -6,7 +6,6 @@ import dev.weightmap.internal.json.JsonReader;
 import dev.weightmap.safetensors.SafetensorsException.Reason;
 import dev.weightmap.tensor.DType;
 
-import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -54,7 +53,6 @@ final class HeaderScanner {
     private final byte[] h;
     private final int length; // h may be a longer scratch buffer: only [0, length) is the header
     private final String file;
-    private final MemorySegment hs;
     private int p;
     /** Entry number of the tensor being read, or -1 (for messages). */
     private int current = -1;
@@ -87,7 +85,6 @@ final class HeaderScanner {
         this.length = length;
         this.h = h;
         this.file = file;
-        this.hs = MemorySegment.ofArray(h);
     }
 
     /**
@@ -160,7 +157,7 @@ final class HeaderScanner {
     /** A JsonReader positioned at p, for the slow paths; call {@link #sync} afterwards. */
     private JsonReader reader() {
         slow = true;
-        return new JsonReader(hs, p, length - p);
+        return new JsonReader(h, p, length - p);
     }
 
     private void sync(JsonReader r, int from) {

@@ -202,7 +202,7 @@ class FixturesTest {
     static byte[] f(byte[] original) {
         MemorySegment seg = MemorySegment.ofArray(original);
         long n = seg.get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 0);
-        JsonReader r = new JsonReader(seg, 8, n);
+        JsonReader r = new JsonReader(original, 8, Math.toIntExact(n));
         r.expect('{');
         if (!r.nextMember(true)) {
             return original;

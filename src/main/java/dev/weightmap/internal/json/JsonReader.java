@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.internal.json;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -11,8 +9,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A strict JSON (RFC 8259) pull reader over bytes in a {@link MemorySegment}: no String of the whole text is
- * ever built. Strings are decoded with UTF-8 validation; numbers are checked for syntax.
+ * A strict JSON (RFC 8259) pull reader over a range of a byte array: no String of the whole text is ever built.
+ * Strings are decoded with UTF-8 validation; numbers are checked for syntax.
+ *
+ * <p>It indexes the array directly rather than through a {@code MemorySegment}: every document it reads (index
+ * files, headers, manifests, {@code model_index.json}) is already on the heap, and plain array reads keep the
+ * first parse in a fresh JVM, which runs in the interpreter, several times faster than segment accessors.
  *
  * <p>{@link #readValue()} builds plain Java values: {@link LinkedHashMap} (duplicate keys rejected),
  * {@link ArrayList}, {@link String}, {@link Long} or {@link BigInteger} for integers, {@link Double} for other
@@ -20,16 +22,19 @@ import java.util.Map;
  */
 public final class JsonReader {
     private static final int MAX_DEPTH = 512;
+    private static final java.lang.invoke.VarHandle LONGS =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
 
-    private final MemorySegment seg;
-    private final long base;
-    private final long end;
-    private long pos;
+    private final byte[] buf;
+    private final int base;
+    private final int end;
+    private int pos;
     private byte[] scratch = new byte[64];
 
-    /** Reads the bytes {@code [offset, offset+length)} of {@code seg}. */
-    public JsonReader(MemorySegment seg, long offset, long length) {
-        this.seg = seg;
+    /** Reads the bytes {@code [offset, offset+length)} of {@code bytes}. */
+    public JsonReader(byte[] bytes, int offset, int length) {
+        java.util.Objects.checkFromIndexSize(offset, length, bytes.length);
+        this.buf = bytes;
         this.base = offset;
         this.end = offset + length;
         this.pos = offset;
@@ -37,20 +42,12 @@ public final class JsonReader {
 
     /** A reader over a whole byte array. */
     public static JsonReader of(byte[] bytes) {
-        return new JsonReader(MemorySegment.ofArray(bytes), 0, bytes.length);
+        return new JsonReader(bytes, 0, bytes.length);
     }
 
     /** Parses a complete document (one value surrounded only by whitespace). */
     public static Object parse(byte[] bytes) {
         JsonReader r = of(bytes);
-        Object v = r.readValue();
-        r.expectEnd();
-        return v;
-    }
-
-    /** Parses a complete document held in a segment. */
-    public static Object parse(MemorySegment seg) {
-        JsonReader r = new JsonReader(seg, 0, seg.byteSize());
         Object v = r.readValue();
         r.expectEnd();
         return v;
@@ -66,7 +63,7 @@ public final class JsonReader {
     }
 
     private int peekByte() {
-        return pos < end ? seg.get(ValueLayout.JAVA_BYTE, pos) & 0xFF : -1;
+        return pos < end ? buf[pos] & 0xFF : -1;
     }
 
     /** Skips whitespace and returns the next byte without consuming it, or -1 at the end. */
@@ -77,7 +74,7 @@ public final class JsonReader {
 
     private void skipWs() {
         while (pos < end) {
-            byte b = seg.get(ValueLayout.JAVA_BYTE, pos);
+            byte b = buf[pos];
             if (b == ' ' || b == '\n' || b == '\r' || b == '\t') {
                 pos++;
             } else {
@@ -176,13 +173,13 @@ public final class JsonReader {
         }
         pos++;
         // fast path: plain ASCII up to the closing quote, copied in bulk
-        long scan = pos;
+        int scan = pos;
         while (scan < end) {
-            byte c = seg.get(ValueLayout.JAVA_BYTE, scan);
+            byte c = buf[scan];
             if (c == '"') {
-                int len = (int) Math.min(scan - pos, Integer.MAX_VALUE - 8);
+                int len = scan - pos;
                 byte[] out = new byte[len];
-                MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, pos, out, 0, len);
+                System.arraycopy(buf, pos, out, 0, len);
                 pos = scan + 1;
                 return new String(out, StandardCharsets.ISO_8859_1);
             }
@@ -197,7 +194,7 @@ public final class JsonReader {
             if (pos >= end) {
                 throw error("unterminated string");
             }
-            int b = seg.get(ValueLayout.JAVA_BYTE, pos) & 0xFF;
+            int b = buf[pos] & 0xFF;
             if (b == '"') {
                 pos++;
                 break;
@@ -232,12 +229,12 @@ public final class JsonReader {
     public int readStringMatch(byte[][] candidates) {
         skipWs();
         if (peekByte() == '"') {
-            long start = pos + 1;
-            long scan = start;
+            int start = pos + 1;
+            int scan = start;
             while (scan < end) {
-                byte c = seg.get(ValueLayout.JAVA_BYTE, scan);
+                byte c = buf[scan];
                 if (c == '"') {
-                    long len = scan - start;
+                    int len = scan - start;
                     outer:
                     for (int i = 0; i < candidates.length; i++) {
                         byte[] cand = candidates[i];
@@ -245,7 +242,7 @@ public final class JsonReader {
                             continue;
                         }
                         for (int k = 0; k < cand.length; k++) {
-                            if (seg.get(ValueLayout.JAVA_BYTE, start + k) != cand[k]) {
+                            if (buf[start + k] != cand[k]) {
                                 continue outer;
                             }
                         }
@@ -298,7 +295,7 @@ public final class JsonReader {
             throw new JsonException("truncated UTF-8 sequence", pos - base, true);
         }
         for (int i = 1; i < len; i++) {
-            int c = seg.get(ValueLayout.JAVA_BYTE, pos + i) & 0xFF;
+            int c = buf[pos + i] & 0xFF;
             if ((c & 0xC0) != 0x80) {
                 throw new JsonException("invalid UTF-8 continuation byte " + describe(c), pos + i - base, true);
             }
@@ -310,7 +307,7 @@ public final class JsonReader {
         if (n + len > scratch.length) {
             grow(n + len);
         }
-        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, pos, scratch, n, len);
+        System.arraycopy(buf, pos, scratch, n, len);
         pos += len;
         return n + len;
     }
@@ -319,7 +316,7 @@ public final class JsonReader {
         if (pos >= end) {
             throw error("unterminated escape");
         }
-        int e = seg.get(ValueLayout.JAVA_BYTE, pos) & 0xFF;
+        int e = buf[pos] & 0xFF;
         pos++;
         int c;
         switch (e) {
@@ -334,8 +331,8 @@ public final class JsonReader {
             case 'u' -> {
                 int u = hex4();
                 if (u >= 0xD800 && u <= 0xDBFF) {
-                    if (pos + 6 <= end && seg.get(ValueLayout.JAVA_BYTE, pos) == '\\'
-                            && seg.get(ValueLayout.JAVA_BYTE, pos + 1) == 'u') {
+                    if (pos + 6 <= end && buf[pos] == '\\'
+                            && buf[pos + 1] == 'u') {
                         pos += 2;
                         int lo = hex4();
                         if (lo < 0xDC00 || lo > 0xDFFF) {
@@ -380,7 +377,7 @@ public final class JsonReader {
         }
         int v = 0;
         for (int i = 0; i < 4; i++) {
-            int h = seg.get(ValueLayout.JAVA_BYTE, pos++) & 0xFF;
+            int h = buf[pos++] & 0xFF;
             int d = Character.digit(h, 16);
             if (d < 0 || h >= 0x80) {
                 throw error("invalid hex digit in \\u escape");
@@ -396,7 +393,7 @@ public final class JsonReader {
      */
     public long readNonNegativeLong() {
         skipWs();
-        long start = pos;
+        int start = pos;
         int b = peekByte();
         if (b == '-') {
             throw error("negative number where a non-negative integer is required");
@@ -410,7 +407,7 @@ public final class JsonReader {
             pos++;
         } else {
             while (pos < end) {
-                int d = seg.get(ValueLayout.JAVA_BYTE, pos) - '0';
+                int d = buf[pos] - '0';
                 if (d < 0 || d > 9) {
                     break;
                 }
@@ -457,7 +454,7 @@ public final class JsonReader {
                 boolean first = true;
                 while (nextMember(first)) {
                     first = false;
-                    long keyPos = pos;
+                    int keyPos = pos;
                     String k = readString();
                     expect(':');
                     Object v = readValue(depth + 1, build);
@@ -519,7 +516,7 @@ public final class JsonReader {
     /** Reads any JSON number: Long or BigInteger for integers, Double otherwise. */
     public Number readNumber() {
         skipWs();
-        long start = pos;
+        int start = pos;
         if (peekByte() == '-') {
             pos++;
         }
@@ -557,12 +554,12 @@ public final class JsonReader {
                 pos++;
             }
         }
-        int len = (int) Math.min(pos - start, 4096);
-        if (pos - start > 4096) {
+        int len = pos - start;
+        if (len > 4096) {
             throw error("number too long");
         }
         byte[] digits = new byte[len];
-        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, start, digits, 0, len);
+        System.arraycopy(buf, start, digits, 0, len);
         String s = new String(digits, StandardCharsets.ISO_8859_1);
         if (integer) {
             if (len < 19) {
@@ -575,15 +572,16 @@ public final class JsonReader {
     }
 
     /** Validates that {@code [offset, offset+length)} is well-formed UTF-8; returns the bad offset or -1. */
-    public static long findInvalidUtf8(MemorySegment seg, long offset, long length) {
-        long i = offset;
-        long end = offset + length;
+    public static int findInvalidUtf8(byte[] buf, int offset, int length) {
+        java.util.Objects.checkFromIndexSize(offset, length, buf.length);
+        int i = offset;
+        int end = offset + length;
         while (i < end) {
-            if (i + 8 <= end && (seg.get(ValueLayout.JAVA_LONG_UNALIGNED, i) & 0x8080808080808080L) == 0) {
+            if (i + 8 <= end && ((long) LONGS.get(buf, i) & 0x8080808080808080L) == 0) {
                 i += 8;
                 continue;
             }
-            int b0 = seg.get(ValueLayout.JAVA_BYTE, i) & 0xFF;
+            int b0 = buf[i] & 0xFF;
             if (b0 < 0x80) {
                 i++;
                 continue;
@@ -610,7 +608,7 @@ public final class JsonReader {
                 return i - offset;
             }
             for (int k = 1; k < len; k++) {
-                int c = seg.get(ValueLayout.JAVA_BYTE, i + k) & 0xFF;
+                int c = buf[i + k] & 0xFF;
                 if ((c & 0xC0) != 0x80) {
                     return i - offset;
                 }
