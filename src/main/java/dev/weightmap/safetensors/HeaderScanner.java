@@ -34,7 +34,14 @@ final class HeaderScanner {
     private static final long[] DTYPE_KEYS;
 
     static {
-        DType[] all = Arrays.stream(DType.values()).filter(DType::isSafetensors).toArray(DType[]::new);
+        DType[] all = new DType[DType.values().length];
+        int n = 0;
+        for (DType d : DType.values()) {
+            if (d.isSafetensors()) {
+                all[n++] = d;
+            }
+        }
+        all = Arrays.copyOf(all, n);
         DTYPES = all;
         DTYPE_NAMES = new byte[all.length][];
         for (int i = 0; i < all.length; i++) {
@@ -107,7 +114,7 @@ final class HeaderScanner {
         unchecked = new long[(cap + 63) >>> 6];
         begins = new long[cap];
         ends = new long[cap];
-        index = new NameIndex(cap, this::strongHashOf);
+        index = new NameIndex(cap, names);
     }
 
     private void grow() {
@@ -326,7 +333,7 @@ final class HeaderScanner {
                 strings[c] = name; // the arrays are fresh: ASCII names leave null
             }
             assert nameHash == nameOf(c).hashCode();
-            int dup = index.putIfAbsent(nameHash, c, sameAsCurrent);
+            int dup = index.putIfAbsent(nameHash, c, names);
             if (dup >= 0) {
                 throw duplicateName(nameOf(c));
             }
@@ -350,7 +357,7 @@ final class HeaderScanner {
             unchecked = new long[0];
             begins = new long[0];
             ends = new long[0];
-            index = new NameIndex(0, e -> 0);
+            index = new NameIndex(0, names);
         }
         index.seal();
     }
@@ -372,9 +379,25 @@ final class HeaderScanner {
         return s != null ? NameIndex.strongHash(s) : NameIndex.strongHash(h, starts[e], lengths[e]);
     }
 
-    /** Whether entry e has the name of the entry being added (whose hash equals e's). */
-    private final java.util.function.IntPredicate sameAsCurrent = this::sameAsCurrent;
+    /**
+     * The entries' names as the name table asks about them: a named class rather than two method references, as
+     * on the rest of the open path (see "Cold start" in {@code docs/ARCHITECTURE.md}).
+     */
+    private final class Names implements java.util.function.IntToLongFunction, java.util.function.IntPredicate {
+        @Override
+        public long applyAsLong(int e) {
+            return strongHashOf(e);
+        }
 
+        @Override
+        public boolean test(int e) {
+            return sameAsCurrent(e);
+        }
+    }
+
+    private final Names names = new Names();
+
+    /** Whether entry e has the name of the entry being added (whose hash equals e's). */
     private boolean sameAsCurrent(int e) {
         int c = current;
         int le = lengths[e];

@@ -101,8 +101,20 @@ final class NameIndex {
         }
     }
 
-    /** The entry named {@code name}, which {@code same} confirms, or -1. */
-    int find(String name, IntPredicate same) {
+    /** How {@link #find} confirms that an entry whose hash matches has the name looked for. */
+    interface Names {
+        /**
+         * Whether entry {@code e} is named {@code name}.
+         *
+         * @param e    the entry
+         * @param name the name looked for
+         * @return whether they are equal
+         */
+        boolean isNamed(int e, String name);
+    }
+
+    /** The entry named {@code name}, which {@code names} confirms, or -1. */
+    int find(String name, Names names) {
         int hash = hardened ? (int) strongHash(name) : name.hashCode();
         long[] ss = slots;
         int i = home(hash);
@@ -114,7 +126,7 @@ final class NameIndex {
                 probes += n;
                 return -1;
             }
-            if ((int) (s >>> 32) == hash && same.test((int) s - 1)) {
+            if ((int) (s >>> 32) == hash && names.isNamed((int) s - 1, name)) {
                 probes += n;
                 return (int) s - 1;
             }

@@ -7,6 +7,7 @@ import dev.weightmap.VerifyReport;
 import dev.weightmap.Weights;
 import dev.weightmap.internal.collect.LazyList;
 import dev.weightmap.internal.collect.LazyMap;
+import dev.weightmap.internal.io.MappedFile;
 import dev.weightmap.internal.io.SharedMapping;
 import dev.weightmap.internal.tensor.MappedTensors;
 import dev.weightmap.safetensors.SafetensorsException.Reason;
@@ -136,11 +137,10 @@ public final class SafetensorsFile implements Weights {
         SharedMapping m = SharedMapping.owned(name);
         byte[] head = probe.head();
         long max = options.maxHeaderBytes();
-        HeaderParser.Header[] header = new HeaderParser.Header[1];
+        HeaderRead header = new HeaderRead(name, head, max);
         try {
-            SharedMapping.LazyFile lazy = m.adopt(file, probe.fileKey(), ch, probe.size(),
-                    f -> header[0] = HeaderParser.parse(f.channel(), f.size(), head, f::segment, name, max));
-            return new SafetensorsFile(m, null, lazy, null, lazy.size(), name, header[0], file);
+            SharedMapping.LazyFile lazy = m.adopt(file, probe.fileKey(), ch, probe.size(), header);
+            return new SafetensorsFile(m, null, lazy, null, lazy.size(), name, header.header, file);
         } catch (IOException | RuntimeException | Error e) {
             m.close();
             throw e;
@@ -149,19 +149,46 @@ public final class SafetensorsFile implements Weights {
 
     private static SafetensorsFile open(Path file, SharedMapping m, long maxHeaderLength) throws IOException {
         String name = file.toString();
-        HeaderParser.Header[] header = new HeaderParser.Header[1];
+        HeaderRead header = new HeaderRead(name, null, maxHeaderLength);
         try {
             if (m.owns()) { // mapped when the bytes are first asked for: a header-only use maps nothing
-                SharedMapping.LazyFile lazy = m.open(file, f -> header[0] = HeaderParser.parse(f.channel(),
-                        f.size(), f::segment, name, maxHeaderLength));
-                return new SafetensorsFile(m, null, lazy, null, lazy.size(), name, header[0], file);
+                SharedMapping.LazyFile lazy = m.open(file, header);
+                return new SafetensorsFile(m, null, lazy, null, lazy.size(), name, header.header, file);
             }
-            MemorySegment seg = m.map(file,
-                    (ch, s) -> header[0] = HeaderParser.parse(s, ch, name, maxHeaderLength));
-            return new SafetensorsFile(m, seg, name, header[0], file);
+            MemorySegment seg = m.map(file, header);
+            return new SafetensorsFile(m, seg, name, header.header, file);
         } catch (IOException | RuntimeException | Error e) {
             m.close();
             throw e;
+        }
+    }
+
+    /**
+     * Reads the header while the file's channel is open, by positional reads (the mapping is taken only where the
+     * parser needs it). One named class for both callbacks rather than lambdas: opening a file links no lambda
+     * (see "Cold start" in {@code docs/ARCHITECTURE.md}).
+     */
+    private static final class HeaderRead implements SharedMapping.WhileOpenUnmapped, MappedFile.WhileOpen {
+        private final String name;
+        private final byte[] head; // the probe's first bytes, or null
+        private final long max;
+        HeaderParser.Header header;
+
+        HeaderRead(String name, byte[] head, long max) {
+            this.name = name;
+            this.head = head;
+            this.max = max;
+        }
+
+        @Override
+        public void accept(SharedMapping.LazyFile f) throws IOException {
+            header = head == null ? HeaderParser.parse(f.channel(), f.size(), f, name, max)
+                    : HeaderParser.parse(f.channel(), f.size(), head, f, name, max);
+        }
+
+        @Override
+        public void accept(java.nio.channels.FileChannel channel, MemorySegment mapping) throws IOException {
+            header = HeaderParser.parse(mapping, channel, name, max);
         }
     }
 
@@ -486,7 +513,22 @@ public final class SafetensorsFile implements Weights {
     public Map<String, Tensor> tensors() {
         mapping.ensureOpen();
         TensorNames names = header.names();
-        return LazyMap.indexed(names.size(), names::get, names::indexOf, this::tensor);
+        return new LazyMap.Indexed<>(names.size()) {
+            @Override
+            protected String name(int i) {
+                return names.get(i);
+            }
+
+            @Override
+            protected int indexOf(String name) {
+                return names.indexOf(name);
+            }
+
+            @Override
+            protected Tensor value(int i) {
+                return tensor(i);
+            }
+        };
     }
 
     /**

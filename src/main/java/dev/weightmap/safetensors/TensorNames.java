@@ -2,7 +2,6 @@
 package dev.weightmap.safetensors;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -12,7 +11,7 @@ import java.nio.charset.StandardCharsets;
  * looking one tensor up builds one. Concurrent readers may both build the same name: Strings are immutable, so
  * the race is benign.
  */
-final class TensorNames {
+final class TensorNames implements NameIndex.Names {
     private final MemorySegment source;
     private final long base; // offset in source of position 0 of the starts
     private final int[] starts;
@@ -61,7 +60,8 @@ final class TensorNames {
                 s = new String(array, (int) base + starts[i], len, StandardCharsets.ISO_8859_1); // ASCII, checked
             } else {
                 byte[] b = new byte[len];
-                MemorySegment.copy(source, ValueLayout.JAVA_BYTE, base + starts[i], b, 0, len);
+                // segment to segment: copying into the array itself would first link the JDK's array-type switch
+                MemorySegment.ofArray(b).copyFrom(source.asSlice(base + starts[i], len));
                 s = new String(b, StandardCharsets.ISO_8859_1); // ASCII, checked while parsing
             }
             strings[i] = s;
@@ -71,7 +71,12 @@ final class TensorNames {
 
     /** The entry named {@code name}, or -1. */
     int indexOf(String name) {
-        return index.find(name, e -> get(e).equals(name));
+        return index.find(name, this);
+    }
+
+    @Override
+    public boolean isNamed(int e, String name) {
+        return get(e).equals(name);
     }
 
     /** The name table (for tests: whether it switched to the keyed hash, the probes taken). */

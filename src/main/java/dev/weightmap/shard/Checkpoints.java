@@ -427,7 +427,9 @@ public final class Checkpoints {
                 warnings.add(unindexedWarning(new java.util.TreeSet<>(unindexed.keySet()), indexPath));
             }
             Map<Path, Map<String, Tensor>> contents = new LinkedHashMap<>();
-            shardTensors.forEach((shard, m) -> contents.put(shardPaths.get(shard), m));
+            for (Map.Entry<String, Map<String, Tensor>> e : shardTensors.entrySet()) {
+                contents.put(shardPaths.get(e.getKey()), e.getValue());
+            }
             return new Checkpoint(mapping, indexPath, index.metadata(), tensors, fileOf, new ArrayList<>(shardPaths.values()),
                     resources, contents, unindexed.keySet(), warnings);
         } catch (IOException | RuntimeException | Error e) {

@@ -16,23 +16,90 @@ import java.util.function.ToIntFunction;
 /**
  * A read-only map over a fixed list of names whose values are made on access (the readers' {@code tensors()}):
  * iteration follows the names, {@code get} and {@code containsKey} look one name up without making the others.
+ * A reader subclasses {@link Indexed} (as the safetensors reader does, so opening a file links no lambda: see
+ * "Cold start" in {@code docs/ARCHITECTURE.md}) or passes functions to {@link #indexed} or {@link #keyed}.
  *
  * @param <V> the value type
  */
-public final class LazyMap<V> extends AbstractMap<String, V> {
+public abstract class LazyMap<V> extends AbstractMap<String, V> {
     private final int size;
-    private final IntFunction<String> nameAt;
-    private final IntFunction<V> valueAt;
-    private final Predicate<String> contains;
-    private final Function<String, V> valueOf;
 
-    private LazyMap(int size, IntFunction<String> nameAt, IntFunction<V> valueAt, Predicate<String> contains,
-                    Function<String, V> valueOf) {
+    private LazyMap(int size) {
         this.size = size;
-        this.nameAt = nameAt;
-        this.valueAt = valueAt;
-        this.contains = contains;
-        this.valueOf = valueOf;
+    }
+
+    /** The name at position {@code i}, in iteration order. */
+    abstract String nameAt(int i);
+
+    /** The value at position {@code i}. */
+    abstract V valueAt(int i);
+
+    /** Whether {@code name} is one of the names (without making its value). */
+    abstract boolean has(String name);
+
+    /** The value of {@code name}, or null when it is not one of the names. */
+    abstract V valueOf(String name);
+
+    /**
+     * A map of {@code size} names at positions 0 to {@code size - 1}, found by position: a subclass says the name
+     * at a position, a name's position (-1 when absent) and makes the value at a position.
+     *
+     * @param <V> the value type
+     */
+    public abstract static class Indexed<V> extends LazyMap<V> {
+        /**
+         * A map of {@code size} names.
+         *
+         * @param size the number of names
+         */
+        protected Indexed(int size) {
+            super(size);
+        }
+
+        /**
+         * The name at a position.
+         *
+         * @param i the position, from 0 to {@code size - 1}
+         * @return the name
+         */
+        protected abstract String name(int i);
+
+        /**
+         * A name's position.
+         *
+         * @param name the name
+         * @return its position, or -1
+         */
+        protected abstract int indexOf(String name);
+
+        /**
+         * Makes the value at a position.
+         *
+         * @param i the position
+         * @return the value
+         */
+        protected abstract V value(int i);
+
+        @Override
+        final String nameAt(int i) {
+            return name(i);
+        }
+
+        @Override
+        final V valueAt(int i) {
+            return value(i);
+        }
+
+        @Override
+        final boolean has(String name) {
+            return indexOf(name) >= 0;
+        }
+
+        @Override
+        final V valueOf(String name) {
+            int i = indexOf(name);
+            return i < 0 ? null : value(i);
+        }
     }
 
     /**
@@ -48,10 +115,22 @@ public final class LazyMap<V> extends AbstractMap<String, V> {
      */
     public static <V> Map<String, V> indexed(int size, IntFunction<String> nameAt, ToIntFunction<String> indexOf,
                                              IntFunction<V> valueAt) {
-        return new LazyMap<>(size, nameAt, valueAt, s -> indexOf.applyAsInt(s) >= 0, s -> {
-            int i = indexOf.applyAsInt(s);
-            return i < 0 ? null : valueAt.apply(i);
-        });
+        return new Indexed<>(size) {
+            @Override
+            protected String name(int i) {
+                return nameAt.apply(i);
+            }
+
+            @Override
+            protected int indexOf(String name) {
+                return indexOf.applyAsInt(name);
+            }
+
+            @Override
+            protected V value(int i) {
+                return valueAt.apply(i);
+            }
+        };
     }
 
     /**
@@ -66,8 +145,27 @@ public final class LazyMap<V> extends AbstractMap<String, V> {
      */
     public static <V> Map<String, V> keyed(List<String> names, Predicate<String> contains,
                                            Function<String, V> valueOf) {
-        return new LazyMap<>(names.size(), names::get, i -> valueOf.apply(names.get(i)), contains,
-                s -> contains.test(s) ? valueOf.apply(s) : null);
+        return new LazyMap<>(names.size()) {
+            @Override
+            String nameAt(int i) {
+                return names.get(i);
+            }
+
+            @Override
+            V valueAt(int i) {
+                return valueOf.apply(names.get(i));
+            }
+
+            @Override
+            boolean has(String name) {
+                return contains.test(name);
+            }
+
+            @Override
+            V valueOf(String name) {
+                return contains.test(name) ? valueOf.apply(name) : null;
+            }
+        };
     }
 
     @Override
@@ -89,7 +187,7 @@ public final class LazyMap<V> extends AbstractMap<String, V> {
                             throw new NoSuchElementException();
                         }
                         int k = i++;
-                        return Map.entry(nameAt.apply(k), valueAt.apply(k));
+                        return Map.entry(nameAt(k), valueAt(k));
                     }
                 };
             }
@@ -108,11 +206,11 @@ public final class LazyMap<V> extends AbstractMap<String, V> {
 
     @Override
     public V get(Object key) {
-        return key instanceof String s ? valueOf.apply(s) : null;
+        return key instanceof String s ? valueOf(s) : null;
     }
 
     @Override
     public boolean containsKey(Object key) {
-        return key instanceof String s && contains.test(s);
+        return key instanceof String s && has(s);
     }
 }

@@ -175,8 +175,11 @@ public final class SharedMapping {
         void accept(LazyFile file) throws IOException;
     }
 
-    /** A file of this mapping, mapped on the first {@link #segment()} call. */
-    public final class LazyFile {
+    /**
+     * A file of this mapping, mapped on the first {@link #segment()} call; as a {@code Supplier} it supplies that
+     * segment (so a parser can be handed the file itself where it takes the mapping on demand).
+     */
+    public final class LazyFile implements java.util.function.Supplier<MemorySegment> {
         private final Path path;
         private final Object fileKey;
         private final FileChannel channel;
@@ -221,6 +224,16 @@ public final class SharedMapping {
         public MemorySegment segment() {
             MemorySegment s = segment;
             return s != null ? s : mapNow(this);
+        }
+
+        /**
+         * The same as {@link #segment()}.
+         *
+         * @return the mapping
+         */
+        @Override
+        public MemorySegment get() {
+            return segment();
         }
 
         /**
