@@ -16,39 +16,79 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.ServiceLoader;
 
-/** {@link Weights#open(Path, OpenOptions)}: detection by content over the formats found by the service loader. */
+/**
+ * {@link Weights#open(Path, OpenOptions)}: detection by content over the library's own formats, then the formats
+ * other libraries register with the service loader.
+ */
 final class Opener {
     private Opener() {
     }
 
-    /** The formats, loaded once. */
-    private static final class Formats {
+    /**
+     * The library's own formats, by class name, in the order they are asked (the order of its service file).
+     * They are loaded by name rather than found by the service loader: on the class path that lookup reads
+     * every jar's service files, ~10 ms of a fresh process's first open (see "Cold start" in
+     * {@code docs/ARCHITECTURE.md}); by name, as with the service loader, the front door imports no format.
+     */
+    private static final String[] BUILT_IN = {
+        "dev.weightmap.safetensors.SafetensorsFormat",
+        "dev.weightmap.dduf.DdufFormat",
+        "dev.weightmap.torch.TorchFormat",
+        "dev.weightmap.shard.ShardedFormat",
+        "dev.weightmap.gguf.GgufFormat",
+    };
+
+    /** The library's own formats, loaded once. */
+    private static final class BuiltIn {
         static final List<WeightsFormat> ALL = load();
 
         private static List<WeightsFormat> load() {
             List<WeightsFormat> out = new ArrayList<>();
-            for (WeightsFormat f : ServiceLoader.load(WeightsFormat.class, Opener.class.getClassLoader())) {
-                out.add(f);
+            for (String name : BUILT_IN) {
+                try {
+                    Class<?> c = Class.forName(name, true, Opener.class.getClassLoader());
+                    out.add((WeightsFormat) c.getConstructor().newInstance());
+                } catch (ClassNotFoundException e) {
+                    // a trimmed build without this format: the service loader still finds whatever is registered
+                } catch (ReflectiveOperationException | ClassCastException e) {
+                    throw new IllegalStateException("cannot load the built-in format " + name, e);
+                }
             }
             return List.copyOf(out);
         }
     }
 
-    /**
-     * The formats {@link Weights#open} knows, in service-loader order.
-     *
-     * @return the formats
-     */
-    static List<WeightsFormat> formats() {
-        return Formats.ALL;
+    /** The formats registered with the service loader that are not built in, found on first need. */
+    private static final class Registered {
+        static final List<WeightsFormat> ALL = load();
+
+        private static List<WeightsFormat> load() {
+            java.util.Set<Class<?>> builtIn = new java.util.HashSet<>();
+            for (WeightsFormat f : BuiltIn.ALL) {
+                builtIn.add(f.getClass());
+            }
+            List<WeightsFormat> out = new ArrayList<>();
+            for (WeightsFormat f : ServiceLoader.load(WeightsFormat.class, Opener.class.getClassLoader())) {
+                if (!builtIn.contains(f.getClass())) {
+                    out.add(f);
+                }
+            }
+            return List.copyOf(out);
+        }
+    }
+
+    /** The built-in formats, in the order they are asked (for the test that keeps them equal to the service file). */
+    static List<WeightsFormat> builtIn() {
+        return BuiltIn.ALL;
     }
 
     static Weights open(Path path, OpenOptions options) throws IOException {
-        return open(path, options, formats());
+        return open(path, options, null);
     }
 
     /**
-     * Opens {@code path} with the format of {@code formats} that claims it most strongly. A file is opened and
+     * Opens {@code path} with the format of {@code formats} (null: the built-in, then the registered formats) that
+     * claims it most strongly. A file is opened and
      * stat'ed once: the probe holds the open channel, which the chosen format may take over (see
      * {@link Probe#takeChannel()}); a channel it did not take is closed here, whether its open returned or threw.
      */
@@ -100,24 +140,41 @@ final class Opener {
     static WeightsFormat detect(Path path) throws IOException {
         BasicFileAttributes a = attributes(path);
         if (a.isDirectory()) {
-            return pick(path, Probe.ofFolder(path), formats());
+            return pick(path, Probe.ofFolder(path), null);
         }
         dev.weightmap.internal.io.FileStreamer.requireRegularFile(path, a); // devices, FIFOs, sockets, /proc files
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            return pick(path, Probe.ofFile(path, ch, a.fileKey()), formats());
+            return pick(path, Probe.ofFile(path, ch, a.fileKey()), null);
         }
     }
 
+    /**
+     * The format that claims the input most strongly, ties going to the first asked: the given formats, or (null)
+     * the built-in ones and, unless one of them claims the content, the registered ones after them.
+     */
     private static WeightsFormat pick(Path path, Probe probe, List<WeightsFormat> formats) throws IOException {
         WeightsFormat best = null;
         int bestScore = WeightsFormat.NONE;
-        for (WeightsFormat f : formats) {
+        List<WeightsFormat> first = formats != null ? formats : BuiltIn.ALL;
+        for (WeightsFormat f : first) {
             int s = f.detect(probe);
             if (s > bestScore) {
                 best = f;
                 bestScore = s;
                 if (s >= WeightsFormat.CONTENT) {
                     break; // the strongest claim: later formats could only tie, and ties go to the first
+                }
+            }
+        }
+        if (formats == null && bestScore < WeightsFormat.CONTENT) {
+            for (WeightsFormat f : Registered.ALL) {
+                int s = f.detect(probe);
+                if (s > bestScore) {
+                    best = f;
+                    bestScore = s;
+                    if (s >= WeightsFormat.CONTENT) {
+                        break;
+                    }
                 }
             }
         }

@@ -18,6 +18,9 @@ import java.nio.file.Path;
 public final class ShardedFormat implements WeightsFormat {
     /** How far into a JSON file {@code "weight_map"} is looked for. */
     private static final int SCAN = 1 << 20;
+    /** The index files of the hub's default filename patterns. */
+    private static final String SAFETENSORS_INDEX = "model.safetensors.index.json";
+    private static final String PYTORCH_INDEX = "pytorch_model.bin.index.json";
 
     /** The service-loader constructor. */
     public ShardedFormat() {
@@ -37,13 +40,18 @@ public final class ShardedFormat implements WeightsFormat {
      * {@inheritDoc}
      *
      * @param probe the input
-     * @return {@link #CONTENT} for a folder or an index file, {@link #NAME} for an {@code .index.json} name
+     * @return {@link #CONTENT} for an index file or a folder holding one of the hub's index files
+     *         ({@code model.safetensors.index.json}, {@code pytorch_model.bin.index.json}), {@link #CONTENT_WEAK}
+     *         for another folder (the hub's rules may still find one weights file in it), {@link #NAME} for an
+     *         {@code .index.json} name
      * @throws IOException when reading fails
      */
     @Override
     public int detect(Probe probe) throws IOException {
         if (probe.isDirectory()) {
-            return CONTENT_WEAK;
+            Path dir = probe.path();
+            return java.nio.file.Files.isRegularFile(dir.resolve(SAFETENSORS_INDEX))
+                    || java.nio.file.Files.isRegularFile(dir.resolve(PYTORCH_INDEX)) ? CONTENT : CONTENT_WEAK;
         }
         if (probe.startsWithJson('{') && hasWeightMap(probe)) {
             return CONTENT;

@@ -8,9 +8,13 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * One format {@link Weights#open(Path, OpenOptions)} can open. Implementations are found with
- * {@link java.util.ServiceLoader} (module {@code provides}, or {@code META-INF/services} on the class path); the
- * opener asks each to {@linkplain #detect(Probe) rate} the input and opens it with the highest non-zero claim.
+ * One format {@link Weights#open(Path, OpenOptions)} can open. The opener asks formats to
+ * {@linkplain #detect(Probe) rate} the input and opens it with the highest non-zero claim, ties going to the
+ * format asked first: weightmap's own formats first, in a fixed order (safetensors, DDUF, torch, sharded, GGUF),
+ * then, unless one of them claimed the input's {@link #CONTENT}, the implementations other libraries register
+ * with {@link java.util.ServiceLoader} (module {@code provides}, or {@code META-INF/services} on the class path),
+ * in service-loader order. A registered format therefore opens what the built-in ones do not recognise by
+ * content (its own magic bytes, a name of its own); it cannot take over a built-in format's content.
  */
 public interface WeightsFormat {
     /** A claim from the file's content: magic bytes and structure. */
