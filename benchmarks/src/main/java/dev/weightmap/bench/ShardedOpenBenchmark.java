@@ -65,7 +65,7 @@ public class ShardedOpenBenchmark {
             Safetensors.save(m, Map.of("format", "pt"), dir.resolve("x.safetensors"));
         }
         try (Checkpoint c = Checkpoints.open(shardedDir)) {
-            if (c.files().size() != 3 || c.size() != 1000) {
+            if (c.dataFiles().size() != 3 || c.size() != 1000) {
                 throw new IllegalStateException("expected 3 shards of 1000 tensors, got " + c);
             }
         }
