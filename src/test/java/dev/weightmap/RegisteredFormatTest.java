@@ -23,7 +23,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * loader after them: this test registers {@link MagicFormat} through {@code src/test/resources/META-INF/services}.
  */
 class RegisteredFormatTest {
-    /** A registered format that claims files starting with {@code WMTEST01} and a file named {@code *.wmtest}. */
+    /**
+     * A registered format that claims files starting with {@code WMTEST01}, files named {@code *.wmtest} and
+     * folders holding a {@code wmtest.marker} file.
+     */
     public static final class MagicFormat implements WeightsFormat {
         static final String FORMAT = "wm-test";
 
@@ -39,7 +42,7 @@ class RegisteredFormatTest {
         @Override
         public int detect(Probe probe) {
             if (probe.isDirectory()) {
-                return NONE;
+                return Files.isRegularFile(probe.path().resolve("wmtest.marker")) ? CONTENT : NONE;
             }
             byte[] magic = "WMTEST01".getBytes(StandardCharsets.US_ASCII);
             boolean content = probe.headLength() >= magic.length;
@@ -80,6 +83,19 @@ class RegisteredFormatTest {
                 .hasMessageContaining("opened by wm-test: weights.data");
         Path named = Files.write(dir.resolve("x.wmtest"), "plain text".getBytes(StandardCharsets.US_ASCII));
         assertThat(Weights.detect(named)).isEqualTo(MagicFormat.FORMAT);
+    }
+
+    @Test
+    void aFolderHoldingAHubIndexIsShardedWhateverElseItHolds(@TempDir Path dir) throws IOException {
+        Path folder = Files.createDirectory(dir.resolve("model"));
+        Files.writeString(folder.resolve("wmtest.marker"), "");
+        assertThat(Weights.detect(folder)).isEqualTo(MagicFormat.FORMAT); // the sharded claim on a folder is weak
+        Files.writeString(folder.resolve("model.safetensors.index.json"), "{\"weight_map\":{}}");
+        assertThat(Weights.detect(folder)).isEqualTo(Weights.SHARDED); // an index is the sharded format's content
+        Path other = Files.createDirectory(dir.resolve("torch-model"));
+        Files.writeString(other.resolve("wmtest.marker"), "");
+        Files.writeString(other.resolve("pytorch_model.bin.index.json"), "{\"weight_map\":{}}");
+        assertThat(Weights.detect(other)).isEqualTo(Weights.SHARDED);
     }
 
     @Test
