@@ -8,6 +8,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.lang.foreign.ValueLayout;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -56,6 +57,19 @@ class DdufMapOnFirstUseTest {
             }
             assertThatThrownBy(f::segment).isInstanceOf(WeightmapException.class)
                     .extracting(e -> ((WeightmapException) e).code()).isEqualTo("FILE_CHANGED");
+        }
+    }
+
+    @Test
+    void aModelIndexOverTheReadLimitIsParsedFromTheMapping() throws IOException {
+        // past DdufDirectory.INDEX_READ_LIMIT (1 MiB) the index is copied out of the archive's mapping
+        String pad = "x".repeat(DdufDirectory.INDEX_READ_LIMIT + 4096);
+        byte[] index = ("{\"_class_name\": \"P\", \"_note\": \"" + pad + "\"}").getBytes(StandardCharsets.UTF_8);
+        Path p = dir.resolve("big-index.dduf");
+        Dduf.exportEntries(p, java.util.List.of(Dduf.entry("model_index.json", index)));
+        try (DdufFile f = DdufFile.open(p)) {
+            assertThat(f.modelIndex()).containsEntry("_class_name", "P");
+            assertThat((String) f.modelIndex().get("_note")).hasSize(pad.length());
         }
     }
 
