@@ -7,6 +7,7 @@ import dev.weightmap.VerifyReport;
 import dev.weightmap.WeightmapException;
 import dev.weightmap.Weights;
 import dev.weightmap.checksum.Crc;
+import dev.weightmap.internal.io.MappedFile;
 import dev.weightmap.internal.io.MappedRegion;
 import dev.weightmap.internal.io.SharedMapping;
 import dev.weightmap.internal.tensor.MappedTensors;
@@ -132,11 +133,10 @@ public final class DdufFile implements Weights {
         }
         SharedMapping m = SharedMapping.owned(file.toString());
         boolean allowGguf = options.allowGguf();
-        DdufFile[] out = new DdufFile[1];
+        OpenRead out = new OpenRead(m, file, allowGguf);
         try {
-            m.adopt(file, probe.fileKey(), ch, probe.size(), f -> out[0] = new DdufFile(m, f::segment,
-                    file.toString(), file, allowGguf, ZipSource.of(f.channel()), f.channel()));
-            return out[0];
+            m.adopt(file, probe.fileKey(), ch, probe.size(), out);
+            return out.opened;
         } catch (IOException | RuntimeException | Error e) {
             m.close();
             throw e;
@@ -148,19 +148,62 @@ public final class DdufFile implements Weights {
     }
 
     private static DdufFile open(Path file, SharedMapping m, boolean allowGguf) throws IOException {
-        DdufFile[] out = new DdufFile[1];
+        OpenRead out = new OpenRead(m, file, allowGguf);
         try {
             if (m.owns()) { // the directory is read by positional reads: map when entry bytes are first asked for
-                m.open(file, f -> out[0] = new DdufFile(m, f::segment, file.toString(), file, allowGguf,
-                        ZipSource.of(f.channel()), f.channel()));
+                m.open(file, out);
             } else {
-                m.map(file, (ch, seg) -> out[0] = new DdufFile(m, () -> seg, file.toString(), file, allowGguf,
-                        ZipSource.of(ch), null));
+                m.map(file, out);
             }
-            return out[0];
+            return out.opened;
         } catch (IOException | RuntimeException | Error e) {
             m.close();
             throw e;
+        }
+    }
+
+    /**
+     * Reads the archive's directory while its channel is open: for a mapping made on first use by positional
+     * reads through the channel, else from the mapping. A named class rather than lambdas (see "Cold start" in
+     * {@code docs/ARCHITECTURE.md}).
+     */
+    private static final class OpenRead implements SharedMapping.WhileOpenUnmapped, MappedFile.WhileOpen {
+        private final SharedMapping mapping;
+        private final Path file;
+        private final boolean allowGguf;
+        DdufFile opened;
+
+        OpenRead(SharedMapping mapping, Path file, boolean allowGguf) {
+            this.mapping = mapping;
+            this.file = file;
+            this.allowGguf = allowGguf;
+        }
+
+        @Override
+        public void accept(SharedMapping.LazyFile f) throws IOException {
+            opened = new DdufFile(mapping, f, file.toString(), file, allowGguf, ZipSource.of(f.channel()),
+                    f.channel());
+        }
+
+        @Override
+        public void accept(java.nio.channels.FileChannel ch, MemorySegment seg) throws IOException {
+            opened = new DdufFile(mapping, new Fixed(seg), file.toString(), file, allowGguf, ZipSource.of(ch), null);
+        }
+    }
+
+    /** A segment already made, as the supplier the reader takes. */
+    private record Fixed(MemorySegment segment) implements java.util.function.Supplier<MemorySegment> {
+        @Override
+        public MemorySegment get() {
+            return segment;
+        }
+    }
+
+    /** An entry's bytes on demand (the entry maps the archive on its first {@link DdufEntry#segment()}). */
+    private record EntryBytes(DdufEntry entry) implements java.util.function.Supplier<MemorySegment> {
+        @Override
+        public MemorySegment get() {
+            return entry.segment();
         }
     }
 
@@ -370,7 +413,7 @@ public final class DdufFile implements Weights {
             SafetensorsFile st;
             try {
                 st = channel == null ? e.openSafetensors() : SafetensorsFile.readAt(channel, e.offset(), e.length(),
-                        e::segment, displayName + "::" + e.name());
+                        new EntryBytes(e), displayName + "::" + e.name());
             } catch (SafetensorsException x) {
                 throw new DdufCorruptedFileException(displayName + ": entry '" + e.name() + "': invalid safetensors: "
                         + x.getMessage(), x);

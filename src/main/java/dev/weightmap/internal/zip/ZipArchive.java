@@ -220,6 +220,14 @@ public final class ZipArchive {
         return comment;
     }
 
+    /** Entries by local header offset (a class, not a lambda: an archive's open links none). */
+    private static final java.util.Comparator<ZipEntry> BY_OFFSET = new java.util.Comparator<>() {
+        @Override
+        public int compare(ZipEntry a, ZipEntry b) {
+            return Long.compare(a.localHeaderOffset(), b.localHeaderOffset());
+        }
+    };
+
     /**
      * The first pair of entries, by local header offset, whose data runs past the next local header.
      *
@@ -230,7 +238,7 @@ public final class ZipArchive {
             return null;
         }
         ZipEntry[] byOffset = entries.toArray(new ZipEntry[0]);
-        Arrays.sort(byOffset, (a, b) -> Long.compare(a.localHeaderOffset(), b.localHeaderOffset()));
+        Arrays.sort(byOffset, BY_OFFSET);
         for (int i = 1; i < byOffset.length; i++) {
             if (byOffset[i - 1].dataEnd() > byOffset[i].localHeaderOffset()) {
                 return new Overlap(byOffset[i - 1], byOffset[i]);
