@@ -487,10 +487,23 @@ public final class GgufFile implements Weights {
     public Map<String, Tensor> tensors() {
         mapping.ensureOpen();
         List<GgufTensorInfo> infos = header.tensors();
-        return LazyMap.indexed(infos.size(), k -> infos.get(k).name(), s -> {
-            Integer i = header.index().get(s);
-            return i == null ? -1 : i;
-        }, this::tensor);
+        return new LazyMap.Indexed<>(infos.size()) { // a class, not lambdas: see "Cold start" in ARCHITECTURE.md
+            @Override
+            protected String name(int k) {
+                return infos.get(k).name();
+            }
+
+            @Override
+            protected int indexOf(String name) {
+                Integer i = header.index().get(name);
+                return i == null ? -1 : i;
+            }
+
+            @Override
+            protected Tensor value(int k) {
+                return tensor(k);
+            }
+        };
     }
 
     /**

@@ -280,7 +280,12 @@ final class GgufParser {
         for (int i = 0; i < order.length; i++) {
             order[i] = i;
         }
-        Arrays.sort(order, (a, b) -> Long.compare(infos.get(a).offset(), infos.get(b).offset()));
+        Arrays.sort(order, new java.util.Comparator<Integer>() { // a class, not a lambda: see "Cold start"
+            @Override
+            public int compare(Integer a, Integer b) {
+                return Long.compare(infos.get(a).offset(), infos.get(b).offset());
+            }
+        });
         GgufTensorInfo prev = null;
         for (Integer i : order) {
             GgufTensorInfo t = infos.get(i);

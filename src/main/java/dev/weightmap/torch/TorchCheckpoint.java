@@ -7,6 +7,8 @@ import dev.weightmap.VerifyReport;
 import dev.weightmap.WeightmapException;
 import dev.weightmap.Weights;
 import dev.weightmap.internal.collect.LazyList;
+import dev.weightmap.internal.io.MappedFile;
+import dev.weightmap.internal.io.MappedRegion;
 import dev.weightmap.internal.io.SharedMapping;
 import dev.weightmap.tensor.Tensor;
 import dev.weightmap.torch.PickleMachine.TensorRef;
@@ -162,7 +164,7 @@ public final class TorchCheckpoint implements Weights {
             throw new TorchCheckpointException(Reason.NOT_A_CHECKPOINT, displayName
                     + ": not a PyTorch checkpoint (neither a zip archive nor a pickle stream)");
         }
-        storageKeys = TorchViews.resolve(tensorPaths, storages, displayName, mapping::regionOf);
+        storageKeys = TorchViews.resolve(tensorPaths, storages, displayName, new Regions(mapping));
     }
 
     /**
@@ -208,13 +210,41 @@ public final class TorchCheckpoint implements Weights {
     }
 
     private static TorchCheckpoint open(Path file, SharedMapping m) throws IOException {
-        TorchCheckpoint[] out = new TorchCheckpoint[1];
+        OpenRead out = new OpenRead(m, file);
         try {
-            m.map(file, (ch, seg) -> out[0] = new TorchCheckpoint(m, seg, file.toString(), file, ch));
-            return out[0];
+            m.map(file, out);
+            return out.opened;
         } catch (IOException | RuntimeException | Error e) {
             m.close();
             throw e;
+        }
+    }
+
+    /**
+     * Reads the checkpoint while the file's channel is open. Named classes here and in {@link Regions} rather than
+     * lambdas: opening a file links none (see "Cold start" in {@code docs/ARCHITECTURE.md}).
+     */
+    private static final class OpenRead implements MappedFile.WhileOpen {
+        private final SharedMapping mapping;
+        private final Path file;
+        TorchCheckpoint opened;
+
+        OpenRead(SharedMapping mapping, Path file) {
+            this.mapping = mapping;
+            this.file = file;
+        }
+
+        @Override
+        public void accept(FileChannel ch, MemorySegment seg) throws IOException {
+            opened = new TorchCheckpoint(mapping, seg, file.toString(), file, ch);
+        }
+    }
+
+    /** The file region of a segment of this checkpoint's mapping. */
+    private record Regions(SharedMapping mapping) implements java.util.function.Function<MemorySegment, MappedRegion> {
+        @Override
+        public MappedRegion apply(MemorySegment segment) {
+            return mapping.regionOf(segment);
         }
     }
 

@@ -56,7 +56,12 @@ public final class TorchFormat implements WeightsFormat {
             }
         }
         String name = probe.fileName();
-        return EXTENSIONS.stream().anyMatch(name::endsWith) ? NAME : NONE;
+        for (String ext : EXTENSIONS) { // a loop, not a stream: every input that no format before claims gets here
+            if (name.endsWith(ext)) {
+                return NAME;
+            }
+        }
+        return NONE;
     }
 
     /**

@@ -26,20 +26,26 @@ import java.util.function.Function;
  */
 final class TorchZipContainer {
     private final MemorySegment image;
-    private final Function<TorchZip.Entry, MemorySegment> bytes;
+    /** How the small records are read when there is no image (null when there is one). */
+    private final Function<TorchZip.Entry, MemorySegment> reader;
     private final String displayName;
 
     TorchZipContainer(MemorySegment image, String displayName) {
         this.image = image;
-        this.bytes = e -> image.asSlice(e.dataOffset(), e.size());
+        this.reader = null;
         this.displayName = displayName;
     }
 
     /** A container whose small records (version, byte order, pickle) are read by {@code bytes}. */
     TorchZipContainer(Function<TorchZip.Entry, MemorySegment> bytes, String displayName) {
         this.image = null;
-        this.bytes = bytes;
+        this.reader = bytes;
         this.displayName = displayName;
+    }
+
+    /** A record's bytes: a slice of the image, or what the reader fetches. */
+    private MemorySegment bytes(TorchZip.Entry e) {
+        return image != null ? image.asSlice(e.dataOffset(), e.size()) : reader.apply(e);
     }
 
     record Zip(String prefix, int version, List<Record> records, Map<String, TorchZip.Entry> recordMap,
@@ -108,7 +114,7 @@ final class TorchZipContainer {
             throw new TorchCheckpointException(Reason.MISSING_RECORD, displayName + ": record '" + pre
                     + "/data.pkl' is missing");
         }
-        MemorySegment p = bytes.apply(pkl);
+        MemorySegment p = bytes(pkl);
         PickleMachine.Result r = PickleMachine.run(p, displayName + ": " + pkl.name());
         return new Zip(pre, v, List.copyOf(recs), map, r);
     }
@@ -118,7 +124,7 @@ final class TorchZipContainer {
             throw new TorchCheckpointException(Reason.CORRUPT_ARCHIVE, displayName + ": record '" + e.name()
                     + "' is longer than " + max + " bytes");
         }
-        byte[] b = bytes.apply(e).toArray(ValueLayout.JAVA_BYTE);
+        byte[] b = bytes(e).toArray(ValueLayout.JAVA_BYTE);
         return new String(b, StandardCharsets.ISO_8859_1);
     }
 
