@@ -487,7 +487,7 @@ public final class GgufFile implements Weights {
     public Map<String, Tensor> tensors() {
         mapping.ensureOpen();
         List<GgufTensorInfo> infos = header.tensors();
-        return new LazyMap.Indexed<>(infos.size()) { // a class, not lambdas: see "Cold start" in ARCHITECTURE.md
+        return new LazyMap.Indexed<>(infos.size()) { // a class, not lambdas: see docs/ARCHITECTURE.md
             @Override
             protected String name(int k) {
                 return infos.get(k).name();

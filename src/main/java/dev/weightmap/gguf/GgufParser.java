@@ -280,7 +280,7 @@ final class GgufParser {
         for (int i = 0; i < order.length; i++) {
             order[i] = i;
         }
-        Arrays.sort(order, new java.util.Comparator<Integer>() { // a class, not a lambda: see "Cold start"
+        Arrays.sort(order, new java.util.Comparator<Integer>() { // a class, not a lambda: see docs/ARCHITECTURE.md
             @Override
             public int compare(Integer a, Integer b) {
                 return Long.compare(infos.get(a).offset(), infos.get(b).offset());
