@@ -16,7 +16,7 @@ import java.util.function.ToIntFunction;
 /**
  * A read-only map over a fixed list of names whose values are made on access (the readers' {@code tensors()}):
  * iteration follows the names, {@code get} and {@code containsKey} look one name up without making the others.
- * A reader subclasses {@link Indexed} (as the safetensors reader does, so opening a file links no lambda: see
+ * A reader subclasses {@link Indexed} (as the safetensors and GGUF readers do, so opening a file links no lambda: see
  * "Cold start" in {@code docs/ARCHITECTURE.md}) or passes functions to {@link #indexed} or {@link #keyed}.
  *
  * @param <V> the value type
