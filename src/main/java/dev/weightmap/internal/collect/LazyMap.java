@@ -9,15 +9,14 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Set;
 import java.util.function.Function;
-import java.util.function.IntFunction;
 import java.util.function.Predicate;
-import java.util.function.ToIntFunction;
 
 /**
  * A read-only map over a fixed list of names whose values are made on access (the readers' {@code tensors()}):
  * iteration follows the names, {@code get} and {@code containsKey} look one name up without making the others.
- * A reader subclasses {@link Indexed} (as the safetensors and GGUF readers do, so opening a file links no lambda: see
- * "Cold start" in {@code docs/ARCHITECTURE.md}) or passes functions to {@link #indexed} or {@link #keyed}.
+ * A reader that finds names by position subclasses {@link Indexed} (the safetensors and GGUF readers: a class, so
+ * opening a file links no lambda, see "Cold start" in {@code docs/ARCHITECTURE.md}); one that finds values by name
+ * passes functions to {@link #keyed}.
  *
  * @param <V> the value type
  */
@@ -100,37 +99,6 @@ public abstract class LazyMap<V> extends AbstractMap<String, V> {
             int i = indexOf(name);
             return i < 0 ? null : value(i);
         }
-    }
-
-    /**
-     * A map of {@code size} names at positions 0 to {@code size - 1}: {@code nameAt} gives the name at a position,
-     * {@code indexOf} finds a name's position (-1 when absent) and {@code valueAt} makes the value at a position.
-     *
-     * @param size    the number of names
-     * @param nameAt  the name at a position, in iteration order
-     * @param indexOf a name's position, or -1
-     * @param valueAt the value at a position
-     * @param <V>     the value type
-     * @return the map
-     */
-    public static <V> Map<String, V> indexed(int size, IntFunction<String> nameAt, ToIntFunction<String> indexOf,
-                                             IntFunction<V> valueAt) {
-        return new Indexed<>(size) {
-            @Override
-            protected String name(int i) {
-                return nameAt.apply(i);
-            }
-
-            @Override
-            protected int indexOf(String name) {
-                return indexOf.applyAsInt(name);
-            }
-
-            @Override
-            protected V value(int i) {
-                return valueAt.apply(i);
-            }
-        };
     }
 
     /**

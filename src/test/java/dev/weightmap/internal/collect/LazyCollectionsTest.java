@@ -14,10 +14,30 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class LazyCollectionsTest {
     private static final List<String> NAMES = List.of("b", "a", "c");
 
+    /** An {@link LazyMap.Indexed} map over {@link #NAMES} whose values {@code value} makes. */
+    private static Map<String, String> byPosition(java.util.function.IntFunction<String> value) {
+        return new LazyMap.Indexed<>(NAMES.size()) {
+            @Override
+            protected String name(int i) {
+                return NAMES.get(i);
+            }
+
+            @Override
+            protected int indexOf(String name) {
+                return NAMES.indexOf(name);
+            }
+
+            @Override
+            protected String value(int i) {
+                return value.apply(i);
+            }
+        };
+    }
+
     @Test
     void indexedMapFollowsTheNamesAndMakesOnlyWhatIsAskedFor() {
         List<Integer> made = new ArrayList<>();
-        Map<String, String> m = LazyMap.indexed(NAMES.size(), NAMES::get, NAMES::indexOf, i -> {
+        Map<String, String> m = byPosition(i -> {
             made.add(i);
             return NAMES.get(i).toUpperCase();
         });
@@ -52,7 +72,7 @@ class LazyCollectionsTest {
 
     @Test
     void mapsAndListsAreReadOnly() {
-        Map<String, String> m = LazyMap.indexed(NAMES.size(), NAMES::get, NAMES::indexOf, NAMES::get);
+        Map<String, String> m = byPosition(NAMES::get);
         assertThatThrownBy(() -> m.put("d", "D")).isInstanceOf(UnsupportedOperationException.class);
         assertThatThrownBy(() -> m.entrySet().iterator().remove()).isInstanceOf(UnsupportedOperationException.class);
         var it = m.entrySet().iterator();
