@@ -153,31 +153,12 @@ final class Opener {
      * the built-in ones and, unless one of them claims the content, the registered ones after them.
      */
     private static WeightsFormat pick(Path path, Probe probe, List<WeightsFormat> formats) throws IOException {
-        WeightsFormat best = null;
-        int bestScore = WeightsFormat.NONE;
-        List<WeightsFormat> first = formats != null ? formats : BuiltIn.ALL;
-        for (WeightsFormat f : first) {
-            int s = f.detect(probe);
-            if (s > bestScore) {
-                best = f;
-                bestScore = s;
-                if (s >= WeightsFormat.CONTENT) {
-                    break; // the strongest claim: later formats could only tie, and ties go to the first
-                }
-            }
+        Claim claim = strongest(formats != null ? formats : BuiltIn.ALL, probe, new Claim(null, WeightsFormat.NONE));
+        if (formats == null && claim.score() < WeightsFormat.CONTENT) {
+            claim = strongest(Registered.ALL, probe, claim);
         }
-        if (formats == null && bestScore < WeightsFormat.CONTENT) {
-            for (WeightsFormat f : Registered.ALL) {
-                int s = f.detect(probe);
-                if (s > bestScore) {
-                    best = f;
-                    bestScore = s;
-                    if (s >= WeightsFormat.CONTENT) {
-                        break;
-                    }
-                }
-            }
-        }
+        WeightsFormat best = claim.format();
+        int bestScore = claim.score();
         if (bestScore < WeightsFormat.CONTENT && isGguf(probe)) {
             // the magic is content: a name (model.safetensors, x.bin) must not make a GGUF file another format
             throw new WeightmapException(WeightmapException.Common.UNSUPPORTED_FORMAT, path.toString(), null, path
@@ -194,6 +175,25 @@ final class Opener {
             throw new WeightmapException(WeightmapException.Common.UNKNOWN_FORMAT, path.toString(), null, path
                     + ": not a format weightmap reads (" + (probe.isDirectory() ? "a folder holding no checkpoint"
                     : describe(probe)) + ")", null);
+        }
+        return best;
+    }
+
+    /** A format and how strongly it claims the input ({@code format} null: none has yet). */
+    private record Claim(WeightsFormat format, int score) {
+    }
+
+    /** The strongest of {@code so far} and the claims of {@code formats}, asked in order; ties keep the earlier. */
+    private static Claim strongest(List<WeightsFormat> formats, Probe probe, Claim soFar) throws IOException {
+        Claim best = soFar;
+        for (WeightsFormat f : formats) {
+            int s = f.detect(probe);
+            if (s > best.score()) {
+                best = new Claim(f, s);
+                if (s >= WeightsFormat.CONTENT) {
+                    break; // the strongest claim: later formats could only tie, and ties go to the first
+                }
+            }
         }
         return best;
     }

@@ -19,8 +19,8 @@ public final class ShardedFormat implements WeightsFormat {
     /** How far into a JSON file {@code "weight_map"} is looked for. */
     private static final int SCAN = 1 << 20;
     /** The index files of the hub's default filename patterns. */
-    private static final String SAFETENSORS_INDEX = "model.safetensors.index.json";
-    private static final String PYTORCH_INDEX = "pytorch_model.bin.index.json";
+    private static final String SAFETENSORS_INDEX = FilenamePattern.of(FilenamePattern.SAFETENSORS).index();
+    private static final String PYTORCH_INDEX = FilenamePattern.of(FilenamePattern.PYTORCH).index();
 
     /** The service-loader constructor. */
     public ShardedFormat() {
