@@ -16,8 +16,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Set;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
@@ -231,10 +230,13 @@ public final class FileStreamer {
     }
 
     /**
-     * {@link #stream(FileChannel, String, long, long, Sink)} with the next chunk read while the sink takes the
-     * current one: a second thread does the positional reads into one of two buffers, so copying from the page
-     * cache overlaps with the sink's work (a hash) instead of adding to it. Ranges of up to two chunks are
-     * streamed on the calling thread.
+     * {@link #stream(FileChannel, String, long, long, Sink)} read by two threads: a helper thread reads the chunks
+     * ahead of the sink into one of {@link ReadAhead#SLOTS} buffers, and the calling thread, whenever the next chunk
+     * is one the helper has not yet taken, reads it itself into its own buffer. A slow sink (SHA-256) thus has
+     * every chunk read for it while it works; a fast one (XXH3, whose kernel takes a chunk in a fraction of the
+     * time its copy from the page cache takes) shares the copying with the helper, and the chunks it read itself
+     * are still in its own core's cache when it takes them. Ranges of up to two chunks are streamed on the calling
+     * thread alone.
      *
      * @param ch     the file
      * @param name   the file's name, for messages
@@ -250,58 +252,45 @@ public final class FileStreamer {
             stream(ch, name, offset, length, sink);
             return;
         }
-        long chunks = (length + CHUNK - 1) / CHUNK;
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment[] buf = {arena.allocate(CHUNK, 64), arena.allocate(CHUNK, 64)};
-            Semaphore[] free = {new Semaphore(1), new Semaphore(1)};
-            Semaphore[] full = {new Semaphore(0), new Semaphore(0)};
-            long[] lens = new long[2];
-            AtomicReference<Throwable> failed = new AtomicReference<>();
-            AtomicBoolean stop = new AtomicBoolean();
-            Thread reader = Thread.ofPlatform().daemon().name("weightmap-read-ahead").start(() -> {
-                try {
-                    for (long k = 0; k < chunks; k++) {
-                        int i = (int) (k & 1);
-                        free[i].acquireUninterruptibly();
-                        if (stop.get()) {
-                            return;
-                        }
-                        long n = Math.min(CHUNK, length - k * CHUNK);
-                        stream(ch, name, offset + k * CHUNK, n, buf[i], chunk -> { });
-                        lens[i] = n; // published to the consumer by the release below
-                        full[i].release();
-                    }
-                } catch (Throwable t) {
-                    failed.set(t);
-                    full[0].release();
-                    full[1].release();
-                }
-            });
+            ReadAhead ahead = new ReadAhead(ch, name, offset, length, arena);
+            Thread helper = Thread.ofPlatform().daemon().name("weightmap-read-ahead").start(ahead);
             try {
-                for (long k = 0; k < chunks; k++) {
-                    int i = (int) (k & 1);
-                    full[i].acquireUninterruptibly();
-                    Throwable t = failed.get();
-                    if (t instanceof IOException io) {
-                        throw io;
-                    } else if (t instanceof RuntimeException re) {
-                        throw re;
-                    } else if (t instanceof Error err) {
-                        throw err;
-                    } else if (t != null) {
-                        throw new IOException(t);
+                MemorySegment own = arena.allocate(CHUNK, 64);
+                long ownChunk = -1; // the chunk in own when it was read ahead of its turn
+                for (long k = 0; k < ahead.chunks; k++) {
+                    long n = ahead.length(k);
+                    if (k == ownChunk) {
+                        sink.accept(own.asSlice(0, n));
+                        ownChunk = -1;
+                        continue;
                     }
-                    sink.accept(buf[i].asSlice(0, lens[i]));
-                    free[i].release();
+                    // every chunk before k is taken, so the next one not taken is k itself or a later one
+                    if (ahead.next.compareAndSet(k, k + 1)) {
+                        stream(ch, name, offset + k * CHUNK, n, own, NO_SINK);
+                        sink.accept(own.asSlice(0, n));
+                        continue;
+                    }
+                    int slot = (int) (k % ReadAhead.SLOTS);
+                    if (!ahead.full[slot].tryAcquire()) {
+                        // the helper is still reading chunk k: read the next chunk nobody took meanwhile
+                        long j = ahead.next.get();
+                        if (ownChunk < 0 && j < ahead.chunks && ahead.next.compareAndSet(j, j + 1)) {
+                            stream(ch, name, offset + j * CHUNK, ahead.length(j), own, NO_SINK);
+                            ownChunk = j;
+                        }
+                        ahead.full[slot].acquireUninterruptibly();
+                    }
+                    ahead.rethrow();
+                    sink.accept(ahead.buf[slot].asSlice(0, n));
+                    ahead.free[slot].release();
                 }
             } finally {
-                stop.set(true);
-                free[0].release();
-                free[1].release();
+                ahead.stop();
                 boolean interrupted = false;
                 while (true) {
                     try {
-                        reader.join();
+                        helper.join();
                         break;
                     } catch (InterruptedException e) {
                         interrupted = true;
@@ -310,6 +299,103 @@ public final class FileStreamer {
                 if (interrupted) {
                     Thread.currentThread().interrupt();
                 }
+            }
+        }
+    }
+
+    private static final Sink NO_SINK = new Sink() {
+        @Override
+        public void accept(MemorySegment chunk) {
+        }
+    };
+
+    /**
+     * The helper of {@link #streamAhead}: takes the next chunk no thread has taken, waits for its slot to be free
+     * (the sink done with the chunk read into it before), reads it there and marks it full.
+     */
+    private static final class ReadAhead implements Runnable {
+        /** Buffers of the helper: how far it may read ahead of the sink. */
+        static final int SLOTS = 4;
+
+        final FileChannel ch;
+        final String name;
+        final long offset;
+        final long length;
+        final long chunks;
+        /** The next chunk neither thread has taken; either thread takes it by moving this past it. */
+        final AtomicLong next = new AtomicLong();
+        final MemorySegment[] buf = new MemorySegment[SLOTS];
+        final Semaphore[] free = new Semaphore[SLOTS];
+        final Semaphore[] full = new Semaphore[SLOTS];
+        private volatile Throwable failed;
+        private volatile boolean stop;
+
+        ReadAhead(FileChannel ch, String name, long offset, long length, Arena arena) {
+            this.ch = ch;
+            this.name = name;
+            this.offset = offset;
+            this.length = length;
+            this.chunks = (length + CHUNK - 1) / CHUNK;
+            for (int i = 0; i < SLOTS; i++) {
+                buf[i] = arena.allocate(CHUNK, 64);
+                free[i] = new Semaphore(1);
+                full[i] = new Semaphore(0);
+            }
+        }
+
+        long length(long k) {
+            return Math.min(CHUNK, length - k * CHUNK);
+        }
+
+        @Override
+        public void run() {
+            try {
+                while (!stop) {
+                    // a chunk is taken only once its slot is free, so a chunk the helper would have to wait for
+                    // stays free for the sink's thread to read itself
+                    long k = next.get();
+                    if (k >= chunks) {
+                        return;
+                    }
+                    int slot = (int) (k % SLOTS);
+                    free[slot].acquireUninterruptibly();
+                    if (stop) {
+                        return;
+                    }
+                    if (!next.compareAndSet(k, k + 1)) { // the sink's thread took it meanwhile
+                        free[slot].release();
+                        continue;
+                    }
+                    stream(ch, name, offset + k * CHUNK, length(k), buf[slot], NO_SINK);
+                    full[slot].release(); // publishes the bytes to the sink's thread
+                }
+            } catch (Throwable t) {
+                failed = t;
+                for (Semaphore f : full) {
+                    f.release();
+                }
+            }
+        }
+
+        /** Throws what the helper failed with, if it did. */
+        void rethrow() throws IOException {
+            Throwable t = failed;
+            if (t instanceof IOException io) {
+                throw io;
+            } else if (t instanceof RuntimeException re) {
+                throw re;
+            } else if (t instanceof Error err) {
+                throw err;
+            } else if (t != null) {
+                throw new IOException(t);
+            }
+        }
+
+        /** Ends the helper: it returns at its next wait or chunk. */
+        void stop() {
+            stop = true;
+            for (Semaphore f : free) {
+                f.release();
             }
         }
     }

@@ -73,6 +73,33 @@ class FileStreamerTest {
                 });
     }
 
+    /**
+     * A sink that is sometimes slow and sometimes fast: the helper runs ahead while it is slow and the calling
+     * thread reads chunks itself (in turn, and ahead of its turn) while it is fast; every byte still arrives once
+     * and in order.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 3, 7})
+    void chunksReadByEitherThreadArriveInOrder(int seed) throws IOException {
+        Path f = file(40 * FileStreamer.CHUNK + seed * 4099);
+        byte[] all = Files.readAllBytes(f);
+        Random slow = new Random(seed);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+            FileStreamer.streamAhead(ch, f.toString(), 0, all.length, c -> {
+                if (slow.nextInt(4) == 0) {
+                    try {
+                        Thread.sleep(2);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                out.write(c.toArray(ValueLayout.JAVA_BYTE));
+            });
+        }
+        assertThat(out.toByteArray()).isEqualTo(all);
+    }
+
     @Test
     void aFailingSinkStopsTheReadAheadThread() throws Exception {
         Path f = file(8 * FileStreamer.CHUNK);
