@@ -231,12 +231,12 @@ public final class FileStreamer {
 
     /**
      * {@link #stream(FileChannel, String, long, long, Sink)} read by two threads: a helper thread reads the chunks
-     * ahead of the sink into one of {@link ReadAhead#SLOTS} buffers, and the calling thread, whenever the next chunk
-     * is one the helper has not yet taken, reads it itself into its own buffer. A slow sink (SHA-256) thus has
-     * every chunk read for it while it works; a fast one (XXH3, whose kernel takes a chunk in a fraction of the
-     * time its copy from the page cache takes) shares the copying with the helper, and the chunks it read itself
-     * are still in its own core's cache when it takes them. Ranges of up to two chunks are streamed on the calling
-     * thread alone.
+     * ahead of the sink into one of four buffers, and the calling thread, whenever the next chunk is not read yet,
+     * reads one itself into its own buffer (that chunk, or the next one nobody took while the helper finishes it).
+     * A slow sink (SHA-256) thus has every chunk read for it while it works; a fast one (XXH3, whose kernel takes
+     * a chunk in a fraction of the time its copy from the page cache takes) shares the copying with the helper, and
+     * the chunks it read itself are still in its own core's cache when it takes them. Ranges of up to two chunks
+     * are streamed on the calling thread alone.
      *
      * @param ch     the file
      * @param name   the file's name, for messages
