@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.weightmap.internal.simd;
 
-import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
 
 /**
  * Kernels on {@code jdk.incubator.vector}. Loaded by {@link VectorizationProvider} only after it found the
@@ -10,7 +10,21 @@ import jdk.incubator.vector.IntVector;
  */
 final class VectorProvider extends VectorizationProvider {
     private final Xxh3Kernel xxh3 = xxh3Kernel();
-    private final ConversionKernel conversions = new VectorConversions();
+    /**
+     * The conversion kernel, created on first use, so that a process that only hashes never initialises the int and
+     * float vector classes (about 15 ms of a cold {@code weightmap hash}); the scalar kernel if it cannot be created.
+     */
+    private static final class Conversions {
+        static final ConversionKernel INSTANCE = create();
+
+        private static ConversionKernel create() {
+            try {
+                return new VectorConversions();
+            } catch (RuntimeException | LinkageError e) {
+                return ScalarProvider.INSTANCE.conversions();
+            }
+        }
+    }
 
     VectorProvider() {
     }
@@ -25,7 +39,7 @@ final class VectorProvider extends VectorizationProvider {
 
     @Override
     public String describe() {
-        return "vector (" + IntVector.SPECIES_PREFERRED.vectorBitSize() + "-bit)";
+        return "vector (" + LongVector.SPECIES_PREFERRED.vectorBitSize() + "-bit)";
     }
 
     @Override
@@ -35,6 +49,6 @@ final class VectorProvider extends VectorizationProvider {
 
     @Override
     public ConversionKernel conversions() {
-        return conversions;
+        return Conversions.INSTANCE;
     }
 }
