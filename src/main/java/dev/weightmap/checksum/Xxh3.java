@@ -7,6 +7,7 @@ import dev.weightmap.internal.simd.Xxh3Kernel;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * XXH3 (64- and 128-bit) as specified by xxHash 0.8, over any {@link MemorySegment}: native, mapped or heap,
@@ -41,9 +42,47 @@ public final class Xxh3 {
      * The kernel to use over {@code s}: the chosen provider's for native (including mapped) segments, the scalar
      * one for heap segments. Vector loads from heap segments measured at less than half the scalar loop's speed
      * (and need a {@code byte[]} base), and keeping heap data out of the vector loop keeps its JIT profile clean.
+     * Native input also takes the scalar kernel until the process has hashed {@link KernelChoice#VECTOR_AFTER}
+     * bytes of it (see {@link KernelChoice}).
      */
     static Xxh3Kernel kernelFor(MemorySegment s) {
-        return s.isNative() ? VectorizationProvider.get().xxh3() : SCALAR;
+        return s.isNative() ? KernelChoice.PROCESS.forNative(s.byteSize()) : SCALAR;
+    }
+
+    /**
+     * When native input starts taking the vector kernel. A process that hashes a few small files (a
+     * {@code weightmap hash} of a 4 KiB file) would otherwise spend more time initialising the Vector API and
+     * running its first blocks in the interpreter (65-85 ms measured) than hashing; the scalar kernel runs them in
+     * a few milliseconds. Once native input of {@link #VECTOR_AFTER} bytes in all has been asked for, every later
+     * native input takes the provider's kernel; a first input that large takes it at once. The two kernels give
+     * the same hash, so which one ran is never visible in a result.
+     */
+    static final class KernelChoice {
+        /** Native bytes after which the provider's kernel is used. */
+        static final long VECTOR_AFTER = 1L << 20;
+
+        /** The process's choice. */
+        static final KernelChoice PROCESS = new KernelChoice();
+
+        private final AtomicLong coldBytes = new AtomicLong();
+        private volatile boolean warm;
+
+        /**
+         * The kernel for native input of {@code length} bytes.
+         *
+         * @param length the input's length
+         * @return the scalar kernel while the native input so far is below {@link #VECTOR_AFTER}, else the
+         *         provider's
+         */
+        Xxh3Kernel forNative(long length) {
+            if (!warm) {
+                if (coldBytes.addAndGet(length) < VECTOR_AFTER) {
+                    return SCALAR;
+                }
+                warm = true;
+            }
+            return VectorizationProvider.get().xxh3();
+        }
     }
 
     static final ValueLayout.OfLong LE64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.weightmap.internal.json.JsonReader;
+import dev.weightmap.internal.simd.VectorizationProvider;
+import dev.weightmap.internal.simd.Xxh3Kernel;
 import dev.weightmap.tensor.DType;
 import dev.weightmap.tensor.Tensor;
 import java.io.IOException;
@@ -219,6 +221,26 @@ class ChecksumsTest {
             assertThat(Xxh3.implementation()).startsWith("vector");
         }
         assertThat(Xxh3.kernelFor(MemorySegment.ofArray(new long[4]))).isSameAs(Xxh3.SCALAR);
+    }
+
+    /** Native input takes the scalar kernel until a MiB of it has been asked for, then the provider's, for good. */
+    @Test
+    void nativeInputTakesTheProvidersKernelAfterTheFirstMebibyte() {
+        Xxh3Kernel provider = VectorizationProvider.get().xxh3();
+        Xxh3.KernelChoice small = new Xxh3.KernelChoice();
+        assertThat(small.forNative(4096)).isSameAs(Xxh3.SCALAR);
+        assertThat(small.forNative(Xxh3.KernelChoice.VECTOR_AFTER - 4097)).isSameAs(Xxh3.SCALAR);
+        assertThat(small.forNative(1)).isSameAs(provider);
+        assertThat(small.forNative(10)).isSameAs(provider);
+        Xxh3.KernelChoice large = new Xxh3.KernelChoice();
+        assertThat(large.forNative(Xxh3.KernelChoice.VECTOR_AFTER)).isSameAs(provider);
+        assertThat(large.forNative(1)).isSameAs(provider);
+        // the process's choice: whatever ran before, after a MiB of native input it is the provider's kernel
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment big = arena.allocate(Xxh3.KernelChoice.VECTOR_AFTER, 64);
+            assertThat(Xxh3.kernelFor(big)).isSameAs(provider);
+            assertThat(Xxh3.kernelFor(big.asSlice(0, 300))).isSameAs(provider);
+        }
     }
 
     @Test
