@@ -132,6 +132,7 @@ public final class Checksums {
     }
 
     private static String hexOfTensor(ChecksumAlgorithm a, Tensor t, int threads) {
+        expect(a, t.byteLength());
         if (t.isContiguous()) {
             MemorySegment data = t.data();
             MappedRegion region = MappedTensors.regionOf(t);
@@ -147,6 +148,13 @@ public final class Checksums {
             throw new UncheckedIOException(e); // a hasher channel never fails
         }
         return h.hex();
+    }
+
+    /** Tells the XXH3 kernel choice that {@code length} bytes are about to be hashed as one stream. */
+    private static void expect(ChecksumAlgorithm a, long length) {
+        if (a == ChecksumAlgorithm.XXH3_64 || a == ChecksumAlgorithm.XXH3_128) {
+            Xxh3.KernelChoice.PROCESS.expect(length);
+        }
     }
 
     /**
@@ -174,6 +182,7 @@ public final class Checksums {
         try (FileChannel ch = FileStreamer.openRegular(file)) {
             long len = ch.size();
             if (a != ChecksumAlgorithm.CRC32 && a != ChecksumAlgorithm.CRC32C) {
+                expect(a, len);
                 Hasher h = newHasher(a);
                 FileStreamer.streamAhead(ch, name, 0, len, chunk -> {
                     h.update(chunk);

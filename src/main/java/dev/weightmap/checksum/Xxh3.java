@@ -52,14 +52,15 @@ public final class Xxh3 {
     /**
      * When native input starts taking the vector kernel. A process that hashes a few small files (a
      * {@code weightmap hash} of a 4 KiB file) would otherwise spend more time initialising the Vector API and
-     * running its first blocks in the interpreter (65-85 ms measured) than hashing; the scalar kernel runs them in
-     * a few milliseconds. Once native input of {@link #VECTOR_AFTER} bytes in all has been asked for, every later
-     * native input takes the provider's kernel; a first input that large takes it at once. The two kernels give
-     * the same hash, so which one ran is never visible in a result.
+     * running its first blocks in the interpreter (65-85 ms measured) than hashing; the scalar kernel, compiled
+     * within a few calls, hashes the first megabytes of a fresh process faster. Once native input of
+     * {@link #VECTOR_AFTER} bytes in all has been asked for, every later native input takes the provider's kernel;
+     * a first input that large, or a stream announced as that long ({@link #expect}), takes it at once. The two
+     * kernels give the same hash, so which one ran is never visible in a result.
      */
     static final class KernelChoice {
         /** Native bytes after which the provider's kernel is used. */
-        static final long VECTOR_AFTER = 1L << 20;
+        static final long VECTOR_AFTER = 8L << 20;
 
         /** The process's choice. */
         static final KernelChoice PROCESS = new KernelChoice();
@@ -74,6 +75,18 @@ public final class Xxh3 {
          * @return the scalar kernel while the native input so far is below {@link #VECTOR_AFTER}, else the
          *         provider's
          */
+        /**
+         * Announces a stream of {@code length} bytes (a file or a tensor about to be hashed in chunks): one of at
+         * least {@link #VECTOR_AFTER} bytes takes the provider's kernel from its first chunk.
+         *
+         * @param length the stream's length
+         */
+        void expect(long length) {
+            if (length >= VECTOR_AFTER) {
+                warm = true;
+            }
+        }
+
         Xxh3Kernel forNative(long length) {
             if (!warm) {
                 if (coldBytes.addAndGet(length) < VECTOR_AFTER) {

@@ -223,9 +223,12 @@ class ChecksumsTest {
         assertThat(Xxh3.kernelFor(MemorySegment.ofArray(new long[4]))).isSameAs(Xxh3.SCALAR);
     }
 
-    /** Native input takes the scalar kernel until a MiB of it has been asked for, then the provider's, for good. */
+    /**
+     * Native input takes the scalar kernel until {@code VECTOR_AFTER} bytes of it have been asked for, or a stream
+     * that long is announced, then the provider's, for good.
+     */
     @Test
-    void nativeInputTakesTheProvidersKernelAfterTheFirstMebibyte() {
+    void nativeInputTakesTheProvidersKernelAfterTheFirstMebibytes() {
         Xxh3Kernel provider = VectorizationProvider.get().xxh3();
         Xxh3.KernelChoice small = new Xxh3.KernelChoice();
         assertThat(small.forNative(4096)).isSameAs(Xxh3.SCALAR);
@@ -235,7 +238,12 @@ class ChecksumsTest {
         Xxh3.KernelChoice large = new Xxh3.KernelChoice();
         assertThat(large.forNative(Xxh3.KernelChoice.VECTOR_AFTER)).isSameAs(provider);
         assertThat(large.forNative(1)).isSameAs(provider);
-        // the process's choice: whatever ran before, after a MiB of native input it is the provider's kernel
+        Xxh3.KernelChoice stream = new Xxh3.KernelChoice();
+        stream.expect(Xxh3.KernelChoice.VECTOR_AFTER - 1);
+        assertThat(stream.forNative(1 << 20)).isSameAs(Xxh3.SCALAR);
+        stream.expect(Xxh3.KernelChoice.VECTOR_AFTER);
+        assertThat(stream.forNative(1 << 20)).isSameAs(provider);
+        // the process's choice: whatever ran before, after VECTOR_AFTER bytes of native input it is the provider's
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment big = arena.allocate(Xxh3.KernelChoice.VECTOR_AFTER, 64);
             assertThat(Xxh3.kernelFor(big)).isSameAs(provider);
