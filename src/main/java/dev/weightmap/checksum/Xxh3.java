@@ -69,13 +69,6 @@ public final class Xxh3 {
         private volatile boolean warm;
 
         /**
-         * The kernel for native input of {@code length} bytes.
-         *
-         * @param length the input's length
-         * @return the scalar kernel while the native input so far is below {@link #VECTOR_AFTER}, else the
-         *         provider's
-         */
-        /**
          * Announces a stream of {@code length} bytes (a file or a tensor about to be hashed in chunks): one of at
          * least {@link #VECTOR_AFTER} bytes takes the provider's kernel from its first chunk.
          *
@@ -87,6 +80,13 @@ public final class Xxh3 {
             }
         }
 
+        /**
+         * The kernel for native input of {@code length} bytes.
+         *
+         * @param length the input's length
+         * @return the scalar kernel while the native input so far is below {@link #VECTOR_AFTER}, else the
+         *         provider's
+         */
         Xxh3Kernel forNative(long length) {
             if (!warm) {
                 if (coldBytes.addAndGet(length) < VECTOR_AFTER) {
