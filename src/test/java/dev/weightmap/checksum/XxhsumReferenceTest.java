@@ -3,6 +3,7 @@ package dev.weightmap.checksum;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.weightmap.internal.simd.VectorizationProvider;
 import dev.weightmap.internal.simd.Xxh3Kernel;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -105,6 +106,36 @@ class XxhsumReferenceTest {
                     assertThat(streamed(ChecksumAlgorithm.XXH3_64, SEED, r.len(), chunk)).isEqualTo(r.xxh3s());
                     assertThat(streamed(ChecksumAlgorithm.XXH3_128, SEED, r.len(), chunk)).isEqualTo(r.xxh128s());
                     assertThat(streamed(ChecksumAlgorithm.XXH64, SEED, r.len(), chunk)).isEqualTo(r.xxh64s());
+                }
+            }
+        }
+    }
+
+    /**
+     * Native chunks through the streaming hasher with the provider's kernel (partial blocks included): the process's
+     * kernel choice is made warm first, so this does not depend on how much the tests before it hashed.
+     */
+    @Test
+    void streamingNativeChunksWithTheProvidersKernel() {
+        Xxh3.KernelChoice.PROCESS.expect(Xxh3.KernelChoice.VECTOR_AFTER);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment native_ = arena.allocate(data.length, 64);
+            MemorySegment.copy(MemorySegment.ofArray(data), 0, native_, 0, data.length);
+            assertThat(Xxh3.kernelFor(native_.asSlice(0, 64))).isSameAs(VectorizationProvider.get().xxh3());
+            for (Row r : rows) {
+                if (r.len() < 240 || (r.len() % 7 != 0 && r.len() < 4000)) {
+                    continue;
+                }
+                for (int chunk : new int[] {63, 64, 1000, 1024, 4096}) {
+                    Hasher h = Checksums.newHasher(ChecksumAlgorithm.XXH3_64);
+                    Hasher h128 = Checksums.newHasher(ChecksumAlgorithm.XXH3_128);
+                    for (int off = 0; off < r.len(); off += chunk) {
+                        MemorySegment part = native_.asSlice(off, Math.min(chunk, r.len() - off));
+                        h.update(part);
+                        h128.update(part);
+                    }
+                    assertThat(h.hex()).as("len %d chunk %d", r.len(), chunk).isEqualTo(r.xxh3());
+                    assertThat(h128.hex()).as("len %d chunk %d", r.len(), chunk).isEqualTo(r.xxh128());
                 }
             }
         }

@@ -76,14 +76,25 @@ class ModulePathTest {
         Path f = fixture(tmp);
         String[] inspect = {"inspect", "--json", f.toString()};
         String[] hash = {"hash", "--per-tensor", "--algo", "xxh3-64", f.toString()};
-        Run withModule = cli(javaHome, List.of("--add-modules", "jdk.incubator.vector"), hash);
+        // a file large enough for the vector loop from its first chunk (over Xxh3.KernelChoice.VECTOR_AFTER, 8 MiB);
+        // the 1 MiB fixture's tensor takes the scalar loop either way
+        Path big = tmp.resolve("big.bin");
+        byte[] bytes = new byte[(9 << 20) + 4099];
+        new java.util.Random(7).nextBytes(bytes);
+        Files.write(big, bytes);
+        String[] hashBig = {"hash", "--algo", "xxh3-64", big.toString()};
+        Run withModule = cli(javaHome, List.of("--add-modules", "jdk.incubator.vector"), hashBig);
         assertThat(withModule.classes()).contains("Xxh3VectorKernel"); // the module, when added, is used
+        Run bigScalar = cli(javaHome, List.of(), hashBig);
+        assertScalar(bigScalar);
+        assertThat(bigScalar.out()).isEqualTo(withModule.out());
         Run inspected = cli(javaHome, List.of(), inspect);
         assertScalar(inspected);
         assertThat(inspected.out()).contains("\"format\":\"safetensors\"");
+        Run perTensorWithModule = cli(javaHome, List.of("--add-modules", "jdk.incubator.vector"), hash);
         Run hashed = cli(javaHome, List.of(), hash);
         assertScalar(hashed);
-        assertThat(hashed.out()).isEqualTo(withModule.out());
+        assertThat(hashed.out()).isEqualTo(perTensorWithModule.out());
         Run demo = cli(javaHome, List.of(), "demo"); // BF16/F16 -> F32 conversions, VectorizationProvider.describe()
         assertScalar(demo);
         assertThat(demo.out()).contains("SIMD code paths: scalar").contains("(BF16)[0, 0:4] = ");
