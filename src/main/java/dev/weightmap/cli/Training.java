@@ -16,6 +16,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.stream.Stream;
 
 /**
@@ -25,7 +26,7 @@ import java.util.stream.Stream;
  * a user happens to run first. It writes a 300-tensor safetensors file into a temporary folder, then runs the
  * start-up-sensitive commands on it through {@link Main#run} with their output thrown away: {@code inspect} (table
  * and {@code --json}), {@code verify}, {@code hash} (whole file, per tensor, a manifest checked by
- * {@code verify --manifest}), {@code shard} into three files and {@code inspect} of that folder, {@code convert} to a
+ * {@code verify --manifest}, and XXH3 of a 9 MiB file, large enough for the vector loop), {@code shard} into three files and {@code inspect} of that folder, {@code convert} to a
  * torch zip checkpoint and back (the torch reader and writer), {@code export-dduf} of a one-component folder holding
  * the sample. Nothing is printed; the folder is deleted; a failing step only leaves the cache with fewer classes.
  */
@@ -68,6 +69,11 @@ final class Training {
                 "{\"_class_name\": \"Pipeline\", \"unet\": [\"diffusers\", \"UNet2DConditionModel\"]}");
         Files.writeString(pipeline.resolve("unet/config.json"), "{}");
         Files.copy(file, pipeline.resolve("unet/diffusion_pytorch_model.safetensors"));
+        // over the 8 MiB after which XXH3 takes its vector loop: the cache then holds the Vector API's classes too
+        Path stream = dir.resolve("stream.bin");
+        byte[] bytes = new byte[9 << 20];
+        new Random(1).nextBytes(bytes);
+        Files.write(stream, bytes);
         String[][] commands = {
                 {"--version"},
                 {"inspect", f},
@@ -76,6 +82,7 @@ final class Training {
                 {"verify", "--json", f},
                 {"hash", f},
                 {"hash", "--algo", "xxh3-64", f},
+                {"hash", "--algo", "xxh3-64", stream.toString()},
                 {"hash", "--per-tensor", "--algo", "crc32c", f},
                 {"hash", "--manifest", manifest, f},
                 {"verify", "--manifest", manifest, f},
