@@ -67,6 +67,13 @@ public final class ZipArchive {
     static final int MAX_TAIL = END_LEN + U16 + ZIP64_LOC_LEN;
     /** Central directories are read in windows of at most this many bytes. */
     static final int CD_WINDOW = 8 << 20;
+    /**
+     * The local header of an entry with at most {@link #SMALL_ENTRY} data bytes is read with the bytes after it, up
+     * to this many in all, so that the headers of the small entries that follow come with the same read.
+     */
+    static final int LOC_WINDOW = 4 << 10;
+    /** See {@link #LOC_WINDOW}: larger entries' local headers are read alone. */
+    static final long SMALL_ENTRY = LOC_WINDOW / 2;
 
     /** CP437 code points of the bytes 0x80..0xFF (0x00..0x7F map to ASCII, as in Python's codec). */
     private static final String CP437_HIGH =
@@ -328,6 +335,8 @@ public final class ZipArchive {
         private final ZipSource src;
         private final long size;
         private Chunk tail;
+        /** The last local-header window read (see {@link #local}). */
+        private Chunk loc;
         private long end;
         private boolean endCommentFits;
         private int searched;
@@ -542,7 +551,7 @@ public final class ZipArchive {
                     entryComment = new String(c, StandardCharsets.UTF_8);
                 }
             }
-            int locExtraLen = localExtraLength(lho, nameLen, raw, name);
+            int locExtraLen = localExtraLength(lho, nameLen, raw, name, csize);
             long dataOffset = lho + LOC_LEN + nameLen + locExtraLen;
             return new ZipEntry(i, name, utf8, flags, method, crc, csize, usize, lho, dataOffset,
                     locExtraLen, extraLen, time, date, madeBy, extAttr, entryComment, diskStart, raw);
@@ -591,7 +600,7 @@ public final class ZipArchive {
          * The local header at {@code lho}: its signature and the same name as the central record; returns its
          * extra field length (the data offset comes from the local lengths).
          */
-        private int localExtraLength(long lho, int nameLen, byte[] raw, String name) throws IOException {
+        private int localExtraLength(long lho, int nameLen, byte[] raw, String name, long csize) throws IOException {
             if (lho > size - LOC_LEN) {
                 throw new ZipFormatException(name, "Incomplete local file header. Fewer than " + LOC_LEN
                         + " bytes at offset " + lho + " before the end of the archive.");
@@ -600,7 +609,7 @@ public final class ZipArchive {
                 throw new ZipFormatException(name, "local header at offset " + lho
                         + " has no room for the name before the end of the archive");
             }
-            Chunk l = at(lho, LOC_LEN + nameLen);
+            Chunk l = local(lho, LOC_LEN + nameLen, csize);
             if (l.i32(lho) != LOC_SIG) {
                 throw new ZipFormatException(name, "bad local file header signature at offset " + lho);
             }
@@ -610,6 +619,23 @@ public final class ZipArchive {
                         + " differs from the central directory name");
             }
             return l.u16(lho + 28);
+        }
+
+        /**
+         * The {@code len} bytes of the local header at {@code lho}: from the tail or the last local-header window
+         * when either holds them, else read (with up to {@link #LOC_WINDOW} bytes after them when the entry's
+         * data is small: one read per header costs a system call, or a round trip, per entry).
+         */
+        private Chunk local(long lho, int len, long csize) throws IOException {
+            if (tail.holds(lho, len)) {
+                return tail;
+            }
+            if (loc != null && loc.holds(lho, len)) {
+                return loc;
+            }
+            long want = csize <= SMALL_ENTRY ? Math.max(len, LOC_WINDOW) : len;
+            loc = load(lho, (int) Math.min(size - lho, want));
+            return loc;
         }
 
         private static long need8(Chunk w, long z, long zEnd, String name, int len, String what) {

@@ -279,4 +279,83 @@ class ZipArchiveTest {
         assertThat(z.entries()).hasSize(1);
         assertThat(z.comment()).hasSize(22);
     }
+
+    /** A stored-entries archive: {@code small} entries of 100 bytes, then one of {@code bigBytes}. */
+    private static byte[] storedArchive(int small, int bigBytes) throws Exception {
+        ByteArrayOutputStream bos = new ByteArrayOutputStream();
+        try (ZipOutputStream zos = new ZipOutputStream(bos)) {
+            for (int i = 0; i <= small; i++) {
+                byte[] b = new byte[i < small ? 100 : bigBytes];
+                Arrays.fill(b, (byte) i);
+                java.util.zip.ZipEntry e = new java.util.zip.ZipEntry("e" + i);
+                e.setMethod(java.util.zip.ZipEntry.STORED);
+                e.setSize(b.length);
+                e.setCrc(crc(b));
+                zos.putNextEntry(e);
+                zos.write(b);
+                zos.closeEntry();
+            }
+        }
+        return bos.toByteArray();
+    }
+
+    /** A source over {@code b} that counts its reads. */
+    private static final class CountingSource implements ZipSource {
+        final byte[] b;
+        int reads;
+
+        CountingSource(byte[] b) {
+            this.b = b;
+        }
+
+        @Override
+        public long size() {
+            return b.length;
+        }
+
+        @Override
+        public void read(long position, ByteBuffer dst) {
+            reads++;
+            dst.put(b, (int) position, dst.remaining());
+        }
+    }
+
+    @Test
+    void localHeadersOfSmallEntriesComeInSharedReads() throws Exception {
+        // 2,000 entries of 100 bytes and one of 1 MiB: the small entries' local headers arrive a window at a time
+        byte[] b = storedArchive(2000, 1 << 20);
+        CountingSource src = new CountingSource(b);
+        ZipArchive z = ZipArchive.read(src);
+        assertThat(z.entries()).hasSize(2001);
+        ZipEntry last = z.entries().get(2000);
+        assertThat(last.size()).isEqualTo(1 << 20);
+        assertThat(b[(int) last.dataOffset()]).isEqualTo((byte) 2000);
+        for (int i = 0; i < 2000; i += 397) {
+            ZipEntry e = z.entries().get(i);
+            assertThat(e.name()).isEqualTo("e" + i);
+            assertThat(b[(int) e.dataOffset()]).isEqualTo((byte) i);
+            assertThat(b[(int) e.dataOffset() + 99]).isEqualTo((byte) i);
+        }
+        assertThat(src.reads).as("reads for 2,001 local headers").isLessThan(200);
+        // the same result as the in-memory source
+        assertThat(ZipArchive.read(MemorySegment.ofArray(b)).entries()).extracting(ZipEntry::dataOffset)
+                .isEqualTo(z.entries().stream().map(ZipEntry::dataOffset).toList());
+    }
+
+    @Test
+    void localHeaderInsideASharedReadIsStillChecked() throws Exception {
+        byte[] b = storedArchive(50, 10);
+        ZipArchive z = ZipArchive.read(new CountingSource(b));
+        long lho = z.entries().get(30).localHeaderOffset();
+        byte[] bad = b.clone();
+        bad[(int) lho] = 0x51; // the signature of the 31st local header, which comes with the first window
+        assertThatThrownBy(() -> ZipArchive.read(new CountingSource(bad)))
+                .isInstanceOf(ZipFormatException.class)
+                .hasMessageContaining("bad local file header signature at offset " + lho);
+        byte[] renamed = b.clone();
+        renamed[(int) lho + 30] = 'x'; // the local name differs from the central one
+        assertThatThrownBy(() -> ZipArchive.read(new CountingSource(renamed)))
+                .isInstanceOf(ZipFormatException.class)
+                .hasMessageContaining("differs from the central directory name");
+    }
 }
