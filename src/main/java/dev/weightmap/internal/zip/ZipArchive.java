@@ -68,12 +68,14 @@ public final class ZipArchive {
     /** Central directories are read in windows of at most this many bytes. */
     static final int CD_WINDOW = 8 << 20;
     /**
-     * The local header of an entry with at most {@link #SMALL_ENTRY} data bytes is read with the bytes after it, up
-     * to this many in all, so that the headers of the small entries that follow come with the same read.
+     * A local header of an entry with at most half a window of data bytes is read with the bytes after it, so that
+     * the headers of the small entries that follow come with the same read. The first window is this many bytes;
+     * each window that served another header doubles the next, up to {@link #LOC_WINDOW_MAX}, and one that served
+     * none sets it back.
      */
-    static final int LOC_WINDOW = 4 << 10;
-    /** See {@link #LOC_WINDOW}: larger entries' local headers are read alone. */
-    static final long SMALL_ENTRY = LOC_WINDOW / 2;
+    static final int LOC_WINDOW_MIN = 4 << 10;
+    /** See {@link #LOC_WINDOW_MIN}. */
+    static final int LOC_WINDOW_MAX = 64 << 10;
 
     /** CP437 code points of the bytes 0x80..0xFF (0x00..0x7F map to ASCII, as in Python's codec). */
     private static final String CP437_HIGH =
@@ -335,8 +337,10 @@ public final class ZipArchive {
         private final ZipSource src;
         private final long size;
         private Chunk tail;
-        /** The last local-header window read (see {@link #local}). */
+        /** The last local-header window read, whether it served a header besides its first, the next's size. */
         private Chunk loc;
+        private boolean locServed;
+        private int locWindow = LOC_WINDOW_MIN;
         private long end;
         private boolean endCommentFits;
         private int searched;
@@ -623,18 +627,26 @@ public final class ZipArchive {
 
         /**
          * The {@code len} bytes of the local header at {@code lho}: from the tail or the last local-header window
-         * when either holds them, else read (with up to {@link #LOC_WINDOW} bytes after them when the entry's
-         * data is small: one read per header costs a system call, or a round trip, per entry).
+         * when either holds them, else read, alone for a large entry, with a window of the bytes after it for a
+         * small one (see {@link #LOC_WINDOW_MIN}): one read per header costs a system call, or a round trip, per
+         * entry.
          */
         private Chunk local(long lho, int len, long csize) throws IOException {
             if (tail.holds(lho, len)) {
                 return tail;
             }
             if (loc != null && loc.holds(lho, len)) {
+                locServed = true;
                 return loc;
             }
-            long want = csize <= SMALL_ENTRY ? Math.max(len, LOC_WINDOW) : len;
-            loc = load(lho, (int) Math.min(size - lho, want));
+            if (csize > locWindow / 2) {
+                return load(lho, len);
+            }
+            if (loc != null) {
+                locWindow = locServed ? Math.min(2 * locWindow, LOC_WINDOW_MAX) : LOC_WINDOW_MIN;
+            }
+            loc = load(lho, (int) Math.min(size - lho, Math.max(len, locWindow)));
+            locServed = false;
             return loc;
         }
 
