@@ -356,6 +356,10 @@ public final class ZipArchive {
         }
 
         private Chunk load(long off, int len) throws IOException {
+            ByteBuffer v = src.view(off, len);
+            if (v != null) {
+                return new Chunk(off, v.order(ByteOrder.LITTLE_ENDIAN));
+            }
             ByteBuffer b = ByteBuffer.allocate(len).order(ByteOrder.LITTLE_ENDIAN);
             src.read(off, b);
             return new Chunk(off, b);

@@ -41,7 +41,20 @@ public interface ZipSource {
     }
 
     /**
-     * A source over {@code segment}.
+     * The {@code len} bytes at {@code position} as a read-only buffer over the source's own memory, when it has
+     * memory the reader may look at in place: then nothing is copied.
+     *
+     * @param position the first byte, with {@code position + len <= size()}
+     * @param len      the byte count
+     * @return the bytes, or null when they have to be {@linkplain #read read}
+     */
+    default ByteBuffer view(long position, int len) {
+        return null;
+    }
+
+    /**
+     * A source over {@code segment}: a heap segment's bytes are read in place (see {@link #view}), a native one's
+     * are copied (a mapped file's fault then surfaces in the copy, not later in the parser).
      *
      * @param segment the archive's bytes
      * @return the source
@@ -58,6 +71,14 @@ public interface ZipSource {
                 int n = dst.remaining();
                 MemorySegment.ofBuffer(dst).copyFrom(segment.asSlice(position, n));
                 dst.position(dst.position() + n);
+            }
+
+            @Override
+            public ByteBuffer view(long position, int len) {
+                if (segment.isNative() || !(segment.heapBase().orElse(null) instanceof byte[])) {
+                    return null; // only a byte[] segment becomes a ByteBuffer
+                }
+                return segment.asSlice(position, len).asByteBuffer().asReadOnlyBuffer();
             }
         };
     }

@@ -358,4 +358,22 @@ class ZipArchiveTest {
                 .isInstanceOf(ZipFormatException.class)
                 .hasMessageContaining("differs from the central directory name");
     }
+
+    @Test
+    void readsTheSameArchiveFromEveryKindOfSegment() throws Exception {
+        byte[] b = storedArchive(40, 5000);
+        java.util.List<Long> offsets = ZipArchive.read(MemorySegment.ofArray(b)).entries().stream()
+                .map(ZipEntry::dataOffset).toList();
+        byte[] padded = Arrays.copyOf(b, (b.length + 7) / 8 * 8);
+        long[] words = new long[padded.length / 8];
+        ByteBuffer.wrap(padded).order(ByteOrder.nativeOrder()).asLongBuffer().get(words);
+        MemorySegment longs = MemorySegment.ofArray(words).asSlice(0, b.length); // not a byte[]: copied, not viewed
+        MemorySegment readOnly = MemorySegment.ofArray(b).asReadOnly();
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            MemorySegment nativeCopy = arena.allocate(b.length).copyFrom(MemorySegment.ofArray(b));
+            for (MemorySegment s : java.util.List.of(longs, readOnly, nativeCopy)) {
+                assertThat(ZipArchive.read(s).entries()).extracting(ZipEntry::dataOffset).isEqualTo(offsets);
+            }
+        }
+    }
 }
