@@ -53,8 +53,9 @@ public interface ZipSource {
     }
 
     /**
-     * A source over {@code segment}: a heap segment's bytes are read in place (see {@link #view}), a native one's
-     * are copied (a mapped file's fault then surfaces in the copy, not later in the parser).
+     * A source over {@code segment}: the bytes of a writable heap segment over a {@code byte[]} are read in place
+     * (see {@link #view}), any other segment's are copied (a mapped file's fault then surfaces in the copy, not later
+     * in the parser).
      *
      * @param segment the archive's bytes
      * @return the source
@@ -75,8 +76,8 @@ public interface ZipSource {
 
             @Override
             public ByteBuffer view(long position, int len) {
-                if (segment.isNative() || !(segment.heapBase().orElse(null) instanceof byte[])) {
-                    return null; // only a byte[] segment becomes a ByteBuffer
+                if (!(segment.heapBase().orElse(null) instanceof byte[])) {
+                    return null; // native, read-only or not over a byte[]: copied by read
                 }
                 return segment.asSlice(position, len).asByteBuffer().asReadOnlyBuffer();
             }
